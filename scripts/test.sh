@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds joinedup and runs every test twice: a warnings-as-errors build, then the same suite
+# under AddressSanitizer + UndefinedBehaviorSanitizer. PostgreSQL tests start their own
+# throwaway server on loopback (see scripts/pg-test-server.sh). Ends with ctest's summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+jobs=$(nproc)
+run_suite() {  # run_suite BUILD_DIR CMAKE_ARGS...
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja -DJOINEDUP_WERROR=ON "$@"
+  cmake --build "$dir" -j"$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 900
+}
+
+echo "== Build and test (warnings as errors)"
+run_suite build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "== Build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
+run_suite build/asan -DCMAKE_BUILD_TYPE=Debug -DJOINEDUP_SANITIZE=ON -DJOINEDUP_BENCH=OFF

@@ -1,0 +1,20 @@
+// The subcommands of `joinedup`. Each Add*Command registers its options on `app` and runs
+// when chosen; the command's exit code is left in `*exit_code`.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace joinedup::cli {
+
+void AddGenerateCommand(CLI::App& app, int* exit_code);
+void AddImportCommand(CLI::App& app, int* exit_code);
+void AddReportCommand(CLI::App& app, int* exit_code);
+
+// Where the store lives unless --db says otherwise: $JOINEDUP_DB, else ./joinedup.db.
+std::string DefaultDatabaseUrl();
+
+}  // namespace joinedup::cli

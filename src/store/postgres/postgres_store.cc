@@ -1,0 +1,722 @@
+#include "store/postgres/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstring>
+#include <functional>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "store/migrations.h"
+#include "store/sql_store.h"
+#include "store/store_columns.h"
+
+namespace joinedup::store {
+namespace {
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using PgResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using IdSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
+// Any PostgreSQL advisory-lock key will do as long as it is fixed: it serialises migrations.
+constexpr int64_t kMigrationLockKey = 0x6a6f696e6564;  // "joined"
+
+std::string TrimEnd(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+Error PgError(PGconn* conn, const PGresult* result, std::string_view what) {
+  std::string message = "postgresql: " + std::string(what) + ": ";
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const char* primary =
+      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const char* detail =
+      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+  message += primary != nullptr ? std::string(primary) : TrimEnd(PQerrorMessage(conn));
+  if (detail != nullptr) message += std::string(" (") + detail + ")";
+  const std::string_view cls = state != nullptr ? std::string_view(state).substr(0, 2) : "";
+  if (cls == "23") return Error::Conflict(std::move(message));  // integrity constraint
+  if (cls == "22") return Error::Invalid(std::move(message));   // data exception
+  if (cls == "08" || cls == "53" || cls == "57" || cls == "40" || cls == "55" ||
+      PQstatus(conn) != CONNECTION_OK)
+    return Error::Unavailable(std::move(message));
+  return Error::Internal(std::move(message));
+}
+
+// Runs one or more statements without parameters (schema, transaction control, merges from
+// the staging tables — values never appear in this SQL).
+Status Exec(PGconn* conn, const std::string& sql) {
+  PgResultPtr result(PQexec(conn, sql.c_str()));
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Ok();
+  return PgError(conn, result.get(), "executing " + sql.substr(0, 60));
+}
+
+class PgRow final : public SqlRow {
+ public:
+  PgRow(const PGresult* result, int row) : result_(result), row_(row) {}
+  bool IsNull(int column) const override { return PQgetisnull(result_, row_, column) != 0; }
+  int64_t Int(int column) const override {
+    std::string_view text = Text(column);
+    int64_t value = 0;
+    std::from_chars(text.data(), text.data() + text.size(), value);
+    return value;
+  }
+  double Real(int column) const override {
+    std::string_view text = Text(column);
+    double value = 0;
+    std::from_chars(text.data(), text.data() + text.size(), value);
+    return value;
+  }
+  std::string_view Text(int column) const override {
+    return {PQgetvalue(result_, row_, column),
+            static_cast<size_t>(PQgetlength(result_, row_, column))};
+  }
+
+ private:
+  const PGresult* result_;
+  int row_;
+};
+
+// ---- COPY text format -------------------------------------------------------------------------
+
+// Appends one row of a COPY … FROM STDIN (text format) stream to a buffer.
+class CopyRow {
+ public:
+  explicit CopyRow(std::string& buffer) : buffer_(buffer) {}
+  ~CopyRow() { buffer_ += '\n'; }
+
+  CopyRow& Text(std::string_view text) {
+    Separate();
+    for (char c : text) {
+      switch (c) {
+        case '\\': buffer_ += "\\\\"; break;
+        case '\t': buffer_ += "\\t"; break;
+        case '\n': buffer_ += "\\n"; break;
+        case '\r': buffer_ += "\\r"; break;
+        default: buffer_ += c;
+      }
+    }
+    return *this;
+  }
+  CopyRow& TextOrNull(std::string_view text) { return text.empty() ? Null() : Text(text); }
+  CopyRow& Int(int64_t value) {
+    Separate();
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    buffer_.append(digits, end);
+    return *this;
+  }
+  CopyRow& Real(double value) {
+    Separate();
+    char digits[32];  // shortest text that reads back as the same double
+    auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    buffer_.append(digits, end);
+    return *this;
+  }
+  CopyRow& Null() {
+    Separate();
+    buffer_ += "\\N";
+    return *this;
+  }
+  CopyRow& OptionalDate(const std::optional<Date>& date) {
+    return date ? Int(date->days_since_epoch()) : Null();
+  }
+
+ private:
+  void Separate() {
+    if (!first_) buffer_ += '\t';
+    first_ = false;
+  }
+  std::string& buffer_;
+  bool first_ = true;
+};
+
+// A staging table: rows wait in `buffer` (COPY text) until the writer flushes.
+struct Stage {
+  Stage(std::string_view t, std::string_view c, std::string_view m)
+      : table(t), columns(c), merge_sql(m) {}
+  std::string_view table;
+  std::string_view columns;
+  std::string_view merge_sql;  // moves the staged rows into the real table and empties it
+  std::string buffer;
+  size_t rows = 0;
+};
+
+constexpr std::string_view kStagingTables = R"sql(
+CREATE TEMP TABLE stage_practices (seq BIGINT, id {{TEXT}}, name {{TEXT}}, pch {{TEXT}},
+  postcode_district {{TEXT}}) ON COMMIT DROP;
+CREATE TEMP TABLE stage_patients (seq BIGINT, id {{TEXT}}, nhs_number {{TEXT}},
+  source_identifier {{TEXT}}, family_name {{TEXT}}, given_name {{TEXT}}, birth_date INTEGER,
+  sex SMALLINT, postcode_district {{TEXT}}, deprivation_decile SMALLINT, practice_id {{TEXT}},
+  death_date INTEGER) ON COMMIT DROP;
+CREATE TEMP TABLE stage_activities (seq BIGINT, id {{TEXT}}, patient_id {{TEXT}}, type SMALLINT,
+  start_date INTEGER, end_date INTEGER, length_of_stay_days INTEGER, cost_pence BIGINT,
+  specialty {{TEXT}}, practice_id {{TEXT}}) ON COMMIT DROP;
+CREATE TEMP TABLE stage_costs (id {{TEXT}}, cost_pence BIGINT) ON COMMIT DROP;
+CREATE TEMP TABLE stage_events (seq BIGINT, id {{TEXT}}, patient_id {{TEXT}}, kind SMALLINT,
+  code_system SMALLINT, code {{TEXT}}, term {{TEXT}}, date INTEGER, source SMALLINT,
+  admission_method SMALLINT, activity_id {{TEXT}}, value DOUBLE PRECISION, unit {{TEXT}})
+  ON COMMIT DROP;
+CREATE TEMP TABLE stage_medications (seq BIGINT, id {{TEXT}}, patient_id {{TEXT}},
+  code_system SMALLINT, code {{TEXT}}, term {{TEXT}}, start_date INTEGER, end_date INTEGER)
+  ON COMMIT DROP;
+)sql";
+
+// DISTINCT ON keeps the last staged version of a record added twice in one batch (ON CONFLICT
+// may not touch a row twice in one statement).
+constexpr std::string_view kMergePractices = R"sql(
+INSERT INTO practices (id, name, pch, postcode_district)
+SELECT DISTINCT ON (id) id, name, pch, postcode_district FROM stage_practices ORDER BY id, seq DESC
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, pch = excluded.pch,
+  postcode_district = excluded.postcode_district;
+TRUNCATE stage_practices;
+)sql";
+
+constexpr std::string_view kMergePatients = R"sql(
+INSERT INTO patients (id, nhs_number, source_identifier, family_name, given_name, birth_date, sex,
+  postcode_district, deprivation_decile, practice_id, death_date)
+SELECT DISTINCT ON (id) id, nhs_number, source_identifier, family_name, given_name, birth_date,
+  sex, postcode_district, deprivation_decile, practice_id, death_date
+FROM stage_patients ORDER BY id, seq DESC
+ON CONFLICT (id) DO UPDATE SET nhs_number = excluded.nhs_number,
+  source_identifier = excluded.source_identifier, family_name = excluded.family_name,
+  given_name = excluded.given_name, birth_date = excluded.birth_date, sex = excluded.sex,
+  postcode_district = excluded.postcode_district,
+  deprivation_decile = excluded.deprivation_decile, practice_id = excluded.practice_id,
+  death_date = excluded.death_date;
+TRUNCATE stage_patients;
+)sql";
+
+constexpr std::string_view kMergeActivities = R"sql(
+INSERT INTO activities (id, patient_key, type, start_date, end_date, length_of_stay_days,
+  cost_pence, specialty, practice_id)
+SELECT DISTINCT ON (s.id) s.id, p.key, s.type, s.start_date, s.end_date, s.length_of_stay_days,
+  s.cost_pence, s.specialty, s.practice_id
+FROM stage_activities s JOIN patients p ON p.id = s.patient_id ORDER BY s.id, s.seq DESC
+ON CONFLICT (id) DO UPDATE SET patient_key = excluded.patient_key, type = excluded.type,
+  start_date = excluded.start_date, end_date = excluded.end_date,
+  length_of_stay_days = excluded.length_of_stay_days, cost_pence = excluded.cost_pence,
+  specialty = excluded.specialty, practice_id = excluded.practice_id;
+TRUNCATE stage_activities;
+)sql";
+
+constexpr std::string_view kMergeCosts = R"sql(
+UPDATE activities a SET cost_pence = s.cost_pence FROM stage_costs s WHERE a.id = s.id;
+TRUNCATE stage_costs;
+)sql";
+
+constexpr std::string_view kMergeEvents = R"sql(
+INSERT INTO concepts (code_system, code, term)
+SELECT DISTINCT s.code_system, s.code, s.term FROM stage_events s
+WHERE NOT EXISTS (SELECT 1 FROM concepts c
+                  WHERE c.code_system = s.code_system AND c.code = s.code AND c.term = s.term)
+ON CONFLICT DO NOTHING;
+INSERT INTO events (id, patient_key, kind, concept_key, date, source, admission_method,
+  activity_key, value, unit)
+SELECT DISTINCT ON (s.id) s.id, p.key, s.kind, c.key, s.date, s.source, s.admission_method,
+  a.key, s.value, s.unit
+FROM stage_events s JOIN patients p ON p.id = s.patient_id
+JOIN concepts c ON c.code_system = s.code_system AND c.code = s.code AND c.term = s.term
+LEFT JOIN activities a ON a.id = s.activity_id
+ORDER BY s.id, s.seq DESC
+ON CONFLICT (id) DO UPDATE SET patient_key = excluded.patient_key, kind = excluded.kind,
+  concept_key = excluded.concept_key, date = excluded.date, source = excluded.source,
+  admission_method = excluded.admission_method, activity_key = excluded.activity_key,
+  value = excluded.value, unit = excluded.unit;
+TRUNCATE stage_events;
+)sql";
+
+constexpr std::string_view kMergeMedications = R"sql(
+INSERT INTO concepts (code_system, code, term)
+SELECT DISTINCT s.code_system, s.code, s.term FROM stage_medications s
+WHERE NOT EXISTS (SELECT 1 FROM concepts c
+                  WHERE c.code_system = s.code_system AND c.code = s.code AND c.term = s.term)
+ON CONFLICT DO NOTHING;
+INSERT INTO medications (id, patient_key, concept_key, start_date, end_date)
+SELECT DISTINCT ON (s.id) s.id, p.key, c.key, s.start_date, s.end_date
+FROM stage_medications s JOIN patients p ON p.id = s.patient_id
+JOIN concepts c ON c.code_system = s.code_system AND c.code = s.code AND c.term = s.term
+ORDER BY s.id, s.seq DESC
+ON CONFLICT (id) DO UPDATE SET patient_key = excluded.patient_key,
+  concept_key = excluded.concept_key, start_date = excluded.start_date,
+  end_date = excluded.end_date;
+TRUNCATE stage_medications;
+)sql";
+
+class PgStore;
+
+class PgWriter final : public Writer {
+ public:
+  PgWriter(PgStore& store, PGconn* conn);
+  ~PgWriter() override;
+
+  Status Init();
+  Status Add(const Practice& practice) override;
+  Status Add(const Patient& patient) override;
+  Status Add(const ClinicalEvent& event) override;
+  Status Add(const Activity& activity) override;
+  Status Add(const Medication& medication) override;
+  Status SetActivityCost(std::string_view activity_id, int64_t cost_pence) override;
+  Status Commit() override;
+
+ private:
+  // Rows staged before the writer merges them: big enough that a merge's fixed cost (a few
+  // round trips, one plan) is spread thin, small enough that the staging tables stay cached.
+  static constexpr size_t kFlushRows = 20'000;
+  // Ids remembered per table; past this the set is dropped and misses query the table.
+  static constexpr size_t kMaxKnownIds = 1'000'000;
+  // After this many single-id lookups in a table we fetch all its ids at once instead: an
+  // update of a big store touches most of its patients, and one query beats a million.
+  static constexpr int kLookupsBeforePreload = 256;
+
+  // What the writer knows about one referenced table's ids.
+  struct Known {
+    explicit Known(std::string_view t) : table(t) {}
+    std::string_view table;
+    IdSet ids;
+    bool complete = false;  // `ids` holds every id in the table (it was empty, or preloaded)
+    int lookups = 0;
+  };
+
+  Status Usable() const;
+  Status Fail(Error error);
+  Result<bool> IsKnown(Known& known, std::string_view id);
+  Status Remember(Known& known, std::string_view id);
+  Status Staged(Stage& stage);
+  Status Flush();
+  Status CopyIn(std::string_view table, std::string_view columns, const std::string& buffer);
+
+  PgStore& store_;
+  PGconn* conn_;
+  bool open_ = false;
+  bool committed_ = false;
+  std::optional<Error> failed_;
+  int64_t seq_ = 0;
+  size_t staged_rows_ = 0;
+
+  Known practices_{"practices"}, patients_{"patients"}, activities_{"activities"};
+  Stage stage_practices_{"stage_practices", "seq, id, name, pch, postcode_district",
+                         kMergePractices};
+  Stage stage_patients_{"stage_patients",
+                        "seq, id, nhs_number, source_identifier, family_name, given_name,"
+                        " birth_date, sex, postcode_district, deprivation_decile, practice_id,"
+                        " death_date",
+                        kMergePatients};
+  Stage stage_activities_{"stage_activities",
+                          "seq, id, patient_id, type, start_date, end_date,"
+                          " length_of_stay_days, cost_pence, specialty, practice_id",
+                          kMergeActivities};
+  Stage stage_events_{"stage_events",
+                      "seq, id, patient_id, kind, code_system, code, term, date, source,"
+                      " admission_method, activity_id, value, unit",
+                      kMergeEvents};
+  Stage stage_medications_{"stage_medications",
+                           "seq, id, patient_id, code_system, code, term, start_date, end_date",
+                           kMergeMedications};
+  // Costs for activities not staged in the current batch, applied after the activity merge.
+  std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> pending_costs_;
+};
+
+class PgStore final : public SqlStore {
+ public:
+  explicit PgStore(PGconn* conn) : conn_(conn) {}
+  ~PgStore() override { PQfinish(conn_); }
+
+  std::string_view backend() const override { return "postgresql"; }
+  int schema_version() const override { return schema_version_; }
+
+  Status Migrate();
+
+  Result<std::unique_ptr<Writer>> BeginWrite() override {
+    if (writer_active_)
+      return Error::Conflict("postgresql: a writer is already open on this store");
+    auto writer = std::make_unique<PgWriter>(*this, conn_);
+    writer_active_ = true;  // cleared by the writer's destructor, even if Init fails
+    JU_RETURN_IF_ERROR(writer->Init());
+    return std::unique_ptr<Writer>(std::move(writer));
+  }
+  void WriterClosed() { writer_active_ = false; }
+
+  // Public here: the writer looks ids up through it.
+  Status Query(std::string_view sql, std::span<const SqlParam> params,
+               const RowFn& on_row) override;
+
+ private:
+  PGconn* conn_;
+  int schema_version_ = 0;
+  bool writer_active_ = false;
+};
+
+Status PgStore::Query(std::string_view sql, std::span<const SqlParam> params,
+                      const RowFn& on_row) {
+  // `?N` → `$N` (the shared SQL never has a literal '?').
+  std::string text(sql);
+  for (size_t i = 0; i + 1 < text.size(); ++i)
+    if (text[i] == '?' && text[i + 1] >= '0' && text[i + 1] <= '9') text[i] = '$';
+  std::vector<std::string> storage(params.size());
+  std::vector<const char*> values(params.size(), nullptr);
+  for (size_t i = 0; i < params.size(); ++i) {
+    switch (params[i].kind) {
+      case SqlParam::Kind::kNull: break;
+      case SqlParam::Kind::kInt: storage[i] = std::to_string(params[i].integer); break;
+      case SqlParam::Kind::kText: storage[i] = params[i].text; break;
+    }
+    if (params[i].kind != SqlParam::Kind::kNull) values[i] = storage[i].c_str();
+  }
+  PgResultPtr result(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
+                                  values.data(), nullptr, nullptr, 0));
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
+    return PgError(conn_, result.get(), "query");
+  const int rows = PQntuples(result.get());
+  for (int r = 0; r < rows; ++r) JU_RETURN_IF_ERROR(on_row(PgRow(result.get(), r)));
+  return Ok();
+}
+
+Status PgStore::Migrate() {
+  JU_RETURN_IF_ERROR(Exec(conn_, "BEGIN"));
+  auto migrate = [&]() -> Status {
+    const SqlParam lock = SqlParam::Int(kMigrationLockKey);
+    JU_RETURN_IF_ERROR(Query("SELECT pg_advisory_xact_lock(?1)", {&lock, 1},
+                             [](const SqlRow&) { return Ok(); }));
+    JU_RETURN_IF_ERROR(Exec(conn_, SchemaMigrationsTableSql(Dialect::kPostgres)));
+    int64_t current = 0;
+    JU_RETURN_IF_ERROR(Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {},
+                             [&](const SqlRow& row) -> Status {
+                               current = row.Int(0);
+                               return Ok();
+                             }));
+    if (current > kLatestSchemaVersion)
+      return Error::Conflict("postgresql: the database has schema version " +
+                             std::to_string(current) + ", newer than this program knows (" +
+                             std::to_string(kLatestSchemaVersion) + "); use a newer joinedup");
+    for (const Migration& migration : Migrations()) {
+      if (migration.version <= current) continue;
+      JU_RETURN_IF_ERROR(Exec(conn_, Render(migration.sql, Dialect::kPostgres)));
+      const SqlParam params[] = {SqlParam::Int(migration.version), SqlParam::Text(migration.name)};
+      JU_RETURN_IF_ERROR(Query("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
+                               params, [](const SqlRow&) { return Ok(); }));
+    }
+    schema_version_ = kLatestSchemaVersion;
+    return Ok();
+  };
+  Status status = migrate();
+  if (!status.ok()) {
+    (void)Exec(conn_, "ROLLBACK");
+    return status;
+  }
+  return Exec(conn_, "COMMIT");
+}
+
+// ---- Writer ---------------------------------------------------------------------------------
+
+PgWriter::PgWriter(PgStore& store, PGconn* conn) : store_(store), conn_(conn) {}
+
+PgWriter::~PgWriter() {
+  if (open_ && !committed_) (void)Exec(conn_, "ROLLBACK");
+  store_.WriterClosed();
+}
+
+Status PgWriter::Init() {
+  JU_RETURN_IF_ERROR(Exec(conn_, "BEGIN"));
+  open_ = true;
+  JU_RETURN_IF_ERROR(Exec(conn_, Render(kStagingTables, Dialect::kPostgres)));
+  return store_.Query(
+      "SELECT NOT EXISTS (SELECT 1 FROM practices), NOT EXISTS (SELECT 1 FROM patients),"
+      " NOT EXISTS (SELECT 1 FROM activities)",
+      {}, [&](const SqlRow& row) -> Status {
+        practices_.complete = row.Text(0) == "t";
+        patients_.complete = row.Text(1) == "t";
+        activities_.complete = row.Text(2) == "t";
+        return Ok();
+      });
+}
+
+Status PgWriter::Usable() const {
+  if (committed_) return Error::Internal("postgresql: the writer has already committed");
+  if (failed_)
+    return Error{failed_->code, "an earlier write failed, nothing more can be written in this "
+                                "transaction: " + failed_->message};
+  return Ok();
+}
+
+Status PgWriter::Fail(Error error) {
+  failed_ = error;
+  return error;
+}
+
+Result<bool> PgWriter::IsKnown(Known& known, std::string_view id) {
+  if (known.ids.find(id) != known.ids.end()) return true;
+  if (known.complete) return false;
+  if (++known.lookups > kLookupsBeforePreload) {
+    // Many misses: fetch the table's ids in one go if they fit, then answer from memory.
+    int64_t count = 0;
+    Status counted = store_.Query("SELECT COUNT(*) FROM " + std::string(known.table), {},
+                                  [&](const SqlRow& row) -> Status {
+                                    count = row.Int(0);
+                                    return Ok();
+                                  });
+    if (!counted.ok()) return Fail(counted.take_error()).take_error();
+    if (count + known.ids.size() < kMaxKnownIds) {
+      Status loaded = store_.Query("SELECT id FROM " + std::string(known.table), {},
+                                   [&](const SqlRow& row) -> Status {
+                                     known.ids.emplace(row.Text(0));
+                                     return Ok();
+                                   });
+      if (!loaded.ok()) return Fail(loaded.take_error()).take_error();
+      known.complete = true;
+      return known.ids.find(id) != known.ids.end();
+    }
+    known.lookups = -1'000'000'000;  // too big to hold: keep asking one id at a time
+  }
+  bool found = false;
+  const SqlParam param = SqlParam::Text(id);
+  Status status = store_.Query("SELECT 1 FROM " + std::string(known.table) + " WHERE id = ?1",
+                               {&param, 1}, [&](const SqlRow&) -> Status {
+                                 found = true;
+                                 return Ok();
+                               });
+  if (!status.ok()) return Fail(status.take_error()).take_error();
+  if (found) JU_RETURN_IF_ERROR(Remember(known, id));
+  return found;
+}
+
+Status PgWriter::Remember(Known& known, std::string_view id) {
+  if (known.ids.size() >= kMaxKnownIds && known.ids.find(id) == known.ids.end()) {
+    // Forgetting ids is only safe once everything staged is in the tables, where a lookup
+    // will find it.
+    JU_RETURN_IF_ERROR(Flush());
+    known.ids.clear();
+    known.complete = false;
+  }
+  known.ids.emplace(id);
+  return Ok();
+}
+
+Status PgWriter::Staged(Stage& stage) {
+  ++stage.rows;
+  if (++staged_rows_ >= kFlushRows) return Flush();
+  return Ok();
+}
+
+Status PgWriter::CopyIn(std::string_view table, std::string_view columns,
+                        const std::string& buffer) {
+  const std::string sql =
+      "COPY " + std::string(table) + " (" + std::string(columns) + ") FROM STDIN";
+  PgResultPtr started(PQexec(conn_, sql.c_str()));
+  if (PQresultStatus(started.get()) != PGRES_COPY_IN)
+    return PgError(conn_, started.get(), "starting COPY into " + std::string(table));
+  if (PQputCopyData(conn_, buffer.data(), static_cast<int>(buffer.size())) != 1 ||
+      PQputCopyEnd(conn_, nullptr) != 1)
+    return PgError(conn_, nullptr, "sending COPY data");
+  Status status;
+  while (PGresult* raw = PQgetResult(conn_)) {
+    PgResultPtr result(raw);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK && status.ok())
+      status = PgError(conn_, raw, "COPY into " + std::string(table));
+  }
+  return status;
+}
+
+Status PgWriter::Flush() {
+  auto merge = [&](Stage& stage) -> Status {
+    if (stage.rows == 0) return Ok();
+    JU_RETURN_IF_ERROR(CopyIn(stage.table, stage.columns, stage.buffer));
+    JU_RETURN_IF_ERROR(Exec(conn_, std::string(stage.merge_sql)));
+    stage.buffer.clear();
+    stage.rows = 0;
+    return Ok();
+  };
+  auto flush = [&]() -> Status {
+    // Parents before children, so every reference resolves inside the merge joins.
+    JU_RETURN_IF_ERROR(merge(stage_practices_));
+    JU_RETURN_IF_ERROR(merge(stage_patients_));
+    JU_RETURN_IF_ERROR(merge(stage_activities_));
+    if (!pending_costs_.empty()) {
+      std::string buffer;
+      for (const auto& [id, cost] : pending_costs_) CopyRow(buffer).Text(id).Int(cost);
+      JU_RETURN_IF_ERROR(CopyIn("stage_costs", "id, cost_pence", buffer));
+      JU_RETURN_IF_ERROR(Exec(conn_, std::string(kMergeCosts)));
+      pending_costs_.clear();
+    }
+    JU_RETURN_IF_ERROR(merge(stage_events_));
+    JU_RETURN_IF_ERROR(merge(stage_medications_));
+    staged_rows_ = 0;
+    return Ok();
+  };
+  Status status = flush();
+  if (!status.ok()) return Fail(status.take_error());
+  return Ok();
+}
+
+Status PgWriter::Add(const Practice& practice) {
+  JU_RETURN_IF_ERROR(Usable());
+  JU_RETURN_IF_ERROR(ValidateForStore(practice));
+  JU_RETURN_IF_ERROR(Remember(practices_, practice.id));
+  CopyRow(stage_practices_.buffer)
+      .Int(++seq_)
+      .Text(practice.id)
+      .Text(practice.name)
+      .Text(practice.pch)
+      .Text(practice.postcode_district);
+  return Staged(stage_practices_);
+}
+
+Status PgWriter::Add(const Patient& patient) {
+  JU_RETURN_IF_ERROR(Usable());
+  JU_RETURN_IF_ERROR(ValidateForStore(patient));
+  if (!patient.practice_id.empty()) {
+    JU_ASSIGN_OR_RETURN(bool known, IsKnown(practices_, patient.practice_id));
+    if (!known) return UnknownPractice(patient.practice_id);
+  }
+  JU_RETURN_IF_ERROR(Remember(patients_, patient.id));
+  {
+    CopyRow row(stage_patients_.buffer);
+    row.Int(++seq_).Text(patient.id);
+    if (patient.nhs_number) {
+      row.Text(patient.nhs_number->digits());
+    } else {
+      row.Null();
+    }
+    row.Text(patient.source_identifier)
+        .Text(patient.family_name)
+        .Text(patient.given_name)
+        .Int(patient.birth_date.days_since_epoch())
+        .Int(Ordinal(patient.sex))
+        .Text(patient.postcode_district)
+        .Int(patient.deprivation_decile)
+        .TextOrNull(patient.practice_id)
+        .OptionalDate(patient.death_date);
+  }
+  return Staged(stage_patients_);
+}
+
+Status PgWriter::Add(const Activity& activity) {
+  JU_RETURN_IF_ERROR(Usable());
+  JU_RETURN_IF_ERROR(ValidateForStore(activity));
+  JU_ASSIGN_OR_RETURN(bool patient_known, IsKnown(patients_, activity.patient_id));
+  if (!patient_known) return UnknownPatient(activity.patient_id);
+  if (!activity.practice_id.empty()) {
+    JU_ASSIGN_OR_RETURN(bool practice_known, IsKnown(practices_, activity.practice_id));
+    if (!practice_known) return UnknownPractice(activity.practice_id);
+  }
+  JU_RETURN_IF_ERROR(Remember(activities_, activity.id));
+  CopyRow(stage_activities_.buffer)
+      .Int(++seq_)
+      .Text(activity.id)
+      .Text(activity.patient_id)
+      .Int(Ordinal(activity.type))
+      .Int(activity.start.days_since_epoch())
+      .OptionalDate(activity.end)
+      .Int(activity.length_of_stay_days)
+      .Int(activity.cost_pence)
+      .Text(activity.specialty)
+      .TextOrNull(activity.practice_id);
+  // The record carries its own cost; an earlier SetActivityCost no longer applies.
+  if (!pending_costs_.empty()) {
+    if (auto it = pending_costs_.find(activity.id); it != pending_costs_.end())
+      pending_costs_.erase(it);
+  }
+  return Staged(stage_activities_);
+}
+
+Status PgWriter::Add(const ClinicalEvent& event) {
+  JU_RETURN_IF_ERROR(Usable());
+  JU_RETURN_IF_ERROR(ValidateForStore(event));
+  JU_ASSIGN_OR_RETURN(bool patient_known, IsKnown(patients_, event.patient_id));
+  if (!patient_known) return UnknownPatient(event.patient_id);
+  if (!event.activity_id.empty()) {
+    JU_ASSIGN_OR_RETURN(bool activity_known, IsKnown(activities_, event.activity_id));
+    if (!activity_known) return UnknownActivity(event.activity_id);
+  }
+  {
+    CopyRow row(stage_events_.buffer);
+    row.Int(++seq_)
+      .Text(event.id)
+      .Text(event.patient_id)
+      .Int(Ordinal(event.kind))
+      .Int(Ordinal(event.system))
+      .Text(event.code)
+      .Text(event.term)
+      .Int(event.date.days_since_epoch())
+      .Int(Ordinal(event.source))
+      .Int(Ordinal(event.admission_method))
+      .TextOrNull(event.activity_id);
+    if (event.value) {
+      row.Real(*event.value);
+    } else {
+      row.Null();
+    }
+    row.Text(event.unit);
+  }  // the row is complete (newline written) before a flush may send the buffer
+  return Staged(stage_events_);
+}
+
+Status PgWriter::Add(const Medication& medication) {
+  JU_RETURN_IF_ERROR(Usable());
+  JU_RETURN_IF_ERROR(ValidateForStore(medication));
+  JU_ASSIGN_OR_RETURN(bool patient_known, IsKnown(patients_, medication.patient_id));
+  if (!patient_known) return UnknownPatient(medication.patient_id);
+  CopyRow(stage_medications_.buffer)
+      .Int(++seq_)
+      .Text(medication.id)
+      .Text(medication.patient_id)
+      .Int(Ordinal(medication.system))
+      .Text(medication.code)
+      .Text(medication.term)
+      .Int(medication.start.days_since_epoch())
+      .OptionalDate(medication.end);
+  return Staged(stage_medications_);
+}
+
+Status PgWriter::SetActivityCost(std::string_view activity_id, int64_t cost_pence) {
+  JU_RETURN_IF_ERROR(Usable());
+  JU_ASSIGN_OR_RETURN(bool known, IsKnown(activities_, activity_id));
+  if (!known) return UnknownActivity(activity_id);
+  // Applied after the next activity merge, so it also lands on an activity staged but not yet
+  // merged; a later Add of the same activity cancels it (see Add(Activity)).
+  auto [it, inserted] = pending_costs_.try_emplace(std::string(activity_id), cost_pence);
+  if (!inserted) it->second = cost_pence;
+  if (++staged_rows_ >= kFlushRows) return Flush();
+  return Ok();
+}
+
+Status PgWriter::Commit() {
+  JU_RETURN_IF_ERROR(Usable());
+  JU_RETURN_IF_ERROR(Flush());
+  Status status = Exec(conn_, "COMMIT");
+  if (!status.ok()) return Fail(status.take_error());
+  committed_ = true;
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (conn == nullptr) return Error::Unavailable("postgresql: out of memory connecting");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = "postgresql: cannot connect: " + TrimEnd(PQerrorMessage(conn));
+    PQfinish(conn);
+    return Error::Unavailable(std::move(message));
+  }
+  // Server notices ("relation already exists, skipping") are not for the user's terminal.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  auto store = std::make_unique<PgStore>(conn);
+  JU_RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace joinedup::store

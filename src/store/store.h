@@ -1,0 +1,91 @@
+// Store: where joinedup keeps the population, behind one interface with two backends.
+//
+//   SQLite      the embedded default: one file, WAL journal, foreign keys enforced.
+//   PostgreSQL  for shared, multi-process deployments (libpq).
+//
+// Both apply the same versioned schema migrations when opened and pass one conformance
+// suite (tests/store). FHIR is the language at the edges; the store holds typed tables.
+//
+// Thread safety: a Store and its Writer are used from one thread at a time. Open one Store
+// per thread for parallel readers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "domain/population.h"
+
+namespace joinedup::store {
+
+// A write transaction. Records are validated against what the store already holds plus what
+// this writer has added: a record naming an unknown patient, practice or activity fails with
+// kNotFound and a message that starts with the missing target — "Patient/p-12 is not known",
+// "Organization/F84001 is not known", "Activity/e-7 is not known" — so the importer can name
+// the field; nothing of that record is written. Adding a record whose id already exists
+// replaces it (an update, never a copy).
+// Nothing is visible to readers until Commit(); destroying an uncommitted Writer rolls back.
+class Writer : public PopulationSink {
+ public:
+  // Sets the notional cost of an activity already added or stored (FHIR ChargeItem import).
+  virtual Status SetActivityCost(std::string_view activity_id, int64_t cost_pence) = 0;
+  virtual Status Commit() = 0;
+};
+
+struct TableCounts {
+  int64_t practices = 0;
+  int64_t patients = 0;
+  int64_t events = 0;
+  int64_t activities = 0;
+  int64_t medications = 0;
+  friend bool operator==(const TableCounts&, const TableCounts&) = default;
+};
+
+// How many distinct people have a code recorded (for "top conditions").
+struct CodeFrequency {
+  CodeSystem system = CodeSystem::kSnomedCt;
+  std::string code;
+  std::string term;
+  int64_t patients = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual std::string_view backend() const = 0;  // "sqlite" or "postgresql"
+  virtual int schema_version() const = 0;         // latest migration applied
+
+  // Starts a write transaction. Only one writer per Store at a time.
+  virtual Result<std::unique_ptr<Writer>> BeginWrite() = 0;
+
+  virtual Result<TableCounts> Counts() = 0;
+  virtual Result<std::vector<Practice>> Practices() = 0;
+  virtual Result<std::optional<Patient>> FindPatient(std::string_view id) = 0;
+  virtual Result<std::optional<Patient>> FindPatientByNhsNumber(const NhsNumber& nhs_number) = 0;
+  virtual Result<std::vector<ClinicalEvent>> EventsForPatient(std::string_view patient_id) = 0;
+  virtual Result<std::optional<Activity>> FindActivity(std::string_view id) = 0;
+  virtual Result<std::vector<Activity>> ActivitiesForPatient(std::string_view patient_id) = 0;
+  virtual Result<std::vector<Medication>> MedicationsForPatient(std::string_view patient_id) = 0;
+
+  // Calls `fn` for every patient in id order; stops at, and returns, the first error `fn` returns.
+  virtual Status ScanPatients(const std::function<Status(const Patient&)>& fn) = 0;
+
+  // The `limit` codes of kind Condition recorded for the most distinct living people,
+  // most frequent first (ties by system, then code).
+  virtual Result<std::vector<CodeFrequency>> TopConditionCodes(int limit) = 0;
+};
+
+// Opens (creating if needed) and migrates a store.
+//   "postgresql://…" or "postgres://…"   PostgreSQL (a libpq connection URI)
+//   "sqlite:PATH", or any other PATH     SQLite file; ":memory:" for a private in-memory one
+// Errors: kUnavailable when the database cannot be reached or opened; kInvalidInput for a
+// malformed URL; kConflict when the database's schema is newer than this program knows.
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url);
+
+}  // namespace joinedup::store
