@@ -83,7 +83,7 @@ double FeatureValue(const PersonFeatures& person, Feature f);
 // One reason behind a feature: the code (or activity) that made it so.
 struct FeatureEvidence {
   Feature feature = Feature::kLtcCount;
-  uint32_t concept = 0;  // index into Cohort::concepts; kNoConcept for activity-based evidence
+  uint32_t concept_id = 0;  // index into Cohort::concepts; kNoConcept for activity-based evidence
   Date date;
   uint16_t detail = 0;   // feature-specific: the eFI deficit, LTC, Charlson condition index …
   static constexpr uint32_t kNoConcept = 0xFFFFFFFF;

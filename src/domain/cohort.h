@@ -39,7 +39,7 @@ struct Cohort {
   };
 
   struct Event {
-    uint32_t concept = 0;  // index into `concepts`
+    uint32_t concept_id = 0;  // index into `concepts`
     Date date;
     EventKind kind = EventKind::kCondition;
     EventSource source = EventSource::kGp;
@@ -56,7 +56,7 @@ struct Cohort {
   };
 
   struct Medication {
-    uint32_t concept = 0;
+    uint32_t concept_id = 0;
     Date start;
     std::optional<Date> end;
   };
