@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: builds joinedup, generates a synthetic registered population, exports it as
 # FHIR R4 Bulk Data NDJSON, imports that into the embedded SQLite store and reports on it.
-# Environment: PATIENTS (default 245315), PRACTICES (45), SEED (1), OUT (out/demo).
+# Environment: PATIENTS (default 245315), PRACTICES (45), SEED (1), AS_OF (2026-03-31),
+# OUT (out/demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,8 +16,8 @@ rm -rf "$out"
 mkdir -p "$out"
 echo "== Generating ${PATIENTS:-245315} people in ${PRACTICES:-45} practices as FHIR NDJSON in $out/fhir"
 "$bin" generate --out "$out/fhir" --patients "${PATIENTS:-245315}" --practices "${PRACTICES:-45}" \
-  --seed "${SEED:-1}"
+  --seed "${SEED:-1}" --as-of "${AS_OF:-2026-03-31}"
 echo "== Importing into $out/joinedup.db"
 "$bin" import --db "$out/joinedup.db" "$out/fhir"
 echo "== Report"
-"$bin" report --db "$out/joinedup.db"
+"$bin" report --db "$out/joinedup.db" --as-of "${AS_OF:-2026-03-31}"

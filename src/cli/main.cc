@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/score_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   joinedup::cli::AddGenerateCommand(app, &exit_code);
   joinedup::cli::AddImportCommand(app, &exit_code);
   joinedup::cli::AddReportCommand(app, &exit_code);
+  joinedup::cli::AddScoreCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

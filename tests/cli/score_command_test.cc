@@ -1,47 +1,18 @@
-// `joinedup score` end to end through the command-line parser (score_driver_main.cc).
+// `joinedup score` end to end, through the real executable.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
+#include "cli_test_support.h"
+
+namespace joinedup::cli_test {
 namespace {
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string err;
-};
-
-class ScoreCommandTest : public ::testing::Test {
+class ScoreCommandTest : public CommandTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ju_score_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-
-  CommandRun Score(const std::string& args) const {
-    const std::string err = Path("stderr.txt");
-    const std::string command = std::string("'") + JOINEDUP_SCORE_DRIVER + "' score " + args +
-                                " 2>'" + err + "' >/dev/null";
-    const int status = std::system(command.c_str());
-    CommandRun run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::stringstream s;
-    s << std::ifstream(err).rdbuf();
-    run.err = s.str();
-    return run;
-  }
-
-  std::filesystem::path dir_;
+  CommandRun Score(const std::string& args) const { return Run("score " + args); }
 };
 
 TEST_F(ScoreCommandTest, ScoresAFile) {
@@ -50,10 +21,9 @@ TEST_F(ScoreCommandTest, ScoresAFile) {
                                Path("out.csv") + "' --threads 2");
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.err.find("3 rows, 2 people"), std::string::npos) << run.err;
-  std::stringstream out;
-  out << std::ifstream(Path("out.csv")).rdbuf();
-  EXPECT_NE(out.str().find("\n7,2,2,1,1,0"), std::string::npos) << out.str();
-  EXPECT_NE(out.str().find("\n8,6,6,"), std::string::npos) << out.str();
+  const std::string out = ReadFile(Path("out.csv"));
+  EXPECT_NE(out.find("\n7,2,2,1,1,0"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n8,6,6,"), std::string::npos) << out;
 }
 
 TEST_F(ScoreCommandTest, UnknownScoreNameIsAUsageError) {
@@ -93,3 +63,4 @@ TEST_F(ScoreCommandTest, BadEmptyAndMissingInputsNameThePlace) {
 }
 
 }  // namespace
+}  // namespace joinedup::cli_test
