@@ -12,10 +12,14 @@ run_suite() {  # run_suite BUILD_DIR CMAKE_ARGS...
   shift
   cmake -S . -B "$dir" -G Ninja -DJOINEDUP_WERROR=ON "$@"
   cmake --build "$dir" -j"$jobs"
-  ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 900
+  ctest --test-dir "$dir" --output-on-failure --no-tests=error -j"$jobs" --timeout 900 | tee "$dir/ctest.log"
+  summary+=("$dir: $(grep -E 'tests passed' "$dir/ctest.log" | tail -1)")
 }
+summary=()
 
 echo "== Build and test (warnings as errors)"
 run_suite build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== Build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
 run_suite build/asan -DCMAKE_BUILD_TYPE=Debug -DJOINEDUP_SANITIZE=ON -DJOINEDUP_BENCH=OFF
+echo "== Summary"
+printf '%s\n' "${summary[@]}"
