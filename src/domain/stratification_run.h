@@ -26,9 +26,12 @@ struct StratificationRun {
   int64_t people = 0;      // people stratified
 };
 
-// Per person, per run. `segment[m]` and `rule[m]` are for models[m]: the segment index, or -1
-// when the person fits no segment of that model (or is outside its population); the index of
-// the rule that matched, or -1.
+// Per person, per run. `segment[m]` and `rule[m]` are for models[m]: the segment index, or
+// kNoSegment when the person is in the model's population but fits none of its segments, or
+// kOutsidePopulation when the model does not apply to them (e.g. under 65 for MCMW tiers);
+// the index of the rule that matched, or -1.
+inline constexpr int16_t kNoSegment = -1;
+inline constexpr int16_t kOutsidePopulation = -2;
 struct PersonRunResult {
   int64_t patient_key = 0;
   int16_t ltc_count = 0;
