@@ -56,6 +56,7 @@ struct PersonFeatures {
   int16_t age = 0;
   Sex sex = Sex::kUnknown;
   int32_t practice = -1;  // index into Cohort::practices
+  int8_t deprivation_decile = 0;  // IMD 2019 decile, 1 = most deprived; 0 = unknown
   bool deceased = false;  // died on or before the index date: not stratified
   int16_t ltc_count = 0;
   uint64_t ltc_mask = 0;  // bit i: long-term condition i of the LTC list
