@@ -128,6 +128,51 @@ std::vector<FeatureEvidence> EvidenceFor(const CohortFeatures& f, size_t person,
   return out;
 }
 
+// ---- The long-term-condition list --------------------------------------------------------------
+
+TEST(LtcList, ShippedListHasTheQofRegistersAndMatchesBothTerminologies) {
+  const LtcList& list = Ltc();
+  for (const char* key :
+       {"hypertension", "diabetes", "asthma", "copd", "chd", "heart_failure", "atrial_fibrillation",
+        "stroke_tia", "ckd", "dementia", "depression", "smi", "cancer", "epilepsy",
+        "rheumatoid_arthritis", "osteoporosis", "learning_disability", "pad"})
+    EXPECT_GE(list.ConditionIndex(key), 0) << key;
+  const auto bit = [&](const char* key) { return uint64_t{1} << list.ConditionIndex(key); };
+  EXPECT_EQ(list.Match(CodeSystem::kSnomedCt, "59621000"), bit("hypertension"));
+  EXPECT_EQ(list.Match(CodeSystem::kIcd10, "I10X"), bit("hypertension"));
+  EXPECT_EQ(list.Match(CodeSystem::kIcd10, "i10.x"), bit("hypertension"));
+  EXPECT_EQ(list.Match(CodeSystem::kIcd10, "I11.0"), bit("hypertension") | bit("heart_failure"));
+  EXPECT_EQ(list.Match(CodeSystem::kIcd10, "C43.9"), bit("cancer"));
+  EXPECT_EQ(list.Match(CodeSystem::kIcd10, "C44.9"), 0u);  // non-melanoma skin cancer
+  EXPECT_EQ(list.Match(CodeSystem::kIcd10, "C45.0"), bit("cancer"));
+  EXPECT_EQ(list.Match(CodeSystem::kIcd10, "F05.1"), bit("dementia"));
+  EXPECT_EQ(list.Match(CodeSystem::kIcd10, "F05.9"), 0u);      // delirium alone
+  EXPECT_EQ(list.Match(CodeSystem::kIcd10, "N18.2"), 0u);      // CKD stage 2: not on the register
+  EXPECT_EQ(list.Match(CodeSystem::kReadV2, "59621000"), 0u);  // right code, wrong terminology
+  EXPECT_EQ(list.mental_health_bits(), bit("dementia") | bit("depression") | bit("smi"));
+}
+
+TEST(LtcList, BadListsNameTheLineAndField) {
+  const std::string header = "condition,label,qof_cluster,ltc,mental_health,system,code,term\n";
+  auto error = [&](const std::string& rows) {
+    auto list = LtcList::Parse("l.csv", header + rows);
+    EXPECT_FALSE(list.ok());
+    return list.ok() ? std::string() : list.error().message;
+  };
+  EXPECT_NE(error("a,A,X,1,0,icd9,250,t\n").find("l.csv:2: field 'system'"), std::string::npos);
+  EXPECT_NE(error("a,A,X,2,0,snomed,1,t\n").find("l.csv:2: field 'ltc'"), std::string::npos);
+  EXPECT_NE(error("a,A,X,1,0,icd10,C43-B12,t\n").find("l.csv:2: field 'code'"), std::string::npos);
+  EXPECT_NE(error("a,A,X,1,0,icd10,I1,t\n").find("l.csv:2: field 'code'"), std::string::npos);
+  EXPECT_NE(error("a,A,X,1,0,icd10,I10,t\na,A,X,1,1,icd10,I11,t\n").find("l.csv:3"),
+            std::string::npos);
+  EXPECT_NE(error("a,A,X,1,0,snomed,1,t\na,A,X,1,0,snomed,1,t\n").find("repeated"),
+            std::string::npos);
+  EXPECT_NE(error("a,A,X,1,0,snomed,,t\n").find("empty"), std::string::npos);
+  std::string many;
+  for (int i = 0; i <= 64; ++i) many += "c" + std::to_string(i) + ",C,X,1,0,snomed,1,t\n";
+  EXPECT_NE(error(many).find("more than 64"), std::string::npos);
+}
+
 // ---- Demographics ------------------------------------------------------------------------------
 
 TEST(FeatureEngine, AgeAtIndexDateAndDeceasedExcluded) {
