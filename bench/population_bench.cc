@@ -4,17 +4,17 @@
 // For each population size it runs these phases, each in a forked child so that every
 // phase's peak memory (ru_maxrss from wait4) is its own and not inherited from the last:
 //
-//   generate       synth::Generate → FHIR R4 Bulk NDJSON files (uses --threads)
-//   read           the NDJSON files split into lines, nothing else (I/O floor)
-//   read+map       read, and MapResource on every line, no store (parse + mapping)
-//   sqlite         fhir::Import into a fresh SQLite file
-//   sqlite again   fhir::Import of the same files into that file (every record an update)
-//   store only     synth::Generate on one thread straight into a SQLite Writer, timing only
-//                  the Writer's calls: the store's share of an import without any parsing
-//   postgresql     fhir::Import into a fresh database (created and dropped via --postgres-url)
+//   generate        synth::Generate → FHIR R4 Bulk NDJSON files (on --threads threads)
+//   read            the NDJSON files split into lines, nothing else
+//   read+map        … and MapResource on every line (simdjson parse, FHIR → domain), no store
+//   read+map+write  … and each record written to a SQLite Writer, without the importer
+//   sqlite import   fhir::Import into a fresh SQLite file
+//   sqlite again    fhir::Import of the same files into it again (every record an update)
+//   postgresql      fhir::Import into a fresh database (created and dropped via --postgres-url)
 //
-// The import phases run on one thread: fhir::Import reads, maps and writes on the calling
-// thread (import.h). The CPU column shows it: CPU ≈ wall.
+// Successive phases differ by one part, so their CPU times give where an import's time goes.
+// fhir::Import reads, maps and writes on the calling thread (import.h): the import phases use
+// one core, and their rate per CPU second is the one-core rate even on a busy machine.
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <sys/mman.h>
@@ -30,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -155,29 +156,24 @@ struct Config {
   int practices = 45;
   int threads = 0;
   std::string postgres_url;
+  std::set<std::string> skip;  // phases not to run
   Date as_of = Date::FromYmd(2026, 3, 31);
 };
-
-synth::GenerateOptions GenerateOptionsFor(const Config& config, int64_t patients, int threads) {
-  synth::GenerateOptions options;
-  options.seed = config.seed;
-  options.practices = config.practices;
-  options.patients = patients;
-  options.as_of = config.as_of;
-  options.threads = threads;
-  return options;
-}
 
 // extra[0] = people without an NHS number, extra[1] = resources written; split[0] = sync s.
 Status Generate(const Config& config, int64_t patients, const fs::path& dir, PhaseOutcome& out) {
   fhir::NdjsonWriterOptions writer_options;
   writer_options.transaction_time = config.as_of.ToString() + "T00:00:00Z";
+  synth::GenerateOptions options;
+  options.seed = config.seed;
+  options.practices = config.practices;
+  options.patients = patients;
+  options.as_of = config.as_of;
+  options.threads = config.threads;
   const auto start = Clock::now();
   JU_ASSIGN_OR_RETURN(std::unique_ptr<fhir::NdjsonWriter> writer,
                       fhir::NdjsonWriter::Open(dir, writer_options));
-  JU_ASSIGN_OR_RETURN(
-      synth::GenerateStats stats,
-      synth::Generate(GenerateOptionsFor(config, patients, config.threads), *writer));
+  JU_ASSIGN_OR_RETURN(synth::GenerateStats stats, synth::Generate(options, *writer));
   JU_ASSIGN_OR_RETURN(std::vector<fhir::NdjsonFile> files, writer->Close());
   out.seconds = SecondsSince(start);
   // Written files sit dirty in the page cache; flushing them here keeps their write-back
@@ -259,46 +255,81 @@ Status ImportInto(const std::string& url, const fs::path& dir, bool allow_missin
   return Ok();
 }
 
-// Forwards every record to a store Writer and adds up the time spent inside its calls.
-class TimedSink final : public PopulationSink {
- public:
-  explicit TimedSink(store::Writer& writer) : writer_(writer) {}
-  Status Add(const Practice& r) override { return Timed(r); }
-  Status Add(const Patient& r) override { return Timed(r); }
-  Status Add(const ClinicalEvent& r) override { return Timed(r); }
-  Status Add(const Activity& r) override { return Timed(r); }
-  Status Add(const Medication& r) override { return Timed(r); }
-  double seconds() const { return seconds_; }
-  int64_t records() const { return records_; }
+// The files in the order their records may refer to each other (import.h's order).
+std::vector<fs::path> InDependencyOrder(std::vector<fs::path> files) {
+  auto rank = [](const fs::path& path) {
+    const std::string type = path.stem().string();
+    if (type == "Organization") return 0;
+    if (type == "Patient") return 1;
+    if (type == "Encounter" || type == "EpisodeOfCare") return 2;
+    return 3;
+  };
+  std::stable_sort(files.begin(), files.end(),
+                   [&](const fs::path& a, const fs::path& b) { return rank(a) < rank(b); });
+  return files;
+}
 
- private:
-  template <typename Record>
-  Status Timed(const Record& record) {
-    const auto start = Clock::now();
-    Status status = writer_.Add(record);
-    seconds_ += SecondsSince(start);
-    ++records_;
-    return status;
-  }
-  store::Writer& writer_;
-  double seconds_ = 0;
-  int64_t records_ = 0;
-};
-
-// Generation runs inline on the calling thread (threads = 1) so that nothing competes with the
-// writer for a core; only the Writer's own calls are timed. split[0] = commit seconds.
-Status StoreOnly(const Config& config, int64_t patients, const fs::path& db, PhaseOutcome& out) {
+// The same records as an import, read and mapped as it does, each written straight to a
+// SQLite Writer with only the Writer's calls (and the commit) timed: the store's share of an
+// import. What it leaves out is the importer's own bookkeeping (duplicate-id and NHS number
+// checks, counts, holding back forward references); the admission method of diagnoses is not
+// filled in. seconds = Writer calls + commit; split[0] = commit; split[1] = the whole phase.
+Status ReplayIntoStore(const fs::path& dir, const fs::path& db, bool allow_missing_nhs_number,
+                       PhaseOutcome& out) {
+  fhir::MapOptions map_options;
+  map_options.allow_missing_nhs_number = allow_missing_nhs_number;
+  const fhir::ReferenceResolver resolve = [](std::string_view reference,
+                                             std::string_view expected_type) {
+    return fhir::ResolveRelativeReference(reference, expected_type);
+  };
   JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(db.string()));
+  const auto phase_start = Clock::now();
   JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Writer> writer, store->BeginWrite());
-  TimedSink sink(*writer);
-  JU_ASSIGN_OR_RETURN(synth::GenerateStats stats,
-                      synth::Generate(GenerateOptionsFor(config, patients, 1), sink));
-  (void)stats;
+  Clock::duration writing{};
+  auto write = [&](fhir::Mapped& mapped) -> Status {
+    return std::visit(
+        [&](auto& record) -> Status {
+          using T = std::decay_t<decltype(record)>;
+          if constexpr (std::is_same_v<T, fhir::Skipped>) {
+            return Ok();
+          } else {
+            const auto start = Clock::now();
+            Status status = Ok();
+            if constexpr (std::is_same_v<T, fhir::Charge>) {
+              status = writer->SetActivityCost(record.activity_id, record.cost_pence);
+            } else {
+              status = writer->Add(record);
+            }
+            writing += Clock::now() - start;
+            ++out.records;
+            return status;
+          }
+        },
+        mapped);
+  };
+  for (const fs::path& path : InDependencyOrder(NdjsonFiles(dir))) {
+    JU_ASSIGN_OR_RETURN(std::unique_ptr<fhir::InputBuffer> input,
+                        fhir::InputBuffer::OpenFile(path.string()));
+    fhir::LineReader reader(std::move(input), 16 << 20);
+    fhir::Line line;
+    for (;;) {
+      JU_ASSIGN_OR_RETURN(bool more, reader.Next(line));
+      if (!more) break;
+      auto mapped = fhir::MapResource(line.text, map_options, resolve);
+      if (auto* error = std::get_if<fhir::MapError>(&mapped))
+        return Error::Invalid(path.string() + ":" + std::to_string(line.number) + ": " +
+                              error->field + ": " + error->message);
+      Status written = write(std::get<fhir::Mapped>(mapped));
+      if (!written.ok())
+        return Error::Invalid(path.string() + ":" + std::to_string(line.number) + ": " +
+                              written.error().ToString());
+    }
+  }
   const auto commit_start = Clock::now();
   JU_RETURN_IF_ERROR(writer->Commit());
   out.split[0] = SecondsSince(commit_start);
-  out.seconds = sink.seconds() + out.split[0];
-  out.records = sink.records();
+  out.seconds = std::chrono::duration<double>(writing).count() + out.split[0];
+  out.split[1] = SecondsSince(phase_start);
   return Ok();
 }
 
@@ -364,31 +395,37 @@ std::string Megabytes(int64_t bytes) {
   return fmt::format("{:.0f} MB", static_cast<double>(bytes) / 1e6);
 }
 
+// One line of a size's table. `seconds` is the phase's timed work (wall clock).
 struct Row {
   std::string phase;
   PhaseRun run;
-  std::string rate;
+  double seconds = 0;
+  int64_t records = 0;
+  std::string unit;  // what `records` counts
   std::string note;
 };
 
-void PrintTable(const std::vector<Row>& rows) {
-  fmt::print("  {:<14} {:>7} {:>7} {:>8} {:>8} {:>23} {:>9}  {}\n", "phase", "wall s", "CPU s",
-             "busy s", "iowait s", "rate", "peak RSS", "notes");
-  for (const Row& row : rows) {
-    fmt::print("  {:<14} {:>7.1f} {:>7.1f} {:>8.1f} {:>8.1f} {:>23} {:>6.0f} MB  {}\n", row.phase,
-               row.run.outcome.seconds, row.run.cpu_seconds, row.run.machine_busy_seconds,
-               row.run.iowait_seconds, row.rate, static_cast<double>(row.run.peak_rss_kib) / 1024.0,
-               row.note);
-  }
-  fmt::print(
-      "  (wall: the phase's work, timed inside its process; CPU: that process's user+system;\n"
-      "   busy/iowait: the whole machine, all cores, from fork to exit, database server "
-      "included)\n");
+std::string Rate(int64_t records, double seconds) {
+  if (seconds <= 0) return "-";
+  return Thousands(static_cast<int64_t>(static_cast<double>(records) / seconds));
 }
 
-std::string Rate(int64_t records, double seconds, const char* unit) {
-  if (seconds <= 0) return "-";
-  return Thousands(static_cast<int64_t>(static_cast<double>(records) / seconds)) + " " + unit;
+void PrintTable(const std::vector<Row>& rows) {
+  fmt::print("  {:<13} {:>7} {:>7} {:>11} {:>11} {:<12} {:>8} {:>7} {:>8}  {}\n", "phase", "wall s",
+             "CPU s", "per wall s", "per CPU s", "of", "peak RSS", "busy s", "iowait s", "notes");
+  for (const Row& row : rows) {
+    fmt::print(
+        "  {:<13} {:>7.1f} {:>7.1f} {:>11} {:>11} {:<12} {:>5.0f} MB {:>7.1f} {:>8.1f}  {}\n",
+        row.phase, row.seconds, row.run.cpu_seconds, Rate(row.records, row.seconds),
+        Rate(row.records, row.run.cpu_seconds), row.unit,
+        static_cast<double>(row.run.peak_rss_kib) / 1024.0, row.run.machine_busy_seconds,
+        row.run.iowait_seconds, row.note);
+  }
+  fmt::print(
+      "  wall: the phase's work, timed inside its process. CPU: that process's user+system time\n"
+      "  (all its threads; for a one-thread phase, the rate per CPU second is the rate on one\n"
+      "  core with the machine to itself). busy/iowait: the whole machine, every core, while the\n"
+      "  phase ran: other processes, and a database server, included.\n");
 }
 
 int64_t SqliteFileBytes(const fs::path& db) {
@@ -407,17 +444,28 @@ void RemoveSqlite(const fs::path& db) {
 
 struct SizeSummary {
   int64_t patients = 0;
+  int64_t resources = 0;
   double generate_patients_per_s = 0;
-  double sqlite_resources_per_s = 0;
-  double reimport_resources_per_s = 0;
-  double postgres_resources_per_s = 0;
+  double sqlite_per_s = 0;
+  double sqlite_per_cpu_s = 0;
+  double reimport_per_s = 0;
+  double postgres_per_s = 0;
   double sqlite_bytes_per_patient = 0;
   double postgres_bytes_per_patient = 0;
   long peak_rss_kib = 0;
 };
 
-// Runs every phase for one size. Returns false if a phase failed (the rest are still tried
-// where they do not depend on it).
+std::string LoadAverage() {
+  std::FILE* file = std::fopen("/proc/loadavg", "r");
+  if (file == nullptr) return "?";
+  double one = 0, five = 0;
+  const bool read = std::fscanf(file, "%lf %lf", &one, &five) == 2;
+  std::fclose(file);
+  return read ? fmt::format("{:.1f} (1 min), {:.1f} (5 min)", one, five) : "?";
+}
+
+// Runs every phase for one size. Returns false if a phase failed (the phases that do not
+// depend on it still run).
 bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool keep,
              SizeSummary& summary) {
   const fs::path dir = work / fmt::format("{}-patients", patients);
@@ -428,8 +476,8 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
   summary.patients = patients;
   const bool beyond_nhs_numbers = patients > synth::NhsNumberCapacity();
 
-  fmt::print("\n== {} patients, {} practices, seed {} ==\n", Thousands(patients), config.practices,
-             config.seed);
+  fmt::print("\n== {} patients, {} practices, seed {} (load average {}) ==\n", Thousands(patients),
+             config.practices, config.seed, LoadAverage());
   if (beyond_nhs_numbers)
     fmt::print(
         "  Note: the synthetic generator has NHS numbers for at most {} people; the other {} get\n"
@@ -442,6 +490,12 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
   bool all_ok = true;
   auto phase = [&](const std::string& name,
                    const std::function<Status(PhaseOutcome&)>& work) -> std::optional<PhaseRun> {
+    if (config.skip.contains(name)) {
+      fmt::print("  … {}: skipped (--skip)\n", name);
+      return std::nullopt;
+    }
+    fmt::print("  … {}\n", name);
+    std::fflush(stdout);
     auto run = RunPhase(work);
     if (!run.ok()) {
       fmt::print("  {}: FAILED: {}\n", name, run.error().ToString());
@@ -457,95 +511,95 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
     return *run;
   };
 
-  // generate
+  // Generate.
   const int threads = config.threads > 0
                           ? config.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto generated =
       phase("generate", [&](PhaseOutcome& out) { return Generate(config, patients, ndjson, out); });
   if (!generated) return false;
-  const int64_t resources_written = generated->outcome.extra[1];
-  summary.generate_patients_per_s = static_cast<double>(patients) / generated->outcome.seconds;
-  rows.push_back({"generate", *generated, Rate(patients, generated->outcome.seconds, "patients/s"),
-                  fmt::format("{} threads; {} resources, {} of NDJSON; then {:.1f} s to sync",
-                              threads, Thousands(resources_written),
-                              Megabytes(generated->outcome.bytes), generated->outcome.split[0])});
+  const PhaseOutcome& gen = generated->outcome;
+  summary.resources = gen.extra[1];
+  summary.generate_patients_per_s = static_cast<double>(patients) / gen.seconds;
+  rows.push_back({"generate", *generated, gen.seconds, patients, "patients",
+                  fmt::format("{} threads; {} resources ({:.0f} per patient), {} of NDJSON; "
+                              "then {:.1f} s to sync",
+                              threads, Thousands(gen.extra[1]),
+                              static_cast<double>(gen.extra[1]) / static_cast<double>(patients),
+                              Megabytes(gen.bytes), gen.split[0])});
 
-  // read, read+map
-  double read_seconds = 0, map_seconds = 0;
-  if (auto read = phase("read", [&](PhaseOutcome& out) {
-        return ReadAndMap(ndjson, false, beyond_nhs_numbers, out);
-      })) {
-    read_seconds = read->outcome.seconds;
-    rows.push_back({"read", *read, Rate(read->outcome.records, read_seconds, "lines/s"),
-                    fmt::format("{} lines, {} MB/s (files in the page cache)",
-                                Thousands(read->outcome.records),
-                                static_cast<int64_t>(read->outcome.bytes / 1e6 / read_seconds))});
-  }
-  if (auto mapped = phase("read+map", [&](PhaseOutcome& out) {
-        return ReadAndMap(ndjson, true, beyond_nhs_numbers, out);
-      })) {
-    map_seconds = mapped->outcome.seconds;
-    rows.push_back({"read+map", *mapped, Rate(mapped->outcome.records, map_seconds, "resources/s"),
-                    fmt::format("MapResource on every line, no store; {} refused",
+  // The parts of an import, one at a time.
+  std::optional<PhaseRun> read = phase("read", [&](PhaseOutcome& out) {
+    return ReadAndMap(ndjson, false, beyond_nhs_numbers, out);
+  });
+  if (read)
+    rows.push_back(
+        {"read", *read, read->outcome.seconds, read->outcome.records, "lines",
+         fmt::format("{:.0f} MB/s, splitting lines only",
+                     static_cast<double>(read->outcome.bytes) / 1e6 / read->outcome.seconds)});
+  std::optional<PhaseRun> mapped = phase("read+map", [&](PhaseOutcome& out) {
+    return ReadAndMap(ndjson, true, beyond_nhs_numbers, out);
+  });
+  if (mapped)
+    rows.push_back({"read+map", *mapped, mapped->outcome.seconds, mapped->outcome.records,
+                    "resources",
+                    fmt::format("+ MapResource (simdjson parse, FHIR mapping); {} refused",
                                 Thousands(mapped->outcome.extra[0]))});
-  }
+  const fs::path scratch = dir / "store-only.db";
+  RemoveSqlite(scratch);
+  std::optional<PhaseRun> replayed = phase("read+map+write", [&](PhaseOutcome& out) {
+    return ReplayIntoStore(ndjson, scratch, beyond_nhs_numbers, out);
+  });
+  RemoveSqlite(scratch);
+  if (replayed)
+    rows.push_back({"read+map+write", *replayed, replayed->outcome.split[1],
+                    replayed->outcome.records, "resources",
+                    fmt::format("+ each record to a SQLite Writer, no importer: Writer calls and "
+                                "commit {:.1f} s wall = {}/s",
+                                replayed->outcome.seconds,
+                                Rate(replayed->outcome.records, replayed->outcome.seconds))});
 
-  // SQLite: import, size, re-import
-  double import_seconds = 0;
+  // SQLite: import, size, re-import.
   auto import_note = [&](const PhaseOutcome& out) {
-    std::string note = fmt::format("{} resources, 1 thread", Thousands(out.records));
-    if (out.extra[0] > 0) note += fmt::format(", {} rejected", Thousands(out.extra[0]));
-    if (out.extra[1] > 0) note += fmt::format(", {} skipped", Thousands(out.extra[1]));
-    if (out.split[0] >= 0.05) note += fmt::format("; close {:.1f} s", out.split[0]);
+    std::string note;
+    if (out.extra[0] > 0) note += fmt::format("{} rejected; ", Thousands(out.extra[0]));
+    if (out.extra[1] > 0) note += fmt::format("{} skipped; ", Thousands(out.extra[1]));
+    if (out.split[0] >= 0.05) note += fmt::format("closing {:.1f} s; ", out.split[0]);
     return note;
   };
   RemoveSqlite(db);
-  if (auto imported = phase("sqlite", [&](PhaseOutcome& out) {
-        return ImportInto(db.string(), ndjson, beyond_nhs_numbers, out);
-      })) {
-    import_seconds = imported->outcome.seconds;
-    summary.sqlite_resources_per_s =
-        static_cast<double>(imported->outcome.records) / import_seconds;
+  std::optional<PhaseRun> imported = phase("sqlite import", [&](PhaseOutcome& out) {
+    return ImportInto(db.string(), ndjson, beyond_nhs_numbers, out);
+  });
+  if (imported) {
+    const PhaseOutcome& out = imported->outcome;
+    summary.sqlite_per_s = static_cast<double>(out.records) / out.seconds;
+    summary.sqlite_per_cpu_s = static_cast<double>(out.records) / imported->cpu_seconds;
     const int64_t bytes = SqliteFileBytes(db);
     summary.sqlite_bytes_per_patient = static_cast<double>(bytes) / static_cast<double>(patients);
-    rows.push_back({"sqlite import", *imported,
-                    Rate(imported->outcome.records, import_seconds, "resources/s"),
-                    import_note(imported->outcome) +
-                        fmt::format("; db {} = {:.0f} bytes/patient", Megabytes(bytes),
-                                    summary.sqlite_bytes_per_patient)});
+    rows.push_back(
+        {"sqlite import", *imported, out.seconds, out.records, "resources",
+         import_note(out) + fmt::format("one thread; db {} = {:.0f} bytes/patient",
+                                        Megabytes(bytes), summary.sqlite_bytes_per_patient)});
     if (auto again = phase("sqlite again", [&](PhaseOutcome& out) {
           return ImportInto(db.string(), ndjson, beyond_nhs_numbers, out);
         })) {
-      summary.reimport_resources_per_s =
-          static_cast<double>(again->outcome.records) / again->outcome.seconds;
-      rows.push_back({"sqlite again", *again,
-                      Rate(again->outcome.records, again->outcome.seconds, "resources/s"),
-                      import_note(again->outcome) +
-                          fmt::format("; all updates; db now {}", Megabytes(SqliteFileBytes(db)))});
+      summary.reimport_per_s = static_cast<double>(again->outcome.records) / again->outcome.seconds;
+      rows.push_back(
+          {"sqlite again", *again, again->outcome.seconds, again->outcome.records, "resources",
+           import_note(again->outcome) + fmt::format("the same files again: every record an "
+                                                     "update; db now {}",
+                                                     Megabytes(SqliteFileBytes(db)))});
     }
   }
   RemoveSqlite(db);
 
-  // The store's share, without parsing.
-  const fs::path scratch = dir / "store-only.db";
-  double store_seconds = 0;
-  if (auto stored = phase("store only", [&](PhaseOutcome& out) {
-        return StoreOnly(config, patients, scratch, out);
-      })) {
-    store_seconds = stored->outcome.seconds;
-    rows.push_back({"store only", *stored,
-                    Rate(stored->outcome.records, store_seconds, "records/s"),
-                    fmt::format("SQLite Writer calls + commit ({:.1f} s) only; CPU includes "
-                                "generating",
-                                stored->outcome.split[0])});
-  }
-  RemoveSqlite(scratch);
-
-  // PostgreSQL
+  // PostgreSQL: a database of its own, dropped afterwards.
   std::string postgres_note;
   if (config.postgres_url.empty()) {
     postgres_note = "PostgreSQL phase skipped: no --postgres-url given";
+  } else if (config.skip.contains("postgresql")) {
+    postgres_note = "PostgreSQL phase skipped (--skip)";
   } else {
     const std::string name = fmt::format("joinedup_bench_{}_{}", patients, getpid());
     auto admin = PgAdmin::Connect(config.postgres_url);
@@ -559,45 +613,44 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
       all_ok = false;
     } else {
       const std::string url = WithDatabase(config.postgres_url, name);
-      if (auto imported = phase("postgresql", [&](PhaseOutcome& out) {
+      if (auto pg = phase("postgresql", [&](PhaseOutcome& out) {
             return ImportInto(url, ndjson, beyond_nhs_numbers, out);
           })) {
-        summary.postgres_resources_per_s =
-            static_cast<double>(imported->outcome.records) / imported->outcome.seconds;
-        auto size = admin->Exec("SELECT pg_database_size('" + name + "')");
-        std::string note = import_note(imported->outcome) + "; the server's CPU is not counted";
-        if (size.ok()) {
+        const PhaseOutcome& out = pg->outcome;
+        summary.postgres_per_s = static_cast<double>(out.records) / out.seconds;
+        std::string note = import_note(out) + "CPU: the client's only";
+        if (auto size = admin->Exec("SELECT pg_database_size('" + name + "')"); size.ok()) {
           const int64_t bytes = std::stoll(*size);
           summary.postgres_bytes_per_patient =
               static_cast<double>(bytes) / static_cast<double>(patients);
           note += fmt::format("; db {} = {:.0f} bytes/patient", Megabytes(bytes),
                               summary.postgres_bytes_per_patient);
         }
-        rows.push_back({"postgresql", *imported,
-                        Rate(imported->outcome.records, imported->outcome.seconds, "resources/s"),
-                        note});
+        rows.push_back({"postgresql", *pg, out.seconds, out.records, "resources", note});
       }
       if (auto dropped = admin->Exec("DROP DATABASE " + name); !dropped.ok())
         fmt::print("  note: could not drop {}: {}\n", name, dropped.error().ToString());
     }
   }
 
+  fmt::print("\n");
   PrintTable(rows);
   if (!postgres_note.empty()) fmt::print("  {}\n", postgres_note);
-  if (import_seconds > 0 && read_seconds > 0 && map_seconds > 0 && store_seconds > 0) {
-    // Phases timed apart, so the parts are estimates that need not add up exactly.
-    const double parse = map_seconds - read_seconds;
-    const double rest = import_seconds - map_seconds - store_seconds;
+  if (read && mapped && replayed && imported) {
+    // CPU seconds of one-thread phases, so that other work on the machine does not skew the
+    // split; each part is the difference between two phases that differ by that part alone.
+    const double total = imported->cpu_seconds;
     auto part = [&](double seconds) {
-      return fmt::format("{:5.1f} s {:3.0f}%", seconds, 100.0 * seconds / import_seconds);
+      return fmt::format("{:6.1f} s {:3.0f}%", seconds, 100.0 * seconds / total);
     };
-    fmt::print("  Where the SQLite import's {:.1f} s go (from the phases above):\n",
-               import_seconds);
-    fmt::print("    reading and splitting lines      {}   (read)\n", part(read_seconds));
-    fmt::print("    JSON parse + FHIR mapping        {}   (read+map − read)\n", part(parse));
-    fmt::print("    store writes + commit            {}   (store only)\n", part(store_seconds));
-    fmt::print("    importer bookkeeping, the rest   {}   (import − read+map − store only)\n",
-               part(rest));
+    fmt::print("  Where the SQLite import's {:.1f} CPU seconds go:\n", total);
+    fmt::print("    reading, splitting lines        {}   read\n", part(read->cpu_seconds));
+    fmt::print("    JSON parse + FHIR mapping       {}   read+map - read\n",
+               part(mapped->cpu_seconds - read->cpu_seconds));
+    fmt::print("    SQLite Writer + commit          {}   read+map+write - read+map\n",
+               part(replayed->cpu_seconds - mapped->cpu_seconds));
+    fmt::print("    the importer's own bookkeeping  {}   sqlite import - read+map+write\n",
+               part(imported->cpu_seconds - replayed->cpu_seconds));
   }
   std::fflush(stdout);
   if (!keep) fs::remove_all(dir);
@@ -637,9 +690,20 @@ int Main(int argc, char** argv) {
                  "dropped per size. Without it the PostgreSQL phase is skipped");
   app.add_option("--threads", config.threads, "Generator threads (0: all cores)")
       ->capture_default_str();
+  std::vector<std::string> skip;
+  app.add_option("--skip", skip,
+                 "Phases not to run: read, read+map, read+map+write, sqlite again, postgresql "
+                 "(without read, read+map and read+map+write there is no breakdown)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(
+          {"read", "read+map", "read+map+write", "sqlite again", "postgresql", "sqlite-again"}));
   app.add_flag("--keep", keep, "Keep each size's NDJSON files and databases in --work");
   CLI11_PARSE(app, argc, argv);
 
+  for (std::string name : skip) {
+    if (name == "sqlite-again") name = "sqlite again";
+    config.skip.insert(name);
+  }
   std::vector<int64_t> sizes;
   try {
     sizes = ParseSizes(sizes_text);
@@ -675,19 +739,23 @@ int Main(int argc, char** argv) {
   }
 
   fmt::print("\n== Summary ==\n");
-  fmt::print("  {:>10} {:>12} {:>14} {:>14} {:>14} {:>10} {:>10} {:>9}\n", "patients", "generate/s",
-             "sqlite res/s", "again res/s", "pg res/s", "sqlite B/p", "pg B/p", "peak RSS");
+  fmt::print("  {:>10} {:>11} {:>10} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10} {:>9}\n", "patients",
+             "resources", "generate", "sqlite", "sqlite/CPU", "sqlite again", "postgresql",
+             "sqlite", "postgresql", "peak RSS");
+  fmt::print("  {:>10} {:>11} {:>10} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10} {:>9}\n", "", "",
+             "patients/s", "resources/s", "resources/s", "resources/s", "resources/s", "B/patient",
+             "B/patient", "");
   for (const SizeSummary& s : summaries) {
     auto number = [](double value) {
       return value > 0 ? Thousands(static_cast<int64_t>(value)) : std::string("-");
     };
-    fmt::print("  {:>10} {:>12} {:>14} {:>14} {:>14} {:>10} {:>10} {:>6.0f} MB\n",
-               Thousands(s.patients), number(s.generate_patients_per_s),
-               number(s.sqlite_resources_per_s), number(s.reimport_resources_per_s),
-               number(s.postgres_resources_per_s), number(s.sqlite_bytes_per_patient),
+    fmt::print("  {:>10} {:>11} {:>10} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10} {:>6.0f} MB\n",
+               Thousands(s.patients), Thousands(s.resources), number(s.generate_patients_per_s),
+               number(s.sqlite_per_s), number(s.sqlite_per_cpu_s), number(s.reimport_per_s),
+               number(s.postgres_per_s), number(s.sqlite_bytes_per_patient),
                number(s.postgres_bytes_per_patient), static_cast<double>(s.peak_rss_kib) / 1024.0);
   }
-  fmt::print("  (res/s: resources imported per second; B/p: database bytes per patient)\n");
+  fmt::print("  sqlite/CPU: resources imported per CPU second of the (one-thread) importer.\n");
   return all_ok ? 0 : 1;
 }
 
