@@ -34,11 +34,11 @@ enum class Dialect { kSqlite, kPostgres };
 struct Migration {
   int version;
   std::string_view name;
-  std::string_view sql;  // with {{KEY}}, {{TEXT}} and {{NOW}} placeholders
+  std::string_view sql;  // with {{KEY}}, {{TEXT}}, {{NOW}}, {{BLOB}}, {{WITHOUT_ROWID}}
 };
 
 std::span<const Migration> Migrations();
-inline constexpr int kLatestSchemaVersion = 1;
+inline constexpr int kLatestSchemaVersion = 2;
 
 // The bootstrap statement creating `schema_migrations` if absent.
 std::string SchemaMigrationsTableSql(Dialect dialect);
@@ -47,6 +47,9 @@ std::string SchemaMigrationsTableSql(Dialect dialect);
 //   {{KEY}}   an auto-assigned 64-bit integer primary key
 //   {{TEXT}}  text compared bytewise (PostgreSQL: COLLATE "C", so order matches SQLite's)
 //   {{NOW}}   the current timestamp expression
+//   {{BLOB}}  a byte string (SQLite BLOB, PostgreSQL BYTEA)
+//   {{WITHOUT_ROWID}}  after a CREATE TABLE's closing parenthesis: SQLite clusters the table
+//             by its primary key; nothing in PostgreSQL
 std::string Render(std::string_view sql, Dialect dialect);
 
 }  // namespace joinedup::store

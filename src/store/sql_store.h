@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/store.h"
 
@@ -37,7 +38,20 @@ class SqlRow {
   virtual int64_t Int(int column) const = 0;
   virtual double Real(int column) const = 0;
   virtual std::string_view Text(int column) const = 0;  // "" for NULL
+  // Bytes of a BLOB/BYTEA column; valid until the next Blob call on this row.
+  virtual std::string_view Blob(int column) const = 0;
 };
+
+// A person's per-model (segment, rule) pairs as stored in stratification_results.segments:
+// for each model in order, segment then rule, each a little-endian int16 (4 bytes a model).
+void EncodeSegments(const PersonRunResult& result, std::string& out);
+// kInternal unless `bytes` holds exactly `models` pairs.
+Status DecodeSegments(std::string_view bytes, size_t models, PersonRunResult& out);
+
+// SaveRun's checks that need no database (see Store::SaveRun). Returns the results' indexes
+// in ascending patient_key order — the order they are written in.
+Result<std::vector<uint32_t>> CheckRunResults(const StratificationRun& run,
+                                              std::span<const PersonRunResult> results);
 
 class SqlStore : public Store {
  public:
@@ -51,6 +65,11 @@ class SqlStore : public Store {
   Result<std::vector<Medication>> MedicationsForPatient(std::string_view patient_id) override;
   Status ScanPatients(const std::function<Status(const Patient&)>& fn) override;
   Result<std::vector<CodeFrequency>> TopConditionCodes(int limit) override;
+  Result<std::vector<StratificationRun>> Runs() override;
+  Result<std::optional<StratificationRun>> FindRun(int64_t id) override;
+  Result<std::vector<PersonRunResult>> RunResults(int64_t run_id) override;
+  Result<std::vector<std::pair<StratificationRun, PersonRunResult>>> PersonHistory(
+      int64_t patient_key) override;
 
  protected:
   using RowFn = std::function<Status(const SqlRow&)>;
@@ -59,8 +78,19 @@ class SqlStore : public Store {
   virtual Status Query(std::string_view sql, std::span<const SqlParam> params,
                        const RowFn& on_row) = 0;
 
+  // For a backend's SaveRun, inside its transaction:
+  // kNotFound naming the first result (in `order`) whose patient_key is not a stored patient.
+  Status CheckPatientKeys(std::span<const PersonRunResult> results,
+                          std::span<const uint32_t> order);
+  // Inserts the run with its models and segment labels; returns the new run's id.
+  Result<int64_t> InsertRun(const StratificationRun& run);
+
  private:
   Result<std::optional<Patient>> FindOnePatient(std::string_view where, const SqlParam& param);
+  // Runs (with models and labels) matching `where` ("" for all, or "WHERE id = ?1"), newest
+  // first.
+  Result<std::vector<StratificationRun>> LoadRuns(std::string_view where,
+                                                  std::span<const SqlParam> params);
 };
 
 }  // namespace joinedup::store

@@ -14,12 +14,16 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
+#include "domain/cohort.h"
 #include "domain/population.h"
+#include "domain/stratification_run.h"
 
 namespace joinedup::store {
 
@@ -54,12 +58,19 @@ struct CodeFrequency {
   int64_t patients = 0;
 };
 
+struct CohortLoadOptions {
+  int threads = 0;  // 0 = all cores
+  // Records read so far (people, events, activities, medications) out of `total`. Called
+  // from the calling thread, a few times a second and once at the end with done == total.
+  std::function<void(int64_t done, int64_t total)> progress;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
 
   virtual std::string_view backend() const = 0;  // "sqlite" or "postgresql"
-  virtual int schema_version() const = 0;         // latest migration applied
+  virtual int schema_version() const = 0;        // latest migration applied
 
   // Starts a write transaction. Only one writer per Store at a time.
   virtual Result<std::unique_ptr<Writer>> BeginWrite() = 0;
@@ -79,6 +90,43 @@ class Store {
   // The `limit` codes of kind Condition recorded for the most distinct living people,
   // most frequent first (ties by system, then code).
   virtual Result<std::vector<CodeFrequency>> TopConditionCodes(int limit) = 0;
+
+  // ---- Population analytics ---------------------------------------------------------------
+
+  // The whole committed population as a Cohort (see domain/cohort.h): practices in id order;
+  // concepts interned by (system, code) — a code stored with two terms is one concept;
+  // people in key order; each person's records in ascending date, ties in the store's key
+  // order. Every field is copied exactly; the result
+  // is identical whatever `threads`.
+  // One consistent snapshot: a writer committing meanwhile is either wholly in or wholly out.
+  // SQLite reads on `threads` extra read-only connections (one for ":memory:", or when another
+  // process is writing); PostgreSQL on the store's own connection.
+  // Errors: kConflict if a Writer is open on this store; kUnavailable if the database fails;
+  // kInternal for rows the schema forbids.
+  virtual Result<Cohort> LoadCohort(const CohortLoadOptions& options) = 0;
+
+  // ---- Stratification runs (domain/stratification_run.h) ------------------------------------
+
+  // Stores a run and its per-person results in one transaction, all or nothing; assigns and
+  // returns the run's id (ids increase with each run) and sets its created_at. `run.id` and
+  // `run.created_at` are ignored. Refused, writing nothing:
+  //   kInvalidInput  a result whose segment/rule sizes differ from run.models.size(), whose
+  //                  segment is outside -1..segments-1 or rule below -1, whose admission_risk
+  //                  is not finite, or that repeats an earlier result's patient_key (the
+  //                  message names the index: "results[7]: …"); text containing NUL;
+  //   kNotFound      a result naming a patient_key the store does not hold ("results[7]: …");
+  //   kConflict      a Writer is open on this store.
+  virtual Result<int64_t> SaveRun(const StratificationRun& run,
+                                  std::span<const PersonRunResult> results) = 0;
+  // Every run, newest first.
+  virtual Result<std::vector<StratificationRun>> Runs() = 0;
+  virtual Result<std::optional<StratificationRun>> FindRun(int64_t id) = 0;
+  // The run's results in patient_key order; kNotFound if there is no such run.
+  virtual Result<std::vector<PersonRunResult>> RunResults(int64_t run_id) = 0;
+  // Each run that has a result for the person, with that result, oldest run first (empty for
+  // a person no run covered, or no such person).
+  virtual Result<std::vector<std::pair<StratificationRun, PersonRunResult>>> PersonHistory(
+      int64_t patient_key) = 0;
 };
 
 // Opens (creating if needed) and migrates a store.

@@ -2,14 +2,17 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <functional>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include "store/cohort_builder.h"
 #include "store/migrations.h"
 #include "store/sql_store.h"
 #include "store/store_columns.h"
@@ -83,10 +86,21 @@ class PgRow final : public SqlRow {
     return {PQgetvalue(result_, row_, column),
             static_cast<size_t>(PQgetlength(result_, row_, column))};
   }
+  // Text-format bytea is "\x" and two hex digits a byte.
+  std::string_view Blob(int column) const override {
+    std::string_view hex = Text(column);
+    blob_.clear();
+    if (!hex.starts_with("\\x")) return blob_;
+    for (size_t i = 2; i + 1 < hex.size(); i += 2)
+      blob_ += static_cast<char>(HexDigit(hex[i]) * 16 + HexDigit(hex[i + 1]));
+    return blob_;
+  }
 
  private:
+  static int HexDigit(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
   const PGresult* result_;
   int row_;
+  mutable std::string blob_;
 };
 
 // ---- COPY text format -------------------------------------------------------------------------
@@ -101,11 +115,20 @@ class CopyRow {
     Separate();
     for (char c : text) {
       switch (c) {
-        case '\\': buffer_ += "\\\\"; break;
-        case '\t': buffer_ += "\\t"; break;
-        case '\n': buffer_ += "\\n"; break;
-        case '\r': buffer_ += "\\r"; break;
-        default: buffer_ += c;
+        case '\\':
+          buffer_ += "\\\\";
+          break;
+        case '\t':
+          buffer_ += "\\t";
+          break;
+        case '\n':
+          buffer_ += "\\n";
+          break;
+        case '\r':
+          buffer_ += "\\r";
+          break;
+        default:
+          buffer_ += c;
       }
     }
     return *this;
@@ -142,6 +165,193 @@ class CopyRow {
   std::string& buffer_;
   bool first_ = true;
 };
+
+// ---- COPY streams -------------------------------------------------------------------------------
+
+// Streams COPY … FROM STDIN text rows: Put() whenever the buffer is big, End() once.
+class CopyIn {
+ public:
+  CopyIn(PGconn* conn, std::string_view table) : conn_(conn), table_(table) {}
+
+  Status Start(std::string_view columns) {
+    const std::string sql =
+        "COPY " + std::string(table_) + " (" + std::string(columns) + ") FROM STDIN";
+    PgResultPtr started(PQexec(conn_, sql.c_str()));
+    if (PQresultStatus(started.get()) != PGRES_COPY_IN)
+      return PgError(conn_, started.get(), "starting COPY into " + std::string(table_));
+    return Ok();
+  }
+  Status Put(const std::string& buffer) {
+    if (buffer.empty()) return Ok();
+    if (PQputCopyData(conn_, buffer.data(), static_cast<int>(buffer.size())) != 1)
+      return PgError(conn_, nullptr, "sending COPY data");
+    return Ok();
+  }
+  Status End() {
+    if (PQputCopyEnd(conn_, nullptr) != 1) return PgError(conn_, nullptr, "ending COPY");
+    Status status;
+    while (PGresult* raw = PQgetResult(conn_)) {
+      PgResultPtr result(raw);
+      if (PQresultStatus(raw) != PGRES_COMMAND_OK && status.ok())
+        status = PgError(conn_, raw, "COPY into " + std::string(table_));
+    }
+    return status;
+  }
+
+ private:
+  PGconn* conn_;
+  std::string_view table_;
+};
+
+// Sends `buffer` (complete COPY text rows) into `table`.
+Status CopyInAll(PGconn* conn, std::string_view table, std::string_view columns,
+                 const std::string& buffer) {
+  CopyIn copy(conn, table);
+  JU_RETURN_IF_ERROR(copy.Start(columns));
+  Status put = copy.Put(buffer);
+  Status ended = copy.End();
+  JU_RETURN_IF_ERROR(put);
+  return ended;
+}
+
+// One row of COPY … TO STDOUT (text format): fields split and unescaped.
+class CopyOutRow {
+ public:
+  // `line` without its newline. Unescaped text lives in the row until the next Parse.
+  void Parse(std::string_view line) {
+    fields_.clear();
+    scratch_.clear();
+    size_t start = 0;
+    for (;;) {
+      const size_t tab = line.find('\t', start);
+      std::string_view raw = line.substr(start, tab == std::string_view::npos ? tab : tab - start);
+      fields_.push_back(Unescape(raw));
+      if (tab == std::string_view::npos) break;
+      start = tab + 1;
+    }
+    // Views into scratch_ are made only now that it will not grow again.
+    for (auto& field : fields_)
+      if (field.in_scratch) field.text = std::string_view(scratch_).substr(field.at, field.size);
+  }
+  size_t size() const { return fields_.size(); }
+  bool IsNull(size_t i) const { return fields_[i].null; }
+  std::string_view Text(size_t i) const { return fields_[i].text; }
+  Result<int64_t> Int(size_t i) const {
+    int64_t value = 0;
+    std::string_view text = Text(i);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (IsNull(i) || ec != std::errc() || end != text.data() + text.size())
+      return Error::Internal("postgresql: COPY field " + std::to_string(i) + " is not an integer");
+    return value;
+  }
+  Result<std::optional<int64_t>> OptionalInt(size_t i) const {
+    if (IsNull(i)) return std::optional<int64_t>();
+    JU_ASSIGN_OR_RETURN(int64_t value, Int(i));
+    return std::optional<int64_t>(value);
+  }
+  Result<std::optional<double>> OptionalReal(size_t i) const {
+    if (IsNull(i)) return std::optional<double>();
+    double value = 0;
+    std::string_view text = Text(i);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size())
+      return Error::Internal("postgresql: COPY field " + std::to_string(i) + " is not a number");
+    return std::optional<double>(value);
+  }
+
+ private:
+  struct Field {
+    bool null = false;
+    bool in_scratch = false;
+    size_t at = 0, size = 0;
+    std::string_view text;
+  };
+  Field Unescape(std::string_view raw) {
+    Field field;
+    if (raw == "\\N") {
+      field.null = true;
+      return field;
+    }
+    if (raw.find('\\') == std::string_view::npos) {
+      field.text = raw;
+      return field;
+    }
+    field.in_scratch = true;
+    field.at = scratch_.size();
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] != '\\' || i + 1 == raw.size()) {
+        scratch_ += raw[i];
+        continue;
+      }
+      const char c = raw[++i];
+      switch (c) {
+        case 'b':
+          scratch_ += '\b';
+          break;
+        case 'f':
+          scratch_ += '\f';
+          break;
+        case 'n':
+          scratch_ += '\n';
+          break;
+        case 'r':
+          scratch_ += '\r';
+          break;
+        case 't':
+          scratch_ += '\t';
+          break;
+        case 'v':
+          scratch_ += '\v';
+          break;
+        default:
+          if (c >= '0' && c <= '7') {  // up to three octal digits
+            int value = c - '0';
+            for (int k = 0; k < 2 && i + 1 < raw.size() && raw[i + 1] >= '0' && raw[i + 1] <= '7';
+                 ++k)
+              value = value * 8 + (raw[++i] - '0');
+            scratch_ += static_cast<char>(value);
+          } else {
+            scratch_ += c;  // "\\\\" and any other escaped character stand for themselves
+          }
+      }
+    }
+    field.size = scratch_.size() - field.at;
+    return field;
+  }
+
+  std::vector<Field> fields_;
+  std::string scratch_;
+};
+
+// Runs COPY (query) TO STDOUT and calls on_row for each row. After an error from on_row the
+// rest of the stream is drained, so the connection stays usable.
+Status CopyOut(PGconn* conn, std::string_view query,
+               const std::function<Status(const CopyOutRow&)>& on_row) {
+  const std::string sql = "COPY (" + std::string(query) + ") TO STDOUT";
+  PgResultPtr started(PQexec(conn, sql.c_str()));
+  if (PQresultStatus(started.get()) != PGRES_COPY_OUT)
+    return PgError(conn, started.get(), "starting COPY out");
+  Status status;
+  CopyOutRow row;
+  for (;;) {
+    char* data = nullptr;
+    const int length = PQgetCopyData(conn, &data, 0);
+    if (length < 0) break;  // -1: done; -2: failed (reported by PQgetResult)
+    if (status.ok()) {
+      std::string_view line(data, static_cast<size_t>(length));
+      if (line.ends_with('\n')) line.remove_suffix(1);
+      row.Parse(line);
+      status = on_row(row);
+    }
+    PQfreemem(data);
+  }
+  while (PGresult* raw = PQgetResult(conn)) {
+    PgResultPtr result(raw);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK && status.ok())
+      status = PgError(conn, raw, "COPY out");
+  }
+  return status;
+}
 
 // A staging table: rows wait in `buffer` (COPY text) until the writer flushes.
 struct Stage {
@@ -349,6 +559,10 @@ class PgStore final : public SqlStore {
   }
   void WriterClosed() { writer_active_ = false; }
 
+  Result<Cohort> LoadCohort(const CohortLoadOptions& options) override;
+  Result<int64_t> SaveRun(const StratificationRun& run,
+                          std::span<const PersonRunResult> results) override;
+
   // Public here: the writer looks ids up through it.
   Status Query(std::string_view sql, std::span<const SqlParam> params,
                const RowFn& on_row) override;
@@ -359,8 +573,7 @@ class PgStore final : public SqlStore {
   bool writer_active_ = false;
 };
 
-Status PgStore::Query(std::string_view sql, std::span<const SqlParam> params,
-                      const RowFn& on_row) {
+Status PgStore::Query(std::string_view sql, std::span<const SqlParam> params, const RowFn& on_row) {
   // `?N` → `$N` (the shared SQL never has a literal '?').
   std::string text(sql);
   for (size_t i = 0; i + 1 < text.size(); ++i)
@@ -369,9 +582,14 @@ Status PgStore::Query(std::string_view sql, std::span<const SqlParam> params,
   std::vector<const char*> values(params.size(), nullptr);
   for (size_t i = 0; i < params.size(); ++i) {
     switch (params[i].kind) {
-      case SqlParam::Kind::kNull: break;
-      case SqlParam::Kind::kInt: storage[i] = std::to_string(params[i].integer); break;
-      case SqlParam::Kind::kText: storage[i] = params[i].text; break;
+      case SqlParam::Kind::kNull:
+        break;
+      case SqlParam::Kind::kInt:
+        storage[i] = std::to_string(params[i].integer);
+        break;
+      case SqlParam::Kind::kText:
+        storage[i] = params[i].text;
+        break;
     }
     if (params[i].kind != SqlParam::Kind::kNull) values[i] = storage[i].c_str();
   }
@@ -389,8 +607,8 @@ Status PgStore::Migrate() {
   JU_RETURN_IF_ERROR(Exec(conn_, "BEGIN"));
   auto migrate = [&]() -> Status {
     const SqlParam lock = SqlParam::Int(kMigrationLockKey);
-    JU_RETURN_IF_ERROR(Query("SELECT pg_advisory_xact_lock(?1)", {&lock, 1},
-                             [](const SqlRow&) { return Ok(); }));
+    JU_RETURN_IF_ERROR(
+        Query("SELECT pg_advisory_xact_lock(?1)", {&lock, 1}, [](const SqlRow&) { return Ok(); }));
     JU_RETURN_IF_ERROR(Exec(conn_, SchemaMigrationsTableSql(Dialect::kPostgres)));
     int64_t current = 0;
     JU_RETURN_IF_ERROR(Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {},
@@ -420,6 +638,173 @@ Status PgStore::Migrate() {
   return Exec(conn_, "COMMIT");
 }
 
+// ---- LoadCohort ---------------------------------------------------------------------------------
+
+// One REPEATABLE READ transaction (a single snapshot) on the store's connection; each table
+// streams through COPY in key order into one slice. Correct first: the grouping and sorting
+// run on `threads`, the reading on one connection.
+Result<Cohort> PgStore::LoadCohort(const CohortLoadOptions& options) {
+  const int threads = options.threads > 0
+                          ? std::min(options.threads, 64)
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (writer_active_) return Error::Conflict("postgresql: a writer is open on this store");
+  JU_RETURN_IF_ERROR(Exec(conn_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  int64_t done = 0, total = 0;
+  auto counted = [&]() {
+    if (++done % 65536 == 0 && options.progress) options.progress(done, total);
+  };
+  CohortBuilder builder;
+  auto load = [&]() -> Status {
+    // Exact within the snapshot: they size the builder's tables.
+    int64_t events = 0, activities = 0, medications = 0;
+    JU_RETURN_IF_ERROR(
+        Query("SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM"
+              " events), (SELECT COUNT(*) FROM activities), (SELECT COUNT(*)"
+              " FROM medications)",
+              {}, [&](const SqlRow& row) -> Status {
+                events = row.Int(1);
+                activities = row.Int(2);
+                medications = row.Int(3);
+                total = row.Int(0) + events + activities + medications;
+                return Ok();
+              }));
+    JU_ASSIGN_OR_RETURN(std::vector<Practice> practices, Practices());
+    for (Practice& practice : practices) builder.AddPractice(std::move(practice));
+    JU_RETURN_IF_ERROR(Query("SELECT key, code_system, code FROM concepts ORDER BY key", {},
+                             [&](const SqlRow& row) -> Status {
+                               return builder.AddConcept(row.Int(0), row.Int(1), row.Text(2));
+                             }));
+    JU_RETURN_IF_ERROR(
+        CopyOut(conn_,
+                "SELECT key, id, nhs_number, practice_id, birth_date, sex, deprivation_decile,"
+                " death_date FROM patients ORDER BY key",
+                [&](const CopyOutRow& row) -> Status {
+                  JU_ASSIGN_OR_RETURN(int64_t key, row.Int(0));
+                  JU_ASSIGN_OR_RETURN(int64_t birth, row.Int(4));
+                  JU_ASSIGN_OR_RETURN(int64_t sex, row.Int(5));
+                  JU_ASSIGN_OR_RETURN(int64_t decile, row.Int(6));
+                  JU_ASSIGN_OR_RETURN(std::optional<int64_t> death, row.OptionalInt(7));
+                  JU_RETURN_IF_ERROR(builder.AddPerson(key, row.Text(1), row.Text(2), row.Text(3),
+                                                       birth, sex, decile, death));
+                  counted();
+                  return Ok();
+                }));
+    builder.AllocateRows(static_cast<uint64_t>(events), static_cast<uint64_t>(activities),
+                         static_cast<uint64_t>(medications));
+    builder.EndPeople();
+    uint64_t position = 0;  // the row's rank in its key-ordered stream
+    JU_RETURN_IF_ERROR(
+        CopyOut(conn_,
+                "SELECT patient_key, concept_key, date, kind, source, admission_method, value"
+                " FROM events ORDER BY key",
+                [&](const CopyOutRow& row) -> Status {
+                  int64_t v[6];
+                  for (size_t i = 0; i < 6; ++i) {
+                    JU_ASSIGN_OR_RETURN(v[i], row.Int(i));
+                  }
+                  JU_ASSIGN_OR_RETURN(std::optional<double> value, row.OptionalReal(6));
+                  JU_RETURN_IF_ERROR(
+                      builder.SetEvent(position++, v[0], v[1], v[2], v[3], v[4], v[5], value));
+                  counted();
+                  return Ok();
+                }));
+    position = 0;
+    JU_RETURN_IF_ERROR(
+        CopyOut(conn_,
+                "SELECT patient_key, type, start_date, end_date, length_of_stay_days, cost_pence"
+                " FROM activities ORDER BY key",
+                [&](const CopyOutRow& row) -> Status {
+                  JU_ASSIGN_OR_RETURN(int64_t patient, row.Int(0));
+                  JU_ASSIGN_OR_RETURN(int64_t type, row.Int(1));
+                  JU_ASSIGN_OR_RETURN(int64_t start, row.Int(2));
+                  JU_ASSIGN_OR_RETURN(std::optional<int64_t> end, row.OptionalInt(3));
+                  JU_ASSIGN_OR_RETURN(int64_t stay, row.Int(4));
+                  JU_ASSIGN_OR_RETURN(int64_t cost, row.Int(5));
+                  JU_RETURN_IF_ERROR(
+                      builder.SetActivity(position++, patient, type, start, end, stay, cost));
+                  counted();
+                  return Ok();
+                }));
+    position = 0;
+    return CopyOut(
+        conn_,
+        "SELECT patient_key, concept_key, start_date, end_date FROM medications"
+        " ORDER BY key",
+        [&](const CopyOutRow& row) -> Status {
+          JU_ASSIGN_OR_RETURN(int64_t patient, row.Int(0));
+          JU_ASSIGN_OR_RETURN(int64_t concept_key, row.Int(1));
+          JU_ASSIGN_OR_RETURN(int64_t start, row.Int(2));
+          JU_ASSIGN_OR_RETURN(std::optional<int64_t> end, row.OptionalInt(3));
+          JU_RETURN_IF_ERROR(builder.SetMedication(position++, patient, concept_key, start, end));
+          counted();
+          return Ok();
+        });
+  };
+  Status loaded = load();
+  Status ended = Exec(conn_, loaded.ok() ? "COMMIT" : "ROLLBACK");
+  JU_RETURN_IF_ERROR(loaded);
+  JU_RETURN_IF_ERROR(ended);
+  Cohort cohort = builder.Finish(threads);
+  if (options.progress) options.progress(total, total);
+  return cohort;
+}
+
+// ---- SaveRun ------------------------------------------------------------------------------------
+
+// One transaction: the run's header rows by INSERT, its results by one streamed COPY.
+Result<int64_t> PgStore::SaveRun(const StratificationRun& run,
+                                 std::span<const PersonRunResult> results) {
+  if (writer_active_) return Error::Conflict("postgresql: a writer is open on this store");
+  JU_ASSIGN_OR_RETURN(std::vector<uint32_t> order, CheckRunResults(run, results));
+  JU_RETURN_IF_ERROR(Exec(conn_, "BEGIN"));
+  auto save = [&]() -> Result<int64_t> {
+    JU_RETURN_IF_ERROR(CheckPatientKeys(results, order));
+    JU_ASSIGN_OR_RETURN(int64_t id, InsertRun(run));
+    CopyIn copy(conn_, "stratification_results");
+    JU_RETURN_IF_ERROR(
+        copy.Start("run_id, patient_key, ltc_count, efi_deficits, hfrs_tenths, charlson_1987,"
+                   " charlson_quan2011, elixhauser, admission_risk, cost_12m_pence, segments"));
+    std::string buffer, segments, hex;
+    Status put;
+    for (uint32_t i : order) {
+      const PersonRunResult& r = results[i];
+      EncodeSegments(r, segments);
+      hex = "\\x";
+      for (char byte : segments) {
+        static constexpr char kDigits[] = "0123456789abcdef";
+        hex += kDigits[static_cast<uint8_t>(byte) >> 4];
+        hex += kDigits[static_cast<uint8_t>(byte) & 0xf];
+      }
+      CopyRow(buffer)
+          .Int(id)
+          .Int(r.patient_key)
+          .Int(r.ltc_count)
+          .Int(r.efi_deficits)
+          .Int(r.hfrs_tenths)
+          .Int(r.charlson_1987)
+          .Int(r.charlson_quan2011)
+          .Int(r.elixhauser)
+          .Real(static_cast<double>(r.admission_risk))
+          .Int(r.cost_12m_pence)
+          .Text(hex);
+      if (buffer.size() >= (1 << 20)) {
+        put = copy.Put(buffer);
+        buffer.clear();
+        if (!put.ok()) break;
+      }
+    }
+    if (put.ok()) put = copy.Put(buffer);
+    Status ended = copy.End();
+    JU_RETURN_IF_ERROR(put);
+    JU_RETURN_IF_ERROR(ended);
+    return id;
+  };
+  Result<int64_t> saved = save();
+  Status ended = Exec(conn_, saved.ok() ? "COMMIT" : "ROLLBACK");
+  if (saved.ok() && !ended.ok()) return ended.take_error();
+  return saved;
+}
+
 // ---- Writer ---------------------------------------------------------------------------------
 
 PgWriter::PgWriter(PgStore& store, PGconn* conn) : store_(store), conn_(conn) {}
@@ -447,8 +832,10 @@ Status PgWriter::Init() {
 Status PgWriter::Usable() const {
   if (committed_) return Error::Internal("postgresql: the writer has already committed");
   if (failed_)
-    return Error{failed_->code, "an earlier write failed, nothing more can be written in this "
-                                "transaction: " + failed_->message};
+    return Error{failed_->code,
+                 "an earlier write failed, nothing more can be written in this "
+                 "transaction: " +
+                     failed_->message};
   return Ok();
 }
 
@@ -513,21 +900,7 @@ Status PgWriter::Staged(Stage& stage) {
 
 Status PgWriter::CopyIn(std::string_view table, std::string_view columns,
                         const std::string& buffer) {
-  const std::string sql =
-      "COPY " + std::string(table) + " (" + std::string(columns) + ") FROM STDIN";
-  PgResultPtr started(PQexec(conn_, sql.c_str()));
-  if (PQresultStatus(started.get()) != PGRES_COPY_IN)
-    return PgError(conn_, started.get(), "starting COPY into " + std::string(table));
-  if (PQputCopyData(conn_, buffer.data(), static_cast<int>(buffer.size())) != 1 ||
-      PQputCopyEnd(conn_, nullptr) != 1)
-    return PgError(conn_, nullptr, "sending COPY data");
-  Status status;
-  while (PGresult* raw = PQgetResult(conn_)) {
-    PgResultPtr result(raw);
-    if (PQresultStatus(raw) != PGRES_COMMAND_OK && status.ok())
-      status = PgError(conn_, raw, "COPY into " + std::string(table));
-  }
-  return status;
+  return CopyInAll(conn_, table, columns, buffer);
 }
 
 Status PgWriter::Flush() {
@@ -644,16 +1017,16 @@ Status PgWriter::Add(const ClinicalEvent& event) {
   {
     CopyRow row(stage_events_.buffer);
     row.Int(++seq_)
-      .Text(event.id)
-      .Text(event.patient_id)
-      .Int(Ordinal(event.kind))
-      .Int(Ordinal(event.system))
-      .Text(event.code)
-      .Text(event.term)
-      .Int(event.date.days_since_epoch())
-      .Int(Ordinal(event.source))
-      .Int(Ordinal(event.admission_method))
-      .TextOrNull(event.activity_id);
+        .Text(event.id)
+        .Text(event.patient_id)
+        .Int(Ordinal(event.kind))
+        .Int(Ordinal(event.system))
+        .Text(event.code)
+        .Text(event.term)
+        .Int(event.date.days_since_epoch())
+        .Int(Ordinal(event.source))
+        .Int(Ordinal(event.admission_method))
+        .TextOrNull(event.activity_id);
     if (event.value) {
       row.Real(*event.value);
     } else {
@@ -713,7 +1086,8 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url) {
     return Error::Unavailable(std::move(message));
   }
   // Server notices ("relation already exists, skipping") are not for the user's terminal.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   auto store = std::make_unique<PgStore>(conn);
   JU_RETURN_IF_ERROR(store->Migrate());
   return std::unique_ptr<Store>(std::move(store));

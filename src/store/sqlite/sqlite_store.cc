@@ -2,13 +2,21 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "store/cohort_builder.h"
 #include "store/migrations.h"
 #include "store/sql_store.h"
 #include "store/store_columns.h"
@@ -102,6 +110,11 @@ class SqliteRow final : public SqlRow {
     if (text == nullptr) return {};
     return {text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
   }
+  std::string_view Blob(int column) const override {
+    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    if (bytes == nullptr) return {};
+    return {bytes, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
+  }
 
  private:
   sqlite3_stmt* stmt_;
@@ -137,7 +150,7 @@ class SqliteWriter final : public Writer {
  private:
   struct Table {
     KeyCache keys;
-    StmtPtr lookup;             // SELECT key FROM <table> WHERE id = ?1
+    StmtPtr lookup;  // SELECT key FROM <table> WHERE id = ?1
     bool had_rows_at_begin = true;
 
     // Bounded, so memory stays flat on tens of millions of records: when full the cache is
@@ -198,6 +211,10 @@ class SqliteStore final : public SqlStore {
     return std::unique_ptr<Writer>(std::move(writer));
   }
   void WriterClosed() { writer_active_ = false; }
+
+  Result<Cohort> LoadCohort(const CohortLoadOptions& options) override;
+  Result<int64_t> SaveRun(const StratificationRun& run,
+                          std::span<const PersonRunResult> results) override;
 
   Result<std::string> Pragma(std::string_view name) {
     std::string value;
@@ -281,9 +298,15 @@ Status SqliteStore::Query(std::string_view sql, std::span<const SqlParam> params
   for (size_t i = 0; i < params.size(); ++i) {
     const int index = static_cast<int>(i) + 1;
     switch (params[i].kind) {
-      case SqlParam::Kind::kNull: sqlite3_bind_null(stmt, index); break;
-      case SqlParam::Kind::kInt: sqlite3_bind_int64(stmt, index, params[i].integer); break;
-      case SqlParam::Kind::kText: BindText(stmt, index, params[i].text); break;
+      case SqlParam::Kind::kNull:
+        sqlite3_bind_null(stmt, index);
+        break;
+      case SqlParam::Kind::kInt:
+        sqlite3_bind_int64(stmt, index, params[i].integer);
+        break;
+      case SqlParam::Kind::kText:
+        BindText(stmt, index, params[i].text);
+        break;
     }
   }
   Status status;
@@ -302,6 +325,368 @@ Status SqliteStore::Query(std::string_view sql, std::span<const SqlParam> params
   sqlite3_clear_bindings(stmt);
   if (fresh && cache_fresh) statements_.emplace(std::string(sql), std::move(fresh));
   return status;
+}
+
+// ---- LoadCohort -------------------------------------------------------------------------------
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+
+std::optional<int64_t> OptionalInt(sqlite3_stmt* stmt, int column) {
+  if (sqlite3_column_type(stmt, column) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(stmt, column);
+}
+std::string_view ColumnText(sqlite3_stmt* stmt, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+  if (text == nullptr) return {};
+  return {text, static_cast<size_t>(sqlite3_column_bytes(stmt, column))};
+}
+
+// Runs `sql` with integer parameters on `db`, calling on_row(stmt) for each row.
+template <typename OnRow>
+Status Scan(sqlite3* db, std::string_view sql, std::initializer_list<int64_t> params,
+            const OnRow& on_row) {
+  JU_ASSIGN_OR_RETURN(StmtPtr stmt, Prepare(db, sql));
+  int index = 0;
+  for (int64_t param : params) sqlite3_bind_int64(stmt.get(), ++index, param);
+  for (;;) {
+    const int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_DONE) return Ok();
+    if (rc != SQLITE_ROW) return SqliteError(db, rc, "loading the cohort");
+    JU_RETURN_IF_ERROR(on_row(stmt.get()));
+  }
+}
+
+// [first, last] key range of a table; first > last when it is empty.
+Result<std::pair<int64_t, int64_t>> KeyRange(sqlite3* db, std::string_view table) {
+  std::pair<int64_t, int64_t> range{1, 0};
+  JU_RETURN_IF_ERROR(
+      Scan(db, "SELECT MIN(key), MAX(key) FROM " + std::string(table), {},
+           [&](sqlite3_stmt* stmt) -> Status {
+             if (sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+               range = {sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1)};
+             return Ok();
+           }));
+  return range;
+}
+
+// Counts rows read across threads, for the progress callback.
+struct LoadProgress {
+  std::atomic<int64_t> done{0};
+  int64_t total = 0;
+};
+
+// What a reader's row functions write to (see ReadSlice).
+struct SliceSink {
+  CohortBuilder& builder;
+  std::array<int64_t, 3> first_key;  // position = key - first key of the table
+  LoadProgress& progress;
+  const std::atomic<bool>& stop;
+  int64_t unreported = 0;
+  Status status;  // the first failure, which also aborts the statement
+};
+
+int64_t Arg(sqlite3_value** argv, int i) { return sqlite3_value_int64(argv[i]); }
+std::optional<int64_t> OptionalArg(sqlite3_value** argv, int i) {
+  if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_value_int64(argv[i]);
+}
+
+// Ends a row function: counts the row, and aborts the scan on failure (or when another
+// reader failed).
+void RowDone(sqlite3_context* context, SliceSink& sink, Status status) {
+  if (status.ok() && ++sink.unreported == 16384) {
+    sink.progress.done += sink.unreported;
+    sink.unreported = 0;
+    if (sink.stop) status = Error::Internal("stopped");
+  }
+  if (status.ok()) {
+    sqlite3_result_int(context, 1);
+    return;
+  }
+  sink.status = std::move(status);
+  sqlite3_result_error(context, "cohort load stopped", -1);
+}
+
+void EventRow(sqlite3_context* context, int, sqlite3_value** argv) {
+  auto& sink = *static_cast<SliceSink*>(sqlite3_user_data(context));
+  std::optional<double> value;
+  if (sqlite3_value_type(argv[7]) != SQLITE_NULL) value = sqlite3_value_double(argv[7]);
+  RowDone(context, sink,
+          sink.builder.SetEvent(static_cast<uint64_t>(Arg(argv, 0) - sink.first_key[0]),
+                                Arg(argv, 1), Arg(argv, 2), Arg(argv, 3), Arg(argv, 4),
+                                Arg(argv, 5), Arg(argv, 6), value));
+}
+
+void ActivityRow(sqlite3_context* context, int, sqlite3_value** argv) {
+  auto& sink = *static_cast<SliceSink*>(sqlite3_user_data(context));
+  RowDone(context, sink,
+          sink.builder.SetActivity(static_cast<uint64_t>(Arg(argv, 0) - sink.first_key[1]),
+                                   Arg(argv, 1), Arg(argv, 2), Arg(argv, 3), OptionalArg(argv, 4),
+                                   Arg(argv, 5), Arg(argv, 6)));
+}
+
+void MedicationRow(sqlite3_context* context, int, sqlite3_value** argv) {
+  auto& sink = *static_cast<SliceSink*>(sqlite3_user_data(context));
+  RowDone(
+      context, sink,
+      sink.builder.SetMedication(static_cast<uint64_t>(Arg(argv, 0) - sink.first_key[2]),
+                                 Arg(argv, 1), Arg(argv, 2), Arg(argv, 3), OptionalArg(argv, 4)));
+}
+
+// Reads share `slice` of `slices` of the event, activity and medication tables' key ranges, in
+// key order; a row's position in the builder is its key's offset in the table's range.
+//
+// Each row is handed to the builder by an SQL function called inside one aggregate query per
+// table, rather than stepped out and read column by column: on tens of millions of rows the
+// per-row step and column API calls cost more than SQLite's own decoding of the row.
+Status ReadSlice(sqlite3* db, int slice, int slices,
+                 const std::array<std::pair<int64_t, int64_t>, 3>& ranges, CohortBuilder& out,
+                 LoadProgress& progress, const std::atomic<bool>& stop) {
+  SliceSink sink{out, {ranges[0].first, ranges[1].first, ranges[2].first}, progress, stop, 0, Ok()};
+  struct Function {
+    const char* name;
+    int args;
+    void (*fn)(sqlite3_context*, int, sqlite3_value**);
+  };
+  for (const Function& f :
+       {Function{"ju_event_row", 8, EventRow}, Function{"ju_activity_row", 7, ActivityRow},
+        Function{"ju_medication_row", 5, MedicationRow}}) {
+    const int rc = sqlite3_create_function_v2(db, f.name, f.args, SQLITE_UTF8, &sink, f.fn, nullptr,
+                                              nullptr, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db, rc, "registering a cohort row function");
+  }
+  auto scan = [&](int table, std::string_view sql) -> Status {
+    const auto [first, last] = ranges[static_cast<size_t>(table)];
+    const int64_t span = last >= first ? last - first + 1 : 0;
+    Status status =
+        Scan(db, sql, {first + span * slice / slices, first + span * (slice + 1) / slices},
+             [](sqlite3_stmt*) { return Ok(); });
+    if (!sink.status.ok()) return std::move(sink.status);  // the real cause of the abort
+    return status;
+  };
+  JU_RETURN_IF_ERROR(scan(0,
+                          "SELECT COUNT(ju_event_row(key, patient_key, concept_key, date, kind,"
+                          " source, admission_method, value)) FROM events"
+                          " WHERE key >= ?1 AND key < ?2"));
+  JU_RETURN_IF_ERROR(scan(1,
+                          "SELECT COUNT(ju_activity_row(key, patient_key, type, start_date,"
+                          " end_date, length_of_stay_days, cost_pence)) FROM activities"
+                          " WHERE key >= ?1 AND key < ?2"));
+  JU_RETURN_IF_ERROR(scan(2,
+                          "SELECT COUNT(ju_medication_row(key, patient_key, concept_key,"
+                          " start_date, end_date)) FROM medications WHERE key >= ?1 AND key < ?2"));
+  progress.done += sink.unreported;
+  return Ok();
+}
+
+// Practices, concepts and people, on one connection.
+Status ReadPeople(sqlite3* db, CohortBuilder& builder, LoadProgress& progress,
+                  const std::function<void(int64_t, int64_t)>& report) {
+  JU_RETURN_IF_ERROR(Scan(
+      db, "SELECT id, name, pch, postcode_district FROM practices ORDER BY id", {},
+      [&](sqlite3_stmt* stmt) -> Status {
+        builder.AddPractice({std::string(ColumnText(stmt, 0)), std::string(ColumnText(stmt, 1)),
+                             std::string(ColumnText(stmt, 2)), std::string(ColumnText(stmt, 3))});
+        return Ok();
+      }));
+  JU_RETURN_IF_ERROR(Scan(db, "SELECT key, code_system, code FROM concepts ORDER BY key", {},
+                          [&](sqlite3_stmt* stmt) -> Status {
+                            return builder.AddConcept(sqlite3_column_int64(stmt, 0),
+                                                      sqlite3_column_int64(stmt, 1),
+                                                      ColumnText(stmt, 2));
+                          }));
+  return Scan(
+      db,
+      "SELECT key, id, nhs_number, practice_id, birth_date, sex, deprivation_decile,"
+      " death_date FROM patients ORDER BY key",
+      {}, [&](sqlite3_stmt* stmt) -> Status {
+        JU_RETURN_IF_ERROR(builder.AddPerson(
+            sqlite3_column_int64(stmt, 0), ColumnText(stmt, 1), ColumnText(stmt, 2),
+            ColumnText(stmt, 3), sqlite3_column_int64(stmt, 4), sqlite3_column_int64(stmt, 5),
+            sqlite3_column_int64(stmt, 6), OptionalInt(stmt, 7)));
+        if (++progress.done % 65536 == 0 && report) report(progress.done, progress.total);
+        return Ok();
+      });
+}
+
+Result<Cohort> SqliteStore::LoadCohort(const CohortLoadOptions& options) {
+  if (writer_active_) return Error::Conflict("sqlite: a writer is open on this store");
+  int threads = options.threads > 0
+                    ? options.threads
+                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  threads = std::min(threads, 64);
+  const char* file = sqlite3_db_filename(db_, "main");
+  const bool in_memory = file == nullptr || *file == '\0';
+
+  // Readers: fresh read-only connections on the file, so the load sees committed data only
+  // and runs in parallel (WAL lets readers work beside a writer). A private in-memory
+  // database cannot be shared between connections: it is read on the store's own.
+  std::vector<DbPtr> owned;
+  std::vector<sqlite3*> readers;
+  if (in_memory) {
+    threads = 1;
+    readers.push_back(db_);
+  } else {
+    for (int i = 0; i < threads; ++i) {
+      sqlite3* reader = nullptr;
+      const int rc =
+          sqlite3_open_v2(file, &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+      owned.emplace_back(reader);
+      if (rc != SQLITE_OK) return SqliteError(reader, rc, "opening a reader");
+      sqlite3_busy_timeout(reader, 5000);
+      // Memory-mapped pages: a full scan then costs no read() call and copy per page.
+      JU_RETURN_IF_ERROR(Exec(reader, "PRAGMA mmap_size = 17179869184"));
+      readers.push_back(reader);
+    }
+  }
+
+  // One snapshot for all readers: each starts its read transaction while the store holds the
+  // write lock, so no commit can fall between them. The lock is only tried, never waited
+  // for: if another writer holds it, the load reads on one connection instead.
+  bool locked = false;
+  if (threads > 1) {
+    sqlite3_busy_timeout(db_, 0);
+    locked = Exec(db_, "BEGIN IMMEDIATE").ok();
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  if (threads > 1 && !locked) {
+    threads = 1;
+    owned.resize(1);
+    readers.resize(1);
+  }
+  // Ends the read transactions whatever happens below (COMMIT where none began is harmless).
+  struct EndReads {
+    std::vector<sqlite3*>& readers;
+    ~EndReads() {
+      for (sqlite3* reader : readers) (void)Exec(reader, "COMMIT");
+    }
+  } end_reads{readers};
+  Status begun;
+  for (sqlite3* reader : readers) {
+    begun = Exec(reader, "BEGIN");
+    if (begun.ok()) begun = Exec(reader, "SELECT 1 FROM sqlite_master LIMIT 1");  // starts it
+    if (!begun.ok()) break;
+  }
+  if (locked) (void)Exec(db_, "ROLLBACK");
+  JU_RETURN_IF_ERROR(begun);
+
+  LoadProgress progress;
+  std::array<std::pair<int64_t, int64_t>, 4> ranges;
+  const char* tables[] = {"events", "activities", "medications", "patients"};
+  for (size_t t = 0; t < 4; ++t) {
+    JU_ASSIGN_OR_RETURN(ranges[t], KeyRange(readers[0], tables[t]));
+    if (ranges[t].second >= ranges[t].first)
+      progress.total += ranges[t].second - ranges[t].first + 1;
+  }
+
+  CohortBuilder builder;
+  auto span = [&](size_t table) -> uint64_t {
+    const auto [first, last] = ranges[table];
+    return last >= first ? static_cast<uint64_t>(last - first) + 1 : 0;
+  };
+  {
+    std::jthread allocate([&] { builder.AllocateRows(span(0), span(1), span(2)); });
+    JU_RETURN_IF_ERROR(ReadPeople(readers[0], builder, progress, options.progress));
+  }
+  builder.EndPeople();
+
+  std::vector<Status> results(static_cast<size_t>(threads));
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::condition_variable finished;
+  int running = threads;
+  {
+    const std::array<std::pair<int64_t, int64_t>, 3> row_ranges{ranges[0], ranges[1], ranges[2]};
+    std::vector<std::jthread> workers;
+    for (int i = 0; i < threads; ++i) {
+      workers.emplace_back([&, i] {
+        Status status = ReadSlice(readers[static_cast<size_t>(i)], i, threads, row_ranges, builder,
+                                  progress, stop);
+        if (!status.ok()) stop = true;
+        std::lock_guard lock(mutex);
+        results[static_cast<size_t>(i)] = std::move(status);
+        --running;
+        finished.notify_all();
+      });
+    }
+    std::unique_lock lock(mutex);
+    while (!finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; })) {
+      if (options.progress) {
+        lock.unlock();
+        options.progress(progress.done, progress.total);
+        lock.lock();
+      }
+    }
+  }
+  // The first failure in slice order is the real one; later slices may just have stopped.
+  for (Status& status : results)
+    if (!status.ok() && status.error().message != "stopped") return status.take_error();
+  for (Status& status : results)
+    if (!status.ok()) return status.take_error();
+
+  Cohort cohort = builder.Finish(threads);
+  if (options.progress) options.progress(progress.total, progress.total);
+  return cohort;
+}
+
+// ---- SaveRun ----------------------------------------------------------------------------------
+
+// One IMMEDIATE transaction; like the Writer, foreign key enforcement is suspended while it is
+// open because the references are checked first (CheckPatientKeys) — SQLite's own check would
+// add a lookup and a statement journal to each of a million inserts.
+Result<int64_t> SqliteStore::SaveRun(const StratificationRun& run,
+                                     std::span<const PersonRunResult> results) {
+  if (writer_active_) return Error::Conflict("sqlite: a writer is open on this store");
+  JU_ASSIGN_OR_RETURN(std::vector<uint32_t> order, CheckRunResults(run, results));
+  JU_RETURN_IF_ERROR(Exec(db_, "PRAGMA foreign_keys = OFF"));
+  Status begun = Exec(db_, "BEGIN IMMEDIATE");
+  if (!begun.ok()) {
+    (void)Exec(db_, "PRAGMA foreign_keys = ON");
+    return begun.take_error();
+  }
+  auto save = [&]() -> Result<int64_t> {
+    JU_RETURN_IF_ERROR(CheckPatientKeys(results, order));
+    JU_ASSIGN_OR_RETURN(int64_t id, InsertRun(run));
+    JU_ASSIGN_OR_RETURN(
+        StmtPtr insert,
+        Prepare(db_,
+                "INSERT INTO stratification_results (run_id, patient_key, ltc_count,"
+                " efi_deficits, hfrs_tenths, charlson_1987, charlson_quan2011, elixhauser,"
+                " admission_risk, cost_12m_pence, segments)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    sqlite3_stmt* stmt = insert.get();
+    std::string segments;
+    sqlite3_bind_int64(stmt, 1, id);
+    for (uint32_t i : order) {
+      const PersonRunResult& r = results[i];
+      sqlite3_bind_int64(stmt, 2, r.patient_key);
+      sqlite3_bind_int(stmt, 3, r.ltc_count);
+      sqlite3_bind_int(stmt, 4, r.efi_deficits);
+      sqlite3_bind_int(stmt, 5, r.hfrs_tenths);
+      sqlite3_bind_int(stmt, 6, r.charlson_1987);
+      sqlite3_bind_int(stmt, 7, r.charlson_quan2011);
+      sqlite3_bind_int(stmt, 8, r.elixhauser);
+      sqlite3_bind_double(stmt, 9, static_cast<double>(r.admission_risk));
+      sqlite3_bind_int64(stmt, 10, r.cost_12m_pence);
+      EncodeSegments(r, segments);
+      sqlite3_bind_blob(stmt, 11, segments.data(), static_cast<int>(segments.size()),
+                        SQLITE_STATIC);
+      const int rc = sqlite3_step(stmt);
+      sqlite3_reset(stmt);
+      if (rc != SQLITE_DONE)
+        return SqliteError(db_, rc, "saving results[" + std::to_string(i) + "]");
+    }
+    return id;
+  };
+  Result<int64_t> saved = save();
+  Status ended = Exec(db_, saved.ok() ? "COMMIT" : "ROLLBACK");
+  if (!ended.ok() && saved.ok()) (void)Exec(db_, "ROLLBACK");
+  (void)Exec(db_, "PRAGMA foreign_keys = ON");
+  if (!ended.ok() && saved.ok()) return ended.take_error();
+  return saved;
 }
 
 // ---- Writer ---------------------------------------------------------------------------------
@@ -336,26 +721,26 @@ Status SqliteWriter::Init() {
   JU_RETURN_IF_ERROR(prepare(update_practice_,
                              "UPDATE practices SET name = ?2, pch = ?3, postcode_district = ?4"
                              " WHERE id = ?1 RETURNING 0"));
-  JU_RETURN_IF_ERROR(prepare(
-      insert_patient_,
-      "INSERT INTO patients (id, nhs_number, source_identifier, family_name, given_name,"
-      " birth_date, sex, postcode_district, deprivation_decile, practice_id, death_date)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
-  JU_RETURN_IF_ERROR(prepare(
-      update_patient_,
-      "UPDATE patients SET nhs_number = ?2, source_identifier = ?3, family_name = ?4,"
-      " given_name = ?5, birth_date = ?6, sex = ?7, postcode_district = ?8,"
-      " deprivation_decile = ?9, practice_id = ?10, death_date = ?11 WHERE id = ?1"
-      " RETURNING key"));
+  JU_RETURN_IF_ERROR(
+      prepare(insert_patient_,
+              "INSERT INTO patients (id, nhs_number, source_identifier, family_name, given_name,"
+              " birth_date, sex, postcode_district, deprivation_decile, practice_id, death_date)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+  JU_RETURN_IF_ERROR(
+      prepare(update_patient_,
+              "UPDATE patients SET nhs_number = ?2, source_identifier = ?3, family_name = ?4,"
+              " given_name = ?5, birth_date = ?6, sex = ?7, postcode_district = ?8,"
+              " deprivation_decile = ?9, practice_id = ?10, death_date = ?11 WHERE id = ?1"
+              " RETURNING key"));
   JU_RETURN_IF_ERROR(prepare(
       insert_activity_,
       "INSERT INTO activities (id, patient_key, type, start_date, end_date, length_of_stay_days,"
       " cost_pence, specialty, practice_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-  JU_RETURN_IF_ERROR(prepare(
-      update_activity_,
-      "UPDATE activities SET patient_key = ?2, type = ?3, start_date = ?4, end_date = ?5,"
-      " length_of_stay_days = ?6, cost_pence = ?7, specialty = ?8, practice_id = ?9"
-      " WHERE id = ?1 RETURNING key"));
+  JU_RETURN_IF_ERROR(
+      prepare(update_activity_,
+              "UPDATE activities SET patient_key = ?2, type = ?3, start_date = ?4, end_date = ?5,"
+              " length_of_stay_days = ?6, cost_pence = ?7, specialty = ?8, practice_id = ?9"
+              " WHERE id = ?1 RETURNING key"));
   JU_RETURN_IF_ERROR(prepare(
       insert_event_,
       "INSERT INTO events (id, patient_key, kind, concept_key, date, source, admission_method,"
@@ -365,10 +750,10 @@ Status SqliteWriter::Init() {
       "UPDATE events SET patient_key = ?2, kind = ?3, concept_key = ?4, date = ?5, source = ?6,"
       " admission_method = ?7, activity_key = ?8, value = ?9, unit = ?10 WHERE id = ?1"
       " RETURNING key"));
-  JU_RETURN_IF_ERROR(prepare(
-      insert_medication_,
-      "INSERT INTO medications (id, patient_key, concept_key, start_date, end_date)"
-      " VALUES (?1, ?2, ?3, ?4, ?5)"));
+  JU_RETURN_IF_ERROR(
+      prepare(insert_medication_,
+              "INSERT INTO medications (id, patient_key, concept_key, start_date, end_date)"
+              " VALUES (?1, ?2, ?3, ?4, ?5)"));
   JU_RETURN_IF_ERROR(prepare(update_medication_,
                              "UPDATE medications SET patient_key = ?2, concept_key = ?3,"
                              " start_date = ?4, end_date = ?5 WHERE id = ?1 RETURNING key"));
@@ -377,8 +762,7 @@ Status SqliteWriter::Init() {
                              " AND term = ?3"));
   JU_RETURN_IF_ERROR(prepare(insert_concept_,
                              "INSERT INTO concepts (code_system, code, term) VALUES (?1, ?2, ?3)"));
-  JU_RETURN_IF_ERROR(
-      prepare(set_cost_, "UPDATE activities SET cost_pence = ?2 WHERE key = ?1"));
+  JU_RETURN_IF_ERROR(prepare(set_cost_, "UPDATE activities SET cost_pence = ?2 WHERE key = ?1"));
 
   auto has_rows = [&](std::string_view table, bool& out) -> Status {
     JU_ASSIGN_OR_RETURN(StmtPtr stmt,
@@ -398,8 +782,10 @@ Status SqliteWriter::Init() {
 Status SqliteWriter::Usable() const {
   if (committed_) return Error::Internal("sqlite: the writer has already committed");
   if (failed_)
-    return Error{failed_->code, "an earlier write failed, nothing more can be written in this "
-                                "transaction: " + failed_->message};
+    return Error{failed_->code,
+                 "an earlier write failed, nothing more can be written in this "
+                 "transaction: " +
+                     failed_->message};
   return Ok();
 }
 
@@ -421,8 +807,8 @@ Status SqliteWriter::StepDone(sqlite3_stmt* stmt, std::string_view what) {
 // statement journal, while a plain single-row INSERT checks its constraints before writing
 // anything and needs none — and new records are the common case.
 template <typename Bind, typename Describe>
-Result<int64_t> SqliteWriter::Upsert(sqlite3_stmt* insert, sqlite3_stmt* update,
-                                     const Bind& bind, const Describe& describe) {
+Result<int64_t> SqliteWriter::Upsert(sqlite3_stmt* insert, sqlite3_stmt* update, const Bind& bind,
+                                     const Describe& describe) {
   bind(insert);
   int rc = sqlite3_step(insert);
   if (rc == SQLITE_DONE) {
@@ -457,7 +843,8 @@ Result<std::optional<int64_t>> SqliteWriter::Resolve(Table& table, std::string_v
   std::optional<int64_t> key;
   if (rc == SQLITE_ROW) key = sqlite3_column_int64(stmt, 0);
   sqlite3_reset(stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Fail(SqliteError(db_, rc, "lookup")).take_error();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return Fail(SqliteError(db_, rc, "lookup")).take_error();
   if (key) table.Remember(id, *key);
   return key;
 }
@@ -654,8 +1041,8 @@ Status SqliteWriter::Commit() {
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   if (path.empty()) return Error::Invalid("sqlite: empty database path");
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = "sqlite: cannot open " + path + ": " +
                           (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
