@@ -96,11 +96,10 @@ class Store {
   // The whole committed population as a Cohort (see domain/cohort.h): practices in id order;
   // concepts interned by (system, code) — a code stored with two terms is one concept;
   // people in key order; each person's records in ascending date, ties in the store's key
-  // order. Every field is copied exactly; the result
-  // is identical whatever `threads`.
+  // order. Every field is copied exactly; the result is identical whatever `threads`.
   // One consistent snapshot: a writer committing meanwhile is either wholly in or wholly out.
   // SQLite reads on `threads` extra read-only connections (one for ":memory:", or when another
-  // process is writing); PostgreSQL on the store's own connection.
+  // connection is writing); PostgreSQL on the store's own connection.
   // Errors: kConflict if a Writer is open on this store; kUnavailable if the database fails;
   // kInternal for rows the schema forbids.
   virtual Result<Cohort> LoadCohort(const CohortLoadOptions& options) = 0;
