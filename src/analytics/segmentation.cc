@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <thread>
 #include <utility>
@@ -506,6 +507,8 @@ class Parser {
       if (IsFlag(*feature) && value.number != 0 && value.number != 1)
         return Fail(value, fmt::format("expected 0 or 1 for the yes/no flag {}, found '{}'", t.text,
                                        value.text));
+      if (IsFloatBacked(*feature) && std::abs(value.number) > std::numeric_limits<float>::max())
+        return Fail(value, fmt::format("{} is out of range for {}", value.text, t.text));
       node.threshold = IsFloatBacked(*feature) ? static_cast<float>(value.number) : value.number;
     }
     ++i;

@@ -103,6 +103,12 @@ TEST(SegmentationParseTest, SyntaxErrors) {
             "t.model:1:3: indented line continues nothing: statements start in column 1");
 }
 
+TEST(SegmentationParseTest, FloatThresholdOutOfRange) {  // found by the fuzzer
+  EXPECT_EQ(ParseError(std::string(kHeader) + "segment a \"A\" when admission_risk < 1" +
+                       std::string(40, '0') + "\n"),
+            "t.model:3:37: 1" + std::string(40, '0') + " is out of range for admission_risk");
+}
+
 TEST(SegmentationParseTest, DuplicateSegmentId) {
   EXPECT_EQ(ParseError(std::string(kHeader) + "segment a \"A\" when age > 3\n\n"
                                               "segment a \"B\" when age > 4\n"),
