@@ -304,9 +304,11 @@ Result<std::vector<uint32_t>> CheckRunResults(const StratificationRun& run,
                             std::to_string(models) + " models");
     for (size_t m = 0; m < models; ++m) {
       const auto segments = static_cast<int64_t>(run.models[m].segments.size());
-      if (r.segment[m] < -1 || r.segment[m] >= segments)
+      if (r.segment[m] < kOutsidePopulation || r.segment[m] >= segments)
         return Error::Invalid(At(i) + "segment " + std::to_string(r.segment[m]) + " of model " +
-                              run.models[m].name + " is not -1 or one of its " +
+                              run.models[m].name +
+                              " is not -2 (outside its population), -1 (no "
+                              "segment) or one of its " +
                               std::to_string(segments) + " segments");
       if (r.rule[m] < -1)
         return Error::Invalid(At(i) + "rule " + std::to_string(r.rule[m]) + " of model " +

@@ -110,8 +110,8 @@ class Store {
   // returns the run's id (ids increase with each run) and sets its created_at. `run.id` and
   // `run.created_at` are ignored. Refused, writing nothing:
   //   kInvalidInput  a result whose segment/rule sizes differ from run.models.size(), whose
-  //                  segment is outside -1..segments-1 or rule below -1, whose admission_risk
-  //                  is not finite, or that repeats an earlier result's patient_key (the
+  //                  segment is none of kOutsidePopulation, kNoSegment, 0..segments-1, whose
+  //                  rule is below -1, whose admission_risk is not finite, or that repeats an earlier result's patient_key (the
   //                  message names the index: "results[7]: …"); text containing NUL;
   //   kNotFound      a result naming a patient_key the store does not hold ("results[7]: …");
   //   kConflict      a Writer is open on this store.

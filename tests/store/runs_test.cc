@@ -121,7 +121,7 @@ TEST_P(RunsTest, ARunRoundTripsEveryField) {
   extreme.elixhauser = -32'000;
   extreme.admission_risk = std::nextafter(1.0f, 0.0f);
   extreme.cost_12m_pence = std::numeric_limits<int64_t>::max();
-  extreme.segment = {3, 0};
+  extreme.segment = {3, kOutsidePopulation};
   extreme.rule = {std::numeric_limits<int16_t>::max(), 0};
   PersonRunResult tiny = Result(keys[0], 1);
   tiny.admission_risk = std::numeric_limits<float>::denorm_min();
@@ -247,6 +247,11 @@ TEST_P(RunsTest, RefusedRunsWriteNothing) {
     auto r = std::vector{Result(keys[0], 0)};
     r[0].segment[0] = 4;  // the model has segments 0..3
     cases.push_back({"segment out of range", r, ErrorCode::kInvalidInput, "results[0]: segment 4"});
+  }
+  {
+    auto r = std::vector{Result(keys[0], 0)};
+    r[0].segment[1] = -3;  // below kOutsidePopulation
+    cases.push_back({"segment below -2", r, ErrorCode::kInvalidInput, "results[0]: segment -3"});
   }
   {
     auto r = std::vector{Result(keys[0], 0)};
