@@ -636,10 +636,20 @@ void AppendJsonString(std::string_view s, std::string& out) {
   out += '"';
 }
 
+// Keys are literals here, so they need no escaping.
 void AppendKey(std::string_view key, std::string& out) {
   if (out.back() != '{') out += ',';
-  AppendJsonString(key, out);
-  out += ':';
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+void AppendCachedText(const SegmentationModel& model, int32_t index, std::string& out) {
+  if (static_cast<size_t>(index) < model.node_json.size()) {
+    out += model.node_json[static_cast<size_t>(index)];
+  } else {  // a model not made by the parser
+    AppendJsonString(ConditionText(model, index), out);
+  }
 }
 
 // The person's value of a feature as JSON: level names for categories, booleans for flags.
@@ -684,9 +694,7 @@ void AppendTests(const SegmentationModel& model, int32_t index, const PersonFeat
   families[static_cast<size_t>(Family(node.feature))] = true;
   out += out.back() == '[' ? "{" : ",{";
   AppendKey("test", out);
-  std::string text;
-  AppendCondition(model, index, false, text);
-  AppendJsonString(text, out);
+  AppendCachedText(model, index, out);
   AppendKey("value", out);
   AppendJsonValue(node.feature, person, out);
   AppendKey("holds", out);
@@ -698,7 +706,7 @@ void AppendConditionReport(const SegmentationModel& model, int32_t condition,
                            const PersonFeatures& person, std::vector<bool>& families,
                            std::string& out) {
   AppendKey("when", out);
-  AppendJsonString(ConditionText(model, condition), out);
+  AppendCachedText(model, condition, out);
   AppendKey("holds", out);
   out += Holds(model, condition, person) ? "true" : "false";
   AppendKey("tests", out);
@@ -729,7 +737,13 @@ std::string_view CompareOpText(CompareOp op) {
 
 Result<SegmentationModel> ParseSegmentationModel(std::string_view file_name,
                                                  std::string_view text) {
-  return Parser(file_name, text).Parse();
+  auto model = Parser(file_name, text).Parse();
+  if (!model.ok()) return model;
+  for (size_t i = 0; i < model->nodes.size(); ++i) {
+    model->node_json.emplace_back();
+    AppendJsonString(ConditionText(*model, static_cast<int32_t>(i)), model->node_json.back());
+  }
+  return model;
 }
 
 Result<SegmentationModel> LoadSegmentationModel(const std::string& path) {
@@ -800,7 +814,9 @@ CohortAssignments ApplyModels(std::span<const SegmentationModel> models,
 std::string ExplainJson(const SegmentationModel& model, const SegmentAssignment& assignment,
                         const PersonFeatures& person, std::span<const FeatureEvidence> evidence,
                         std::span<const Cohort::Concept> concepts) {
-  std::string out = "{";
+  std::string out;
+  out.reserve(512);
+  out += '{';
   AppendKey("model", out);
   AppendJsonString(model.name, out);
   AppendKey("version", out);
@@ -871,7 +887,10 @@ std::string ExplainJson(const SegmentationModel& model, const SegmentAssignment&
       out += "null";  // activity-based evidence (an admission, a care package), no code
     } else {
       const Cohort::Concept& c = concepts[e.concept_id];
-      AppendJsonString(fmt::format("{}|{}", CodeSystemTag(c.system), c.code), out);
+      std::string code(CodeSystemTag(c.system));
+      code += '|';
+      code += c.code;
+      AppendJsonString(code, out);
     }
     AppendKey("date", out);
     AppendJsonString(e.date.ToString(), out);

@@ -74,6 +74,9 @@ struct SegmentationModel {
   std::vector<Segment> segments;
   std::vector<ConditionNode> nodes;
   std::vector<int32_t> operands;
+  // Each node's canonical text (ConditionText) as a JSON string, filled by the parser so
+  // ExplainJson does not rebuild it for every person.
+  std::vector<std::string> node_json;
 
   bool ranked() const { return !segments.empty() && segments.front().rank.has_value(); }
 };
