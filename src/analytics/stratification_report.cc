@@ -30,8 +30,7 @@ CostConcentration CostConcentrationOf(std::span<const PersonFeatures> people) {
   return out;
 }
 
-StratificationSummary SummariseStratification(const Cohort& cohort,
-                                              const CohortFeatures& features,
+StratificationSummary SummariseStratification(const Cohort& cohort, const CohortFeatures& features,
                                               std::span<const SegmentationModelInfo> models,
                                               std::span<const std::vector<int16_t>> segments) {
   StratificationSummary s;
@@ -64,7 +63,7 @@ StratificationSummary SummariseStratification(const Cohort& cohort,
                              ? static_cast<size_t>(p.practice)
                              : practices;
       const int16_t seg = segments[m][i];
-      const size_t column = seg >= 0 ? static_cast<size_t>(seg)
+      const size_t column = seg >= 0            ? static_cast<size_t>(seg)
                             : seg == kNoSegment ? segment_count
                                                 : segment_count + 1;
       ++counts.counts[row][column];
@@ -78,7 +77,8 @@ StratificationSummary SummariseStratification(const Cohort& cohort,
 namespace {
 
 std::string Percent(int64_t part, int64_t whole) {
-  return whole > 0 ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole))
+  return whole > 0 ? fmt::format("{:.1f}%",
+                                 100.0 * static_cast<double>(part) / static_cast<double>(whole))
                    : "-";
 }
 
@@ -86,8 +86,7 @@ void FormatModel(const SegmentCounts& c, std::string& out) {
   const size_t segments = c.model.segments.size();
   out += fmt::format("\nSegments of {} (version {}), living people per practice\n", c.model.name,
                      c.model.version);
-  for (size_t j = 0; j < segments; ++j)
-    out += fmt::format("  [{}] {}\n", j, c.model.segments[j]);
+  for (size_t j = 0; j < segments; ++j) out += fmt::format("  [{}] {}\n", j, c.model.segments[j]);
   out += "  practice  ";
   for (size_t j = 0; j < segments; ++j) out += fmt::format("{:>15}", fmt::format("[{}]", j));
   out += fmt::format("{:>15}{:>15}{:>10}\n", "no segment", "outside", "people");
@@ -96,7 +95,8 @@ void FormatModel(const SegmentCounts& c, std::string& out) {
     for (int64_t n : counts) people += n;
     if (people == 0) return;
     out += fmt::format("  {:<10}", name);
-    for (int64_t n : counts) out += fmt::format("{:>15}", fmt::format("{} {}", n, Percent(n, people)));
+    for (int64_t n : counts)
+      out += fmt::format("{:>15}", fmt::format("{} {}", n, Percent(n, people)));
     out += fmt::format("{:>10}\n", people);
   };
   for (size_t r = 0; r < c.rows.size(); ++r) row(c.rows[r], c.counts[r]);
@@ -123,12 +123,13 @@ std::string FormatStratificationSummary(const StratificationSummary& s) {
                        AgeBandLabel(band), b.male, std::string(m, '#'));
   }
 
-  out += fmt::format("\nCost concentration: total 12-month health and care cost £{:.0f} over {} "
-                     "living people\n",
-                     static_cast<double>(s.cost.total_pence) / 100.0, s.cost.people);
+  out += fmt::format(
+      "\nCost concentration: total 12-month health and care cost £{:.0f} over {} "
+      "living people\n",
+      static_cast<double>(s.cost.total_pence) / 100.0, s.cost.people);
   for (size_t k = 0; k < kCostConcentrationPercents.size(); ++k)
-    out += fmt::format("  costliest {:>2}% use {:5.1f}% of the cost\n", kCostConcentrationPercents[k],
-                       100.0 * s.cost.share[k]);
+    out += fmt::format("  costliest {:>2}% use {:5.1f}% of the cost\n",
+                       kCostConcentrationPercents[k], 100.0 * s.cost.share[k]);
 
   for (const SegmentCounts& c : s.models) FormatModel(c, out);
   return out;

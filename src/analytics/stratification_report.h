@@ -23,8 +23,8 @@ namespace joinedup::analytics {
 inline constexpr std::array<int, 4> kCostConcentrationPercents = {1, 2, 5, 10};
 
 struct CostConcentration {
-  int64_t people = 0;       // living people counted
-  int64_t total_pence = 0;  // their total 12-month cost
+  int64_t people = 0;             // living people counted
+  int64_t total_pence = 0;        // their total 12-month cost
   std::array<double, 4> share{};  // of total_pence, for kCostConcentrationPercents
 };
 CostConcentration CostConcentrationOf(std::span<const PersonFeatures> people);
@@ -33,9 +33,9 @@ CostConcentration CostConcentrationOf(std::span<const PersonFeatures> people);
 // per segment, then "fits no segment" and "outside the model's population".
 struct SegmentCounts {
   SegmentationModelInfo model;
-  std::vector<std::string> rows;                // practice ids, last "(none)"
-  std::vector<std::vector<int64_t>> counts;     // [row][segment…, no segment, outside]
-  std::vector<int64_t> totals;                  // per column over all rows
+  std::vector<std::string> rows;             // practice ids, last "(none)"
+  std::vector<std::vector<int64_t>> counts;  // [row][segment…, no segment, outside]
+  std::vector<int64_t> totals;               // per column over all rows
 };
 
 struct StratificationSummary {
@@ -49,10 +49,9 @@ struct StratificationSummary {
 
 // `segments[m][i]` is model m's segment for person i (a segment index, kNoSegment or
 // kOutsidePopulation); deceased people are counted apart, in no model.
-StratificationSummary SummariseStratification(
-    const Cohort& cohort, const CohortFeatures& features,
-    std::span<const SegmentationModelInfo> models,
-    std::span<const std::vector<int16_t>> segments);
+StratificationSummary SummariseStratification(const Cohort& cohort, const CohortFeatures& features,
+                                              std::span<const SegmentationModelInfo> models,
+                                              std::span<const std::vector<int16_t>> segments);
 
 // Plain-text tables for a terminal.
 std::string FormatStratificationSummary(const StratificationSummary& summary);

@@ -13,6 +13,8 @@ namespace joinedup::cli {
 void AddGenerateCommand(CLI::App& app, int* exit_code);
 void AddImportCommand(CLI::App& app, int* exit_code);
 void AddReportCommand(CLI::App& app, int* exit_code);
+void AddStratifyCommand(CLI::App& app, int* exit_code);
+void AddRunsCommands(CLI::App& app, int* exit_code);  // runs, movement, worklist
 
 // Where the store lives unless --db says otherwise: $JOINEDUP_DB, else ./joinedup.db.
 std::string DefaultDatabaseUrl();

@@ -84,23 +84,25 @@ Status RunGenerate(const GenerateArgs& args) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  std::printf("Generated %lld patients in %lld practices (%lld Primary Care Homes), as of %s, "
-              "seed %llu, in %.1f s\n",
-              static_cast<long long>(stats.patients), static_cast<long long>(stats.practices),
-              static_cast<long long>(stats.primary_care_homes), as_of.ToString().c_str(),
-              static_cast<unsigned long long>(args.seed), seconds);
-  std::printf("  %lld clinical events (%lld hospital diagnoses), %lld medications, "
-              "%lld activities, %lld deaths\n",
-              static_cast<long long>(stats.clinical_events),
-              static_cast<long long>(stats.hospital_diagnoses),
-              static_cast<long long>(stats.medications), static_cast<long long>(stats.activities),
-              static_cast<long long>(stats.deaths));
+  std::printf(
+      "Generated %lld patients in %lld practices (%lld Primary Care Homes), as of %s, "
+      "seed %llu, in %.1f s\n",
+      static_cast<long long>(stats.patients), static_cast<long long>(stats.practices),
+      static_cast<long long>(stats.primary_care_homes), as_of.ToString().c_str(),
+      static_cast<unsigned long long>(args.seed), seconds);
+  std::printf(
+      "  %lld clinical events (%lld hospital diagnoses), %lld medications, "
+      "%lld activities, %lld deaths\n",
+      static_cast<long long>(stats.clinical_events),
+      static_cast<long long>(stats.hospital_diagnoses), static_cast<long long>(stats.medications),
+      static_cast<long long>(stats.activities), static_cast<long long>(stats.deaths));
   std::printf("  total cost £%.0f\n", static_cast<double>(stats.total_cost_pence) / 100.0);
   if (stats.patients_without_nhs_number > 0)
-    std::printf("  %lld people beyond the %lld numbers of the 999 test range have no NHS number "
-                "(import them with --allow-missing-nhs-number)\n",
-                static_cast<long long>(stats.patients_without_nhs_number),
-                static_cast<long long>(synth::NhsNumberCapacity()));
+    std::printf(
+        "  %lld people beyond the %lld numbers of the 999 test range have no NHS number "
+        "(import them with --allow-missing-nhs-number)\n",
+        static_cast<long long>(stats.patients_without_nhs_number),
+        static_cast<long long>(synth::NhsNumberCapacity()));
   if (!args.out.empty()) std::printf("  FHIR NDJSON written to %s\n", args.out.c_str());
   if (!args.db.empty()) std::printf("  stored in %s\n", args.db.c_str());
   return Ok();
@@ -113,7 +115,8 @@ void AddGenerateCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
       "generate", "Generate a realistic synthetic registered population (deterministic per seed)");
   cmd->add_option("--out", args->out, "Write FHIR R4 Bulk Data NDJSON files to this directory");
-  cmd->add_option("--db", args->db, "Write straight into this store (SQLite path or postgresql:// URL)");
+  cmd->add_option("--db", args->db,
+                  "Write straight into this store (SQLite path or postgresql:// URL)");
   cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
   cmd->add_option("--practices", args->practices, "GP practices")
       ->check(CLI::Range(1, 999))

@@ -31,13 +31,14 @@ struct ImportArgs {
 void PrintReport(const fhir::ImportReport& report, int max_errors) {
   std::printf("%-20s %10s %10s %10s %10s\n", "resource", "read", "imported", "skipped", "rejected");
   for (const auto& [type, c] : report.by_type)
-    std::printf("%-20s %10llu %10llu %10llu %10llu\n", type.c_str(),
-                static_cast<unsigned long long>(c.read), static_cast<unsigned long long>(c.imported),
-                static_cast<unsigned long long>(c.skipped),
-                static_cast<unsigned long long>(c.rejected));
+    std::printf(
+        "%-20s %10llu %10llu %10llu %10llu\n", type.c_str(),
+        static_cast<unsigned long long>(c.read), static_cast<unsigned long long>(c.imported),
+        static_cast<unsigned long long>(c.skipped), static_cast<unsigned long long>(c.rejected));
   const fhir::ImportTypeCounts t = report.Totals();
-  std::printf("%-20s %10llu %10llu %10llu %10llu\n", "total", static_cast<unsigned long long>(t.read),
-              static_cast<unsigned long long>(t.imported), static_cast<unsigned long long>(t.skipped),
+  std::printf("%-20s %10llu %10llu %10llu %10llu\n", "total",
+              static_cast<unsigned long long>(t.read), static_cast<unsigned long long>(t.imported),
+              static_cast<unsigned long long>(t.skipped),
               static_cast<unsigned long long>(t.rejected));
   int shown = 0;
   for (const auto& issue : report.issues) {

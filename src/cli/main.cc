@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   joinedup::cli::AddGenerateCommand(app, &exit_code);
   joinedup::cli::AddImportCommand(app, &exit_code);
   joinedup::cli::AddReportCommand(app, &exit_code);
+  joinedup::cli::AddStratifyCommand(app, &exit_code);
+  joinedup::cli::AddRunsCommands(app, &exit_code);
   joinedup::cli::AddScoreCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

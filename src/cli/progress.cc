@@ -32,8 +32,7 @@ void ProgressBar::Draw(uint64_t done, uint64_t total) {
   char bar[kWidth + 1];
   for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '#' : '.';
   bar[kWidth] = '\0';
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::fprintf(stderr, "\r%s [%s] %5.1f%%  %llu/%llu %s  %.0fs ", label_.c_str(), bar,
                fraction * 100.0, static_cast<unsigned long long>(done),
                static_cast<unsigned long long>(total), unit_.c_str(), seconds);

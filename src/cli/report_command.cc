@@ -17,10 +17,15 @@ void AddReportCommand(CLI::App& app, int* exit_code) {
     int top = 15;
   };
   auto options = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("report", "Summarise the stored population: practices, ages, conditions");
-  cmd->add_option("--db", options->db, "Store: a SQLite file path or postgresql:// URL")->capture_default_str();
-  cmd->add_option("--as-of", options->as_of, "Date ages are counted on (YYYY-MM-DD; default today)");
-  cmd->add_option("--top", options->top, "How many conditions to list")->check(CLI::Range(1, 1000))->capture_default_str();
+  auto* cmd =
+      app.add_subcommand("report", "Summarise the stored population: practices, ages, conditions");
+  cmd->add_option("--db", options->db, "Store: a SQLite file path or postgresql:// URL")
+      ->capture_default_str();
+  cmd->add_option("--as-of", options->as_of,
+                  "Date ages are counted on (YYYY-MM-DD; default today)");
+  cmd->add_option("--top", options->top, "How many conditions to list")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->callback([options, exit_code] {
     auto as_of = ParseAsOf(options->as_of);
     if (!as_of.ok()) {

@@ -49,8 +49,7 @@ TEST(StratificationSummaryTest, CountsSegmentsPerPracticeAndThePyramid) {
                      Person(30, Sex::kMale, 1, 10), Person(91, Sex::kFemale, -1, 10),
                      Person(88, Sex::kMale, 1, 10, /*deceased=*/true)};
   const std::vector<SegmentationModelInfo> models = {{"tiers", "1", {"low", "high"}}};
-  const std::vector<std::vector<int16_t>> segments = {
-      {1, kNoSegment, kOutsidePopulation, 0, 1}};
+  const std::vector<std::vector<int16_t>> segments = {{1, kNoSegment, kOutsidePopulation, 0, 1}};
   const StratificationSummary s = SummariseStratification(cohort, features, models, segments);
   EXPECT_EQ(s.living, 4);
   EXPECT_EQ(s.deceased, 1);

@@ -29,8 +29,8 @@ CommandRun CommandTest::Run(const std::string& args) const {
   const std::string out = Path("stdout.txt"), err = Path("stderr.txt");
   // Not a terminal, so progress bars stay quiet; JOINEDUP_DB unset so --db defaults are local.
   const std::string command = "cd " + Quote(dir_.string()) + " && env -u JOINEDUP_DB " +
-                              Quote(JOINEDUP_EXECUTABLE) + " " + args + " >" + Quote(out) +
-                              " 2>" + Quote(err) + " </dev/null";
+                              Quote(JOINEDUP_EXECUTABLE) + " " + args + " >" + Quote(out) + " 2>" +
+                              Quote(err) + " </dev/null";
   const int status = std::system(command.c_str());
   CommandRun run;
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -34,7 +34,8 @@ class PopulationCommandTest : public CommandTest {
     std::string text, line;
     for (int i = 1; std::getline(in, line); ++i) {
       if (i == n)
-        line = std::regex_replace(line, std::regex(R"("value":"999\d{7}")"), R"("value":"9434765918")");
+        line = std::regex_replace(line, std::regex(R"("value":"999\d{7}")"),
+                                  R"("value":"9434765918")");
       text += line + "\n";
     }
     std::ofstream(path, std::ios::trunc) << text;
@@ -43,8 +44,8 @@ class PopulationCommandTest : public CommandTest {
 
 TEST_F(PopulationCommandTest, GeneratesImportsAndReports) {
   Generate("--out fhir");
-  for (const char* type : {"Organization", "Patient", "Encounter", "Condition",
-                           "MedicationRequest", "ChargeItem", "Observation"})
+  for (const char* type : {"Organization", "Patient", "Encounter", "Condition", "MedicationRequest",
+                           "ChargeItem", "Observation"})
     EXPECT_TRUE(std::filesystem::exists(Path(std::string("fhir/") + type + ".ndjson"))) << type;
   EXPECT_TRUE(std::filesystem::exists(Path("fhir/manifest.json")));
 

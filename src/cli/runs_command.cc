@@ -1,0 +1,305 @@
+// Stratification runs after the fact: `runs` lists them, `movement` compares two (transition
+// matrices and the people whose risk rose: the MDT's case-finding list), `worklist` selects
+// people for active case management from one.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "analytics/movement.h"
+#include "analytics/worklist.h"
+#include "cli/commands.h"
+#include "cli/segmentation_models.h"
+#include "store/store.h"
+
+namespace joinedup::cli {
+namespace {
+
+// What a list of people needs to name them: NHS number (or source id) and practice, by key.
+struct PeopleIndex {
+  std::vector<int64_t> keys;  // ascending, as LoadCohort returns people
+  Cohort cohort;
+  const Cohort::Person* Find(int64_t key) const {
+    auto it = std::lower_bound(keys.begin(), keys.end(), key);
+    return it != keys.end() && *it == key ? &cohort.people[it - keys.begin()] : nullptr;
+  }
+  std::string Name(int64_t key) const {
+    const Cohort::Person* p = Find(key);
+    if (!p) return fmt::format("(patient key {})", key);
+    return p->nhs_number ? p->nhs_number->Formatted() : p->id;
+  }
+  std::string Practice(int32_t index) const {
+    return index >= 0 ? cohort.practices[index].id : "(none)";
+  }
+};
+
+Result<PeopleIndex> IndexPeople(store::Store& store) {
+  PeopleIndex index;
+  JU_ASSIGN_OR_RETURN(index.cohort, store.LoadCohort({}));
+  for (const Cohort::Person& p : index.cohort.people) index.keys.push_back(p.key);
+  return index;
+}
+
+// The run numbered `id`, or with id 0 the `nth_newest` (0 = newest).
+Result<StratificationRun> PickRun(store::Store& store, int64_t id, size_t nth_newest) {
+  if (id != 0) {
+    JU_ASSIGN_OR_RETURN(std::optional<StratificationRun> run, store.FindRun(id));
+    if (!run) return Error::NotFound(fmt::format("there is no run {}", id));
+    return *run;
+  }
+  JU_ASSIGN_OR_RETURN(std::vector<StratificationRun> runs, store.Runs());
+  if (runs.size() <= nth_newest)
+    return Error::NotFound(fmt::format("{} stored run(s); need {} (run `joinedup stratify`)",
+                                       runs.size(), nth_newest + 1));
+  return runs[nth_newest];
+}
+
+std::string ModelList(const StratificationRun& run) {
+  std::string out;
+  for (const auto& m : run.models) out += (out.empty() ? "" : ", ") + m.name + " " + m.version;
+  return out;
+}
+
+Status RunRuns(const std::string& db) {
+  JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(db));
+  JU_ASSIGN_OR_RETURN(std::vector<StratificationRun> runs, store->Runs());
+  if (runs.empty())
+    std::printf("No stratification runs yet (run `joinedup stratify`).\n");
+  else
+    std::printf("%6s  %-20s  %-10s  %10s  %s\n", "run", "created", "index date", "people",
+                "models");
+  for (const auto& r : runs)
+    std::printf("%6lld  %-20s  %-10s  %10lld  %s\n", static_cast<long long>(r.id),
+                r.created_at.c_str(), r.index_date.ToString().c_str(),
+                static_cast<long long>(r.people), ModelList(r).c_str());
+  return Ok();
+}
+
+struct MovementArgs {
+  std::string db = DefaultDatabaseUrl();
+  int64_t from = 0, to = 0;
+  std::vector<std::string> models;
+  double top_percent = 5;
+  std::string out;
+  int show = 20;
+};
+
+Status RunMovement(const MovementArgs& args) {
+  JU_ASSIGN_OR_RETURN(std::vector<analytics::SegmentationModel> models, LoadModels(args.models));
+  JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(args.db));
+  JU_ASSIGN_OR_RETURN(StratificationRun after, PickRun(*store, args.to, 0));
+  JU_ASSIGN_OR_RETURN(StratificationRun before, PickRun(*store, args.from, args.to ? 0 : 1));
+  if (args.from == 0 && args.to != 0 && before.id == after.id)
+    return Error::Invalid("give --from when --to is the newest run");
+  JU_ASSIGN_OR_RETURN(std::vector<PersonRunResult> before_people, store->RunResults(before.id));
+  JU_ASSIGN_OR_RETURN(std::vector<PersonRunResult> after_people, store->RunResults(after.id));
+  analytics::MovementOptions options;
+  options.admission_risk_top_fraction = args.top_percent / 100.0;
+  JU_ASSIGN_OR_RETURN(
+      analytics::Movement movement,
+      analytics::CompareRuns({before, before_people}, {after, after_people}, models, options));
+  JU_ASSIGN_OR_RETURN(PeopleIndex people, IndexPeople(*store));
+
+  std::printf("Movement from run %lld (%s) to run %lld (%s): %lld stayed, %lld joined, %lld left\n",
+              static_cast<long long>(before.id), before.index_date.ToString().c_str(),
+              static_cast<long long>(after.id), after.index_date.ToString().c_str(),
+              static_cast<long long>(movement.stayed), static_cast<long long>(movement.joined),
+              static_cast<long long>(movement.left));
+  for (const analytics::ModelMovement& m : movement.models) {
+    std::printf("\n%s%s: rows run %lld, columns run %lld\n", m.name.c_str(),
+                m.version_changed
+                    ? fmt::format(" (version {} → {})", m.from_version, m.to_version).c_str()
+                    : "",
+                static_cast<long long>(before.id), static_cast<long long>(after.id));
+    // Columns are too many for labels: number the states, with a legend.
+    const auto short_name = [](size_t i, const std::string& state) {
+      return state == analytics::kNoSegmentState           ? std::string("none")
+             : state == analytics::kOutsidePopulationState ? std::string("outside")
+             : state == analytics::kJoinedState            ? std::string("joined")
+             : state == analytics::kLeftState              ? std::string("left")
+                                                           : fmt::format("[{}]", i);
+    };
+    for (size_t i = 0; i < m.to_states.size(); ++i)
+      if (short_name(i, m.to_states[i]).front() == '[')
+        std::printf("  [%zu] %s\n", i, m.to_states[i].c_str());
+    std::printf("  %-10s", "from \\ to");
+    for (size_t c = 0; c < m.to_states.size(); ++c)
+      std::printf("%10s", short_name(c, m.to_states[c]).c_str());
+    std::printf("\n");
+    for (size_t r = 0; r < m.from_states.size(); ++r) {
+      std::printf("  %-10s", short_name(r, m.from_states[r]).c_str());
+      for (size_t c = 0; c < m.to_states.size(); ++c)
+        std::printf("%10lld", static_cast<long long>(m.At(r, c)));
+      std::printf("\n");
+    }
+  }
+  std::printf("\n%zu people whose risk rose (the case-finding list)\n", movement.risers.size());
+  std::ofstream out;
+  if (!args.out.empty()) {
+    out.open(args.out, std::ios::trunc);
+    if (!out) return Error::Unavailable("cannot write '" + args.out + "'");
+    out << "nhs_number,patient_id,practice,rises\n";
+  }
+  int shown = 0;
+  for (const analytics::Riser& riser : movement.risers) {
+    std::string why;
+    for (const analytics::Rise& rise : riser.rises)
+      why += (why.empty() ? "" : "; ") + analytics::DescribeRise(movement, rise);
+    if (shown++ < args.show)
+      std::printf("  %-14s %s\n", people.Name(riser.patient_key).c_str(), why.c_str());
+    if (out.is_open()) {
+      const Cohort::Person* p = people.Find(riser.patient_key);
+      out << (p && p->nhs_number ? p->nhs_number->digits() : "") << ',' << (p ? p->id : "") << ','
+          << (p ? people.Practice(p->practice) : "") << ",\"" << why << "\"\n";
+    }
+  }
+  if (static_cast<int>(movement.risers.size()) > args.show)
+    std::printf("  … and %zu more%s\n", movement.risers.size() - args.show,
+                args.out.empty() ? " (--out FILE lists them all)" : "");
+  if (out.is_open()) {
+    out.close();
+    if (!out) return Error::Unavailable("write to '" + args.out + "' failed");
+  }
+  return Ok();
+}
+
+struct WorklistArgs {
+  std::string db = DefaultDatabaseUrl();
+  int64_t run = 0;
+  std::string model;
+  int top_segments = 0;
+  double top_percent = 0;
+  std::vector<std::string> models;
+  std::string out;
+  int show = 10;
+};
+
+Status RunWorklist(const WorklistArgs& args) {
+  JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(args.db));
+  JU_ASSIGN_OR_RETURN(StratificationRun run, PickRun(*store, args.run, 0));
+  analytics::WorklistSelection selection;
+  selection.top_risk_fraction = args.top_percent / 100.0;
+  if (!args.model.empty()) {
+    JU_ASSIGN_OR_RETURN(std::vector<analytics::SegmentationModel> models, LoadModels(args.models));
+    const auto in_run = std::find_if(run.models.begin(), run.models.end(),
+                                     [&](const auto& m) { return m.name == args.model; });
+    const auto model = std::find_if(models.begin(), models.end(),
+                                    [&](const auto& m) { return m.name == args.model; });
+    if (in_run == run.models.end() || model == models.end())
+      return Error::Invalid(
+          fmt::format("--model {}: run {} applied {}", args.model, run.id, ModelList(run)));
+    selection.model = static_cast<int>(in_run - run.models.begin());
+    selection.segments = analytics::TopSegments(*model, std::max(1, args.top_segments));
+  }
+  JU_ASSIGN_OR_RETURN(std::vector<PersonRunResult> results, store->RunResults(run.id));
+  JU_ASSIGN_OR_RETURN(PeopleIndex people, IndexPeople(*store));
+  std::vector<int32_t> practice;
+  practice.reserve(results.size());
+  for (const PersonRunResult& r : results) {
+    const Cohort::Person* p = people.Find(r.patient_key);
+    practice.push_back(p ? p->practice : -1);
+  }
+  // Caseloads arrive with the care layer; until then nobody is on one.
+  JU_ASSIGN_OR_RETURN(analytics::Worklist list,
+                      analytics::BuildWorklist(run, results, practice, selection));
+
+  std::printf("Worklist from run %lld (%s): %lld people to consider for case management\n",
+              static_cast<long long>(run.id), run.index_date.ToString().c_str(),
+              static_cast<long long>(list.selected));
+  std::ofstream out;
+  if (!args.out.empty()) {
+    out.open(args.out, std::ios::trunc);
+    if (!out) return Error::Unavailable("cannot write '" + args.out + "'");
+    out << "practice,rank,nhs_number,patient_id,admission_risk,annual_cost_pence,segment,by_"
+           "segment,by_risk\n";
+  }
+  for (const analytics::PracticeWorklist& p : list.practices) {
+    std::printf("\n%s: %zu people\n", people.Practice(p.practice).c_str(), p.entries.size());
+    int rank = 0;
+    for (const analytics::WorklistEntry& e : p.entries) {
+      ++rank;
+      const std::string segment = e.segment >= 0 && selection.model >= 0
+                                      ? run.models[selection.model].segments[e.segment]
+                                      : "";
+      if (rank <= args.show)
+        std::printf("  %3d  %-14s risk %5.1f%%  £%-9.0f %s\n", rank,
+                    people.Name(e.patient_key).c_str(), 100.0 * e.admission_risk,
+                    static_cast<double>(e.cost_12m_pence) / 100.0, segment.c_str());
+      if (out.is_open()) {
+        const Cohort::Person* person = people.Find(e.patient_key);
+        out << people.Practice(p.practice) << ',' << rank << ','
+            << (person && person->nhs_number ? person->nhs_number->digits() : "") << ','
+            << (person ? person->id : "") << ',' << fmt::format("{:.4f}", e.admission_risk) << ','
+            << e.cost_12m_pence << ",\"" << segment << "\"," << e.by_segment << ',' << e.by_risk
+            << '\n';
+      }
+    }
+  }
+  if (out.is_open()) {
+    out.close();
+    if (!out) return Error::Unavailable("write to '" + args.out + "' failed");
+  }
+  return Ok();
+}
+
+void Report(const char* command, const Status& status, int* exit_code) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "joinedup %s: %s\n", command, status.error().ToString().c_str());
+  *exit_code = 1;
+}
+
+}  // namespace
+
+void AddRunsCommands(CLI::App& app, int* exit_code) {
+  auto db = std::make_shared<std::string>(DefaultDatabaseUrl());
+  auto* runs = app.add_subcommand("runs", "List the stored stratification runs");
+  runs->add_option("--db", *db, "Store: a SQLite file path or postgresql:// URL")
+      ->capture_default_str();
+  runs->callback([db, exit_code] { Report("runs", RunRuns(*db), exit_code); });
+
+  auto m = std::make_shared<MovementArgs>();
+  auto* movement = app.add_subcommand(
+      "movement", "Compare two runs: transitions between segments and the people whose risk rose");
+  movement->add_option("--db", m->db, "Store")->capture_default_str();
+  movement->add_option("--from", m->from, "Earlier run (default: the one before --to)");
+  movement->add_option("--to", m->to, "Later run (default: the newest)");
+  movement->add_option("--model", m->models, "Model files the runs applied (default: shipped)");
+  movement
+      ->add_option("--top-percent", m->top_percent,
+                   "Admission risk band: crossing into this top percent is a rise")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  movement->add_option("--show", m->show, "Risers to print")->capture_default_str();
+  movement->add_option("--out", m->out, "Write every riser to this CSV file");
+  movement->callback([m, exit_code] { Report("movement", RunMovement(*m), exit_code); });
+
+  auto w = std::make_shared<WorklistArgs>();
+  auto* worklist = app.add_subcommand(
+      "worklist", "People to consider for active case management, per practice, by risk");
+  worklist->add_option("--db", w->db, "Store")->capture_default_str();
+  worklist->add_option("--run", w->run, "Run (default: the newest)");
+  worklist->add_option("--model", w->model, "Select the top segment(s) of this model (by name)");
+  worklist->add_option("--top-segments", w->top_segments, "How many top-ranked segments")
+      ->check(CLI::Range(1, 100));
+  worklist->add_option("--top-percent", w->top_percent, "Select the top percent by admission risk")
+      ->check(CLI::Range(0.0, 100.0));
+  worklist->add_option("--model-file", w->models, "Model files (default: shipped)");
+  worklist->add_option("--show", w->show, "People to print per practice")->capture_default_str();
+  worklist->add_option("--out", w->out, "Write the whole worklist to this CSV file");
+  worklist->callback([w, exit_code] {
+    if (w->model.empty() && w->top_percent <= 0) {
+      std::fprintf(
+          stderr,
+          "joinedup worklist: choose --model NAME [--top-segments N] and/or --top-percent P\n");
+      *exit_code = 2;
+      return;
+    }
+    Report("worklist", RunWorklist(*w), exit_code);
+  });
+}
+
+}  // namespace joinedup::cli
