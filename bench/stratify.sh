@@ -29,7 +29,7 @@ rm -rf -- "$work"
 mkdir -p -- "$work"
 
 echo "== generate $patients patients into SQLite"
-"$bin" generate --db "$work/pop.db" --patients "$patients" --as-of "$as_of" | head -3
+"$bin" generate --db "$work/pop.db" --patients "$patients" --as-of "$as_of"
 
 for run in 1 2; do
   echo "== stratify, run $run (2 models, all scores; the second run is what a nightly job sees)"
