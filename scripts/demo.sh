@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: builds joinedup, generates a synthetic registered population, exports it as
-# FHIR R4 Bulk Data NDJSON, imports that into the embedded SQLite store and reports on it.
+# FHIR R4 Bulk Data NDJSON, imports that into the embedded SQLite store, reports on it,
+# stratifies it and prints the case-management worklist.
 # Environment: PATIENTS (default 245315), PRACTICES (45), SEED (1), AS_OF (2026-03-31),
 # OUT (out/demo).
 set -euo pipefail
@@ -21,3 +22,8 @@ echo "== Importing into $out/joinedup.db"
 "$bin" import --db "$out/joinedup.db" "$out/fhir"
 echo "== Report"
 "$bin" report --db "$out/joinedup.db" --as-of "${AS_OF:-2026-03-31}"
+echo "== Stratify (scores, segments, cost concentration; one row per person in $out/people.csv)"
+"$bin" stratify --db "$out/joinedup.db" --as-of "${AS_OF:-2026-03-31}" --out "$out/people.csv"
+echo "== Case-management worklist: MCMW Tier 4 and the top 2% by emergency-admission risk"
+"$bin" worklist --db "$out/joinedup.db" --model mcmw --top-percent 2 --show 5 \
+  --out "$out/worklist.csv"
