@@ -410,22 +410,27 @@ std::string Rate(int64_t records, double seconds) {
   return Thousands(static_cast<int64_t>(static_cast<double>(records) / seconds));
 }
 
-void PrintTable(const std::vector<Row>& rows) {
-  fmt::print("  {:<13} {:>7} {:>7} {:>11} {:>11} {:<12} {:>8} {:>7} {:>8}  {}\n", "phase", "wall s",
+void PrintHeader() {
+  fmt::print("  {:<14} {:>7} {:>7} {:>11} {:>11} {:<9} {:>8} {:>7} {:>8}  {}\n", "phase", "wall s",
              "CPU s", "per wall s", "per CPU s", "of", "peak RSS", "busy s", "iowait s", "notes");
-  for (const Row& row : rows) {
-    fmt::print(
-        "  {:<13} {:>7.1f} {:>7.1f} {:>11} {:>11} {:<12} {:>5.0f} MB {:>7.1f} {:>8.1f}  {}\n",
-        row.phase, row.seconds, row.run.cpu_seconds, Rate(row.records, row.seconds),
-        Rate(row.records, row.run.cpu_seconds), row.unit,
-        static_cast<double>(row.run.peak_rss_kib) / 1024.0, row.run.machine_busy_seconds,
-        row.run.iowait_seconds, row.note);
-  }
+}
+
+// Printed as each phase ends, so a long run shows its figures as it goes.
+void PrintRow(const Row& row) {
+  fmt::print("  {:<14} {:>7.1f} {:>7.1f} {:>11} {:>11} {:<9} {:>5.0f} MB {:>7.1f} {:>8.1f}  {}\n",
+             row.phase, row.seconds, row.run.cpu_seconds, Rate(row.records, row.seconds),
+             Rate(row.records, row.run.cpu_seconds), row.unit,
+             static_cast<double>(row.run.peak_rss_kib) / 1024.0, row.run.machine_busy_seconds,
+             row.run.iowait_seconds, row.note);
+  std::fflush(stdout);
+}
+
+void PrintLegend() {
   fmt::print(
       "  wall: the phase's work, timed inside its process. CPU: that process's user+system time\n"
-      "  (all its threads; for a one-thread phase, the rate per CPU second is the rate on one\n"
-      "  core with the machine to itself). busy/iowait: the whole machine, every core, while the\n"
-      "  phase ran: other processes, and a database server, included.\n");
+      "  (all its threads; for a one-thread phase, records per CPU second is about the rate of\n"
+      "  one core with the machine to itself). busy/iowait: the whole machine, every core, while\n"
+      "  the phase ran: other processes, and a database server, included.\n");
 }
 
 int64_t SqliteFileBytes(const fs::path& db) {
@@ -486,7 +491,8 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
         Thousands(synth::NhsNumberCapacity()), Thousands(patients - synth::NhsNumberCapacity()));
   std::fflush(stdout);
 
-  std::vector<Row> rows;
+  PrintHeader();
+  auto print_row = [](const Row& row) { PrintRow(row); };
   bool all_ok = true;
   auto phase = [&](const std::string& name,
                    const std::function<Status(PhaseOutcome&)>& work) -> std::optional<PhaseRun> {
@@ -494,8 +500,6 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
       fmt::print("  … {}: skipped (--skip)\n", name);
       return std::nullopt;
     }
-    fmt::print("  … {}\n", name);
-    std::fflush(stdout);
     auto run = RunPhase(work);
     if (!run.ok()) {
       fmt::print("  {}: FAILED: {}\n", name, run.error().ToString());
@@ -521,19 +525,19 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
   const PhaseOutcome& gen = generated->outcome;
   summary.resources = gen.extra[1];
   summary.generate_patients_per_s = static_cast<double>(patients) / gen.seconds;
-  rows.push_back({"generate", *generated, gen.seconds, patients, "patients",
-                  fmt::format("{} threads; {} resources ({:.0f} per patient), {} of NDJSON; "
-                              "then {:.1f} s to sync",
-                              threads, Thousands(gen.extra[1]),
-                              static_cast<double>(gen.extra[1]) / static_cast<double>(patients),
-                              Megabytes(gen.bytes), gen.split[0])});
+  print_row({"generate", *generated, gen.seconds, patients, "patients",
+             fmt::format("{} threads; {} resources ({:.0f} per patient), {} of NDJSON; "
+                         "then {:.1f} s to sync",
+                         threads, Thousands(gen.extra[1]),
+                         static_cast<double>(gen.extra[1]) / static_cast<double>(patients),
+                         Megabytes(gen.bytes), gen.split[0])});
 
   // The parts of an import, one at a time.
   std::optional<PhaseRun> read = phase("read", [&](PhaseOutcome& out) {
     return ReadAndMap(ndjson, false, beyond_nhs_numbers, out);
   });
   if (read)
-    rows.push_back(
+    print_row(
         {"read", *read, read->outcome.seconds, read->outcome.records, "lines",
          fmt::format("{:.0f} MB/s, splitting lines only",
                      static_cast<double>(read->outcome.bytes) / 1e6 / read->outcome.seconds)});
@@ -541,10 +545,9 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
     return ReadAndMap(ndjson, true, beyond_nhs_numbers, out);
   });
   if (mapped)
-    rows.push_back({"read+map", *mapped, mapped->outcome.seconds, mapped->outcome.records,
-                    "resources",
-                    fmt::format("+ MapResource (simdjson parse, FHIR mapping); {} refused",
-                                Thousands(mapped->outcome.extra[0]))});
+    print_row({"read+map", *mapped, mapped->outcome.seconds, mapped->outcome.records, "resources",
+               fmt::format("+ MapResource (simdjson parse, FHIR mapping); {} refused",
+                           Thousands(mapped->outcome.extra[0]))});
   const fs::path scratch = dir / "store-only.db";
   RemoveSqlite(scratch);
   std::optional<PhaseRun> replayed = phase("read+map+write", [&](PhaseOutcome& out) {
@@ -552,12 +555,12 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
   });
   RemoveSqlite(scratch);
   if (replayed)
-    rows.push_back({"read+map+write", *replayed, replayed->outcome.split[1],
-                    replayed->outcome.records, "resources",
-                    fmt::format("+ each record to a SQLite Writer, no importer: Writer calls and "
-                                "commit {:.1f} s wall = {}/s",
-                                replayed->outcome.seconds,
-                                Rate(replayed->outcome.records, replayed->outcome.seconds))});
+    print_row({"read+map+write", *replayed, replayed->outcome.split[1], replayed->outcome.records,
+               "resources",
+               fmt::format("+ each record to a SQLite Writer, no importer: Writer calls and "
+                           "commit {:.1f} s wall = {}/s",
+                           replayed->outcome.seconds,
+                           Rate(replayed->outcome.records, replayed->outcome.seconds))});
 
   // SQLite: import, size, re-import.
   auto import_note = [&](const PhaseOutcome& out) {
@@ -577,19 +580,18 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
     summary.sqlite_per_cpu_s = static_cast<double>(out.records) / imported->cpu_seconds;
     const int64_t bytes = SqliteFileBytes(db);
     summary.sqlite_bytes_per_patient = static_cast<double>(bytes) / static_cast<double>(patients);
-    rows.push_back(
-        {"sqlite import", *imported, out.seconds, out.records, "resources",
-         import_note(out) + fmt::format("one thread; db {} = {:.0f} bytes/patient",
-                                        Megabytes(bytes), summary.sqlite_bytes_per_patient)});
+    print_row({"sqlite import", *imported, out.seconds, out.records, "resources",
+               import_note(out) + fmt::format("one thread; db {} = {:.0f} bytes/patient",
+                                              Megabytes(bytes), summary.sqlite_bytes_per_patient)});
     if (auto again = phase("sqlite again", [&](PhaseOutcome& out) {
           return ImportInto(db.string(), ndjson, beyond_nhs_numbers, out);
         })) {
       summary.reimport_per_s = static_cast<double>(again->outcome.records) / again->outcome.seconds;
-      rows.push_back(
-          {"sqlite again", *again, again->outcome.seconds, again->outcome.records, "resources",
-           import_note(again->outcome) + fmt::format("the same files again: every record an "
-                                                     "update; db now {}",
-                                                     Megabytes(SqliteFileBytes(db)))});
+      print_row({"sqlite again", *again, again->outcome.seconds, again->outcome.records,
+                 "resources",
+                 import_note(again->outcome) + fmt::format("the same files again: every record an "
+                                                           "update; db now {}",
+                                                           Megabytes(SqliteFileBytes(db)))});
     }
   }
   RemoveSqlite(db);
@@ -626,15 +628,14 @@ bool RunSize(const Config& config, int64_t patients, const fs::path& work, bool 
           note += fmt::format("; db {} = {:.0f} bytes/patient", Megabytes(bytes),
                               summary.postgres_bytes_per_patient);
         }
-        rows.push_back({"postgresql", *pg, out.seconds, out.records, "resources", note});
+        print_row({"postgresql", *pg, out.seconds, out.records, "resources", note});
       }
       if (auto dropped = admin->Exec("DROP DATABASE " + name); !dropped.ok())
         fmt::print("  note: could not drop {}: {}\n", name, dropped.error().ToString());
     }
   }
 
-  fmt::print("\n");
-  PrintTable(rows);
+  PrintLegend();
   if (!postgres_note.empty()) fmt::print("  {}\n", postgres_note);
   if (read && mapped && replayed && imported) {
     // CPU seconds of one-thread phases, so that other work on the machine does not skew the
