@@ -128,9 +128,128 @@ CREATE TABLE stratification_results (
 ){{WITHOUT_ROWID}};
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
-    {1, "population", kPopulationSchema},
-    {2, "stratification", kStratificationSchema},
+// Migration 3: identity, access control and audit (store/security_store.h). Times are int64
+// milliseconds since the Unix epoch from the caller's clock. The audit trail is append-only:
+// the dialect-specific triggers below refuse UPDATE and DELETE (and, in PostgreSQL, TRUNCATE)
+// of its rows, and each event carries the hash chain (security/audit.h). Audit rows hold no
+// foreign keys: an access attempt must be recorded whatever it names.
+constexpr std::string_view kSecuritySchema = R"sql(
+CREATE TABLE organisations (
+  id   {{TEXT}} PRIMARY KEY,
+  name {{TEXT}} NOT NULL,
+  kind SMALLINT NOT NULL CHECK (kind BETWEEN 0 AND 4)
+);
+
+CREATE TABLE users (
+  id              {{KEY}},
+  username        {{TEXT}} NOT NULL UNIQUE,
+  display_name    {{TEXT}} NOT NULL,
+  organisation_id {{TEXT}} NOT NULL REFERENCES organisations (id),
+  role            SMALLINT NOT NULL CHECK (role BETWEEN 0 AND 11),
+  password_hash   {{TEXT}} NOT NULL,
+  disabled        SMALLINT NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  patient_key     BIGINT REFERENCES patients (key),
+  created_at      {{TEXT}} NOT NULL DEFAULT ({{NOW}}),
+  CHECK ((role = 11) = (patient_key IS NOT NULL))
+);
+
+CREATE TABLE care_teams (
+  id              {{KEY}},
+  name            {{TEXT}} NOT NULL,
+  organisation_id {{TEXT}} NOT NULL REFERENCES organisations (id)
+);
+
+CREATE TABLE care_team_members (
+  care_team_id BIGINT NOT NULL REFERENCES care_teams (id),
+  user_id      BIGINT NOT NULL REFERENCES users (id),
+  PRIMARY KEY (care_team_id, user_id)
+);
+CREATE INDEX care_team_members_by_user ON care_team_members (user_id, care_team_id);
+
+CREATE TABLE care_team_patients (
+  care_team_id BIGINT NOT NULL REFERENCES care_teams (id),
+  patient_key  BIGINT NOT NULL REFERENCES patients (key),
+  PRIMARY KEY (care_team_id, patient_key)
+);
+CREATE INDEX care_team_patients_by_patient ON care_team_patients (patient_key, care_team_id);
+
+CREATE TABLE consents (
+  id             {{KEY}},
+  patient_key    BIGINT NOT NULL REFERENCES patients (key),
+  decision       SMALLINT NOT NULL CHECK (decision BETWEEN 0 AND 1),
+  recorded_by    BIGINT NOT NULL REFERENCES users (id),
+  recorded_at_ms BIGINT NOT NULL
+);
+CREATE INDEX consents_by_patient ON consents (patient_key, recorded_at_ms, id);
+
+CREATE TABLE tokens (
+  hash          {{TEXT}} PRIMARY KEY,
+  user_id       BIGINT NOT NULL REFERENCES users (id),
+  scopes        {{TEXT}} NOT NULL,
+  issued_at_ms  BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  revoked       SMALLINT NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))
+);
+CREATE INDEX tokens_by_user ON tokens (user_id);
+
+CREATE TABLE audit_events (
+  sequence           BIGINT PRIMARY KEY CHECK (sequence > 0),
+  time_ms            BIGINT NOT NULL,
+  action             {{TEXT}} NOT NULL CHECK (action IN ('C', 'R', 'U', 'D', 'E')),
+  subtype            {{TEXT}} NOT NULL,
+  outcome            SMALLINT NOT NULL CHECK (outcome IN (0, 4, 8, 12)),
+  user_id            BIGINT,
+  username           {{TEXT}} NOT NULL,
+  role               {{TEXT}} NOT NULL,
+  organisation_id    {{TEXT}} NOT NULL,
+  request_id         {{TEXT}} NOT NULL,
+  source_address     {{TEXT}} NOT NULL,
+  query              {{TEXT}} NOT NULL,
+  break_glass_reason {{TEXT}} NOT NULL,
+  prev_hash          {{TEXT}} NOT NULL,
+  hash               {{TEXT}} NOT NULL
+);
+CREATE INDEX audit_events_by_time ON audit_events (time_ms, sequence);
+CREATE INDEX audit_events_by_user ON audit_events (user_id, time_ms, sequence);
+
+CREATE TABLE audit_event_entities (
+  sequence    BIGINT NOT NULL REFERENCES audit_events (sequence),
+  patient_key BIGINT NOT NULL,
+  PRIMARY KEY (sequence, patient_key)
+);
+CREATE INDEX audit_event_entities_by_patient ON audit_event_entities (patient_key, sequence);
+)sql";
+
+constexpr std::string_view kSecuritySqliteTriggers = R"sql(
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+CREATE TRIGGER audit_event_entities_no_update BEFORE UPDATE ON audit_event_entities
+BEGIN SELECT RAISE(ABORT, 'audit_event_entities is append-only'); END;
+CREATE TRIGGER audit_event_entities_no_delete BEFORE DELETE ON audit_event_entities
+BEGIN SELECT RAISE(ABORT, 'audit_event_entities is append-only'); END;
+)sql";
+
+constexpr std::string_view kSecurityPostgresTriggers = R"sql(
+CREATE OR REPLACE FUNCTION joinedup_refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION joinedup_refuse_audit_change();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+  FOR EACH STATEMENT EXECUTE FUNCTION joinedup_refuse_audit_change();
+CREATE TRIGGER audit_event_entities_append_only BEFORE UPDATE OR DELETE ON audit_event_entities
+  FOR EACH ROW EXECUTE FUNCTION joinedup_refuse_audit_change();
+CREATE TRIGGER audit_event_entities_no_truncate BEFORE TRUNCATE ON audit_event_entities
+  FOR EACH STATEMENT EXECUTE FUNCTION joinedup_refuse_audit_change();
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations{{
+    {1, "population", kPopulationSchema, {}, {}},
+    {2, "stratification", kStratificationSchema, {}, {}},
+    {3, "security", kSecuritySchema, kSecuritySqliteTriggers, kSecurityPostgresTriggers},
 }};
 static_assert(kMigrations.back().version == kLatestSchemaVersion);
 
@@ -142,6 +261,12 @@ void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
 }  // namespace
 
 std::span<const Migration> Migrations() { return kMigrations; }
+
+std::string MigrationSql(const Migration& migration, Dialect dialect) {
+  std::string sql = Render(migration.sql, dialect);
+  sql += dialect == Dialect::kPostgres ? migration.postgres_only : migration.sqlite_only;
+  return sql;
+}
 
 std::string SchemaMigrationsTableSql(Dialect dialect) {
   return Render(

@@ -35,10 +35,16 @@ struct Migration {
   int version;
   std::string_view name;
   std::string_view sql;  // with {{KEY}}, {{TEXT}}, {{NOW}}, {{BLOB}}, {{WITHOUT_ROWID}}
+  // Run after `sql` in one dialect only, verbatim: what placeholders cannot express (triggers).
+  std::string_view sqlite_only;
+  std::string_view postgres_only;
 };
 
 std::span<const Migration> Migrations();
-inline constexpr int kLatestSchemaVersion = 2;
+inline constexpr int kLatestSchemaVersion = 3;
+
+// The migration's full script for `dialect`: Render(sql) then the dialect's own part.
+std::string MigrationSql(const Migration& migration, Dialect dialect);
 
 // The bootstrap statement creating `schema_migrations` if absent.
 std::string SchemaMigrationsTableSql(Dialect dialect);

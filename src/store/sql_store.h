@@ -71,7 +71,38 @@ class SqlStore : public Store {
   Result<std::vector<std::pair<StratificationRun, PersonRunResult>>> PersonHistory(
       int64_t patient_key) override;
 
+  // SecurityStore (security_sql.cc).
+  Status PutOrganisation(const Organisation& organisation) override;
+  Result<std::optional<Organisation>> FindOrganisation(std::string_view id) override;
+  Result<int64_t> AddUser(const User& user) override;
+  Result<std::optional<User>> FindUser(std::string_view username) override;
+  Result<std::optional<User>> FindUserById(int64_t id) override;
+  Result<std::vector<User>> Users() override;
+  Status SetUserDisabled(int64_t user_id, bool disabled) override;
+  Result<std::optional<int64_t>> PatientKeyForNhsNumber(const NhsNumber& nhs_number) override;
+  Result<int64_t> AddCareTeam(std::string_view name, std::string_view organisation_id) override;
+  Status AddCareTeamMember(int64_t care_team_id, int64_t user_id) override;
+  Status AddCareTeamPatient(int64_t care_team_id, int64_t patient_key) override;
+  Result<std::vector<int64_t>> CareTeamsOfUser(int64_t user_id) override;
+  Status RecordConsent(const Consent& consent) override;
+  Result<std::optional<Consent>> LatestConsent(int64_t patient_key) override;
+  Result<std::optional<PatientAccessFacts>> AccessFacts(int64_t patient_key) override;
+  Status AddToken(const TokenRecord& token) override;
+  Result<std::optional<TokenRecord>> FindToken(std::string_view hash_hex) override;
+  Status RevokeToken(std::string_view hash_hex) override;
+  Result<int64_t> RevokeUserTokens(int64_t user_id) override;
+  Result<AuditEvent> AppendAuditEvent(AuditEvent event, const AuditSealer& seal) override;
+  Status ScanAuditEvents(int64_t after_sequence,
+                         const std::function<Status(const AuditEvent&)>& fn) override;
+  Result<std::vector<AuditEvent>> SearchAuditEvents(const AuditQuery& query) override;
+
  protected:
+  // Runs `body` in one write transaction: committed if it returns Ok, rolled back otherwise.
+  // kConflict if a Writer is open. With `audit_lock`, appends to the audit chain are
+  // serialised across connections until commit (SQLite's write lock does this anyway;
+  // PostgreSQL takes a transaction-scoped advisory lock).
+  virtual Status InTransaction(bool audit_lock, const std::function<Status()>& body) = 0;
+
   using RowFn = std::function<Status(const SqlRow&)>;
   // Runs `sql` (one statement, `?N` parameters) and calls `on_row` for each row; stops at and
   // returns the first error from the database (kUnavailable/kConflict) or from `on_row`.
@@ -87,6 +118,12 @@ class SqlStore : public Store {
 
  private:
   Result<std::optional<Patient>> FindOnePatient(std::string_view where, const SqlParam& param);
+  Result<std::vector<User>> LoadUsers(std::string_view where, std::span<const SqlParam> params);
+  // True if `sql` (with `params`) returns a row.
+  Result<bool> Exists(std::string_view sql, std::span<const SqlParam> params);
+  Status Execute(std::string_view sql, std::span<const SqlParam> params);
+  Result<std::vector<AuditEvent>> LoadAuditEvents(std::string_view where_order_limit,
+                                                  std::span<const SqlParam> params);
   // Runs (with models and labels) matching `where` ("" for all, or "WHERE id = ?1"), newest
   // first.
   Result<std::vector<StratificationRun>> LoadRuns(std::string_view where,

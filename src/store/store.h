@@ -24,6 +24,7 @@
 #include "domain/cohort.h"
 #include "domain/population.h"
 #include "domain/stratification_run.h"
+#include "store/security_store.h"
 
 namespace joinedup::store {
 
@@ -65,9 +66,11 @@ struct CohortLoadOptions {
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
-class Store {
+// The population and analytics methods are below; identity, access control and audit are the
+// SecurityStore methods (store/security_store.h), kept in their own interface.
+class Store : public SecurityStore {
  public:
-  virtual ~Store() = default;
+  ~Store() override = default;
 
   virtual std::string_view backend() const = 0;  // "sqlite" or "postgresql"
   virtual int schema_version() const = 0;        // latest migration applied

@@ -33,6 +33,8 @@ using IdSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
 // Any PostgreSQL advisory-lock key will do as long as it is fixed: it serialises migrations.
 constexpr int64_t kMigrationLockKey = 0x6a6f696e6564;  // "joined"
+// Serialises audit appends (held to commit) so the hash chain never forks.
+constexpr int64_t kAuditChainLockKey = 0x6a7561756469;  // "juaudi"
 
 std::string TrimEnd(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -567,6 +569,9 @@ class PgStore final : public SqlStore {
   Status Query(std::string_view sql, std::span<const SqlParam> params,
                const RowFn& on_row) override;
 
+ protected:
+  Status InTransaction(bool audit_lock, const std::function<Status()>& body) override;
+
  private:
   PGconn* conn_;
   int schema_version_ = 0;
@@ -622,7 +627,7 @@ Status PgStore::Migrate() {
                              std::to_string(kLatestSchemaVersion) + "); use a newer joinedup");
     for (const Migration& migration : Migrations()) {
       if (migration.version <= current) continue;
-      JU_RETURN_IF_ERROR(Exec(conn_, Render(migration.sql, Dialect::kPostgres)));
+      JU_RETURN_IF_ERROR(Exec(conn_, MigrationSql(migration, Dialect::kPostgres)));
       const SqlParam params[] = {SqlParam::Int(migration.version), SqlParam::Text(migration.name)};
       JU_RETURN_IF_ERROR(Query("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
                                params, [](const SqlRow&) { return Ok(); }));
@@ -636,6 +641,23 @@ Status PgStore::Migrate() {
     return status;
   }
   return Exec(conn_, "COMMIT");
+}
+
+Status PgStore::InTransaction(bool audit_lock, const std::function<Status()>& body) {
+  if (writer_active_) return Error::Conflict("postgresql: a writer is open on this store");
+  JU_RETURN_IF_ERROR(Exec(conn_, "BEGIN"));
+  Status status;
+  if (audit_lock) {
+    const SqlParam lock = SqlParam::Int(kAuditChainLockKey);
+    status = Query("SELECT pg_advisory_xact_lock(?1)", {&lock, 1}, [](const SqlRow&) { return Ok(); });
+  }
+  if (status.ok()) status = body();
+  Status ended = Exec(conn_, status.ok() ? "COMMIT" : "ROLLBACK");
+  if (!ended.ok() && status.ok()) {
+    (void)Exec(conn_, "ROLLBACK");
+    return ended;
+  }
+  return status;
 }
 
 // ---- LoadCohort ---------------------------------------------------------------------------------

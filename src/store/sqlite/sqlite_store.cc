@@ -228,6 +228,7 @@ class SqliteStore final : public SqlStore {
  protected:
   Status Query(std::string_view sql, std::span<const SqlParam> params,
                const RowFn& on_row) override;
+  Status InTransaction(bool audit_lock, const std::function<Status()>& body) override;
 
  private:
   sqlite3* db_;
@@ -267,7 +268,7 @@ Status SqliteStore::Migrate() {
                              std::to_string(kLatestSchemaVersion) + "); use a newer joinedup");
     for (const Migration& migration : Migrations()) {
       if (migration.version <= current) continue;
-      JU_RETURN_IF_ERROR(Exec(db_, Render(migration.sql, Dialect::kSqlite)));
+      JU_RETURN_IF_ERROR(Exec(db_, MigrationSql(migration, Dialect::kSqlite)));
       const SqlParam params[] = {SqlParam::Int(migration.version), SqlParam::Text(migration.name)};
       JU_RETURN_IF_ERROR(Query("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
                                params, [](const SqlRow&) { return Ok(); }));
@@ -324,6 +325,20 @@ Status SqliteStore::Query(std::string_view sql, std::span<const SqlParam> params
   sqlite3_reset(stmt);
   sqlite3_clear_bindings(stmt);
   if (fresh && cache_fresh) statements_.emplace(std::string(sql), std::move(fresh));
+  return status;
+}
+
+// IMMEDIATE takes the database's single write lock at BEGIN, so audit appends from any
+// connection or process are serialised whatever `audit_lock` says.
+Status SqliteStore::InTransaction(bool /*audit_lock*/, const std::function<Status()>& body) {
+  if (writer_active_) return Error::Conflict("sqlite: a writer is open on this store");
+  JU_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  Status status = body();
+  Status ended = Exec(db_, status.ok() ? "COMMIT" : "ROLLBACK");
+  if (!ended.ok() && status.ok()) {
+    (void)Exec(db_, "ROLLBACK");
+    return ended;
+  }
   return status;
 }
 
