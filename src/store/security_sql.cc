@@ -136,10 +136,9 @@ Result<std::optional<Organisation>> SqlStore::FindOrganisation(std::string_view 
                            [&](const SqlRow& row) -> Status {
                              Organisation o{std::string(row.Text(0)), std::string(row.Text(1)),
                                             OrganisationKind::kGpPractice};
-                             JU_ASSIGN_OR_RETURN(
-                                 o.kind, EnumFromOrdinal<OrganisationKind>(
-                                             row.Int(2), kOrganisationKindCount,
-                                             "organisations.kind"));
+                             JU_ASSIGN_OR_RETURN(o.kind, EnumFromOrdinal<OrganisationKind>(
+                                                             row.Int(2), kOrganisationKindCount,
+                                                             "organisations.kind"));
                              found = std::move(o);
                              return Ok();
                            }));
@@ -148,16 +147,18 @@ Result<std::optional<Organisation>> SqlStore::FindOrganisation(std::string_view 
 
 Result<int64_t> SqlStore::AddUser(const User& user) {
   if (user.username.empty()) return Error::Invalid("user: username is empty");
-  for (auto [field, text] : {std::pair<std::string_view, std::string_view>{"username", user.username},
-                             {"display name", user.display_name},
-                             {"organisation", user.organisation_id},
-                             {"password hash", user.password_hash}}) {
+  for (auto [field, text] :
+       {std::pair<std::string_view, std::string_view>{"username", user.username},
+        {"display name", user.display_name},
+        {"organisation", user.organisation_id},
+        {"password hash", user.password_hash}}) {
     if (text.empty())
       return Error::Invalid("user " + user.username + ": " + std::string(field) + " is empty");
     JU_RETURN_IF_ERROR(CheckText("user " + std::string(field), text));
   }
   const auto role = static_cast<int64_t>(user.role);
-  if (role < 0 || role >= kRoleCount) return Error::Invalid("user " + user.username + ": unknown role");
+  if (role < 0 || role >= kRoleCount)
+    return Error::Invalid("user " + user.username + ": unknown role");
   if ((user.role == Role::kPatient) != user.patient_key.has_value())
     return Error::Invalid("user " + user.username +
                           (user.role == Role::kPatient
@@ -171,7 +172,8 @@ Result<int64_t> SqlStore::AddUser(const User& user) {
     const SqlParam org = SqlParam::Text(user.organisation_id);
     JU_ASSIGN_OR_RETURN(bool org_known,
                         Exists("SELECT 1 FROM organisations WHERE id = ?1", {&org, 1}));
-    if (!org_known) return Error::NotFound("Organization/" + user.organisation_id + " is not known");
+    if (!org_known)
+      return Error::NotFound("Organization/" + user.organisation_id + " is not known");
     if (user.patient_key) {
       const SqlParam key = SqlParam::Int(*user.patient_key);
       JU_ASSIGN_OR_RETURN(bool known, Exists("SELECT 1 FROM patients WHERE key = ?1", {&key, 1}));
@@ -280,7 +282,8 @@ Status SqlStore::AddCareTeamMember(int64_t care_team_id, int64_t user_id) {
   const SqlParam params[] = {SqlParam::Int(care_team_id), SqlParam::Int(user_id)};
   return InTransaction(false, [&]() -> Status {
     JU_ASSIGN_OR_RETURN(bool team, Exists("SELECT 1 FROM care_teams WHERE id = ?1", {params, 1}));
-    if (!team) return Error::NotFound("care team " + std::to_string(care_team_id) + " is not known");
+    if (!team)
+      return Error::NotFound("care team " + std::to_string(care_team_id) + " is not known");
     JU_ASSIGN_OR_RETURN(bool user, Exists("SELECT 1 FROM users WHERE id = ?1", {params + 1, 1}));
     if (!user) return Error::NotFound("user " + std::to_string(user_id) + " is not known");
     return Execute(
@@ -294,7 +297,8 @@ Status SqlStore::AddCareTeamPatient(int64_t care_team_id, int64_t patient_key) {
   const SqlParam params[] = {SqlParam::Int(care_team_id), SqlParam::Int(patient_key)};
   return InTransaction(false, [&]() -> Status {
     JU_ASSIGN_OR_RETURN(bool team, Exists("SELECT 1 FROM care_teams WHERE id = ?1", {params, 1}));
-    if (!team) return Error::NotFound("care team " + std::to_string(care_team_id) + " is not known");
+    if (!team)
+      return Error::NotFound("care team " + std::to_string(care_team_id) + " is not known");
     JU_ASSIGN_OR_RETURN(bool patient,
                         Exists("SELECT 1 FROM patients WHERE key = ?1", {params + 1, 1}));
     if (!patient)
@@ -310,12 +314,12 @@ Status SqlStore::AddCareTeamPatient(int64_t care_team_id, int64_t patient_key) {
 Result<std::vector<int64_t>> SqlStore::CareTeamsOfUser(int64_t user_id) {
   std::vector<int64_t> out;
   const SqlParam param = SqlParam::Int(user_id);
-  JU_RETURN_IF_ERROR(Query(
-      "SELECT care_team_id FROM care_team_members WHERE user_id = ?1 ORDER BY care_team_id",
-      {&param, 1}, [&](const SqlRow& row) -> Status {
-        out.push_back(row.Int(0));
-        return Ok();
-      }));
+  JU_RETURN_IF_ERROR(
+      Query("SELECT care_team_id FROM care_team_members WHERE user_id = ?1 ORDER BY care_team_id",
+            {&param, 1}, [&](const SqlRow& row) -> Status {
+              out.push_back(row.Int(0));
+              return Ok();
+            }));
   return out;
 }
 
@@ -345,31 +349,31 @@ Status SqlStore::RecordConsent(const Consent& consent) {
 Result<std::optional<Consent>> SqlStore::LatestConsent(int64_t patient_key) {
   std::optional<Consent> found;
   const SqlParam param = SqlParam::Int(patient_key);
-  JU_RETURN_IF_ERROR(Query(
-      "SELECT patient_key, decision, recorded_by, recorded_at_ms FROM consents"
-      " WHERE patient_key = ?1 ORDER BY recorded_at_ms DESC, id DESC LIMIT 1",
-      {&param, 1}, [&](const SqlRow& row) -> Status {
-        Consent c;
-        c.patient_key = row.Int(0);
-        JU_ASSIGN_OR_RETURN(c.decision,
-                            EnumFromOrdinal<ConsentDecision>(row.Int(1), 2, "consents.decision"));
-        c.recorded_by = row.Int(2);
-        c.recorded_at_ms = row.Int(3);
-        found = c;
-        return Ok();
-      }));
+  JU_RETURN_IF_ERROR(
+      Query("SELECT patient_key, decision, recorded_by, recorded_at_ms FROM consents"
+            " WHERE patient_key = ?1 ORDER BY recorded_at_ms DESC, id DESC LIMIT 1",
+            {&param, 1}, [&](const SqlRow& row) -> Status {
+              Consent c;
+              c.patient_key = row.Int(0);
+              JU_ASSIGN_OR_RETURN(
+                  c.decision, EnumFromOrdinal<ConsentDecision>(row.Int(1), 2, "consents.decision"));
+              c.recorded_by = row.Int(2);
+              c.recorded_at_ms = row.Int(3);
+              found = c;
+              return Ok();
+            }));
   return found;
 }
 
 Result<std::optional<PatientAccessFacts>> SqlStore::AccessFacts(int64_t patient_key) {
   std::optional<PatientAccessFacts> facts;
   const SqlParam param = SqlParam::Int(patient_key);
-  JU_RETURN_IF_ERROR(Query("SELECT key, practice_id FROM patients WHERE key = ?1", {&param, 1},
-                           [&](const SqlRow& row) -> Status {
-                             facts = PatientAccessFacts{row.Int(0), std::string(row.Text(1)), {},
-                                                        false};
-                             return Ok();
-                           }));
+  JU_RETURN_IF_ERROR(
+      Query("SELECT key, practice_id FROM patients WHERE key = ?1", {&param, 1},
+            [&](const SqlRow& row) -> Status {
+              facts = PatientAccessFacts{row.Int(0), std::string(row.Text(1)), {}, false};
+              return Ok();
+            }));
   if (!facts) return facts;
   JU_RETURN_IF_ERROR(Query(
       "SELECT care_team_id FROM care_team_patients WHERE patient_key = ?1 ORDER BY care_team_id",
@@ -391,8 +395,8 @@ Status SqlStore::AddToken(const TokenRecord& token) {
                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
     return Error::Invalid("token: the hash is not 64 lowercase hex digits");
   JU_RETURN_IF_ERROR(CheckText("token scopes", token.scopes));
-  const SqlParam params[] = {SqlParam::Text(token.hash_hex),  SqlParam::Int(token.user_id),
-                             SqlParam::Text(token.scopes),    SqlParam::Int(token.issued_at_ms),
+  const SqlParam params[] = {SqlParam::Text(token.hash_hex),     SqlParam::Int(token.user_id),
+                             SqlParam::Text(token.scopes),       SqlParam::Int(token.issued_at_ms),
                              SqlParam::Int(token.expires_at_ms), SqlParam::Int(token.revoked)};
   return InTransaction(false, [&]() -> Status {
     JU_ASSIGN_OR_RETURN(bool user, Exists("SELECT 1 FROM users WHERE id = ?1", {params + 1, 1}));
@@ -413,8 +417,9 @@ Result<std::optional<TokenRecord>> SqlStore::FindToken(std::string_view hash_hex
       "SELECT hash, user_id, scopes, issued_at_ms, expires_at_ms, revoked FROM tokens"
       " WHERE hash = ?1",
       {&param, 1}, [&](const SqlRow& row) -> Status {
-        found = TokenRecord{std::string(row.Text(0)), row.Int(1), std::string(row.Text(2)),
-                            row.Int(3), row.Int(4), row.Int(5) != 0};
+        found = TokenRecord{
+            std::string(row.Text(0)), row.Int(1), std::string(row.Text(2)), row.Int(3), row.Int(4),
+            row.Int(5) != 0};
         return Ok();
       }));
   return found;
@@ -450,14 +455,15 @@ Result<AuditEvent> SqlStore::AppendAuditEvent(AuditEvent event, const AuditSeale
   const auto outcome = static_cast<int>(event.outcome);
   if (outcome != 0 && outcome != 4 && outcome != 8 && outcome != 12)
     return Error::Invalid("audit event: unknown outcome");
-  for (auto [field, text] : {std::pair<std::string_view, std::string_view>{"subtype", event.subtype},
-                             {"username", event.username},
-                             {"role", event.role},
-                             {"organisation", event.organisation_id},
-                             {"request id", event.request_id},
-                             {"source address", event.source_address},
-                             {"query", event.query},
-                             {"break-glass reason", event.break_glass_reason}})
+  for (auto [field, text] :
+       {std::pair<std::string_view, std::string_view>{"subtype", event.subtype},
+        {"username", event.username},
+        {"role", event.role},
+        {"organisation", event.organisation_id},
+        {"request id", event.request_id},
+        {"source address", event.source_address},
+        {"query", event.query},
+        {"break-glass reason", event.break_glass_reason}})
     JU_RETURN_IF_ERROR(CheckText("audit event " + std::string(field), text));
   std::sort(event.patient_keys.begin(), event.patient_keys.end());
   if (std::adjacent_find(event.patient_keys.begin(), event.patient_keys.end()) !=
@@ -466,12 +472,13 @@ Result<AuditEvent> SqlStore::AppendAuditEvent(AuditEvent event, const AuditSeale
   JU_RETURN_IF_ERROR(InTransaction(true, [&]() -> Status {
     event.sequence = 1;
     event.prev_hash = std::string(64, '0');
-    JU_RETURN_IF_ERROR(Query("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1",
-                             {}, [&](const SqlRow& row) -> Status {
-                               event.sequence = row.Int(0) + 1;
-                               event.prev_hash = row.Text(1);
-                               return Ok();
-                             }));
+    JU_RETURN_IF_ERROR(
+        Query("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1", {},
+              [&](const SqlRow& row) -> Status {
+                event.sequence = row.Int(0) + 1;
+                event.prev_hash = row.Text(1);
+                return Ok();
+              }));
     event.hash = seal(event);
     const std::string action(1, event.action);
     const SqlParam params[] = {SqlParam::Int(event.sequence),
@@ -489,12 +496,12 @@ Result<AuditEvent> SqlStore::AppendAuditEvent(AuditEvent event, const AuditSeale
                                SqlParam::Text(event.break_glass_reason),
                                SqlParam::Text(event.prev_hash),
                                SqlParam::Text(event.hash)};
-    JU_RETURN_IF_ERROR(Execute(
-        "INSERT INTO audit_events (sequence, time_ms, action, subtype, outcome, user_id,"
-        " username, role, organisation_id, request_id, source_address, query,"
-        " break_glass_reason, prev_hash, hash)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params));
+    JU_RETURN_IF_ERROR(
+        Execute("INSERT INTO audit_events (sequence, time_ms, action, subtype, outcome, user_id,"
+                " username, role, organisation_id, request_id, source_address, query,"
+                " break_glass_reason, prev_hash, hash)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                params));
     for (int64_t key : event.patient_keys) {
       const SqlParam entity[] = {SqlParam::Int(event.sequence), SqlParam::Int(key)};
       JU_RETURN_IF_ERROR(Execute(
@@ -531,17 +538,17 @@ Result<std::vector<AuditEvent>> SqlStore::LoadAuditEvents(std::string_view where
   // Dense (a scan page): one range read. Sparse (a search): one seek per event.
   if (high - low < 4 * static_cast<int64_t>(events.size())) {
     const SqlParam range[] = {SqlParam::Int(low), SqlParam::Int(high)};
-    JU_RETURN_IF_ERROR(Query(
-        "SELECT sequence, patient_key FROM audit_event_entities"
-        " WHERE sequence BETWEEN ?1 AND ?2 ORDER BY sequence, patient_key",
-        range, add_entity));
+    JU_RETURN_IF_ERROR(
+        Query("SELECT sequence, patient_key FROM audit_event_entities"
+              " WHERE sequence BETWEEN ?1 AND ?2 ORDER BY sequence, patient_key",
+              range, add_entity));
   } else {
     for (const AuditEvent& e : events) {
       const SqlParam one = SqlParam::Int(e.sequence);
-      JU_RETURN_IF_ERROR(Query(
-          "SELECT sequence, patient_key FROM audit_event_entities WHERE sequence = ?1"
-          " ORDER BY patient_key",
-          {&one, 1}, add_entity));
+      JU_RETURN_IF_ERROR(
+          Query("SELECT sequence, patient_key FROM audit_event_entities WHERE sequence = ?1"
+                " ORDER BY patient_key",
+                {&one, 1}, add_entity));
     }
   }
   return events;

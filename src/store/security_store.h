@@ -42,7 +42,7 @@ enum class Role : uint8_t {
   kSocialWorker,
   kMentalHealthPractitioner,
   kPharmacist,
-  kLinkWorker,  // voluntary-sector link worker
+  kLinkWorker,    // voluntary-sector link worker
   kCommissioner,  // commissioner / analyst
   kPrivacyOfficer,
   kAdministrator,
@@ -73,8 +73,8 @@ struct User {
 };
 
 enum class ConsentDecision : uint8_t {
-  kPermitSharing,            // the default: shared with everyone who has a relationship
-  kDeclineBeyondOwnPractice, // only the person's own GP practice (and break-glass)
+  kPermitSharing,             // the default: shared with everyone who has a relationship
+  kDeclineBeyondOwnPractice,  // only the person's own GP practice (and break-glass)
 };
 
 struct Consent {
@@ -88,16 +88,16 @@ struct Consent {
 // What the access policy needs to know about one person (security/policy.h).
 struct PatientAccessFacts {
   int64_t patient_key = 0;
-  std::string practice_id;              // registered practice; "" if not known
-  std::vector<int64_t> care_team_ids;   // ascending
-  bool declined_sharing = false;        // their latest consent is kDeclineBeyondOwnPractice
+  std::string practice_id;             // registered practice; "" if not known
+  std::vector<int64_t> care_team_ids;  // ascending
+  bool declined_sharing = false;       // their latest consent is kDeclineBeyondOwnPractice
 };
 
 // A bearer token as stored: only the SHA-256 of the token, never the token itself.
 struct TokenRecord {
   std::string hash_hex;  // 64 lowercase hex digits
   int64_t user_id = 0;
-  std::string scopes;    // space-separated SMART scopes, as granted
+  std::string scopes;  // space-separated SMART scopes, as granted
   int64_t issued_at_ms = 0;
   int64_t expires_at_ms = 0;
   bool revoked = false;
@@ -117,16 +117,16 @@ enum class AuditOutcome : uint8_t {
 struct AuditEvent {
   int64_t sequence = 0;
   int64_t time_ms = 0;
-  char action = 'R';       // FHIR AuditEvent.action: C R U D E
-  std::string subtype;     // read, search, create, update, export, login, break-glass, …
+  char action = 'R';    // FHIR AuditEvent.action: C R U D E
+  std::string subtype;  // read, search, create, update, export, login, break-glass, …
   AuditOutcome outcome = AuditOutcome::kSuccess;
   std::optional<int64_t> user_id;  // empty for a sign-in by an unknown username
   std::string username;
-  std::string role;        // a snapshot: what the user was when they acted
+  std::string role;  // a snapshot: what the user was when they acted
   std::string organisation_id;
   std::string request_id;
   std::string source_address;
-  std::string query;       // a search's query text; "" otherwise
+  std::string query;  // a search's query text; "" otherwise
   std::string break_glass_reason;
   std::vector<int64_t> patient_keys;  // one entity per person touched, ascending, distinct
   std::string prev_hash;
@@ -136,10 +136,10 @@ struct AuditEvent {
 
 // Search filters; empty ones do not filter. Times are inclusive [from, to].
 struct AuditQuery {
-  std::optional<int64_t> patient_key;
-  std::optional<int64_t> user_id;
-  std::optional<int64_t> from_ms;
-  std::optional<int64_t> to_ms;
+  std::optional<int64_t> patient_key = {};
+  std::optional<int64_t> user_id = {};
+  std::optional<int64_t> from_ms = {};
+  std::optional<int64_t> to_ms = {};
   int limit = 1000;
 };
 
@@ -163,7 +163,7 @@ class SecurityStore {
   virtual Result<int64_t> AddUser(const User& user) = 0;
   virtual Result<std::optional<User>> FindUser(std::string_view username) = 0;
   virtual Result<std::optional<User>> FindUserById(int64_t id) = 0;
-  virtual Result<std::vector<User>> Users() = 0;  // by username
+  virtual Result<std::vector<User>> Users() = 0;                       // by username
   virtual Status SetUserDisabled(int64_t user_id, bool disabled) = 0;  // kNotFound if no user
   // The key of the stored patient with that NHS number, if any.
   virtual Result<std::optional<int64_t>> PatientKeyForNhsNumber(const NhsNumber& nhs_number) = 0;
