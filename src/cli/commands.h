@@ -15,6 +15,8 @@ void AddImportCommand(CLI::App& app, int* exit_code);
 void AddReportCommand(CLI::App& app, int* exit_code);
 void AddStratifyCommand(CLI::App& app, int* exit_code);
 void AddRunsCommands(CLI::App& app, int* exit_code);  // runs, movement, worklist
+void AddUserCommands(CLI::App& app, int* exit_code);   // user add, user list
+void AddAuditCommands(CLI::App& app, int* exit_code);  // audit verify
 
 // Where the store lives unless --db says otherwise: $JOINEDUP_DB, else ./joinedup.db.
 std::string DefaultDatabaseUrl();

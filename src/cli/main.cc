@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   joinedup::cli::AddStratifyCommand(app, &exit_code);
   joinedup::cli::AddRunsCommands(app, &exit_code);
   joinedup::cli::AddScoreCommand(app, &exit_code);
+  joinedup::cli::AddUserCommands(app, &exit_code);
+  joinedup::cli::AddAuditCommands(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -1,0 +1,53 @@
+// The audit trail: IHE BALP-shaped events (store::AuditEvent) in a SHA-256 hash chain.
+//
+// Each event's hash = SHA-256(prev_hash || CanonicalAuditText(event)), hex; the first event's
+// prev_hash is 64 zeros. Changing, removing or inserting any stored event breaks the chain at
+// that event, which VerifyAuditChain finds. (Removing the newest events leaves a shorter valid
+// chain: keep the head's sequence and hash somewhere else — `joinedup audit verify` prints them
+// — to detect that too.) The database refuses UPDATE and DELETE on the tables as well.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/result.h"
+#include "store/security_store.h"
+
+namespace joinedup::security {
+
+// Milliseconds since the Unix epoch; injectable so tests control time.
+using Clock = std::function<int64_t()>;
+int64_t SystemClockMs();
+
+// Every field but `hash`, each as "name=<byte length>:<bytes>\n" after a version line, so no
+// two different events serialise alike.
+std::string CanonicalAuditText(const store::AuditEvent& event);
+std::string AuditEventHash(const store::AuditEvent& event);
+
+// Appends events with the server's time. Thread safety: as the store's.
+class AuditTrail {
+ public:
+  AuditTrail(store::SecurityStore& store, Clock clock) : store_(store), clock_(std::move(clock)) {}
+  // Sets event.time_ms from the clock (the caller's value is ignored) and appends it.
+  Result<store::AuditEvent> Record(store::AuditEvent event);
+
+ private:
+  store::SecurityStore& store_;
+  Clock clock_;
+};
+
+struct ChainVerification {
+  int64_t events = 0;                   // events read
+  std::optional<int64_t> first_broken;  // sequence number of the first bad event
+  std::string problem;                  // what is wrong with it
+  int64_t head_sequence = 0;            // the last event (of an intact chain)
+  std::string head_hash;
+  bool intact() const { return !first_broken; }
+};
+
+// Walks the whole trail in sequence order. Errors are the store's (a broken chain is not one).
+Result<ChainVerification> VerifyAuditChain(store::SecurityStore& store);
+
+}  // namespace joinedup::security

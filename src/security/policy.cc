@@ -1,0 +1,215 @@
+#include "security/policy.h"
+
+#include <algorithm>
+
+namespace joinedup::security {
+namespace {
+
+constexpr uint8_t R = 1 << static_cast<int>(Interaction::kRead);
+constexpr uint8_t S = 1 << static_cast<int>(Interaction::kSearch);
+constexpr uint8_t C = 1 << static_cast<int>(Interaction::kCreate);
+constexpr uint8_t U = 1 << static_cast<int>(Interaction::kUpdate);
+constexpr uint8_t E = 1 << static_cast<int>(Interaction::kExport);
+
+constexpr std::array<std::string_view, store::kRoleCount> kRoleNames = {"gp",
+                                                                        "nurse",
+                                                                        "case-manager",
+                                                                        "care-assistant",
+                                                                        "social-worker",
+                                                                        "mental-health",
+                                                                        "pharmacist",
+                                                                        "link-worker",
+                                                                        "commissioner",
+                                                                        "privacy-officer",
+                                                                        "administrator",
+                                                                        "patient"};
+
+Decision Deny(DenyReason reason, bool hide = false) {
+  Decision d;
+  d.reason = reason;
+  d.hide_existence = hide;
+  return d;
+}
+
+Decision Allow() {
+  Decision d;
+  d.allowed = true;
+  return d;
+}
+
+// SMART permission letters an interaction needs. Bulk export reads and searches.
+uint8_t PermissionsFor(Interaction interaction) {
+  switch (interaction) {
+    case Interaction::kRead:
+      return Permission::kRead;
+    case Interaction::kSearch:
+      return Permission::kSearch;
+    case Interaction::kCreate:
+      return Permission::kCreate;
+    case Interaction::kUpdate:
+      return Permission::kUpdate;
+    case Interaction::kExport:
+      return Permission::kRead | Permission::kSearch;
+  }
+  return 0;
+}
+
+bool IsBlank(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\t'; });
+}
+
+}  // namespace
+
+// Rows follow store::Role; columns follow Category:
+//   Demographics, Clinical, Risk, Consent, Directory, Audit, Population
+const std::array<RoleRow, store::kRoleCount> kRoleMatrix = {{
+    /* gp              */ {R | S | C | U | E, R | S | C | U | E, R | S | E, R | S | C | U, R | S, 0,
+                           R | S},
+    /* nurse           */ {R | S | U, R | S | C | U, R | S, R | S | C | U, R | S, 0, 0},
+    /* case-manager    */ {R | S | U, R | S | C | U, R | S, R | S | C | U, R | S, 0, R | S},
+    /* care-assistant  */ {R | S, R | S, 0, R | S, R | S, 0, 0},
+    /* social-worker   */ {R | S | U, R | S, R | S, R | S | C, R | S, 0, 0},
+    /* mental-health   */ {R | S, R | S | C | U, R | S, R | S | C | U, R | S, 0, 0},
+    /* pharmacist      */ {R | S, R | S | C | U, 0, R | S, R | S, 0, 0},
+    /* link-worker     */ {R | S, 0, 0, R | S, R | S, 0, 0},
+    /* commissioner    */ {0, 0, 0, 0, R | S, 0, R | S | E},
+    /* privacy-officer */ {0, 0, 0, 0, R | S, R | S, 0},
+    /* administrator   */ {0, 0, 0, 0, R | S | C | U, 0, 0},
+    /* patient         */ {R | S, R | S, 0, R | S | C | U, R | S, 0, 0},
+}};
+
+bool IsPersonBound(Category category) {
+  return category == Category::kDemographics || category == Category::kClinical ||
+         category == Category::kRisk || category == Category::kConsent;
+}
+
+std::optional<Category> CategoryOf(std::string_view type) {
+  if (type == "Patient") return Category::kDemographics;
+  if (type == "Condition" || type == "Encounter" || type == "Observation" ||
+      type == "MedicationRequest")
+    return Category::kClinical;
+  if (type == "RiskAssessment") return Category::kRisk;
+  if (type == "Consent") return Category::kConsent;
+  if (type == "Organization" || type == "Practitioner" || type == "PractitionerRole")
+    return Category::kDirectory;
+  if (type == "AuditEvent") return Category::kAudit;
+  if (type == "Group") return Category::kPopulation;
+  return std::nullopt;
+}
+
+bool RoleAllows(Role role, Category category, Interaction interaction) {
+  const auto r = static_cast<size_t>(role);
+  const auto c = static_cast<size_t>(category);
+  if (r >= kRoleMatrix.size() || c >= kCategoryCount) return false;
+  return (kRoleMatrix[r][c] & (1u << static_cast<int>(interaction))) != 0;
+}
+
+bool IsClinician(Role role) {
+  return role == Role::kGp || role == Role::kNurse || role == Role::kCaseManager ||
+         role == Role::kMentalHealthPractitioner || role == Role::kPharmacist;
+}
+
+std::string_view RoleName(Role role) {
+  const auto r = static_cast<size_t>(role);
+  return r < kRoleNames.size() ? kRoleNames[r] : "unknown";
+}
+
+std::optional<Role> ParseRole(std::string_view name) {
+  for (size_t r = 0; r < kRoleNames.size(); ++r)
+    if (kRoleNames[r] == name) return static_cast<Role>(r);
+  return std::nullopt;
+}
+
+std::string_view InteractionName(Interaction interaction) {
+  constexpr std::array<std::string_view, kInteractionCount> kNames = {"read", "search", "create",
+                                                                      "update", "export"};
+  return kNames[static_cast<size_t>(interaction)];
+}
+
+std::string_view CategoryName(Category category) {
+  constexpr std::array<std::string_view, kCategoryCount> kNames = {
+      "Demographics", "Clinical", "Risk", "Consent", "Directory", "Audit", "Population"};
+  return kNames[static_cast<size_t>(category)];
+}
+
+std::string_view DenyReasonName(DenyReason reason) {
+  constexpr std::array<std::string_view, 9> kNames = {"none",
+                                                      "disabled",
+                                                      "unknown-resource-type",
+                                                      "no-scope",
+                                                      "role-forbids",
+                                                      "not-self",
+                                                      "no-relationship",
+                                                      "consent-declined",
+                                                      "break-glass-not-allowed"};
+  return kNames[static_cast<size_t>(reason)];
+}
+
+Decision DecideUnbound(const Caller& caller, const Action& action) {
+  if (caller.disabled) return Deny(DenyReason::kDisabled);
+  const std::optional<Category> category = CategoryOf(action.resource_type);
+  if (!category) return Deny(DenyReason::kUnknownResourceType);
+  const ScopeContext context =
+      caller.role == Role::kPatient ? ScopeContext::kPatient : ScopeContext::kUser;
+  if (!caller.scopes.Allows(context, action.resource_type, PermissionsFor(action.interaction)))
+    return Deny(DenyReason::kNoScope);
+  if (!RoleAllows(caller.role, *category, action.interaction))
+    return Deny(DenyReason::kRoleForbids);
+  return Allow();
+}
+
+Decision Decide(const Caller& caller, const Action& action, const PatientFacts& patient) {
+  Decision unbound = DecideUnbound(caller, action);
+  if (!unbound.allowed) return unbound;
+  if (!IsPersonBound(*CategoryOf(action.resource_type))) return unbound;
+
+  if (caller.role == Role::kPatient) {
+    if (caller.patient_key && *caller.patient_key == patient.patient_key) return Allow();
+    return Deny(DenyReason::kNotSelf, /*hide=*/true);
+  }
+  const bool same_practice =
+      !patient.practice_id.empty() && patient.practice_id == caller.organisation_id;
+  if (same_practice) return Allow();
+  const bool shared_team =
+      std::any_of(caller.care_team_ids.begin(), caller.care_team_ids.end(), [&](int64_t team) {
+        return std::find(patient.care_team_ids.begin(), patient.care_team_ids.end(), team) !=
+               patient.care_team_ids.end();
+      });
+  if (shared_team && !patient.declined_sharing) return Allow();
+  const DenyReason reason = shared_team && patient.declined_sharing ? DenyReason::kConsentDeclined
+                                                                    : DenyReason::kNoRelationship;
+  if (!IsBlank(caller.break_glass_reason)) {
+    // Break-glass opens one record: reads only, never a search across people or an export.
+    if (!IsClinician(caller.role) || action.interaction != Interaction::kRead)
+      return Deny(DenyReason::kBreakGlassNotAllowed, /*hide=*/true);
+    Decision d = Allow();
+    d.break_glass = true;
+    d.alert_privacy_officer = true;
+    return d;
+  }
+  return Deny(reason, /*hide=*/true);
+}
+
+std::string RoleMatrixMarkdown() {
+  std::string out = "| Role |";
+  for (int c = 0; c < kCategoryCount; ++c)
+    out += " " + std::string(CategoryName(static_cast<Category>(c))) + " |";
+  out += "\n|---|";
+  for (int c = 0; c < kCategoryCount; ++c) out += "---|";
+  out += "\n";
+  constexpr std::string_view kLetters = "RSCUE";  // read search create update export
+  for (int r = 0; r < store::kRoleCount; ++r) {
+    out += "| " + std::string(kRoleNames[static_cast<size_t>(r)]) + " |";
+    for (int c = 0; c < kCategoryCount; ++c) {
+      std::string cell;
+      for (int i = 0; i < kInteractionCount; ++i)
+        if (kRoleMatrix[static_cast<size_t>(r)][static_cast<size_t>(c)] & (1u << i))
+          cell += kLetters[static_cast<size_t>(i)];
+      out += " " + (cell.empty() ? std::string("–") : cell) + " |";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace joinedup::security

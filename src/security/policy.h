@@ -1,0 +1,116 @@
+// The access policy: deny by default, a pure function over facts (no I/O, no clock).
+//
+// Three questions, in order; the first "no" decides:
+//   1. Scope   does the caller's token carry a SMART scope of its context (patient/ for a
+//              patient, user/ for staff) for this resource type and interaction?
+//   2. Role    may this role do this kind of thing at all? (kRoleMatrix below; the table in
+//              docs/security.md is generated from it and a test keeps them equal)
+//   3. Relationship, for a person's data: is the person registered with the caller's practice
+//              or on a care team the caller belongs to — or, for a patient, is it themselves?
+//              If the person declined sharing beyond their own GP practice, only that practice
+//              qualifies. A clinician without a relationship may break the glass by giving a
+//              reason: allowed, flagged, and the privacy officer alerted.
+// A person's record the caller may not see because of (3) is hidden: the caller must answer as
+// if it did not exist (404, absent from searches, totals, includes, history and exports).
+// Denials at (1) and (2) say nothing about any one person and may be answered 403.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "security/scopes.h"
+#include "store/security_store.h"
+
+namespace joinedup::security {
+
+using store::Role;
+
+// What a request does. Export is Bulk Data $export.
+enum class Interaction : uint8_t { kRead, kSearch, kCreate, kUpdate, kExport };
+inline constexpr int kInteractionCount = 5;
+
+// Kinds of thing a role may touch. Person-bound categories are about one identifiable person
+// and need a relationship; the others are not.
+enum class Category : uint8_t {
+  kDemographics,  // Patient
+  kClinical,      // Condition, Encounter, Observation, MedicationRequest
+  kRisk,          // RiskAssessment (a person's stratification result, with reasons)
+  kConsent,       // Consent
+  kDirectory,     // Organization, Practitioner, PractitionerRole
+  kAudit,         // AuditEvent
+  kPopulation,    // aggregate figures and pseudonymised rows (Group segments, run summaries)
+};
+inline constexpr int kCategoryCount = 7;
+bool IsPersonBound(Category category);
+
+// The category of a served FHIR resource type; empty for any other.
+std::optional<Category> CategoryOf(std::string_view resource_type);
+
+// Interaction bits per (role, category): bit (1 << Interaction).
+using RoleRow = std::array<uint8_t, kCategoryCount>;
+extern const std::array<RoleRow, store::kRoleCount> kRoleMatrix;
+bool RoleAllows(Role role, Category category, Interaction interaction);
+// Roles that may break the glass: registered clinicians (GP, nurse, case manager — a community
+// matron —, mental-health practitioner, pharmacist).
+bool IsClinician(Role role);
+
+std::string_view RoleName(Role role);  // "gp", "nurse", … (stable; used on the command line)
+std::optional<Role> ParseRole(std::string_view name);
+std::string_view InteractionName(Interaction interaction);
+std::string_view CategoryName(Category category);
+
+struct Caller {
+  int64_t user_id = 0;
+  Role role = Role::kGp;
+  std::string organisation_id;
+  std::vector<int64_t> care_team_ids;
+  std::optional<int64_t> patient_key;  // role kPatient: who they are
+  ScopeSet scopes;
+  bool disabled = false;
+  std::string break_glass_reason;  // given with this request; "" for none
+};
+
+// The person the request is about (store::SecurityStore::AccessFacts).
+using PatientFacts = store::PatientAccessFacts;
+
+struct Action {
+  Interaction interaction = Interaction::kRead;
+  std::string_view resource_type;  // a served FHIR type
+};
+
+enum class DenyReason : uint8_t {
+  kNone,
+  kDisabled,
+  kUnknownResourceType,
+  kNoScope,
+  kRoleForbids,
+  kNotSelf,  // a patient asking about someone else
+  kNoRelationship,
+  kConsentDeclined,       // no relationship that the person's consent allows
+  kBreakGlassNotAllowed,  // a reason was given, but the role may not break the glass
+};
+
+struct Decision {
+  bool allowed = false;
+  // Answer as if the record did not exist (404 / absent). Set on every person-level denial.
+  bool hide_existence = false;
+  bool break_glass = false;  // allowed only by breaking the glass: flag it in the audit
+  bool alert_privacy_officer = false;
+  DenyReason reason = DenyReason::kNone;
+};
+
+// For one person's data. A non-person category passed here is decided as by DecideUnbound.
+Decision Decide(const Caller& caller, const Action& action, const PatientFacts& patient);
+// For anything not about one person: directory, audit, population figures — and the first
+// check of a search over people (scope and role), whose rows are then each passed to Decide.
+Decision DecideUnbound(const Caller& caller, const Action& action);
+
+std::string_view DenyReasonName(DenyReason reason);
+// The role matrix as a Markdown table (docs/security.md carries this text).
+std::string RoleMatrixMarkdown();
+
+}  // namespace joinedup::security
