@@ -154,6 +154,9 @@ Status RunStratify(const StratifyArgs& args) {
     ProgressBar bar("load", "records");
     store::CohortLoadOptions options;
     options.threads = args.threads;
+    // Features look back 12 months for activity (feature_engine.h); older contacts are most
+    // of the store's rows and not worth reading.
+    options.activities_from = index_date.AddYears(-analytics::kActivityWindowYears);
     options.progress = [&bar](int64_t done, int64_t total) {
       bar.Update(static_cast<uint64_t>(done), static_cast<uint64_t>(total));
     };

@@ -23,4 +23,15 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url) {
   return OpenSqliteStore(std::string(path));
 }
 
+std::string ActivitiesFromCondition(std::string_view from) {
+  // Contacts carry no end; everything else without one is still open.
+  static_assert(static_cast<int>(ActivityType::kGpAppointment) == 0 &&
+                static_cast<int>(ActivityType::kOutpatientFirst) == 4 &&
+                static_cast<int>(ActivityType::kOutpatientFollowUp) == 5 &&
+                static_cast<int>(ActivityType::kCommunityNursing) == 6);
+  const std::string f(from);
+  return "(start_date >= " + f + " OR end_date >= " + f +
+         " OR (end_date IS NULL AND type NOT IN (0, 4, 5, 6)))";
+}
+
 }  // namespace joinedup::store

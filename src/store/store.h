@@ -64,7 +64,18 @@ struct CohortLoadOptions {
   // Records read so far (people, events, activities, medications) out of `total`. Called
   // from the calling thread, a few times a second and once at the end with done == total.
   std::function<void(int64_t done, int64_t total)> progress;
+  // When set, activities over before this date are left out of the cohort: it keeps those
+  // starting or ending on or after it, and those with no end that are not contacts (an open
+  // package, placement, continuing-healthcare episode or admission). GP appointments,
+  // outpatient and community contacts have no end and are kept only if they start on or after
+  // it. Stratifying at index date D needs activity from D - 1 year only; most of a store's
+  // rows are older contacts.
+  std::optional<Date> activities_from;
 };
+
+// The SQL condition on an `activities` row that CohortLoadOptions::activities_from means, with
+// `from` standing for the date (as days since the epoch).
+std::string ActivitiesFromCondition(std::string_view from);
 
 // The population and analytics methods are below; identity, access control and audit are the
 // SecurityStore methods (store/security_store.h), kept in their own interface.

@@ -400,6 +400,55 @@ TEST_P(CohortTest, OnlyCommittedDataAndNotWhileAWriterIsOpen) {
   EXPECT_EQ(Load(4).people.size(), 4u);
 }
 
+TEST_P(CohortTest, ActivitiesFromLeavesOutOnlyWhatEndedBeforeIt) {
+  auto writer = store_->BeginWrite();
+  ASSERT_TRUE(writer.ok());
+  Practice practice{"P1", "Practice", "PCH1", "E1"};
+  ASSERT_TRUE((*writer)->Add(practice).ok());
+  Patient p;
+  p.id = "p1";
+  p.source_identifier = "urn:test|p1";
+  p.birth_date = Date::FromYmd(1940, 1, 1);
+  p.practice_id = "P1";
+  ASSERT_TRUE((*writer)->Add(p).ok());
+  const Date from = Date::FromYmd(2025, 4, 1);
+  auto add = [&](const std::string& id, ActivityType type, Date start, std::optional<Date> end) {
+    Activity a = MakeActivity(id, "p1", type, start);
+    a.end = end;
+    ASSERT_TRUE((*writer)->Add(a).ok()) << id;
+  };
+  add("old-gp", ActivityType::kGpAppointment, from.AddDays(-1), std::nullopt);           // out
+  add("new-gp", ActivityType::kGpAppointment, from, std::nullopt);                       // in
+  add("old-admission", ActivityType::kEmergencyAdmission, Date::FromYmd(2024, 1, 1),
+      Date::FromYmd(2024, 1, 9));                                                        // out
+  add("spanning-admission", ActivityType::kEmergencyAdmission, from.AddDays(-3), from);  // in
+  add("open-package", ActivityType::kSocialCarePackage, Date::FromYmd(2020, 1, 1),
+      std::nullopt);                                                                     // in
+  add("ended-package", ActivityType::kSocialCarePackage, Date::FromYmd(2020, 1, 1),
+      from.AddDays(-1));                                                                 // out
+  add("old-outpatient", ActivityType::kOutpatientFollowUp, Date::FromYmd(2023, 5, 1),
+      std::nullopt);                                                                     // out
+  ASSERT_TRUE((*writer)->Commit().ok());
+  writer->reset();
+
+  for (int threads : {1, 2}) {
+    CohortLoadOptions options;
+    options.threads = threads;
+    options.activities_from = from;
+    auto cohort = store_->LoadCohort(options);
+    ASSERT_TRUE(cohort.ok()) << cohort.error().ToString();
+    std::vector<std::string> kept;
+    for (const Cohort::Activity& a : cohort->ActivitiesOf(0))
+      kept.push_back(std::string(ActivityTypeTag(a.type)) + " " + a.start.ToString());
+    EXPECT_EQ(kept, (std::vector<std::string>{"social_care_package 2020-01-01",
+                                              "emergency_admission 2025-03-29",
+                                              "gp_appointment 2025-04-01"}))
+        << threads << " threads";
+    EXPECT_EQ(cohort->activity_begin, (std::vector<uint64_t>{0, 3}));
+    EXPECT_EQ(Load(threads).ActivitiesOf(0).size(), 7u);  // without the option, everything
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CohortTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          [](const ::testing::TestParamInfo<Backend>& info) {

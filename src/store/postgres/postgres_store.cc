@@ -734,7 +734,12 @@ Result<Cohort> PgStore::LoadCohort(const CohortLoadOptions& options) {
     JU_RETURN_IF_ERROR(
         CopyOut(conn_,
                 "SELECT patient_key, type, start_date, end_date, length_of_stay_days, cost_pence"
-                " FROM activities ORDER BY key",
+                " FROM activities" +
+                    (options.activities_from
+                         ? " WHERE " + ActivitiesFromCondition(std::to_string(
+                                           options.activities_from->days_since_epoch()))
+                         : std::string()) +
+                    " ORDER BY key",
                 [&](const CopyOutRow& row) -> Status {
                   JU_ASSIGN_OR_RETURN(int64_t patient, row.Int(0));
                   JU_ASSIGN_OR_RETURN(int64_t type, row.Int(1));

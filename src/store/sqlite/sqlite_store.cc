@@ -459,7 +459,8 @@ void MedicationRow(sqlite3_context* context, int, sqlite3_value** argv) {
 // per-row step and column API calls cost more than SQLite's own decoding of the row.
 Status ReadSlice(sqlite3* db, int slice, int slices,
                  const std::array<std::pair<int64_t, int64_t>, 3>& ranges, CohortBuilder& out,
-                 LoadProgress& progress, const std::atomic<bool>& stop) {
+                 LoadProgress& progress, const std::atomic<bool>& stop,
+                 std::optional<Date> activities_from) {
   SliceSink sink{out, {ranges[0].first, ranges[1].first, ranges[2].first}, progress, stop, 0, Ok()};
   struct Function {
     const char* name;
@@ -486,10 +487,13 @@ Status ReadSlice(sqlite3* db, int slice, int slices,
                           "SELECT COUNT(ju_event_row(key, patient_key, concept_key, date, kind,"
                           " source, admission_method, value)) FROM events"
                           " WHERE key >= ?1 AND key < ?2"));
-  JU_RETURN_IF_ERROR(scan(1,
-                          "SELECT COUNT(ju_activity_row(key, patient_key, type, start_date,"
-                          " end_date, length_of_stay_days, cost_pence)) FROM activities"
-                          " WHERE key >= ?1 AND key < ?2"));
+  // Rows the filter leaves out are holes in the builder's positions (see cohort_builder.h).
+  const std::string activities =
+      "SELECT COUNT(ju_activity_row(key, patient_key, type, start_date, end_date,"
+      " length_of_stay_days, cost_pence)) FROM activities WHERE key >= ?1 AND key < ?2" +
+      (activities_from ? " AND " + ActivitiesFromCondition(std::to_string(activities_from->days_since_epoch()))
+                       : std::string());
+  JU_RETURN_IF_ERROR(scan(1, activities));
   JU_RETURN_IF_ERROR(scan(2,
                           "SELECT COUNT(ju_medication_row(key, patient_key, concept_key,"
                           " start_date, end_date)) FROM medications WHERE key >= ?1 AND key < ?2"));
@@ -619,7 +623,7 @@ Result<Cohort> SqliteStore::LoadCohort(const CohortLoadOptions& options) {
     for (int i = 0; i < threads; ++i) {
       workers.emplace_back([&, i] {
         Status status = ReadSlice(readers[static_cast<size_t>(i)], i, threads, row_ranges, builder,
-                                  progress, stop);
+                                  progress, stop, options.activities_from);
         if (!status.ok()) stop = true;
         std::lock_guard lock(mutex);
         results[static_cast<size_t>(i)] = std::move(status);
