@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "core/result.h"
+
 namespace CLI {
 class App;
 }
@@ -14,9 +16,12 @@ void AddGenerateCommand(CLI::App& app, int* exit_code);
 void AddImportCommand(CLI::App& app, int* exit_code);
 void AddReportCommand(CLI::App& app, int* exit_code);
 void AddStratifyCommand(CLI::App& app, int* exit_code);
-void AddRunsCommands(CLI::App& app, int* exit_code);  // runs, movement, worklist
+void AddRunsCommands(CLI::App& app, int* exit_code);   // runs, movement, worklist
 void AddUserCommands(CLI::App& app, int* exit_code);   // user add, user list
 void AddAuditCommands(CLI::App& app, int* exit_code);  // audit verify
+
+// Prints "joinedup COMMAND: <error>" on stderr and sets exit code 1 when `status` failed.
+void ReportFailure(const char* command, const Status& status, int* exit_code);
 
 // Where the store lives unless --db says otherwise: $JOINEDUP_DB, else ./joinedup.db.
 std::string DefaultDatabaseUrl();

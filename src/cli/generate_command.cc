@@ -135,11 +135,7 @@ void AddGenerateCommand(CLI::App& app, int* exit_code) {
       *exit_code = 2;
       return;
     }
-    Status status = RunGenerate(*args);
-    if (!status.ok()) {
-      std::fprintf(stderr, "joinedup generate: %s\n", status.error().ToString().c_str());
-      *exit_code = 1;
-    }
+    ReportFailure("generate", RunGenerate(*args), exit_code);
   });
 }
 

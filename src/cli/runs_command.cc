@@ -246,12 +246,6 @@ Status RunWorklist(const WorklistArgs& args) {
   return Ok();
 }
 
-void Report(const char* command, const Status& status, int* exit_code) {
-  if (status.ok()) return;
-  std::fprintf(stderr, "joinedup %s: %s\n", command, status.error().ToString().c_str());
-  *exit_code = 1;
-}
-
 }  // namespace
 
 void AddRunsCommands(CLI::App& app, int* exit_code) {
@@ -259,7 +253,7 @@ void AddRunsCommands(CLI::App& app, int* exit_code) {
   auto* runs = app.add_subcommand("runs", "List the stored stratification runs");
   runs->add_option("--db", *db, "Store: a SQLite file path or postgresql:// URL")
       ->capture_default_str();
-  runs->callback([db, exit_code] { Report("runs", RunRuns(*db), exit_code); });
+  runs->callback([db, exit_code] { ReportFailure("runs", RunRuns(*db), exit_code); });
 
   auto m = std::make_shared<MovementArgs>();
   auto* movement = app.add_subcommand(
@@ -275,7 +269,7 @@ void AddRunsCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   movement->add_option("--show", m->show, "Risers to print")->capture_default_str();
   movement->add_option("--out", m->out, "Write every riser to this CSV file");
-  movement->callback([m, exit_code] { Report("movement", RunMovement(*m), exit_code); });
+  movement->callback([m, exit_code] { ReportFailure("movement", RunMovement(*m), exit_code); });
 
   auto w = std::make_shared<WorklistArgs>();
   auto* worklist = app.add_subcommand(
@@ -298,7 +292,7 @@ void AddRunsCommands(CLI::App& app, int* exit_code) {
       *exit_code = 2;
       return;
     }
-    Report("worklist", RunWorklist(*w), exit_code);
+    ReportFailure("worklist", RunWorklist(*w), exit_code);
   });
 }
 

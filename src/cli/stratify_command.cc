@@ -237,12 +237,6 @@ Status RunStratify(const StratifyArgs& args) {
   return Ok();
 }
 
-void Fail(const char* command, const Status& status, int* exit_code) {
-  if (status.ok()) return;
-  std::fprintf(stderr, "joinedup %s: %s\n", command, status.error().ToString().c_str());
-  *exit_code = 1;
-}
-
 }  // namespace
 
 void AddStratifyCommand(CLI::App& app, int* exit_code) {
@@ -260,7 +254,7 @@ void AddStratifyCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
   cmd->add_flag("!--no-save", args->save, "Do not store the run");
-  cmd->callback([args, exit_code] { Fail("stratify", RunStratify(*args), exit_code); });
+  cmd->callback([args, exit_code] { ReportFailure("stratify", RunStratify(*args), exit_code); });
 }
 
 }  // namespace joinedup::cli
