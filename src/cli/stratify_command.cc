@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -64,12 +65,13 @@ void AppendScores(std::string& out, const analytics::PersonFeatures& p) {
 
 // One CSV row per living person: the columns of issue 3, a segment column per model and the
 // reasons (a JSON object keyed by model name). Rows are formatted on all cores in chunks and
-// written in person order.
+// written in person order, to a temporary file renamed into place only when complete.
 Status WritePeopleCsv(const std::string& path, const Cohort& cohort,
                       const analytics::CohortFeatures& features,
                       const std::vector<analytics::SegmentationModel>& models,
                       const analytics::CohortAssignments& assigned, int threads) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  const std::string partial = path + ".partial";
+  std::ofstream out(partial, std::ios::binary | std::ios::trunc);
   if (!out) return Error::Unavailable("cannot write '" + path + "'");
   std::string header =
       "nhs_number,practice,age,ltc_count,efi,efi_category,hfrs,hfrs_category,charlson_1987,"
@@ -95,7 +97,7 @@ Status WritePeopleCsv(const std::string& path, const Cohort& cohort,
           const Cohort::Person& person = cohort.people[i];
           if (person.nhs_number) text += person.nhs_number->digits();
           text += ',';
-          if (p.practice >= 0) text += cohort.practices[p.practice].id;
+          if (p.practice >= 0) AppendCsvField(text, cohort.practices[p.practice].id);
           AppendScores(text, p);
           std::string reasons = "{";
           for (size_t m = 0; m < models.size(); ++m) {
@@ -121,7 +123,12 @@ Status WritePeopleCsv(const std::string& path, const Cohort& cohort,
     for (const std::string& part : parts) out << part;
   }
   out.close();
-  if (!out) return Error::Unavailable("write to '" + path + "' failed");
+  std::error_code renamed;
+  if (out) std::filesystem::rename(partial, path, renamed);
+  if (!out || renamed) {
+    std::filesystem::remove(partial, renamed);
+    return Error::Unavailable("write to '" + path + "' failed");
+  }
   return Ok();
 }
 
