@@ -125,8 +125,9 @@ class Store : public SecurityStore {
   // `run.created_at` are ignored. Refused, writing nothing:
   //   kInvalidInput  a result whose segment/rule sizes differ from run.models.size(), whose
   //                  segment is none of kOutsidePopulation, kNoSegment, 0..segments-1, whose
-  //                  rule is below -1, whose admission_risk is not finite, or that repeats an earlier result's patient_key (the
-  //                  message names the index: "results[7]: …"); text containing NUL;
+  //                  rule is below -1, whose admission_risk is not finite, or that repeats an
+  //                  earlier result's patient_key (the message names the index: "results[7]: …");
+  //                  text containing NUL;
   //   kNotFound      a result naming a patient_key the store does not hold ("results[7]: …");
   //   kConflict      a Writer is open on this store.
   virtual Result<int64_t> SaveRun(const StratificationRun& run,

@@ -12,8 +12,8 @@ Status CheckText(std::string_view record, std::string_view id,
                  std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
   for (const auto& [name, value] : fields) {
     if (std::memchr(value.data(), '\0', value.size()) != nullptr)
-      return Error::Invalid(std::string(record) + "/" + std::string(id) + ": " +
-                            std::string(name) + " contains a NUL character");
+      return Error::Invalid(std::string(record) + "/" + std::string(id) + ": " + std::string(name) +
+                            " contains a NUL character");
   }
   return Ok();
 }
@@ -27,8 +27,8 @@ template <typename Enum>
 Status CheckEnum(std::string_view record, std::string_view id, std::string_view field, Enum e,
                  int count) {
   if (Ordinal(e) < 0 || Ordinal(e) >= count)
-    return Error::Invalid(std::string(record) + "/" + std::string(id) + ": " +
-                          std::string(field) + " is out of range");
+    return Error::Invalid(std::string(record) + "/" + std::string(id) + ": " + std::string(field) +
+                          " is out of range");
   return Ok();
 }
 
@@ -61,7 +61,8 @@ Status ValidateForStore(const Patient& patient) {
 Status ValidateForStore(const ClinicalEvent& event) {
   JU_RETURN_IF_ERROR(CheckId("ClinicalEvent", event.id));
   JU_RETURN_IF_ERROR(CheckEnum("ClinicalEvent", event.id, "kind", event.kind, 2));
-  JU_RETURN_IF_ERROR(CheckEnum("ClinicalEvent", event.id, "system", event.system, kCodeSystemCount));
+  JU_RETURN_IF_ERROR(
+      CheckEnum("ClinicalEvent", event.id, "system", event.system, kCodeSystemCount));
   JU_RETURN_IF_ERROR(CheckEnum("ClinicalEvent", event.id, "source", event.source, 2));
   JU_RETURN_IF_ERROR(
       CheckEnum("ClinicalEvent", event.id, "admission_method", event.admission_method, 5));
@@ -79,8 +80,7 @@ Status ValidateForStore(const ClinicalEvent& event) {
 
 Status ValidateForStore(const Activity& activity) {
   JU_RETURN_IF_ERROR(CheckId("Activity", activity.id));
-  JU_RETURN_IF_ERROR(
-      CheckEnum("Activity", activity.id, "type", activity.type, kActivityTypeCount));
+  JU_RETURN_IF_ERROR(CheckEnum("Activity", activity.id, "type", activity.type, kActivityTypeCount));
   return CheckText("Activity", activity.id,
                    {{"id", activity.id},
                     {"patient_id", activity.patient_id},

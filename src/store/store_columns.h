@@ -16,12 +16,14 @@ namespace joinedup::store {
 
 // The stored ordinals are frozen: these fail if someone reorders or inserts enumerators in
 // domain/population.h in a way that would change what existing databases mean.
-static_assert(static_cast<int>(CodeSystem::kSnomedCt) == 0 && static_cast<int>(CodeSystem::kLoinc) == 6);
+static_assert(static_cast<int>(CodeSystem::kSnomedCt) == 0 &&
+              static_cast<int>(CodeSystem::kLoinc) == 6);
 static_assert(kCodeSystemCount == 7);
 static_assert(static_cast<int>(Sex::kFemale) == 0 && static_cast<int>(Sex::kUnknown) == 3);
 static_assert(static_cast<int>(EventKind::kCondition) == 0 &&
               static_cast<int>(EventKind::kObservation) == 1);
-static_assert(static_cast<int>(EventSource::kGp) == 0 && static_cast<int>(EventSource::kHospital) == 1);
+static_assert(static_cast<int>(EventSource::kGp) == 0 &&
+              static_cast<int>(EventSource::kHospital) == 1);
 static_assert(static_cast<int>(AdmissionMethod::kNone) == 0 &&
               static_cast<int>(AdmissionMethod::kOther) == 4);
 static_assert(static_cast<int>(ActivityType::kGpAppointment) == 0 &&
