@@ -16,7 +16,7 @@ void AddGenerateCommand(CLI::App& app, int* exit_code);
 void AddImportCommand(CLI::App& app, int* exit_code);
 void AddReportCommand(CLI::App& app, int* exit_code);
 void AddStratifyCommand(CLI::App& app, int* exit_code);
-void AddRunsCommands(CLI::App& app, int* exit_code);   // runs, movement, worklist
+void AddRunsCommands(CLI::App& app, int* exit_code);   // runs, history, movement, worklist
 void AddUserCommands(CLI::App& app, int* exit_code);   // user add, user list
 void AddAuditCommands(CLI::App& app, int* exit_code);  // audit verify
 

@@ -1,6 +1,6 @@
-// Stratification runs after the fact: `runs` lists them, `movement` compares two (transition
-// matrices and the people whose risk rose: the MDT's case-finding list), `worklist` selects
-// people for active case management from one.
+// Stratification runs after the fact: `runs` lists them, `history` shows one person's, `movement`
+// compares two (transition matrices and the people whose risk rose: the MDT's case-finding list),
+// `worklist` selects people for active case management from one.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -246,6 +246,35 @@ Status RunWorklist(const WorklistArgs& args) {
   return Ok();
 }
 
+// A person's results in every run, oldest first: how their scores and segments have moved.
+Status RunHistory(const std::string& db, const std::string& nhs_text) {
+  JU_ASSIGN_OR_RETURN(NhsNumber nhs_number, NhsNumber::Parse(nhs_text));
+  JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(db));
+  JU_ASSIGN_OR_RETURN(std::optional<int64_t> key, store->PatientKeyForNhsNumber(nhs_number));
+  if (!key) return Error::NotFound("no patient has NHS number " + nhs_number.Formatted());
+  JU_ASSIGN_OR_RETURN(auto history, store->PersonHistory(*key));
+  std::printf("%s: %zu stratification run(s)\n", nhs_number.Formatted().c_str(), history.size());
+  if (history.empty()) return Ok();
+  std::printf("%6s  %-10s  %4s  %4s  %5s  %8s  %8s  %6s  %10s  %s\n", "run", "index date", "ltc",
+              "eFI", "HFRS", "Charlson", "Quan2011", "risk", "cost £", "segments");
+  for (const auto& [run, r] : history) {
+    std::string segments;
+    for (size_t m = 0; m < run.models.size() && m < r.segment.size(); ++m) {
+      const int16_t s = r.segment[m];
+      segments += (m ? "; " : "") + run.models[m].name + ": " +
+                  (s >= 0            ? run.models[m].segments[static_cast<size_t>(s)]
+                   : s == kNoSegment ? std::string("no segment")
+                                     : std::string("outside population"));
+    }
+    std::printf("%6lld  %-10s  %4d  %4d  %5.1f  %8d  %8d  %5.1f%%  %10.0f  %s\n",
+                static_cast<long long>(run.id), run.index_date.ToString().c_str(), r.ltc_count,
+                r.efi_deficits, r.hfrs_tenths / 10.0, r.charlson_1987, r.charlson_quan2011,
+                100.0 * r.admission_risk, static_cast<double>(r.cost_12m_pence) / 100.0,
+                segments.c_str());
+  }
+  return Ok();
+}
+
 }  // namespace
 
 void AddRunsCommands(CLI::App& app, int* exit_code) {
@@ -254,6 +283,13 @@ void AddRunsCommands(CLI::App& app, int* exit_code) {
   runs->add_option("--db", *db, "Store: a SQLite file path or postgresql:// URL")
       ->capture_default_str();
   runs->callback([db, exit_code] { ReportFailure("runs", RunRuns(*db), exit_code); });
+
+  auto h = std::make_shared<std::pair<std::string, std::string>>(DefaultDatabaseUrl(), "");
+  auto* history = app.add_subcommand("history", "One person's scores and segments in every run");
+  history->add_option("nhs_number", h->second, "NHS number (e.g. 943 476 5919)")->required();
+  history->add_option("--db", h->first, "Store")->capture_default_str();
+  history->callback(
+      [h, exit_code] { ReportFailure("history", RunHistory(h->first, h->second), exit_code); });
 
   auto m = std::make_shared<MovementArgs>();
   auto* movement = app.add_subcommand(

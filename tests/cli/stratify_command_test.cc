@@ -46,6 +46,18 @@ TEST_F(StratifyCommandTest, StratifiesStoresTheRunAndWritesOneRowPerPerson) {
   EXPECT_EQ(Lines(csv) - 1, std::stoi(run.out.substr(start, at - start)));
   EXPECT_NE(csv.find("\"{\"\"mcmw\"\":{\"\"model\"\":\"\"mcmw\"\""), std::string::npos);
 
+  // The first person's history: this one run, with both models' segments.
+  const size_t row = csv.find('\n') + 1;
+  const std::string nhs_number = csv.substr(row, csv.find(',', row) - row);
+  ASSERT_EQ(nhs_number.size(), 10u) << nhs_number;
+  run = Run("history --db pop.db " + nhs_number);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find(": 1 stratification run(s)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("south_worcestershire: Group"), std::string::npos) << run.out;
+  run = Run("history --db pop.db 9434765919");  // valid, but nobody here has it
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("no patient has NHS number 943 476 5919"), std::string::npos) << run.err;
+
   run = Run("runs --db pop.db");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("2026-03-31"), std::string::npos) << run.out;
