@@ -92,9 +92,18 @@ Status RunMovement(const MovementArgs& args) {
   JU_ASSIGN_OR_RETURN(std::vector<analytics::SegmentationModel> models, LoadModels(args.models));
   JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(args.db));
   JU_ASSIGN_OR_RETURN(StratificationRun after, PickRun(*store, args.to, 0));
-  JU_ASSIGN_OR_RETURN(StratificationRun before, PickRun(*store, args.from, args.to ? 0 : 1));
-  if (args.from == 0 && args.to != 0 && before.id == after.id)
-    return Error::Invalid("give --from when --to is the newest run");
+  StratificationRun before;
+  if (args.from != 0) {
+    JU_ASSIGN_OR_RETURN(before, PickRun(*store, args.from, 0));
+  } else {  // the run stored just before `after`
+    JU_ASSIGN_OR_RETURN(std::vector<StratificationRun> runs, store->Runs());
+    const auto it = std::find_if(runs.begin(), runs.end(),
+                                 [&](const StratificationRun& r) { return r.id < after.id; });
+    if (it == runs.end())
+      return Error::NotFound(
+          fmt::format("no run was stored before run {} (give --from)", after.id));
+    before = *it;
+  }
   JU_ASSIGN_OR_RETURN(std::vector<PersonRunResult> before_people, store->RunResults(before.id));
   JU_ASSIGN_OR_RETURN(std::vector<PersonRunResult> after_people, store->RunResults(after.id));
   analytics::MovementOptions options;
