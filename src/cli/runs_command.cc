@@ -39,7 +39,9 @@ struct PeopleIndex {
 
 Result<PeopleIndex> IndexPeople(store::Store& store) {
   PeopleIndex index;
-  JU_ASSIGN_OR_RETURN(index.cohort, store.LoadCohort({}));
+  store::CohortLoadOptions options;
+  options.people_only = true;
+  JU_ASSIGN_OR_RETURN(index.cohort, store.LoadCohort(options));
   for (const Cohort::Person& p : index.cohort.people) index.keys.push_back(p.key);
   return index;
 }

@@ -71,6 +71,9 @@ struct CohortLoadOptions {
   // it. Stratifying at index date D needs activity from D - 1 year only; most of a store's
   // rows are older contacts.
   std::optional<Date> activities_from;
+  // Practices, concepts and people only: no events, activities or medications (every person's
+  // ranges empty). For commands that only need to name people and their practice.
+  bool people_only = false;
 };
 
 // The SQL condition on an `activities` row that CohortLoadOptions::activities_from means, with

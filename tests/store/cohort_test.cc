@@ -417,17 +417,17 @@ TEST_P(CohortTest, ActivitiesFromLeavesOutOnlyWhatEndedBeforeIt) {
     a.end = end;
     ASSERT_TRUE((*writer)->Add(a).ok()) << id;
   };
-  add("old-gp", ActivityType::kGpAppointment, from.AddDays(-1), std::nullopt);           // out
-  add("new-gp", ActivityType::kGpAppointment, from, std::nullopt);                       // in
+  add("old-gp", ActivityType::kGpAppointment, from.AddDays(-1), std::nullopt);  // out
+  add("new-gp", ActivityType::kGpAppointment, from, std::nullopt);              // in
   add("old-admission", ActivityType::kEmergencyAdmission, Date::FromYmd(2024, 1, 1),
       Date::FromYmd(2024, 1, 9));                                                        // out
   add("spanning-admission", ActivityType::kEmergencyAdmission, from.AddDays(-3), from);  // in
   add("open-package", ActivityType::kSocialCarePackage, Date::FromYmd(2020, 1, 1),
-      std::nullopt);                                                                     // in
+      std::nullopt);  // in
   add("ended-package", ActivityType::kSocialCarePackage, Date::FromYmd(2020, 1, 1),
-      from.AddDays(-1));                                                                 // out
+      from.AddDays(-1));  // out
   add("old-outpatient", ActivityType::kOutpatientFollowUp, Date::FromYmd(2023, 5, 1),
-      std::nullopt);                                                                     // out
+      std::nullopt);  // out
   ASSERT_TRUE((*writer)->Commit().ok());
   writer->reset();
 
@@ -447,6 +447,32 @@ TEST_P(CohortTest, ActivitiesFromLeavesOutOnlyWhatEndedBeforeIt) {
     EXPECT_EQ(cohort->activity_begin, (std::vector<uint64_t>{0, 3}));
     EXPECT_EQ(Load(threads).ActivitiesOf(0).size(), 7u);  // without the option, everything
   }
+}
+
+TEST_P(CohortTest, PeopleOnlyLoadsPeopleAndPracticesWithoutRecords) {
+  WriteHandMadePopulation(*store_);
+  const Cohort full = Load(2);
+  CohortLoadOptions options;
+  options.people_only = true;
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  options.progress = [&](int64_t done, int64_t total) { calls.emplace_back(done, total); };
+  auto people = store_->LoadCohort(options);
+  ASSERT_TRUE(people.ok()) << people.error().ToString();
+  ASSERT_EQ(people->people.size(), full.people.size());
+  for (size_t i = 0; i < full.people.size(); ++i) {
+    EXPECT_EQ(people->people[i].key, full.people[i].key);
+    EXPECT_EQ(people->people[i].id, full.people[i].id);
+    EXPECT_EQ(people->people[i].practice, full.people[i].practice);
+    EXPECT_EQ(people->people[i].nhs_number.has_value(), full.people[i].nhs_number.has_value());
+  }
+  EXPECT_EQ(people->practices.size(), full.practices.size());
+  const std::vector<uint64_t> empty(full.people.size() + 1, 0);
+  EXPECT_EQ(people->event_begin, empty);
+  EXPECT_EQ(people->activity_begin, empty);
+  EXPECT_EQ(people->medication_begin, empty);
+  EXPECT_TRUE(people->events.empty() && people->activities.empty() && people->medications.empty());
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back(), std::make_pair(int64_t{3}, int64_t{3}));  // the 3 people
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CohortTest,

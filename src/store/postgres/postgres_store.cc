@@ -649,7 +649,8 @@ Status PgStore::InTransaction(bool audit_lock, const std::function<Status()>& bo
   Status status;
   if (audit_lock) {
     const SqlParam lock = SqlParam::Int(kAuditChainLockKey);
-    status = Query("SELECT pg_advisory_xact_lock(?1)", {&lock, 1}, [](const SqlRow&) { return Ok(); });
+    status =
+        Query("SELECT pg_advisory_xact_lock(?1)", {&lock, 1}, [](const SqlRow&) { return Ok(); });
   }
   if (status.ok()) status = body();
   Status ended = Exec(conn_, status.ok() ? "COMMIT" : "ROLLBACK");
@@ -711,6 +712,12 @@ Result<Cohort> PgStore::LoadCohort(const CohortLoadOptions& options) {
                   counted();
                   return Ok();
                 }));
+    if (options.people_only) {
+      total -= events + activities + medications;
+      builder.AllocateRows(0, 0, 0);
+      builder.EndPeople();
+      return Ok();
+    }
     builder.AllocateRows(static_cast<uint64_t>(events), static_cast<uint64_t>(activities),
                          static_cast<uint64_t>(medications));
     builder.EndPeople();
@@ -731,27 +738,26 @@ Result<Cohort> PgStore::LoadCohort(const CohortLoadOptions& options) {
                   return Ok();
                 }));
     position = 0;
-    JU_RETURN_IF_ERROR(
-        CopyOut(conn_,
-                "SELECT patient_key, type, start_date, end_date, length_of_stay_days, cost_pence"
-                " FROM activities" +
-                    (options.activities_from
-                         ? " WHERE " + ActivitiesFromCondition(std::to_string(
-                                           options.activities_from->days_since_epoch()))
-                         : std::string()) +
-                    " ORDER BY key",
-                [&](const CopyOutRow& row) -> Status {
-                  JU_ASSIGN_OR_RETURN(int64_t patient, row.Int(0));
-                  JU_ASSIGN_OR_RETURN(int64_t type, row.Int(1));
-                  JU_ASSIGN_OR_RETURN(int64_t start, row.Int(2));
-                  JU_ASSIGN_OR_RETURN(std::optional<int64_t> end, row.OptionalInt(3));
-                  JU_ASSIGN_OR_RETURN(int64_t stay, row.Int(4));
-                  JU_ASSIGN_OR_RETURN(int64_t cost, row.Int(5));
-                  JU_RETURN_IF_ERROR(
-                      builder.SetActivity(position++, patient, type, start, end, stay, cost));
-                  counted();
-                  return Ok();
-                }));
+    JU_RETURN_IF_ERROR(CopyOut(
+        conn_,
+        "SELECT patient_key, type, start_date, end_date, length_of_stay_days, cost_pence"
+        " FROM activities" +
+            (options.activities_from ? " WHERE " + ActivitiesFromCondition(std::to_string(
+                                                       options.activities_from->days_since_epoch()))
+                                     : std::string()) +
+            " ORDER BY key",
+        [&](const CopyOutRow& row) -> Status {
+          JU_ASSIGN_OR_RETURN(int64_t patient, row.Int(0));
+          JU_ASSIGN_OR_RETURN(int64_t type, row.Int(1));
+          JU_ASSIGN_OR_RETURN(int64_t start, row.Int(2));
+          JU_ASSIGN_OR_RETURN(std::optional<int64_t> end, row.OptionalInt(3));
+          JU_ASSIGN_OR_RETURN(int64_t stay, row.Int(4));
+          JU_ASSIGN_OR_RETURN(int64_t cost, row.Int(5));
+          JU_RETURN_IF_ERROR(
+              builder.SetActivity(position++, patient, type, start, end, stay, cost));
+          counted();
+          return Ok();
+        }));
     position = 0;
     return CopyOut(
         conn_,

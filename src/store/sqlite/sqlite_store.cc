@@ -491,8 +491,9 @@ Status ReadSlice(sqlite3* db, int slice, int slices,
   const std::string activities =
       "SELECT COUNT(ju_activity_row(key, patient_key, type, start_date, end_date,"
       " length_of_stay_days, cost_pence)) FROM activities WHERE key >= ?1 AND key < ?2" +
-      (activities_from ? " AND " + ActivitiesFromCondition(std::to_string(activities_from->days_since_epoch()))
-                       : std::string());
+      (activities_from
+           ? " AND " + ActivitiesFromCondition(std::to_string(activities_from->days_since_epoch()))
+           : std::string());
   JU_RETURN_IF_ERROR(scan(1, activities));
   JU_RETURN_IF_ERROR(scan(2,
                           "SELECT COUNT(ju_medication_row(key, patient_key, concept_key,"
@@ -597,6 +598,7 @@ Result<Cohort> SqliteStore::LoadCohort(const CohortLoadOptions& options) {
   const char* tables[] = {"events", "activities", "medications", "patients"};
   for (size_t t = 0; t < 4; ++t) {
     JU_ASSIGN_OR_RETURN(ranges[t], KeyRange(readers[0], tables[t]));
+    if (options.people_only && t < 3) ranges[t] = {1, 0};  // an empty key range: nothing read
     if (ranges[t].second >= ranges[t].first)
       progress.total += ranges[t].second - ranges[t].first + 1;
   }
