@@ -42,8 +42,9 @@ void PrintReport(const fhir::ImportReport& report, int max_errors) {
               static_cast<unsigned long long>(t.rejected));
   int shown = 0;
   for (const auto& issue : report.issues) {
-    if (shown++ == max_errors) break;
+    if (shown == max_errors) break;
     std::fprintf(stderr, "%s\n", issue.ToString().c_str());
+    ++shown;
   }
   if (report.issue_count > static_cast<uint64_t>(shown))
     std::fprintf(stderr, "… and %llu more problems\n",

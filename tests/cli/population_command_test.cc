@@ -91,6 +91,16 @@ TEST_F(PopulationCommandTest, AnImportWithAnErrorChangesNothingAndNamesThePlace)
   run = Run("report --db pop.db --as-of 2026-03-31");
   EXPECT_NE(run.out.find("0 practices, 0 patients"), std::string::npos) << run.out;
 
+  // --max-errors 0 lists none and counts them all (the person's own records are refused too).
+  run = Run("import --db pop.db --max-errors 0 fhir");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err.find("Patient.ndjson:7"), std::string::npos) << run.err;
+  std::smatch more, total;
+  ASSERT_TRUE(std::regex_search(run.err, more, std::regex(R"(… and (\d+) more problems)")))
+      << run.err;
+  ASSERT_TRUE(std::regex_search(run.err, total, std::regex(R"((\d+) problem\(s\); nothing)")));
+  EXPECT_EQ(more[1].str(), total[1].str());
+
   // --skip-invalid imports the rest, refuses that person (and their records), exits 3.
   run = Run("import --db pop.db --skip-invalid --rejects rejects.ndjson fhir");
   EXPECT_EQ(run.exit_code, 3) << run.err;
