@@ -10,6 +10,7 @@
 #include "analytics/code_lists.h"
 #include "analytics/feature_engine.h"
 #include "analytics/ltc_conditions.h"
+#include "core/csv.h"
 
 namespace joinedup::embedded {
 std::string_view risk_admission_risk_model();
@@ -45,16 +46,6 @@ uint64_t SplitMix64(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
-}
-
-std::string QuoteCsv(const std::string& field) {
-  if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
-  std::string out = "\"";
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
 }
 
 // Solves a x = b for symmetric positive definite a (p x p, row-major) by Cholesky; false if
@@ -248,7 +239,10 @@ std::string RiskModel::ToCsv(std::span<const std::string> provenance) const {
   for (const Term& t : terms_) {
     char number[64];
     std::snprintf(number, sizeof number, "%.10g", t.coefficient);
-    out += QuoteCsv(t.predictor) + "," + number + "\n";
+    AppendCsvField(out, t.predictor);
+    out += ',';
+    out += number;
+    out += '\n';
   }
   return out;
 }

@@ -32,7 +32,7 @@ CostConcentration CostConcentrationOf(std::span<const PersonFeatures> people) {
 
 StratificationSummary SummariseStratification(const Cohort& cohort, const CohortFeatures& features,
                                               std::span<const SegmentationModelInfo> models,
-                                              std::span<const std::vector<int16_t>> segments) {
+                                              const CohortAssignments& assigned) {
   StratificationSummary s;
   s.index_date = features.index_date;
   for (const PersonFeatures& p : features.people) {
@@ -62,7 +62,7 @@ StratificationSummary SummariseStratification(const Cohort& cohort, const Cohort
       const size_t row = p.practice >= 0 && static_cast<size_t>(p.practice) < practices
                              ? static_cast<size_t>(p.practice)
                              : practices;
-      const int16_t seg = segments[m][i];
+      const int16_t seg = assigned.At(i, m).segment;
       const size_t column = seg >= 0            ? static_cast<size_t>(seg)
                             : seg == kNoSegment ? segment_count
                                                 : segment_count + 1;

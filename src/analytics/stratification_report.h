@@ -15,6 +15,7 @@
 
 #include "analytics/features.h"
 #include "analytics/population_report.h"
+#include "analytics/segmentation.h"
 #include "domain/cohort.h"
 #include "domain/stratification_run.h"
 
@@ -47,11 +48,11 @@ struct StratificationSummary {
   std::vector<SegmentCounts> models;
 };
 
-// `segments[m][i]` is model m's segment for person i (a segment index, kNoSegment or
-// kOutsidePopulation); deceased people are counted apart, in no model.
+// `assigned` places each person under each of `models` (ApplyModels); deceased people are
+// counted apart, in no model.
 StratificationSummary SummariseStratification(const Cohort& cohort, const CohortFeatures& features,
                                               std::span<const SegmentationModelInfo> models,
-                                              std::span<const std::vector<int16_t>> segments);
+                                              const CohortAssignments& assigned);
 
 // Plain-text tables for a terminal.
 std::string FormatStratificationSummary(const StratificationSummary& summary);

@@ -14,6 +14,7 @@
 #include "analytics/worklist.h"
 #include "cli/commands.h"
 #include "cli/segmentation_models.h"
+#include "core/csv.h"
 #include "store/store.h"
 
 namespace joinedup::cli {
@@ -46,18 +47,16 @@ Result<PeopleIndex> IndexPeople(store::Store& store) {
   return index;
 }
 
-// The run numbered `id`, or with id 0 the `nth_newest` (0 = newest).
-Result<StratificationRun> PickRun(store::Store& store, int64_t id, size_t nth_newest) {
+// The run numbered `id`, or with id 0 the newest.
+Result<StratificationRun> PickRun(store::Store& store, int64_t id) {
   if (id != 0) {
     JU_ASSIGN_OR_RETURN(std::optional<StratificationRun> run, store.FindRun(id));
     if (!run) return Error::NotFound(fmt::format("there is no run {}", id));
     return *run;
   }
   JU_ASSIGN_OR_RETURN(std::vector<StratificationRun> runs, store.Runs());
-  if (runs.size() <= nth_newest)
-    return Error::NotFound(fmt::format("{} stored run(s); need {} (run `joinedup stratify`)",
-                                       runs.size(), nth_newest + 1));
-  return runs[nth_newest];
+  if (runs.empty()) return Error::NotFound("0 stored run(s) (run `joinedup stratify`)");
+  return runs.front();
 }
 
 std::string ModelList(const StratificationRun& run) {
@@ -93,10 +92,10 @@ struct MovementArgs {
 Status RunMovement(const MovementArgs& args) {
   JU_ASSIGN_OR_RETURN(std::vector<analytics::SegmentationModel> models, LoadModels(args.models));
   JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(args.db));
-  JU_ASSIGN_OR_RETURN(StratificationRun after, PickRun(*store, args.to, 0));
+  JU_ASSIGN_OR_RETURN(StratificationRun after, PickRun(*store, args.to));
   StratificationRun before;
   if (args.from != 0) {
-    JU_ASSIGN_OR_RETURN(before, PickRun(*store, args.from, 0));
+    JU_ASSIGN_OR_RETURN(before, PickRun(*store, args.from));
   } else {  // the run stored just before `after`
     JU_ASSIGN_OR_RETURN(std::vector<StratificationRun> runs, store->Runs());
     const auto it = std::find_if(runs.begin(), runs.end(),
@@ -164,8 +163,13 @@ Status RunMovement(const MovementArgs& args) {
       std::printf("  %-14s %s\n", people.Name(riser.patient_key).c_str(), why.c_str());
     if (out.is_open()) {
       const Cohort::Person* p = people.Find(riser.patient_key);
-      out << (p && p->nhs_number ? p->nhs_number->digits() : "") << ',' << (p ? p->id : "") << ','
-          << (p ? people.Practice(p->practice) : "") << ",\"" << why << "\"\n";
+      std::string row = p && p->nhs_number ? p->nhs_number->digits() : "";
+      for (const std::string& field :
+           {p ? p->id : "", p ? people.Practice(p->practice) : "", why}) {
+        row += ',';
+        AppendCsvField(row, field);
+      }
+      out << row << '\n';
     }
   }
   if (static_cast<int>(movement.risers.size()) > args.show)
@@ -191,7 +195,7 @@ struct WorklistArgs {
 
 Status RunWorklist(const WorklistArgs& args) {
   JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(args.db));
-  JU_ASSIGN_OR_RETURN(StratificationRun run, PickRun(*store, args.run, 0));
+  JU_ASSIGN_OR_RETURN(StratificationRun run, PickRun(*store, args.run));
   analytics::WorklistSelection selection;
   selection.top_risk_fraction = args.top_percent / 100.0;
   if (!args.model.empty()) {
@@ -242,11 +246,15 @@ Status RunWorklist(const WorklistArgs& args) {
                     static_cast<double>(e.cost_12m_pence) / 100.0, segment.c_str());
       if (out.is_open()) {
         const Cohort::Person* person = people.Find(e.patient_key);
-        out << people.Practice(p.practice) << ',' << rank << ','
-            << (person && person->nhs_number ? person->nhs_number->digits() : "") << ','
-            << (person ? person->id : "") << ',' << fmt::format("{:.4f}", e.admission_risk) << ','
-            << e.cost_12m_pence << ",\"" << segment << "\"," << e.by_segment << ',' << e.by_risk
-            << '\n';
+        std::string row;
+        AppendCsvField(row, people.Practice(p.practice));
+        row += fmt::format(",{},{},", rank,
+                           person && person->nhs_number ? person->nhs_number->digits() : "");
+        AppendCsvField(row, person ? person->id : "");
+        row += fmt::format(",{:.4f},{},", e.admission_risk, e.cost_12m_pence);
+        AppendCsvField(row, segment);
+        row += fmt::format(",{},{}\n", e.by_segment ? 1 : 0, e.by_risk ? 1 : 0);
+        out << row;
       }
     }
   }

@@ -26,6 +26,7 @@
 #include "cli/progress.h"
 #include "cli/segmentation_models.h"
 #include "cli/today.h"
+#include "core/csv.h"
 #include "store/store.h"
 
 namespace joinedup::cli {
@@ -34,19 +35,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-void AppendCsvField(std::string& out, std::string_view text) {
-  if (text.find_first_of(",\"\n\r") == std::string_view::npos) {
-    out += text;
-    return;
-  }
-  out += '"';
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
 }
 
 // ",age,ltc_count,efi,efi_category,hfrs,hfrs_category,charlson_1987,charlson_quan2011,
@@ -193,12 +181,9 @@ Status RunStratify(const StratifyArgs& args) {
   run.index_date = index_date;
   for (const auto& model : models) run.models.push_back(analytics::Info(model));
   std::vector<PersonRunResult> results;
-  std::vector<std::vector<int16_t>> segments(models.size(),
-                                             std::vector<int16_t>(cohort.size(), kNoSegment));
   results.reserve(cohort.size());
   for (size_t i = 0; i < cohort.size(); ++i) {
     const analytics::PersonFeatures& p = features.people[i];
-    for (size_t m = 0; m < models.size(); ++m) segments[m][i] = assigned.At(i, m).segment;
     if (p.deceased) continue;
     PersonRunResult r;
     r.patient_key = cohort.people[i].key;
@@ -230,7 +215,7 @@ Status RunStratify(const StratifyArgs& args) {
   }
 
   std::fputs(analytics::FormatStratificationSummary(
-                 analytics::SummariseStratification(cohort, features, run.models, segments))
+                 analytics::SummariseStratification(cohort, features, run.models, assigned))
                  .c_str(),
              stdout);
   std::printf("\n");

@@ -49,8 +49,14 @@ TEST(StratificationSummaryTest, CountsSegmentsPerPracticeAndThePyramid) {
                      Person(30, Sex::kMale, 1, 10), Person(91, Sex::kFemale, -1, 10),
                      Person(88, Sex::kMale, 1, 10, /*deceased=*/true)};
   const std::vector<SegmentationModelInfo> models = {{"tiers", "1", {"low", "high"}}};
-  const std::vector<std::vector<int16_t>> segments = {{1, kNoSegment, kOutsidePopulation, 0, 1}};
-  const StratificationSummary s = SummariseStratification(cohort, features, models, segments);
+  CohortAssignments assigned;
+  assigned.model_count = 1;
+  assigned.assignments = {{AssignmentStatus::kAssigned, 1, 1},
+                          {AssignmentStatus::kNoSegment, kNoSegment, -1},
+                          {AssignmentStatus::kOutsidePopulation, kOutsidePopulation, -1},
+                          {AssignmentStatus::kAssigned, 0, 0},
+                          {AssignmentStatus::kAssigned, 1, 1}};
+  const StratificationSummary s = SummariseStratification(cohort, features, models, assigned);
   EXPECT_EQ(s.living, 4);
   EXPECT_EQ(s.deceased, 1);
   EXPECT_EQ(s.pyramid[AgeBandOf(70)].female, 1);
