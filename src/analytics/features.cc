@@ -2,6 +2,9 @@
 
 #include <array>
 
+#include "analytics/efi.h"
+#include "analytics/hfrs.h"
+
 namespace joinedup::analytics {
 namespace {
 
@@ -35,12 +38,6 @@ constexpr std::array<std::string_view, 4> kSexLevels = {"female", "male", "other
 constexpr std::array<std::string_view, 4> kEfiLevels = {"fit", "mild", "moderate", "severe"};
 constexpr std::array<std::string_view, 3> kHfrsLevels = {"low", "intermediate", "high"};
 
-// The eFI category from the deficit count (Clegg 2016: 0-4 fit, 5-8 mild, 9-12 moderate,
-// 13+ severe); kept here so feature values never depend on floating point.
-int EfiLevel(int deficits) { return deficits <= 4 ? 0 : deficits <= 8 ? 1 : deficits <= 12 ? 2 : 3; }
-// HFRS bands (Gilbert 2018): < 5 low, 5-15 intermediate (both included), > 15 high.
-int HfrsLevel(int tenths) { return tenths < 50 ? 0 : tenths <= 150 ? 1 : 2; }
-
 }  // namespace
 
 std::string_view FeatureName(Feature f) { return kNames[static_cast<size_t>(f)]; }
@@ -53,37 +50,63 @@ std::optional<Feature> FeatureFromName(std::string_view name) {
 
 std::span<const std::string_view> FeatureLevels(Feature f) {
   switch (f) {
-    case Feature::kSex: return kSexLevels;
-    case Feature::kEfiCategory: return kEfiLevels;
-    case Feature::kHfrsCategory: return kHfrsLevels;
-    default: return {};
+    case Feature::kSex:
+      return kSexLevels;
+    case Feature::kEfiCategory:
+      return kEfiLevels;
+    case Feature::kHfrsCategory:
+      return kHfrsLevels;
+    default:
+      return {};
   }
 }
 
 double FeatureValue(const PersonFeatures& p, Feature f) {
   switch (f) {
-    case Feature::kAge: return p.age;
-    case Feature::kSex: return static_cast<int>(p.sex);
-    case Feature::kLtcCount: return p.ltc_count;
-    case Feature::kMentalHealthNeed: return p.mental_health_need;
-    case Feature::kSocialCareNeed: return p.social_care_need;
-    case Feature::kEfi: return p.efi_deficits / 36.0;
-    case Feature::kEfiDeficits: return p.efi_deficits;
-    case Feature::kEfiCategory: return EfiLevel(p.efi_deficits);
-    case Feature::kHfrs: return p.hfrs_tenths / 10.0;
-    case Feature::kHfrsCategory: return HfrsLevel(p.hfrs_tenths);
-    case Feature::kCharlson1987: return p.charlson_1987;
-    case Feature::kCharlsonQuan2011: return p.charlson_quan2011;
-    case Feature::kElixhauser: return p.elixhauser;
-    case Feature::kEmergencyAdmissions12m: return p.emergency_admissions_12m;
-    case Feature::kAeAttendances12m: return p.ae_attendances_12m;
-    case Feature::kBedDays12m: return p.bed_days_12m;
-    case Feature::kCost12mPence: return static_cast<double>(p.cost_12m_pence);
-    case Feature::kCostPercentile: return p.cost_percentile;
-    case Feature::kContinuingHealthcare: return p.continuing_healthcare;
-    case Feature::kCareHome: return p.care_home;
-    case Feature::kSocialCarePackage: return p.social_care_package;
-    case Feature::kAdmissionRisk: return p.admission_risk;
+    case Feature::kAge:
+      return p.age;
+    case Feature::kSex:
+      return static_cast<int>(p.sex);
+    case Feature::kLtcCount:
+      return p.ltc_count;
+    case Feature::kMentalHealthNeed:
+      return p.mental_health_need;
+    case Feature::kSocialCareNeed:
+      return p.social_care_need;
+    case Feature::kEfi:
+      return p.efi_deficits / 36.0;
+    case Feature::kEfiDeficits:
+      return p.efi_deficits;
+    case Feature::kEfiCategory:
+      return static_cast<int>(EfiCategoryOf(p.efi_deficits));
+    case Feature::kHfrs:
+      return p.hfrs_tenths / 10.0;
+    case Feature::kHfrsCategory:
+      return static_cast<int>(HfrsBandOf(p.hfrs_tenths));
+    case Feature::kCharlson1987:
+      return p.charlson_1987;
+    case Feature::kCharlsonQuan2011:
+      return p.charlson_quan2011;
+    case Feature::kElixhauser:
+      return p.elixhauser;
+    case Feature::kEmergencyAdmissions12m:
+      return p.emergency_admissions_12m;
+    case Feature::kAeAttendances12m:
+      return p.ae_attendances_12m;
+    case Feature::kBedDays12m:
+      return p.bed_days_12m;
+    case Feature::kCost12mPence:
+      return static_cast<double>(p.cost_12m_pence);
+    case Feature::kCostPercentile:
+      return p.cost_percentile;
+    case Feature::kContinuingHealthcare:
+      return p.continuing_healthcare;
+    case Feature::kCareHome:
+      return p.care_home;
+    case Feature::kSocialCarePackage:
+      return p.social_care_package;
+    case Feature::kAdmissionRisk:
+      return p.admission_risk;
   }
   return 0;
 }

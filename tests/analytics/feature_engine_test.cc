@@ -597,3 +597,29 @@ TEST(FeatureEngine, AgreesWithTheReferenceScorersOnAGeneratedPopulation) {
 
 }  // namespace
 }  // namespace joinedup::analytics
+
+namespace joinedup::analytics {
+namespace {
+
+// Category features take their levels from the scores' own definitions (efi.h, hfrs.h).
+TEST(FeatureLevelsTest, CategoryLevelsAreTheScoresOwn) {
+  const auto efi = FeatureLevels(Feature::kEfiCategory);
+  ASSERT_EQ(efi.size(), 4u);
+  for (int c = 0; c < 4; ++c) EXPECT_EQ(efi[c], EfiCategoryName(static_cast<EfiCategory>(c)));
+  const auto hfrs = FeatureLevels(Feature::kHfrsCategory);
+  ASSERT_EQ(hfrs.size(), 3u);
+  for (int b = 0; b < 3; ++b) EXPECT_EQ(hfrs[b], HfrsBandName(static_cast<HfrsBand>(b)));
+  PersonFeatures p;
+  for (int16_t deficits : {4, 5, 8, 9, 12, 13}) {
+    p.efi_deficits = deficits;
+    EXPECT_EQ(FeatureValue(p, Feature::kEfiCategory), static_cast<int>(EfiCategoryOf(deficits)));
+  }
+  for (int16_t tenths : {49, 50, 150, 151}) {
+    p.hfrs_tenths = tenths;
+    EXPECT_EQ(FeatureValue(p, Feature::kHfrsCategory), static_cast<int>(HfrsBandOf(tenths)));
+  }
+  EXPECT_TRUE(FeatureLevels(Feature::kAge).empty());
+}
+
+}  // namespace
+}  // namespace joinedup::analytics
