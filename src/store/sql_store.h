@@ -130,4 +130,8 @@ class SqlStore : public Store {
                                                   std::span<const SqlParam> params);
 };
 
+// The SQL condition on an `activities` row that CohortLoadOptions::activities_from means
+// (dates are stored as days since the epoch).
+std::string ActivitiesFromCondition(Date from);
+
 }  // namespace joinedup::store

@@ -76,10 +76,6 @@ struct CohortLoadOptions {
   bool people_only = false;
 };
 
-// The SQL condition on an `activities` row that CohortLoadOptions::activities_from means, with
-// `from` standing for the date (as days since the epoch).
-std::string ActivitiesFromCondition(std::string_view from);
-
 // The population and analytics methods are below; identity, access control and audit are the
 // SecurityStore methods (store/security_store.h), kept in their own interface.
 class Store : public SecurityStore {

@@ -742,8 +742,7 @@ Result<Cohort> PgStore::LoadCohort(const CohortLoadOptions& options) {
         conn_,
         "SELECT patient_key, type, start_date, end_date, length_of_stay_days, cost_pence"
         " FROM activities" +
-            (options.activities_from ? " WHERE " + ActivitiesFromCondition(std::to_string(
-                                                       options.activities_from->days_since_epoch()))
+            (options.activities_from ? " WHERE " + ActivitiesFromCondition(*options.activities_from)
                                      : std::string()) +
             " ORDER BY key",
         [&](const CopyOutRow& row) -> Status {

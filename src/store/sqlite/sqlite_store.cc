@@ -491,9 +491,7 @@ Status ReadSlice(sqlite3* db, int slice, int slices,
   const std::string activities =
       "SELECT COUNT(ju_activity_row(key, patient_key, type, start_date, end_date,"
       " length_of_stay_days, cost_pence)) FROM activities WHERE key >= ?1 AND key < ?2" +
-      (activities_from
-           ? " AND " + ActivitiesFromCondition(std::to_string(activities_from->days_since_epoch()))
-           : std::string());
+      (activities_from ? " AND " + ActivitiesFromCondition(*activities_from) : std::string());
   JU_RETURN_IF_ERROR(scan(1, activities));
   JU_RETURN_IF_ERROR(scan(2,
                           "SELECT COUNT(ju_medication_row(key, patient_key, concept_key,"
