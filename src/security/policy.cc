@@ -149,8 +149,11 @@ Decision DecideUnbound(const Caller& caller, const Action& action) {
   if (caller.disabled) return Deny(DenyReason::kDisabled);
   const std::optional<Category> category = CategoryOf(action.resource_type);
   if (!category) return Deny(DenyReason::kUnknownResourceType);
-  const ScopeContext context =
-      caller.role == Role::kPatient ? ScopeContext::kPatient : ScopeContext::kUser;
+  // A system integration (client-credentials token) acts in system/ scopes; it still has only
+  // its service account's role and relationships, never more.
+  const ScopeContext context = caller.system_client ? ScopeContext::kSystem
+                               : caller.role == Role::kPatient ? ScopeContext::kPatient
+                                                               : ScopeContext::kUser;
   if (!caller.scopes.Allows(context, action.resource_type, PermissionsFor(action.interaction)))
     return Deny(DenyReason::kNoScope);
   if (!RoleAllows(caller.role, *category, action.interaction))

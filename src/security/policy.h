@@ -2,7 +2,8 @@
 //
 // Three questions, in order; the first "no" decides:
 //   1. Scope   does the caller's token carry a SMART scope of its context (patient/ for a
-//              patient, user/ for staff) for this resource type and interaction?
+//              patient, user/ for staff, system/ for a client-credentials integration) for
+//              this resource type and interaction?
 //   2. Role    may this role do this kind of thing at all? (kRoleMatrix below; the table in
 //              docs/security.md is generated from it and a test keeps them equal)
 //   3. Relationship, for a person's data: is the person registered with the caller's practice
@@ -71,6 +72,7 @@ struct Caller {
   std::optional<int64_t> patient_key;  // role kPatient: who they are
   ScopeSet scopes;
   bool disabled = false;
+  bool system_client = false;  // a client-credentials token: its scopes are system/ scopes
   std::string break_glass_reason;  // given with this request; "" for none
 };
 

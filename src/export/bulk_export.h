@@ -1,0 +1,71 @@
+// FHIR Bulk Data $export (https://hl7.org/fhir/uv/bulkdata/export.html), asynchronous:
+// kick-off answers 202 with Content-Location, polling answers 202 with X-Progress until the
+// manifest is ready, DELETE cancels, and the manifest's NDJSON files are fetched with the same
+// bearer token. The output is what `joinedup import` reads back.
+//
+// The FHIR API (api/fhir_api.h) decides who may export and what they may see (the Visibility
+// in the spec) and audits the kick-off; this module runs the jobs. Jobs live in a directory
+// (one folder per job, its state in a file written atomically), so any server process sharing
+// the directory can answer a poll; the worker threads belong to the process that took the
+// kick-off. Each worker opens its own Store from `store_url`.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http_message.h"
+#include "security/audit.h"
+#include "store/resource_store.h"
+
+namespace joinedup::exporter {
+
+struct ExportJobSpec {
+  enum class Level { kSystem, kPatient, kGroup };
+  Level level = Level::kSystem;
+  std::string group_id;             // kGroup: the Group (segment) whose members are exported
+  std::vector<std::string> types;   // _type; empty: every type the caller may export
+  std::optional<int64_t> since_ms;  // _since
+  store::Visibility visibility;     // whose records may go out
+  int64_t user_id = 0;              // who asked: only they may poll, fetch or cancel
+  std::string username, role, organisation_id;  // for the completion AuditEvent
+  std::string request_id, source_address;
+  std::string request_url;  // the kick-off URL as the client sent it (manifest "request")
+};
+
+struct BulkExportOptions {
+  std::filesystem::path directory;  // where jobs and their files live
+  std::string store_url;            // workers open their own connection
+  std::string base_url;             // the FHIR base, for Content-Location and file URLs
+  security::Clock clock;
+  int max_concurrent_jobs = 1;
+};
+
+class BulkExport {
+ public:
+  explicit BulkExport(BulkExportOptions options);
+  ~BulkExport();  // stops running jobs (they are left "cancelled") and joins the workers
+
+  // 202 with Content-Location <base>/$export-status/<job>; 429 when max_concurrent_jobs run;
+  // 400 OperationOutcome for a _type this module cannot export.
+  api::HttpResponse Kickoff(const ExportJobSpec& spec);
+  // 202 + X-Progress while running; 200 + the manifest when done; 500 OperationOutcome if the
+  // job failed; 404 for an unknown job or one that `user_id` did not start.
+  api::HttpResponse Poll(std::string_view job_id, int64_t user_id);
+  // 202 and the job's files removed; 404 as for Poll.
+  api::HttpResponse Cancel(std::string_view job_id, int64_t user_id);
+  // application/fhir+ndjson; 404 as for Poll or for a file the manifest does not list.
+  api::HttpResponse File(std::string_view job_id, std::string_view file_name, int64_t user_id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace joinedup::exporter

@@ -1,0 +1,188 @@
+// ResourceStore: what the FHIR REST API (src/api) and Bulk Data export (src/export) ask of the
+// store — resources by type and id, their versions, searches with keyset paging and access
+// filtering done in SQL, and versioned writes with an If-Match check. Schema migration 4.
+//
+// The typed population tables stay the one truth: a Patient is read from `patients`, a
+// Condition from `events`, and so on; the store returns typed records and the API renders them
+// as FHIR JSON (fhir/fhir_mapping.h). What the typed tables cannot hold — versions, and the
+// text of earlier versions for vread and history — lives in `resource_versions`. A record
+// that only ever came in through `joinedup import` is version 1 with no lastUpdated and no
+// stored text; its first API write stores the rendering of version 1 (`baseline_json`).
+//
+// Types and where they come from:
+//   Organization       practices (id = ODS code)
+//   Patient            patients
+//   Condition          events of kind kCondition
+//   Observation        events of kind kObservation
+//   Encounter          activities whose type is a contact (IsEpisodeActivity false)
+//   EpisodeOfCare      activities whose type is an episode
+//   MedicationRequest  medications
+//   RiskAssessment     stratification_results; id "<run id>-<patient key>"; read-only
+//   Group              a run's segment of one model; id "<run id>-<model index>-<segment index>";
+//                      read-only
+//   Consent            consents; id = the row's key as decimal text; create and read only
+//   AuditEvent         audit_events; id = sequence as decimal text; read-only
+//   Practitioner, PractitionerRole   JSON only (no typed table): stored whole in
+//                      resource_versions, searched by the API over ResourceJsonOfType
+//
+// Thread safety: as for Store — one thread at a time per Store; open one per worker thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/result.h"
+#include "domain/population.h"
+#include "domain/stratification_run.h"
+#include "store/security_store.h"
+
+namespace joinedup::fhir::search {
+struct SearchRequest;
+struct PageCursor;
+}  // namespace joinedup::fhir::search
+
+namespace joinedup::store {
+
+// Whose records a search may return: the SQL form of the access policy's relationship rule
+// (security/policy.h, Decide). Built by the API from the caller; the store applies it to every
+// person-bound row, to totals, and to _include/_revinclude rows.
+struct Visibility {
+  enum class Kind : uint8_t {
+    kNobody,        // no person-bound row at all (non-person types are unaffected)
+    kSelf,          // the person with `patient_key` only (a patient's own record)
+    kRelationship,  // registered at `organisation_id`, or on a care team of `user_id` unless
+                    // their latest consent is kDeclineBeyondOwnPractice
+    kEveryone,      // no person filter (a read after break-glass; tests)
+  };
+  Kind kind = Kind::kNobody;
+  int64_t patient_key = 0;
+  std::string organisation_id;
+  int64_t user_id = 0;
+};
+
+// A person's stratification result in one run (FHIR RiskAssessment).
+struct RiskResult {
+  StratificationRun run;
+  PersonRunResult result;
+  std::string patient_id;
+};
+
+// One model's segment in one run (FHIR Group): who is in it is asked separately.
+struct Segment {
+  StratificationRun run;
+  int model_index = 0;
+  int segment_index = 0;  // kNoSegment for "fits no segment"
+  std::string label;
+  int64_t members = 0;
+};
+
+struct ConsentRecord {
+  int64_t id = 0;
+  Consent consent;
+  std::string patient_id;
+};
+
+// Resource text for the JSON-only types (Practitioner, PractitionerRole): the resource as
+// stored, without meta.
+struct ResourceJson {
+  std::string json;
+};
+
+using ResourceRecord = std::variant<Practice, Patient, ClinicalEvent, Activity, Medication,
+                                    RiskResult, Segment, ConsentRecord, AuditEvent, ResourceJson>;
+
+struct ResourceMeta {
+  int64_t version_id = 1;
+  std::optional<int64_t> last_updated_ms;  // empty: never written through the API
+};
+
+using SortCell = std::variant<std::monostate, int64_t, std::string>;  // = search::SortValue
+
+struct FoundResource {
+  std::string resource_type;
+  std::string id;
+  ResourceMeta meta;
+  std::optional<int64_t> patient_key;  // the person it is about; empty for non-person types
+  ResourceRecord record;
+  // Searches only: the row's values of request.sort, in order, for the next page's cursor.
+  std::vector<SortCell> sort_values;
+};
+
+// One stored version for vread and history.
+struct ResourceVersion {
+  int64_t version_id = 1;
+  std::optional<int64_t> last_updated_ms;
+  std::string json;  // the resource as it was served at that version, without meta
+};
+
+struct ResourcePage {
+  std::vector<FoundResource> matches;   // at most request.count
+  bool has_next = false;                // another match exists after the last one
+  std::optional<int64_t> total;         // when asked: every visible match, all pages
+  std::vector<FoundResource> included;  // _include / _revinclude rows, visible ones only,
+                                        // each once, none that is also a match
+};
+
+struct ResourceWrite {
+  std::string resource_type;
+  std::string id;
+  // Patient, ClinicalEvent, Activity, Medication or Practice for the typed types (its id and
+  // patient_id must agree with the write); ResourceJson for Practitioner/PractitionerRole.
+  ResourceRecord record;
+  std::string json;           // the new version as it will be served, without meta
+  std::string baseline_json;  // see the file comment; "" when the current version has text
+  std::optional<int64_t> if_match;  // the version the client last saw
+  bool create_only = false;         // POST: kConflict if the id exists
+  int64_t now_ms = 0;               // becomes meta.lastUpdated
+};
+
+class ResourceStore {
+ public:
+  virtual ~ResourceStore() = default;
+
+  // The current version; empty if there is no such resource (or the type is not served).
+  // No access check: the caller applies the policy with AccessFacts(patient_key).
+  virtual Result<std::optional<FoundResource>> FindResource(std::string_view resource_type,
+                                                            std::string_view id) = 0;
+  // Every version, newest first (the current version first). Empty if there is none.
+  virtual Result<std::vector<ResourceVersion>> ResourceHistory(std::string_view resource_type,
+                                                               std::string_view id) = 0;
+
+  // One page of request (already parsed and validated: fhir/search/search_params.h) in its
+  // sort order, then by id, starting after `after` (from the request's cursor, or the first
+  // page). Rows whose person `visibility` excludes are never returned, counted or included.
+  // `total` is computed when want_total. kInvalidInput for a request the store cannot run
+  // (naming the parameter). All SQL uses bound parameters.
+  virtual Result<ResourcePage> SearchResources(const fhir::search::SearchRequest& request,
+                                               const fhir::search::PageCursor* after,
+                                               const Visibility& visibility,
+                                               bool want_total) = 0;
+
+  // Creates or updates one resource and returns its new meta, in one transaction:
+  //   kConflict             create_only and the id exists, or a Writer is open;
+  //   kPreconditionFailed   if_match differs from the current version (nothing written);
+  //   kNotFound             a reference the record makes is not known ("Patient/x is not known");
+  //   kInvalidInput         a type that cannot be written (RiskAssessment, Group, AuditEvent,
+  //                         Consent: use RecordConsent) or a record/type mismatch.
+  // Versions are contiguous: the new version is the current one + 1 (1 for a new resource).
+  virtual Result<ResourceMeta> PutResource(const ResourceWrite& write) = 0;
+
+  // Patients of a segment (Group/[id]/$export), in key order, visible ones only.
+  virtual Result<std::vector<int64_t>> SegmentMembers(std::string_view group_id,
+                                                      const Visibility& visibility) = 0;
+
+  // Failed sign-ins (audit subtype "login", outcome not success) for `username` at or after
+  // `since_ms`: sign-in throttling that every server process sharing the database sees.
+  virtual Result<int64_t> CountFailedSignIns(std::string_view username, int64_t since_ms) = 0;
+
+  // A random secret of `bytes` bytes kept in the database under `name`, created on first use
+  // (concurrently safe), so every server process sharing the database signs cursors and CSRF
+  // tokens alike.
+  virtual Result<std::string> ServerSecret(std::string_view name, size_t bytes) = 0;
+};
+
+}  // namespace joinedup::store
