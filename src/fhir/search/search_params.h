@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/text_fold.h"
+
 namespace joinedup::fhir::search {
 
 // ---- What is supported: the tables -----------------------------------------------------
@@ -64,11 +66,8 @@ inline constexpr std::string_view kCursorParam = "_cursor";
 enum class Modifier { kNone, kExact, kContains };  // :exact and :contains apply to strings
 
 // Case- and accent-folded form of a string, for the default (starts-with) and :contains
-// matches: ASCII lower-cased, Latin-1 and Latin Extended-A letters folded to their base
-// letters ("Zoë" → "zoe", "Łukasz" → "lukasz", "Straße" → "strasse"), combining marks
-// (U+0300–U+036F) dropped. Other characters pass through unchanged. The store must fold
-// stored names with this same function.
-std::string FoldForSearch(std::string_view text);
+// matches (core/text_fold.h). The store folds stored names with this same function.
+using ::joinedup::FoldForSearch;
 
 struct StringValue {
   std::string text;    // as given (used by :exact)
