@@ -20,9 +20,10 @@ constexpr std::string_view kPatient = "Patient";
 constexpr std::string_view kOrganization = "Organization";
 constexpr std::string_view kPractitioner = "Practitioner";
 
-constexpr std::array<std::string_view, 8> kSearchableTypes = {
-    "Patient",   "Organization", "Practitioner", "PractitionerRole",
-    "Condition", "Encounter",    "Observation",  "RiskAssessment"};
+constexpr std::array<std::string_view, 12> kSearchableTypes = {
+    "Patient",   "Organization",      "Practitioner", "PractitionerRole",
+    "Condition", "Encounter",         "Observation",  "RiskAssessment",
+    "Group",     "MedicationRequest", "Consent",      "AuditEvent"};
 
 using P = ParamType;
 // FHIRPath expressions follow the R4 SearchParameter definitions. Condition/Encounter/
@@ -67,6 +68,24 @@ constexpr SearchParamDef kParams[] = {
     {"RiskAssessment", "patient", P::kReference, kPatient,
      "RiskAssessment.subject.where(resolve() is Patient)", "p1"},
 
+    {"MedicationRequest", "subject", P::kReference, kPatient, "MedicationRequest.subject",
+     "Patient/p1"},
+    {"MedicationRequest", "patient", P::kReference, kPatient,
+     "MedicationRequest.subject.where(resolve() is Patient)", "p1"},
+    {"MedicationRequest", "code", P::kToken, "", "MedicationRequest.medication.as(CodeableConcept)",
+     "https://dmd.nhs.uk|322236009"},
+    {"MedicationRequest", "authoredon", P::kDate, "", "MedicationRequest.authoredOn", "ge2023"},
+
+    {"Consent", "patient", P::kReference, kPatient, "Consent.patient", "Patient/p1"},
+
+    // AuditEvent searches are answered by the API from the audit trail (SearchAuditEvents),
+    // not by the store's SearchResources. `altid` is the user's username (agent.altId).
+    {"AuditEvent", "patient", P::kReference, kPatient,
+     "AuditEvent.entity.what.where(resolve() is Patient)", "Patient/p1"},
+    {"AuditEvent", "altid", P::kToken, "", "AuditEvent.agent.altId", "grace"},
+    {"AuditEvent", "date", P::kDate, "", "AuditEvent.recorded", "ge2026-01-01"},
+    {"AuditEvent", "subtype", P::kToken, "", "AuditEvent.subtype", "break-glass-alert"},
+
     {"Organization", "name", P::kString, "", "Organization.name", "surgery"},
     {"Organization", "identifier", P::kToken, "", "Organization.identifier",
      "https://fhir.nhs.uk/Id/ods-organization-code|A81001"},
@@ -86,9 +105,16 @@ struct SortDef {
   std::string_view key;
 };
 constexpr SortDef kSorts[] = {
-    {"", "_id"},           {"", "_lastUpdated"},     {"Patient", "family"},
-    {"Patient", "given"},  {"Patient", "birthdate"}, {"Condition", "onset-date"},
-    {"Encounter", "date"}, {"Observation", "date"},  {"Organization", "name"},
+    {"", "_id"},
+    {"", "_lastUpdated"},
+    {"Patient", "family"},
+    {"Patient", "given"},
+    {"Patient", "birthdate"},
+    {"Condition", "onset-date"},
+    {"Encounter", "date"},
+    {"Observation", "date"},
+    {"Organization", "name"},
+    {"MedicationRequest", "authoredon"},
 };
 
 constexpr IncludeDef kIncludes[] = {
@@ -100,6 +126,9 @@ constexpr IncludeDef kIncludes[] = {
     {"Observation", "patient", kPatient},
     {"RiskAssessment", "subject", kPatient},
     {"RiskAssessment", "patient", kPatient},
+    {"MedicationRequest", "subject", kPatient},
+    {"MedicationRequest", "patient", kPatient},
+    {"Consent", "patient", kPatient},
     {"Patient", "general-practitioner", kOrganization},
     {"Patient", "organization", kOrganization},
     {"PractitionerRole", "practitioner", kPractitioner},
@@ -647,7 +676,6 @@ class Parser {
   bool seen_count_ = false, seen_sort_ = false, seen_summary_ = false, seen_total_ = false,
        seen_elements_ = false, seen_cursor_ = false;
 };
-
 
 }  // namespace
 
