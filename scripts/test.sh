@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# The FHIR client tests (tests/clients) drive the server with npm packages pinned by its lock.
+if command -v npm > /dev/null; then npm ci --prefix tests/clients --no-audit --no-fund; fi
 
 jobs=$(nproc)
 run_suite() {  # run_suite BUILD_DIR CMAKE_ARGS...
