@@ -246,10 +246,37 @@ CREATE TRIGGER audit_event_entities_no_truncate BEFORE TRUNCATE ON audit_event_e
   FOR EACH STATEMENT EXECUTE FUNCTION joinedup_refuse_audit_change();
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+// Migration 4: the FHIR server (store/resource_store.h). `resource_versions` holds every
+// version written through the API — contiguous from 1, the current one being the highest —
+// with the text it was served as; a record only ever imported has none (version 1, no
+// lastUpdated). `server_secrets` holds the keys every server process sharing the database
+// signs with. Patients gain their names folded for search (core/text_fold.h); existing rows
+// are folded by the backend right after this script, before kResourceIndexes are built.
+constexpr std::string_view kResourceSchema = R"sql(
+CREATE TABLE resource_versions (
+  resource_type   {{TEXT}} NOT NULL,
+  id              {{TEXT}} NOT NULL,
+  version_id      BIGINT NOT NULL CHECK (version_id > 0),
+  last_updated_ms BIGINT,
+  patient_key     BIGINT,
+  json            {{TEXT}} NOT NULL,
+  PRIMARY KEY (resource_type, id, version_id)
+){{WITHOUT_ROWID}};
+
+CREATE TABLE server_secrets (
+  name  {{TEXT}} PRIMARY KEY,
+  value {{BLOB}} NOT NULL
+);
+
+ALTER TABLE patients ADD COLUMN family_folded {{TEXT}} NOT NULL DEFAULT '';
+ALTER TABLE patients ADD COLUMN given_folded {{TEXT}} NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "population", kPopulationSchema, {}, {}},
     {2, "stratification", kStratificationSchema, {}, {}},
     {3, "security", kSecuritySchema, kSecuritySqliteTriggers, kSecurityPostgresTriggers},
+    {4, "resources", kResourceSchema, {}, {}},
 }};
 static_assert(kMigrations.back().version == kLatestSchemaVersion);
 
@@ -261,6 +288,22 @@ void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
 }  // namespace
 
 std::span<const Migration> Migrations() { return kMigrations; }
+
+// Each search the FHIR API serves starts from one of these (EXPLAIN QUERY PLAN checked in
+// tests/store/resource_store_test.cc): keyset pages in (key, id) order, identifier and code
+// lookups, sign-in throttling by username.
+std::string_view ResourceIndexesSql() {
+  return R"sql(
+CREATE INDEX patients_by_birth_date ON patients (birth_date, id);
+CREATE INDEX patients_by_family ON patients (family_folded, id);
+CREATE INDEX patients_by_given ON patients (given_folded, id);
+CREATE INDEX patients_by_source_identifier ON patients (source_identifier);
+CREATE INDEX concepts_by_code ON concepts (code);
+CREATE INDEX events_by_patient_kind_date ON events (patient_key, kind, date);
+CREATE INDEX activities_by_patient_start ON activities (patient_key, start_date);
+CREATE INDEX audit_events_by_username ON audit_events (username, time_ms)
+)sql";
+}
 
 std::string MigrationSql(const Migration& migration, Dialect dialect) {
   std::string sql = Render(migration.sql, dialect);

@@ -41,7 +41,12 @@ struct Migration {
 };
 
 std::span<const Migration> Migrations();
-inline constexpr int kLatestSchemaVersion = 3;
+inline constexpr int kLatestSchemaVersion = 4;
+
+// Migration 4's indexes, `;`-separated plain statements (no placeholders), which a backend
+// creates after it has folded the names of existing patients (SqlStore::FoldPatientNames), so
+// the fill does not also have to update them row by row.
+std::string_view ResourceIndexesSql();
 
 // The migration's full script for `dialect`: Render(sql) then the dialect's own part.
 std::string MigrationSql(const Migration& migration, Dialect dialect);

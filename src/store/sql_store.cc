@@ -16,6 +16,8 @@ constexpr std::string_view kPatientColumns =
     " p.sex, p.postcode_district, p.deprivation_decile, p.practice_id, p.death_date"
     " FROM patients p ";
 
+}  // namespace
+
 Result<Patient> DecodePatient(const SqlRow& row) {
   Patient p;
   p.id = row.Text(0);
@@ -38,10 +40,14 @@ Result<Patient> DecodePatient(const SqlRow& row) {
   return p;
 }
 
+namespace {
+
 constexpr std::string_view kActivityColumns =
     "SELECT a.id, p.id, a.type, a.start_date, a.end_date, a.length_of_stay_days, a.cost_pence,"
     " a.specialty, a.practice_id"
     " FROM activities a JOIN patients p ON p.key = a.patient_key ";
+
+}  // namespace
 
 Result<Activity> DecodeActivity(const SqlRow& row) {
   Activity a;
@@ -57,6 +63,8 @@ Result<Activity> DecodeActivity(const SqlRow& row) {
   a.practice_id = row.Text(8);
   return a;
 }
+
+namespace {
 
 // Callback collecting decoded rows into a vector.
 template <typename T, typename Decode>
@@ -464,9 +472,7 @@ Result<std::optional<StratificationRun>> SqlStore::FindRun(int64_t id) {
   return std::optional<StratificationRun>(std::move(runs.front()));
 }
 
-namespace {
-
-constexpr std::string_view kResultColumns =
+const std::string_view kResultColumns =
     "s.patient_key, s.ltc_count, s.efi_deficits, s.hfrs_tenths, s.charlson_1987,"
     " s.charlson_quan2011, s.elixhauser, s.admission_risk, s.cost_12m_pence, s.segments";
 
@@ -487,8 +493,6 @@ Result<PersonRunResult> DecodeResult(const SqlRow& row, int at, size_t models) {
   JU_RETURN_IF_ERROR(DecodeSegments(row.Blob(at + 9), models, r));
   return r;
 }
-
-}  // namespace
 
 Result<std::vector<PersonRunResult>> SqlStore::RunResults(int64_t run_id) {
   JU_ASSIGN_OR_RETURN(std::optional<StratificationRun> run, FindRun(run_id));

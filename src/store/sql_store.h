@@ -13,14 +13,15 @@
 #include <string_view>
 #include <vector>
 
+#include "store/migrations.h"
 #include "store/store.h"
 
 namespace joinedup::store {
 
-// A statement parameter: NULL, a 64-bit integer or text (viewed, not owned: it must outlive
-// the Query call).
+// A statement parameter: NULL, a 64-bit integer, text or bytes (viewed, not owned: it must
+// outlive the Query call).
 struct SqlParam {
-  enum class Kind { kNull, kInt, kText };
+  enum class Kind { kNull, kInt, kText, kBlob };
   Kind kind = Kind::kNull;
   int64_t integer = 0;
   std::string_view text;
@@ -28,6 +29,7 @@ struct SqlParam {
   static SqlParam Null() { return {}; }
   static SqlParam Int(int64_t v) { return {Kind::kInt, v, {}}; }
   static SqlParam Text(std::string_view v) { return {Kind::kText, 0, v}; }
+  static SqlParam Blob(std::string_view v) { return {Kind::kBlob, 0, v}; }
 };
 
 // One result row, valid only during the callback. Columns are 0-based.
@@ -47,6 +49,17 @@ class SqlRow {
 void EncodeSegments(const PersonRunResult& result, std::string& out);
 // kInternal unless `bytes` holds exactly `models` pairs.
 Status DecodeSegments(std::string_view bytes, size_t models, PersonRunResult& out);
+
+// Row decoders shared with resource_sql.cc. DecodePatient reads columns 0–10 in the order
+// p.id, p.nhs_number, p.source_identifier, p.family_name, p.given_name, p.birth_date, p.sex,
+// p.postcode_district, p.deprivation_decile, p.practice_id, p.death_date; DecodeActivity
+// columns 0–8: a.id, p.id, a.type, a.start_date, a.end_date, a.length_of_stay_days,
+// a.cost_pence, a.specialty, a.practice_id.
+Result<Patient> DecodePatient(const SqlRow& row);
+Result<Activity> DecodeActivity(const SqlRow& row);
+// stratification_results columns (alias s) as DecodeResult reads them, from column `at`.
+extern const std::string_view kResultColumns;
+Result<PersonRunResult> DecodeResult(const SqlRow& row, int at, size_t models);
 
 // SaveRun's checks that need no database (see Store::SaveRun). Returns the results' indexes
 // in ascending patient_key order — the order they are written in.
@@ -96,7 +109,38 @@ class SqlStore : public Store {
                          const std::function<Status(const AuditEvent&)>& fn) override;
   Result<std::vector<AuditEvent>> SearchAuditEvents(const AuditQuery& query) override;
 
+  // ResourceStore (resource_sql.cc).
+  Result<std::optional<FoundResource>> FindResource(std::string_view resource_type,
+                                                    std::string_view id) override;
+  Result<std::vector<ResourceVersion>> ResourceHistory(std::string_view resource_type,
+                                                       std::string_view id) override;
+  Result<ResourcePage> SearchResources(const fhir::search::SearchRequest& request,
+                                       const fhir::search::PageCursor* after,
+                                       const Visibility& visibility, bool want_total) override;
+  Result<ResourceMeta> PutResource(const ResourceWrite& write) override;
+  Result<std::vector<int64_t>> SegmentMembers(std::string_view group_id,
+                                              const Visibility& visibility) override;
+  Result<int64_t> CountFailedSignIns(std::string_view username, int64_t since_ms) override;
+  Result<std::string> ServerSecret(std::string_view name, size_t bytes) override;
+
+  // The SQL condition (with bound parameters appended to `params`, numbered from
+  // params.size() + 1) that `visibility` puts on a row whose person is `patients p`.
+  // Public for tests: the policy test compares it with security::Decide.
+  static std::string VisibilitySql(const Visibility& visibility, std::vector<SqlParam>& params);
+
  protected:
+  virtual Dialect dialect() const = 0;
+  // Serialises PutResource calls on one (type, id) across connections until the transaction
+  // ends. SQLite's write lock (BEGIN IMMEDIATE) does so already; PostgreSQL takes an advisory
+  // lock.
+  virtual Status LockResource(std::string_view resource_type, std::string_view id) = 0;
+  // Makes what `writer` has added visible to Query on this connection, inside its transaction
+  // (PostgreSQL's writer stages rows until it flushes; SQLite's writes at once).
+  virtual Status FlushWriter(Writer& writer) = 0;
+  // Run by a backend's Migrate right after migration `version`'s script, in its transaction:
+  // migration 4 folds existing patients' names, then builds ResourceIndexesSql().
+  Status FinishMigration(int version);
+
   // Runs `body` in one write transaction: committed if it returns Ok, rolled back otherwise.
   // kConflict if a Writer is open. With `audit_lock`, appends to the audit chain are
   // serialised across connections until commit (SQLite's write lock does this anyway;
@@ -128,6 +172,26 @@ class SqlStore : public Store {
   // first.
   Result<std::vector<StratificationRun>> LoadRuns(std::string_view where,
                                                   std::span<const SqlParam> params);
+
+  // resource_sql.cc
+  struct SearchPlan;
+  Result<ResourcePage> SearchInMemory(const fhir::search::SearchRequest& request,
+                                      const fhir::search::PageCursor* after, bool want_total);
+  Status AddIncludes(const fhir::search::SearchRequest& request, const Visibility& visibility,
+                     ResourcePage& page);
+  Result<std::vector<FoundResource>> LoadRows(std::string_view resource_type,
+                                              std::string_view where,
+                                              std::span<const SqlParam> params,
+                                              std::string_view order_limit);
+  Result<std::vector<FoundResource>> CurrentJsonResources(std::string_view resource_type);
+  Result<std::optional<ResourceMeta>> CurrentMeta(std::string_view resource_type,
+                                                  std::string_view id);
+  Result<ResourceMeta> PutJsonResource(const ResourceWrite& write);
+  Result<ResourceMeta> PutTypedResource(const ResourceWrite& write);
+  // Stores the new version (and, for an imported record's first write, baseline_json as
+  // version 1); sets `next` to the new meta.
+  Status InsertVersions(const ResourceWrite& write, int64_t current_version, bool exists,
+                        bool has_versions, std::optional<int64_t> patient_key, ResourceMeta& next);
 };
 
 // The SQL condition on an `activities` row that CohortLoadOptions::activities_from means

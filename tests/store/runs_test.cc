@@ -353,7 +353,7 @@ TEST_P(RunsTest, NotWhileAWriterIsOpen) {
   EXPECT_EQ(id.error().code, ErrorCode::kConflict);
 }
 
-// A version-1 database (made here by removing migrations 2 and 3 from a new one) gains the run
+// A version-1 database (made here by removing migrations 2 to 4 from a new one) gains the run
 // tables when opened, keeping its population.
 TEST_P(RunsTest, MigratingAVersionOneDatabaseKeepsItsData) {
   std::vector<int64_t> keys = WritePatients(5);
@@ -363,8 +363,16 @@ TEST_P(RunsTest, MigratingAVersionOneDatabaseKeepsItsData) {
   for (const char* table :
        {"stratification_results", "stratification_run_segments", "stratification_run_models",
         "stratification_runs", "audit_event_entities", "audit_events", "tokens", "consents",
-        "care_team_patients", "care_team_members", "care_teams", "users", "organisations"})
+        "care_team_patients", "care_team_members", "care_teams", "users", "organisations",
+        "resource_versions", "server_secrets"})
     ASSERT_EQ(db_->RawExec(std::string("DROP TABLE ") + table), "") << table;
+  for (const char* index : {"patients_by_birth_date", "patients_by_family", "patients_by_given",
+                            "patients_by_source_identifier", "concepts_by_code",
+                            "events_by_patient_kind_date", "activities_by_patient_start"})
+    ASSERT_EQ(db_->RawExec(std::string("DROP INDEX ") + index), "") << index;
+  for (const char* column : {"family_folded", "given_folded"})
+    ASSERT_EQ(db_->RawExec(std::string("ALTER TABLE patients DROP COLUMN ") + column), "")
+        << column;
   ASSERT_EQ(db_->RawExec("DELETE FROM schema_migrations WHERE version >= 2"), "");
   ASSERT_EQ(Raw("SELECT MAX(version) FROM schema_migrations"), "1");
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/text_fold.h"
 #include "store/cohort_builder.h"
 #include "store/migrations.h"
 #include "store/sql_store.h"
@@ -372,7 +373,7 @@ CREATE TEMP TABLE stage_practices (seq BIGINT, id {{TEXT}}, name {{TEXT}}, pch {
 CREATE TEMP TABLE stage_patients (seq BIGINT, id {{TEXT}}, nhs_number {{TEXT}},
   source_identifier {{TEXT}}, family_name {{TEXT}}, given_name {{TEXT}}, birth_date INTEGER,
   sex SMALLINT, postcode_district {{TEXT}}, deprivation_decile SMALLINT, practice_id {{TEXT}},
-  death_date INTEGER) ON COMMIT DROP;
+  death_date INTEGER, family_folded {{TEXT}}, given_folded {{TEXT}}) ON COMMIT DROP;
 CREATE TEMP TABLE stage_activities (seq BIGINT, id {{TEXT}}, patient_id {{TEXT}}, type SMALLINT,
   start_date INTEGER, end_date INTEGER, length_of_stay_days INTEGER, cost_pence BIGINT,
   specialty {{TEXT}}, practice_id {{TEXT}}) ON COMMIT DROP;
@@ -398,16 +399,17 @@ TRUNCATE stage_practices;
 
 constexpr std::string_view kMergePatients = R"sql(
 INSERT INTO patients (id, nhs_number, source_identifier, family_name, given_name, birth_date, sex,
-  postcode_district, deprivation_decile, practice_id, death_date)
+  postcode_district, deprivation_decile, practice_id, death_date, family_folded, given_folded)
 SELECT DISTINCT ON (id) id, nhs_number, source_identifier, family_name, given_name, birth_date,
-  sex, postcode_district, deprivation_decile, practice_id, death_date
+  sex, postcode_district, deprivation_decile, practice_id, death_date, family_folded, given_folded
 FROM stage_patients ORDER BY id, seq DESC
 ON CONFLICT (id) DO UPDATE SET nhs_number = excluded.nhs_number,
   source_identifier = excluded.source_identifier, family_name = excluded.family_name,
   given_name = excluded.given_name, birth_date = excluded.birth_date, sex = excluded.sex,
   postcode_district = excluded.postcode_district,
   deprivation_decile = excluded.deprivation_decile, practice_id = excluded.practice_id,
-  death_date = excluded.death_date;
+  death_date = excluded.death_date, family_folded = excluded.family_folded,
+  given_folded = excluded.given_folded;
 TRUNCATE stage_patients;
 )sql";
 
@@ -482,6 +484,8 @@ class PgWriter final : public Writer {
   Status Add(const Medication& medication) override;
   Status SetActivityCost(std::string_view activity_id, int64_t cost_pence) override;
   Status Commit() override;
+  // Merges everything staged into the tables (inside the transaction).
+  Status Flush();
 
  private:
   // Rows staged before the writer merges them: big enough that a merge's fixed cost (a few
@@ -507,7 +511,6 @@ class PgWriter final : public Writer {
   Result<bool> IsKnown(Known& known, std::string_view id);
   Status Remember(Known& known, std::string_view id);
   Status Staged(Stage& stage);
-  Status Flush();
   Status CopyIn(std::string_view table, std::string_view columns, const std::string& buffer);
 
   PgStore& store_;
@@ -524,7 +527,7 @@ class PgWriter final : public Writer {
   Stage stage_patients_{"stage_patients",
                         "seq, id, nhs_number, source_identifier, family_name, given_name,"
                         " birth_date, sex, postcode_district, deprivation_decile, practice_id,"
-                        " death_date",
+                        " death_date, family_folded, given_folded",
                         kMergePatients};
   Stage stage_activities_{"stage_activities",
                           "seq, id, patient_id, type, start_date, end_date,"
@@ -571,6 +574,9 @@ class PgStore final : public SqlStore {
 
  protected:
   Status InTransaction(bool audit_lock, const std::function<Status()>& body) override;
+  Dialect dialect() const override { return Dialect::kPostgres; }
+  Status LockResource(std::string_view resource_type, std::string_view id) override;
+  Status FlushWriter(Writer& writer) override { return static_cast<PgWriter&>(writer).Flush(); }
 
  private:
   PGconn* conn_;
@@ -594,6 +600,14 @@ Status PgStore::Query(std::string_view sql, std::span<const SqlParam> params, co
         break;
       case SqlParam::Kind::kText:
         storage[i] = params[i].text;
+        break;
+      case SqlParam::Kind::kBlob:  // bytea's text input form: \x and two hex digits a byte
+        storage[i] = "\\x";
+        for (char byte : params[i].text) {
+          static constexpr char kDigits[] = "0123456789abcdef";
+          storage[i] += kDigits[static_cast<uint8_t>(byte) >> 4];
+          storage[i] += kDigits[static_cast<uint8_t>(byte) & 0xf];
+        }
         break;
     }
     if (params[i].kind != SqlParam::Kind::kNull) values[i] = storage[i].c_str();
@@ -628,6 +642,7 @@ Status PgStore::Migrate() {
     for (const Migration& migration : Migrations()) {
       if (migration.version <= current) continue;
       JU_RETURN_IF_ERROR(Exec(conn_, MigrationSql(migration, Dialect::kPostgres)));
+      JU_RETURN_IF_ERROR(FinishMigration(migration.version));
       const SqlParam params[] = {SqlParam::Int(migration.version), SqlParam::Text(migration.name)};
       JU_RETURN_IF_ERROR(Query("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
                                params, [](const SqlRow&) { return Ok(); }));
@@ -641,6 +656,24 @@ Status PgStore::Migrate() {
     return status;
   }
   return Exec(conn_, "COMMIT");
+}
+
+// A transaction-scoped advisory lock on (type, id): concurrent PutResource calls on one
+// resource, from any connection or process, take turns until commit. The key is a 64-bit
+// FNV-1a hash; a collision only makes two resources take turns.
+Status PgStore::LockResource(std::string_view resource_type, std::string_view id) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  auto mix = [&](std::string_view text) {
+    for (char c : text) {
+      hash ^= static_cast<uint8_t>(c);
+      hash *= 0x100000001b3ull;
+    }
+  };
+  mix(resource_type);
+  mix("/");
+  mix(id);
+  const SqlParam lock = SqlParam::Int(static_cast<int64_t>(hash));
+  return Query("SELECT pg_advisory_xact_lock(?1)", {&lock, 1}, [](const SqlRow&) { return Ok(); });
 }
 
 Status PgStore::InTransaction(bool audit_lock, const std::function<Status()>& body) {
@@ -1003,7 +1036,9 @@ Status PgWriter::Add(const Patient& patient) {
         .Text(patient.postcode_district)
         .Int(patient.deprivation_decile)
         .TextOrNull(patient.practice_id)
-        .OptionalDate(patient.death_date);
+        .OptionalDate(patient.death_date)
+        .Text(FoldForSearch(patient.family_name))  // for name searches (resource_store.h)
+        .Text(FoldForSearch(patient.given_name));
   }
   return Staged(stage_patients_);
 }

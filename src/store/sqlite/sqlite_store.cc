@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/text_fold.h"
 #include "store/cohort_builder.h"
 #include "store/migrations.h"
 #include "store/sql_store.h"
@@ -229,6 +230,10 @@ class SqliteStore final : public SqlStore {
   Status Query(std::string_view sql, std::span<const SqlParam> params,
                const RowFn& on_row) override;
   Status InTransaction(bool audit_lock, const std::function<Status()>& body) override;
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  // BEGIN IMMEDIATE (the Writer's and InTransaction's) already holds the one write lock.
+  Status LockResource(std::string_view, std::string_view) override { return Ok(); }
+  Status FlushWriter(Writer&) override { return Ok(); }  // the writer writes at once
 
  private:
   sqlite3* db_;
@@ -269,6 +274,7 @@ Status SqliteStore::Migrate() {
     for (const Migration& migration : Migrations()) {
       if (migration.version <= current) continue;
       JU_RETURN_IF_ERROR(Exec(db_, MigrationSql(migration, Dialect::kSqlite)));
+      JU_RETURN_IF_ERROR(FinishMigration(migration.version));
       const SqlParam params[] = {SqlParam::Int(migration.version), SqlParam::Text(migration.name)};
       JU_RETURN_IF_ERROR(Query("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
                                params, [](const SqlRow&) { return Ok(); }));
@@ -307,6 +313,10 @@ Status SqliteStore::Query(std::string_view sql, std::span<const SqlParam> params
         break;
       case SqlParam::Kind::kText:
         BindText(stmt, index, params[i].text);
+        break;
+      case SqlParam::Kind::kBlob:
+        sqlite3_bind_blob(stmt, index, params[i].text.data(),
+                          static_cast<int>(params[i].text.size()), SQLITE_STATIC);
         break;
     }
   }
@@ -743,14 +753,15 @@ Status SqliteWriter::Init() {
   JU_RETURN_IF_ERROR(
       prepare(insert_patient_,
               "INSERT INTO patients (id, nhs_number, source_identifier, family_name, given_name,"
-              " birth_date, sex, postcode_district, deprivation_decile, practice_id, death_date)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+              " birth_date, sex, postcode_district, deprivation_decile, practice_id, death_date,"
+              " family_folded, given_folded)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
   JU_RETURN_IF_ERROR(
       prepare(update_patient_,
               "UPDATE patients SET nhs_number = ?2, source_identifier = ?3, family_name = ?4,"
               " given_name = ?5, birth_date = ?6, sex = ?7, postcode_district = ?8,"
-              " deprivation_decile = ?9, practice_id = ?10, death_date = ?11 WHERE id = ?1"
-              " RETURNING key"));
+              " deprivation_decile = ?9, practice_id = ?10, death_date = ?11,"
+              " family_folded = ?12, given_folded = ?13 WHERE id = ?1 RETURNING key"));
   JU_RETURN_IF_ERROR(prepare(
       insert_activity_,
       "INSERT INTO activities (id, patient_key, type, start_date, end_date, length_of_stay_days,"
@@ -930,6 +941,9 @@ Status SqliteWriter::Add(const Patient& patient) {
     JU_ASSIGN_OR_RETURN(auto practice, Resolve(practices_, patient.practice_id));
     if (!practice) return UnknownPractice(patient.practice_id);
   }
+  // Folded for name searches (resource_store.h), once for the insert and the update.
+  const std::string family_folded = FoldForSearch(patient.family_name);
+  const std::string given_folded = FoldForSearch(patient.given_name);
   auto bind = [&](sqlite3_stmt* stmt) {
     BindText(stmt, 1, patient.id);
     if (patient.nhs_number) {
@@ -946,6 +960,8 @@ Status SqliteWriter::Add(const Patient& patient) {
     sqlite3_bind_int(stmt, 9, patient.deprivation_decile);
     BindTextOrNull(stmt, 10, patient.practice_id);
     BindOptionalDate(stmt, 11, patient.death_date);
+    BindText(stmt, 12, family_folded);
+    BindText(stmt, 13, given_folded);
   };
   JU_ASSIGN_OR_RETURN(int64_t key, Upsert(insert_patient_.get(), update_patient_.get(), bind,
                                           [&] { return "writing Patient/" + patient.id; }));
