@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -147,10 +148,14 @@ class TypeOutput {
 // One job's work, on its own thread with its own Store.
 class ExportRun {
  public:
-  ExportRun(const BulkExportOptions& options, JobState state, const std::atomic<int>& stop)
+  // `release` is called once the work is over, just before the final state is written, so a
+  // client that sees the job done can start another at once.
+  ExportRun(const BulkExportOptions& options, JobState state, const std::atomic<int>& stop,
+            std::function<void()> release)
       : options_(options),
         state_(std::move(state)),
         stop_(stop),
+        release_(std::move(release)),
         folder_(options.directory / state_.id) {}
 
   // Runs the job to its end and leaves the state file saying how it ended (or no folder at all
@@ -158,7 +163,12 @@ class ExportRun {
   void Run() {
     Status status = Export();
     for (auto& [type, output] : outputs_) (void)output->Close();
-    if (status.ok()) return;
+    store_.reset();
+    release_();
+    if (status.ok()) {
+      (void)SaveState();  // kNotFound: deleted meanwhile; else the stale rule reports it
+      return;
+    }
     if (status.error().code == ErrorCode::kNotFound && !fs::exists(folder_)) return;  // deleted
     if (static_cast<StopReason>(stop_.load()) == StopReason::kDeleted) return;
     RemoveOutputFiles();
@@ -236,7 +246,7 @@ class ExportRun {
     }
     state_.status = JobStatus::kCompleted;
     state_.progress = "complete";
-    return SaveState();
+    return Ok();
   }
 
   // Pages through every visible row of `type` in id order (keyset paging) and writes those the
@@ -373,6 +383,7 @@ class ExportRun {
   const BulkExportOptions& options_;
   JobState state_;
   const std::atomic<int>& stop_;
+  std::function<void()> release_;
   fs::path folder_;
   std::unique_ptr<store::Store> store_;
   store::ResourceStore* resources_ = nullptr;
@@ -503,8 +514,7 @@ api::HttpResponse BulkExport::Kickoff(const ExportJobSpec& spec) {
   Impl::Worker* raw = worker.get();
   const BulkExportOptions& options = impl_->options;
   worker->thread = std::thread([&options, raw, state] {
-    ExportRun(options, state, raw->stop).Run();
-    raw->finished.store(true);
+    ExportRun(options, state, raw->stop, [raw] { raw->finished.store(true); }).Run();
   });
   impl_->workers.emplace(state.id, std::move(worker));
 

@@ -235,7 +235,11 @@ class BulkExportTest : public ::testing::Test {
     auto patient = store.FindPatient(patient_id);
     EXPECT_TRUE(patient.ok());
     if (!patient.ok() || !*patient) return "(no such patient)";
-    out += Describe(**patient);
+    // FHIR carries source_identifier only for people without an NHS number
+    // (docs/fhir-mapping.md, Patient table): with one it is not part of the exported record.
+    Patient copy = **patient;
+    if (copy.nhs_number) copy.source_identifier.clear();
+    out += Describe(copy);
     for (const auto& e : Value(store.EventsForPatient(patient_id))) out += Describe(e);
     for (const auto& a : Value(store.ActivitiesForPatient(patient_id))) out += Describe(a);
     for (const auto& m : Value(store.MedicationsForPatient(patient_id))) out += Describe(m);
@@ -402,7 +406,7 @@ TEST_F(BulkExportTest, TypeThatCannotBeExportedIs400) {
   EXPECT_EQ(outcome.at("resourceType"), "OperationOutcome");
   EXPECT_EQ(outcome.at("issue")[0].at("expression")[0], "_type");
   EXPECT_NE(response.body.find("RiskAssessment"), std::string::npos);
-  EXPECT_TRUE(fs::is_empty(jobs_) || !fs::exists(jobs_));  // no job was made
+  EXPECT_TRUE(!fs::exists(jobs_) || fs::is_empty(jobs_));  // no job was made
 }
 
 TEST_F(BulkExportTest, SinceExportsOnlyResourcesUpdatedSinceAndNeverThoseWithoutLastUpdated) {
