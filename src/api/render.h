@@ -1,0 +1,47 @@
+// FHIR JSON for the records the population mapping (fhir/fhir_mapping.h) does not write:
+// RiskAssessment (a person's stratification result), Group (a run's segment), Consent and
+// AuditEvent (IHE BALP shape), and the Consent reader. Private to joinedup_api.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/result.h"
+#include "store/resource_store.h"
+
+namespace joinedup::api {
+
+inline constexpr std::string_view kUserIdentifierSystem = "https://joinedup.example/fhir/Id/user";
+inline constexpr std::string_view kPatientKeyIdentifierSystem =
+    "https://joinedup.example/fhir/Id/patient-key";
+inline constexpr std::string_view kRequestIdentifierSystem =
+    "https://joinedup.example/fhir/Id/request";
+inline constexpr std::string_view kAuditSubtypeSystem =
+    "https://joinedup.example/fhir/CodeSystem/audit-subtype";
+
+// "2026-11-23T14:59:10.123Z" (FHIR instant, UTC, milliseconds).
+std::string FormatInstant(int64_t ms_since_epoch);
+
+std::string RiskAssessmentJson(const store::RiskResult& risk, std::string_view id);
+std::string GroupJson(const store::Segment& segment, std::string_view id);
+std::string ConsentJson(const store::ConsentRecord& consent);
+std::string AuditEventJson(const store::AuditEvent& event);
+
+// A Consent resource from a client, read for RecordConsent. The mapping (docs/fhir-api.md):
+// status must be "active"; patient.reference "Patient/<id>"; provision.type "permit" → sharing
+// with everyone who has a care relationship (kPermitSharing), "deny" → decline sharing beyond
+// the person's own GP practice (kDeclineBeyondOwnPractice). Anything else is refused naming
+// the field.
+struct ConsentInput {
+  std::string patient_id;
+  store::ConsentDecision decision = store::ConsentDecision::kPermitSharing;
+};
+struct FieldError {
+  std::string field;  // FHIRPath in the resource
+  std::string message;
+};
+std::variant<ConsentInput, FieldError> ReadConsent(std::string_view json);
+
+}  // namespace joinedup::api
