@@ -579,6 +579,10 @@ class PgStore final : public SqlStore {
   Status FlushWriter(Writer& writer) override { return static_cast<PgWriter&>(writer).Flush(); }
 
  private:
+  // Statements prepared on this connection, by their SQL text (see Query).
+  static constexpr size_t kMaxPrepared = 512;
+  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> prepared_;
+
   PGconn* conn_;
   int schema_version_ = 0;
   bool writer_active_ = false;
@@ -612,8 +616,29 @@ Status PgStore::Query(std::string_view sql, std::span<const SqlParam> params, co
     }
     if (params[i].kind != SqlParam::Kind::kNull) values[i] = storage[i].c_str();
   }
-  PgResultPtr result(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                                  values.data(), nullptr, nullptr, 0));
+  // Statements are prepared once per connection and SQL text, as SQLite's are: a search's SQL
+  // is the same for every value, so parsing and analysis are paid once. DDL and transaction
+  // control are not prepared, and the cache is bounded (an IN list's length changes its text).
+  const std::string_view verb = std::string_view(text).substr(0, 7);
+  const bool cacheable = verb.starts_with("SELECT") || verb.starts_with("INSERT") ||
+                         verb.starts_with("UPDATE") || verb.starts_with("DELETE") ||
+                         verb.starts_with("WITH");
+  const std::string* name = nullptr;
+  if (auto it = prepared_.find(text); it != prepared_.end()) {
+    name = &it->second;
+  } else if (cacheable && prepared_.size() < kMaxPrepared) {
+    std::string fresh = "ju_" + std::to_string(prepared_.size());
+    PgResultPtr prepared(
+        PQprepare(conn_, fresh.c_str(), text.c_str(), static_cast<int>(params.size()), nullptr));
+    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK)
+      return PgError(conn_, prepared.get(), "preparing a query");
+    name = &prepared_.emplace(text, std::move(fresh)).first->second;
+  }
+  PgResultPtr result(name != nullptr
+                         ? PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
+                                          values.data(), nullptr, nullptr, 0)
+                         : PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()),
+                                        nullptr, values.data(), nullptr, nullptr, 0));
   const ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
     return PgError(conn_, result.get(), "query");
