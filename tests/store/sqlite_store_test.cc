@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fhir/search/paging.h"
+#include "fhir/search/search_params.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 #include "store_test_support.h"
@@ -76,8 +78,9 @@ TEST_F(SqliteOnlyTest, InMemoryStoreWorks) {
 
 TEST_F(SqliteOnlyTest, AFileThatIsNotADatabaseIsUnavailable) {
   const std::string path = db_->url() + ".txt";
-  std::ofstream(path) << "this is not a database, just some text that is long enough to "
-                         "fill the header of one...................................................";
+  std::ofstream(path)
+      << "this is not a database, just some text that is long enough to "
+         "fill the header of one...................................................";
   auto store = OpenStore(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, ErrorCode::kUnavailable) << store.error().ToString();
@@ -100,6 +103,104 @@ TEST(OpenStoreTest, UnreachableDatabasesAreUnavailable) {
   ASSERT_FALSE(pg.ok());
   EXPECT_EQ(pg.error().code, ErrorCode::kUnavailable);
   EXPECT_THAT(pg.error().message, ::testing::HasSubstr("postgresql"));
+}
+
+// The statements the FHIR searches of the benchmark (and the other common ones) really run are
+// each served by an index: no full scan of a person table, and keyset pages in index order.
+// (Without ANALYZE statistics SQLite plans as for a large table, so a small one shows the plan
+// a million patients get.)
+TEST_F(SqliteOnlyTest, ResourceSearchesAreServedByIndexes) {
+  namespace search = fhir::search;
+  auto store = OpenStore("sqlite:" + db_->url());
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  {
+    auto writer = (*store)->BeginWrite();
+    ASSERT_TRUE(writer.ok());
+    for (int i = 0; i < 3; ++i) {
+      Patient p;
+      p.id = "p" + std::to_string(i);
+      p.nhs_number = TestNhsNumber(i + 1);
+      p.family_name = "Smith";
+      p.birth_date = Date::FromYmd(1940 + i, 1, 1);
+      ASSERT_TRUE((*writer)->Add(p).ok());
+      ClinicalEvent e;
+      e.id = "e" + std::to_string(i);
+      e.patient_id = p.id;
+      e.code = "44054006";
+      e.date = Date::FromYmd(2020, 1, 1);
+      ASSERT_TRUE((*writer)->Add(e).ok());
+    }
+    ASSERT_TRUE((*writer)->Commit().ok());
+  }
+  struct Case {
+    std::string type, query;
+    std::vector<std::string> uses;  // index names the page query's plan must mention
+    bool sorted_by_index;           // no temporary b-tree for ORDER BY
+  };
+  const std::string nhs = TestNhsNumber(1).digits();
+  const std::vector<Case> cases = {
+      {"Patient",
+       "identifier=https://fhir.nhs.uk/Id/nhs-number%7C" + nhs,
+       {"sqlite_autoindex_patients_2"},
+       false},
+      {"Patient", "_id=p1", {"sqlite_autoindex_patients_1"}, false},
+      {"Condition",
+       "subject=Patient/p1",
+       {"sqlite_autoindex_patients_1", "events_by_patient"},
+       false},
+      {"Patient", "birthdate=le1950-01-01&_count=1", {"sqlite_autoindex_patients_1"}, true},
+      {"Patient",
+       "birthdate=le1950-01-01&_sort=birthdate&_count=1",
+       {"patients_by_birth_date"},
+       true},
+      {"Patient", "family=smi&_sort=family&_count=1", {"patients_by_family"}, true},
+      {"Patient", "given=ann", {"patients_by_given"}, false},
+      {"Condition",
+       "code=http://snomed.info/sct%7C44054006",
+       {"sqlite_autoindex_concepts_1", "events_by_kind_concept"},
+       false},
+      {"Condition", "code=44054006", {"concepts_by_code", "events_by_kind_concept"}, false},
+  };
+  for (const Case& c : cases) {
+    auto parsed = search::ParseSearch(c.type, c.query);
+    ASSERT_TRUE(std::holds_alternative<search::SearchRequest>(parsed)) << c.query;
+    const auto& request = std::get<search::SearchRequest>(parsed);
+    std::vector<std::string> statements;
+    ASSERT_TRUE(SqliteObserveQueries(**store, [&](std::string_view sql) {
+                  statements.emplace_back(sql);
+                }).ok());
+    const Visibility everyone{Visibility::Kind::kEveryone, 0, "", 0};
+    auto page = (*store)->SearchResources(request, nullptr, everyone, true);
+    ASSERT_TRUE(page.ok()) << page.error().ToString();
+    if (page->has_next) {  // and the keyset continuation
+      search::PageCursor cursor{page->matches.back().sort_values, page->matches.back().id};
+      ASSERT_TRUE((*store)->SearchResources(request, &cursor, everyone, false).ok());
+    }
+    ASSERT_TRUE(SqliteObserveQueries(**store, nullptr).ok());
+    ASSERT_FALSE(statements.empty());
+    for (const std::string& sql : statements) {
+      if (!sql.starts_with("SELECT")) continue;
+      auto plan = SqliteQueryPlan(**store, sql);
+      ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+      for (std::string_view table :
+           {"SCAN p\n", "SCAN e\n", "SCAN a\n", "SCAN p USING COVERING", "SCAN cc\n"})
+        EXPECT_EQ(plan->find(table), std::string::npos) << c.type << "?" << c.query << "\n"
+                                                        << sql << "\n"
+                                                        << *plan;
+      for (const std::string& index : c.uses) {
+        if (sql.starts_with("SELECT COUNT")) continue;
+        EXPECT_NE(plan->find(index), std::string::npos)
+            << c.type << "?" << c.query << " does not use " << index << "\n"
+            << sql << "\n"
+            << *plan;
+      }
+      if (c.sorted_by_index && !sql.starts_with("SELECT COUNT")) {
+        EXPECT_EQ(plan->find("TEMP B-TREE"), std::string::npos) << c.type << "?" << c.query << "\n"
+                                                                << sql << "\n"
+                                                                << *plan;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -217,6 +217,21 @@ class SqliteStore final : public SqlStore {
   Result<int64_t> SaveRun(const StratificationRun& run,
                           std::span<const PersonRunResult> results) override;
 
+  void Observe(std::function<void(std::string_view)> observer) { observer_ = std::move(observer); }
+  Result<std::string> Plan(std::string_view sql) {
+    std::string plan;
+    const std::string explain = "EXPLAIN QUERY PLAN " + std::string(sql);
+    JU_ASSIGN_OR_RETURN(StmtPtr stmt, Prepare(db_, explain));
+    for (;;) {
+      const int rc = sqlite3_step(stmt.get());
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return SqliteError(db_, rc, "explaining a query");
+      plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 3));
+      plan += '\n';
+    }
+    return plan;
+  }
+
   Result<std::string> Pragma(std::string_view name) {
     std::string value;
     JU_RETURN_IF_ERROR(Query("PRAGMA " + std::string(name), {}, [&](const SqlRow& row) -> Status {
@@ -241,6 +256,7 @@ class SqliteStore final : public SqlStore {
   bool writer_active_ = false;
   // Read statements, prepared once per store and reused.
   std::unordered_map<std::string, StmtPtr, StringHash, std::equal_to<>> statements_;
+  std::function<void(std::string_view)> observer_;  // tests only
 };
 
 Status SqliteStore::Configure() {
@@ -292,6 +308,7 @@ Status SqliteStore::Migrate() {
 
 Status SqliteStore::Query(std::string_view sql, std::span<const SqlParam> params,
                           const RowFn& on_row) {
+  if (observer_) observer_(sql);
   auto it = statements_.find(sql);
   const bool cache_fresh = it == statements_.end();
   StmtPtr fresh;
@@ -1104,6 +1121,19 @@ Result<std::string> SqlitePragma(Store& store, std::string_view name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
       return Error::Invalid("not a pragma name: " + std::string(name));
   return sqlite->Pragma(name);
+}
+
+Status SqliteObserveQueries(Store& store, std::function<void(std::string_view sql)> observer) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  if (sqlite == nullptr) return Error::Invalid("not a SQLite store");
+  sqlite->Observe(std::move(observer));
+  return Ok();
+}
+
+Result<std::string> SqliteQueryPlan(Store& store, std::string_view sql) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  if (sqlite == nullptr) return Error::Invalid("not a SQLite store");
+  return sqlite->Plan(sql);
 }
 
 }  // namespace joinedup::store

@@ -11,6 +11,7 @@
 // The Store must outlive any Writer it returned.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,5 +30,12 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
 // settings such as foreign_keys cannot be observed from another connection). `store` must
 // have come from OpenSqliteStore; `name` must be a bare identifier.
 Result<std::string> SqlitePragma(Store& store, std::string_view name);
+
+// For tests: `observer` sees the text of every statement the store's shared SQL runs (an empty
+// function stops it), and SqliteQueryPlan gives EXPLAIN QUERY PLAN's details for `sql` on the
+// store's connection, one line each (parameters unbound) — so a test can check that the
+// statements searches really run are served by indexes.
+Status SqliteObserveQueries(Store& store, std::function<void(std::string_view sql)> observer);
+Result<std::string> SqliteQueryPlan(Store& store, std::string_view sql);
 
 }  // namespace joinedup::store
