@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { test } from 'node:test';
-import Client from 'fhir-kit-client';
+import { Client } from 'fhir-kit-client';
 import { fhirBase, practice, token } from './env.mjs';
 
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
