@@ -444,7 +444,7 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
-    Ctx c{req, *principal, principal->caller, store, dynamic_cast<store::ResourceStore&>(store)};
+    Ctx c{req, *principal, principal->caller, store, static_cast<store::ResourceStore&>(store)};
     c.caller.break_glass_reason.clear();
     // ---- Break-glass: a reason given with a read of one record (security/policy.h).
     const bool instance_read = req.method == "GET" && seg.size() >= 2 && seg.size() <= 4 &&
@@ -1111,6 +1111,19 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
   if (PersonBound(t.type)) {
     std::vector<int64_t> to_check;
     if (existing && existing->patient_key) to_check.push_back(*existing->patient_key);
+    for (int64_t key : to_check) {
+      auto d = DecidePerson(c, interaction, t.type, key);
+      if (!d.ok()) return FromError(d.error());
+      keys.push_back(key);
+      if (!d->allowed) {
+        auto a = Audit(c, action, subtype, AuditOutcome::kSeriousFailure, keys);
+        if (!a.ok()) return FromError(a.error());
+        // The id is taken by a record the caller may not see: it cannot be created either.
+        // (Client-chosen ids can reveal that an id is in use; POST assigns ids instead.)
+        return Outcome(409, IssueType::kConflict,
+                       std::string(t.type) + "/" + id + " cannot be written; choose another id");
+      }
+    }
     if (!in.patient_id.empty()) {
       auto person = c.resources.FindResource("Patient", in.patient_id);
       if (!person.ok()) return FromError(person.error());
@@ -1143,19 +1156,6 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
         return Outcome(403, IssueType::kForbidden,
                        "a new Patient must be registered with your own practice",
                        {"generalPractitioner"});
-      }
-    }
-    for (int64_t key : to_check) {
-      auto d = DecidePerson(c, interaction, t.type, key);
-      if (!d.ok()) return FromError(d.error());
-      keys.push_back(key);
-      if (!d->allowed) {
-        auto a = Audit(c, action, subtype, AuditOutcome::kSeriousFailure, keys);
-        if (!a.ok()) return FromError(a.error());
-        // The id is taken by a record the caller may not see: it cannot be created either.
-        // (Client-chosen ids can reveal that an id is in use; POST assigns ids instead.)
-        return Outcome(409, IssueType::kConflict,
-                       std::string(t.type) + "/" + id + " cannot be written; choose another id");
       }
     }
   }
@@ -1360,22 +1360,24 @@ HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level
                      {std::string(name.substr(0, 40))});
     }
   }
-  // Scope and role for every type that would go out; Group level needs the Group too.
+  // Scope and role for every type that would go out (without _type: every type the exporter
+  // writes). Person-bound types need the export right; Organization (the directory) needs
+  // search; a Group level export needs read of the Group.
   std::vector<std::string_view> checked;
-  if (spec.types.empty()) {
-    for (const auto& [type, governed_by] : kExportable) checked.push_back(governed_by);
-  } else {
-    for (const std::string& type : spec.types)
-      for (const auto& [t, governed_by] : kExportable)
-        if (t == type) checked.push_back(governed_by);
-  }
+  for (const auto& [type, governed_by] : kExportable)
+    if (spec.types.empty() || std::find(spec.types.begin(), spec.types.end(), type) != spec.types.end())
+      checked.push_back(governed_by);
   if (level == exporter::ExportJobSpec::Level::kGroup) checked.push_back("Group");
-  for (std::string_view type : checked)
-    if (!security::DecideUnbound(c.caller, {Interaction::kExport, type}).allowed) {
+  for (std::string_view type : checked) {
+    const Interaction needed = type == "Organization" ? Interaction::kSearch
+                               : type == "Group"      ? Interaction::kRead
+                                                      : Interaction::kExport;
+    if (!security::DecideUnbound(c.caller, {needed, type}).allowed) {
       auto a = Audit(c, 'E', "export", AuditOutcome::kSeriousFailure, {});
       if (!a.ok()) return FromError(a.error());
       return Forbidden(type, Interaction::kExport);
     }
+  }
   if (Lower(c.req.Header("prefer").value_or("")).find("respond-async") == std::string::npos)
     return Outcome(400, IssueType::kInvalid, "Prefer: $export needs 'respond-async'", {"Prefer"});
   if (!BulkExportBuilt() || !options.bulk_export)

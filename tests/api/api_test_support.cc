@@ -1,0 +1,194 @@
+#include "api_test_support.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "security/policy.h"
+#include "security/scopes.h"
+#include "store_test_support.h"
+
+namespace joinedup::api::testing {
+
+namespace {
+
+Date D(int y, int m, int d) { return Date::FromYmd(y, m, d); }
+
+Patient MakePatient(std::string id, int n, std::string family, std::string practice) {
+  Patient p;
+  p.id = std::move(id);
+  p.nhs_number = store::testing::TestNhsNumber(n);
+  p.family_name = std::move(family);
+  p.given_name = "Ann";
+  p.birth_date = D(1940 + n, 3, 4);
+  p.sex = Sex::kFemale;
+  p.postcode_district = "E1";
+  p.deprivation_decile = 3;
+  p.practice_id = std::move(practice);
+  return p;
+}
+
+}  // namespace
+
+Result<Population> Populate(store::Store& store) {
+  Population pop;
+  {
+    JU_ASSIGN_OR_RETURN(auto writer, store.BeginWrite());
+    JU_RETURN_IF_ERROR(writer->Add(Practice{"A81001", "Alpha Surgery", "PCH1", "E1"}));
+    JU_RETURN_IF_ERROR(writer->Add(Practice{"B82002", "Beta Practice", "PCH1", "E2"}));
+    const char* practices[] = {"A81001", "B82002", "B82002", "B82002"};
+    for (int n = 1; n <= 4; ++n) {
+      const std::string pid = "p" + std::to_string(n);
+      JU_RETURN_IF_ERROR(writer->Add(MakePatient(pid, n, "Smith" + std::to_string(n), practices[n - 1])));
+      ClinicalEvent condition;
+      condition.id = "c-" + pid;
+      condition.patient_id = pid;
+      condition.kind = EventKind::kCondition;
+      condition.system = CodeSystem::kSnomedCt;
+      condition.code = "44054006";
+      condition.term = "Diabetes mellitus type 2";
+      condition.date = D(2020, 1, n);
+      JU_RETURN_IF_ERROR(writer->Add(condition));
+      ClinicalEvent observation;
+      observation.id = "o-" + pid;
+      observation.patient_id = pid;
+      observation.kind = EventKind::kObservation;
+      observation.system = CodeSystem::kSnomedCt;
+      observation.code = "60621009";
+      observation.term = "Body mass index";
+      observation.date = D(2024, 2, n);
+      observation.value = 31.5;
+      observation.unit = "kg/m2";
+      JU_RETURN_IF_ERROR(writer->Add(observation));
+      Activity encounter;
+      encounter.id = "e-" + pid;
+      encounter.patient_id = pid;
+      encounter.type = ActivityType::kGpAppointment;
+      encounter.start = D(2024, 3, n);
+      encounter.practice_id = practices[n - 1];
+      JU_RETURN_IF_ERROR(writer->Add(encounter));
+      Medication medication;
+      medication.id = "m-" + pid;
+      medication.patient_id = pid;
+      medication.system = CodeSystem::kDmd;
+      medication.code = "322236009";
+      medication.term = "Paracetamol 500mg tablets";
+      medication.start = D(2023, 5, n);
+      JU_RETURN_IF_ERROR(writer->Add(medication));
+    }
+    JU_RETURN_IF_ERROR(writer->Commit());
+  }
+  for (int n = 1; n <= 4; ++n) {
+    const std::string pid = "p" + std::to_string(n);
+    JU_ASSIGN_OR_RETURN(auto found, store.FindResource("Patient", pid));
+    if (!found || !found->patient_key) return Error::Internal(pid + " has no key");
+    pop.patient_keys[pid] = *found->patient_key;
+  }
+  JU_RETURN_IF_ERROR(store.PutOrganisation({"A81001", "Alpha Surgery", store::OrganisationKind::kGpPractice}));
+  JU_RETURN_IF_ERROR(store.PutOrganisation({"B82002", "Beta Practice", store::OrganisationKind::kGpPractice}));
+  JU_ASSIGN_OR_RETURN(int64_t team, store.AddCareTeam("T1", "A81001"));
+  for (int r = 0; r < store::kRoleCount; ++r) {
+    const auto role = static_cast<store::Role>(r);
+    store::User user;
+    user.username = std::string(security::RoleName(role));
+    user.display_name = "Test " + user.username;
+    user.organisation_id = "A81001";
+    user.role = role;
+    user.password_hash = "not-a-real-hash";  // these users never sign in: tests build principals
+    if (role == store::Role::kPatient) user.patient_key = pop.patient_keys["p1"];
+    JU_ASSIGN_OR_RETURN(int64_t id, store.AddUser(user));
+    pop.user_ids[user.username] = id;
+    if (role != store::Role::kPatient) JU_RETURN_IF_ERROR(store.AddCareTeamMember(team, id));
+  }
+  JU_RETURN_IF_ERROR(store.AddCareTeamPatient(team, pop.patient_keys["p2"]));
+  JU_RETURN_IF_ERROR(store.AddCareTeamPatient(team, pop.patient_keys["p3"]));
+  JU_RETURN_IF_ERROR(store.RecordConsent({pop.patient_keys["p2"], store::ConsentDecision::kPermitSharing,
+                                          pop.user_ids["gp"], kNowMs - 2000}));
+  JU_RETURN_IF_ERROR(store.RecordConsent({pop.patient_keys["p3"],
+                                          store::ConsentDecision::kDeclineBeyondOwnPractice,
+                                          pop.user_ids["gp"], kNowMs - 1000}));
+  StratificationRun run;
+  run.index_date = D(2026, 4, 1);
+  run.models.push_back({"mcmw", "1", {"low", "high"}});
+  run.people = 4;
+  std::vector<PersonRunResult> results;
+  for (int n = 1; n <= 4; ++n) {
+    PersonRunResult r;
+    r.patient_key = pop.patient_keys["p" + std::to_string(n)];
+    r.ltc_count = static_cast<int16_t>(n);
+    r.efi_deficits = static_cast<int16_t>(3 * n);
+    r.hfrs_tenths = static_cast<int16_t>(25 * n);
+    r.charlson_quan2011 = static_cast<int16_t>(n);
+    r.charlson_1987 = static_cast<int16_t>(n);
+    r.admission_risk = 0.1f * static_cast<float>(n);
+    r.cost_12m_pence = 12345 * n;
+    r.segment = {static_cast<int16_t>(n % 2)};
+    r.rule = {0};
+    results.push_back(r);
+  }
+  std::sort(results.begin(), results.end(),
+            [](const PersonRunResult& a, const PersonRunResult& b) { return a.patient_key < b.patient_key; });
+  JU_ASSIGN_OR_RETURN(pop.run_id, store.SaveRun(run, results));
+  return pop;
+}
+
+Principal PrincipalOf(store::Store& store, std::string_view username) {
+  Principal p;
+  auto user = store.FindUser(username);
+  EXPECT_TRUE(user.ok() && user->has_value()) << username;
+  if (!user.ok() || !user->has_value()) return p;
+  const store::User& u = **user;
+  p.username = u.username;
+  p.caller.user_id = u.id;
+  p.caller.role = u.role;
+  p.caller.organisation_id = u.organisation_id;
+  p.caller.patient_key = u.patient_key;
+  auto teams = store.CareTeamsOfUser(u.id);
+  if (teams.ok()) p.caller.care_team_ids = *teams;
+  auto scopes = security::ParseScopes(u.role == store::Role::kPatient ? "patient/*.cruds" : "user/*.cruds");
+  EXPECT_TRUE(scopes.ok());
+  if (scopes.ok()) p.caller.scopes = *scopes;
+  return p;
+}
+
+std::string TestCursorKey() { return std::string(32, 'k'); }
+
+FhirApiOptions TestOptions() {
+  FhirApiOptions o;
+  o.base_url = std::string(kBaseUrl);
+  o.software_version = "test";
+  o.cursor_key = TestCursorKey();
+  o.clock = [] { return kNowMs; };
+  return o;
+}
+
+HttpRequest Request(std::string_view method, std::string_view target, std::string body,
+                    std::vector<std::pair<std::string, std::string>> headers) {
+  HttpRequest r;
+  r.method = std::string(method);
+  const size_t q = target.find('?');
+  r.path = std::string(target.substr(0, q));
+  if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
+  r.body = std::move(body);
+  bool has_type = false;
+  for (const auto& [k, v] : headers) has_type = has_type || k == "content-type";
+  if (!r.body.empty() && !has_type) headers.emplace_back("content-type", "application/fhir+json");
+  r.headers = std::move(headers);
+  r.remote_address = "192.0.2.7";
+  r.request_id = "req-1";
+  return r;
+}
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "joinedup-api-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace joinedup::api::testing

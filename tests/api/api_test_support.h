@@ -1,0 +1,63 @@
+// A small population for the FHIR API tests: two practices, four people with one record of each
+// clinical type, a care team, consents, a stratification run, and one user per role. Who can see
+// whom (security/policy.h):
+//   every staff user works at practice A81001 and is on care team T1;
+//   p1 is registered at A81001                     → "own practice"
+//   p2 is at B82002, on T1, consent permit         → "care team"
+//   p3 is at B82002, on T1, declined sharing       → "consent withdrawn" (hidden from the team)
+//   p4 is at B82002, on no team                    → "other practice" (hidden; break-glass)
+//   the patient account is p1                      → "patient self" (p1) / "patient other" (p2)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/fhir_api.h"
+#include "api/http_message.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace joinedup::api::testing {
+
+inline constexpr std::string_view kBaseUrl = "https://fhir.example.org/fhir";
+inline constexpr int64_t kNowMs = 1'790'000'000'000;  // 2026-09-21
+
+struct Population {
+  std::map<std::string, int64_t> patient_keys;  // "p1" → key
+  std::map<std::string, int64_t> user_ids;      // username (= role name) → id
+  int64_t run_id = 0;
+};
+
+// Adds the population above to an empty store.
+Result<Population> Populate(store::Store& store);
+
+// The principal of a user of the population (username = the role's name, e.g. "gp",
+// "case-manager", "patient"), with every scope of its context so the role matrix decides.
+Principal PrincipalOf(store::Store& store, std::string_view username);
+
+// A 32-byte cursor key for tests.
+std::string TestCursorKey();
+FhirApiOptions TestOptions();
+
+// "GET", "/Patient?_id=p1" → request with path and query split; JSON content type for bodies.
+HttpRequest Request(std::string_view method, std::string_view target, std::string body = {},
+                    std::vector<std::pair<std::string, std::string>> headers = {});
+
+// A temporary directory removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace joinedup::api::testing

@@ -1,0 +1,205 @@
+// The authorization matrix (issue 4, "Done when"): every route x method x role x relationship
+// of tests/api/authorization_matrix.tsv against a fresh copy of the test population, checking
+// the status, the number of Bundle entries of searches (matches and includes) and that totals
+// count exactly those; a hidden record's 404 must be byte for byte the 404 of a missing one.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "api_test_support.h"
+#include "export/bulk_export.h"
+#include "fhir/fhir_mapping.h"
+
+namespace joinedup::api::testing {
+namespace {
+
+using json = nlohmann::json;
+
+struct Row {
+  int line = 0;
+  std::string route, method, role, relationship;
+  int status = 0;
+  std::optional<int> count;
+};
+
+std::vector<Row> ReadMatrix() {
+  std::ifstream in(std::string(JOINEDUP_SOURCE_DIR) + "/tests/api/authorization_matrix.tsv");
+  EXPECT_TRUE(in.good());
+  std::vector<Row> rows;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (n == 1 || line.empty()) continue;
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, '\t')) f.push_back(cell);
+    EXPECT_EQ(f.size(), 6u) << "line " << n;
+    if (f.size() != 6) continue;
+    Row r{n, f[0], f[1], f[2], f[3], std::stoi(f[4]), std::nullopt};
+    if (f[5] != "-") r.count = std::stoi(f[5]);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+// The person each relationship targets (api_test_support.h).
+std::string TargetOf(std::string_view relationship) {
+  if (relationship == "own-practice" || relationship == "patient-self") return "p1";
+  if (relationship == "care-team" || relationship == "patient-other") return "p2";
+  if (relationship == "consent-withdrawn") return "p3";
+  return "p4";  // other-practice, break-glass
+}
+
+std::string Replace(std::string text, std::string_view from, std::string_view to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+class AuthorizationMatrix : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    template_path_ = dir_->path() + "/template.db";
+    auto store = store::OpenStore(template_path_);
+    ASSERT_TRUE(store.ok()) << store.error().ToString();
+    auto pop = Populate(**store);
+    ASSERT_TRUE(pop.ok()) << pop.error().ToString();
+    population_ = new Population(*pop);
+  }
+  static void TearDownTestSuite() {
+    delete population_;
+    delete dir_;
+  }
+
+  // Fills {patient}, {condition}, … for person `pid`.
+  static std::string Fill(std::string text, const std::string& pid) {
+    const std::string key = std::to_string(population_->patient_keys.count(pid)
+                                               ? population_->patient_keys.at(pid)
+                                               : 999999);
+    text = Replace(text, "{patient}", pid);
+    text = Replace(text, "{condition}", "c-" + pid);
+    text = Replace(text, "{observation}", "o-" + pid);
+    text = Replace(text, "{encounter}", "e-" + pid);
+    text = Replace(text, "{medication}", "m-" + pid);
+    text = Replace(text, "{risk}", std::to_string(population_->run_id) + "-" + key);
+    text = Replace(text, "{group}", std::to_string(population_->run_id) + "-0-1");
+    return text;
+  }
+
+  static std::string BodyFor(const Row& row, store::Store& store, const std::string& pid) {
+    if (row.method == "POST" && row.route == "/Patient/_search") return "_id=" + pid;
+    if (row.method == "POST" && row.route == "/Condition")
+      return R"({"resourceType":"Condition","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003","display":"Hypertension"}]},"subject":{"reference":"Patient/)" +
+             pid + R"("},"onsetDateTime":"2021-05-06"})";
+    if (row.method == "POST" && row.route == "/Consent")
+      return R"({"resourceType":"Consent","status":"active","patient":{"reference":"Patient/)" + pid +
+             R"("},"provision":{"type":"permit"}})";
+    if (row.method == "PUT" && row.route == "/Patient/{patient}") {
+      auto p = store.FindPatient(pid);
+      std::string out;
+      if (p.ok() && *p) {
+        EXPECT_TRUE(fhir::AppendPatientJson(**p, out).ok());
+      }
+      return out;
+    }
+    if (row.method == "PUT" && row.route == "/Condition/{condition}") {
+      auto events = store.EventsForPatient(pid);
+      std::string out;
+      if (events.ok())
+        for (const ClinicalEvent& e : *events)
+          if (e.id == "c-" + pid) {
+            EXPECT_TRUE(fhir::AppendClinicalEventJson(e, out).ok());
+          }
+      return out;
+    }
+    return {};
+  }
+
+  static TempDir* dir_;
+  static std::string template_path_;
+  static Population* population_;
+};
+TempDir* AuthorizationMatrix::dir_ = nullptr;
+std::string AuthorizationMatrix::template_path_;
+Population* AuthorizationMatrix::population_ = nullptr;
+
+TEST_F(AuthorizationMatrix, EveryRouteMethodRoleAndRelationship) {
+  ASSERT_NE(population_, nullptr);
+  const std::vector<Row> rows = ReadMatrix();
+  ASSERT_GT(rows.size(), 1000u);
+  int checked = 0;
+  for (const Row& row : rows) {
+    SCOPED_TRACE("authorization_matrix.tsv line " + std::to_string(row.line) + ": " + row.method +
+                 " " + row.route + " as " + row.role + " (" + row.relationship + ")");
+    // A fresh copy of the population for every row: writes in one row never change another.
+    const std::string path = dir_->path() + "/row.db";
+    std::filesystem::remove(path);
+    std::filesystem::copy_file(template_path_, path);
+    auto opened = store::OpenStore(path);
+    ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+    store::Store& store = **opened;
+
+    FhirApiOptions options = TestOptions();
+    std::unique_ptr<exporter::BulkExport> bulk;
+    TempDir export_dir;
+    if (row.route.find("$export") != std::string::npos) {
+      exporter::BulkExportOptions bo;
+      bo.directory = export_dir.path();
+      bo.store_url = path;
+      bo.base_url = std::string(kBaseUrl);
+      bo.clock = [] { return kNowMs; };
+      bo.max_concurrent_jobs = 4;
+      bulk = std::make_unique<exporter::BulkExport>(bo);
+      options.bulk_export = bulk.get();
+    }
+    FhirApi api(options);
+
+    const std::string pid = TargetOf(row.relationship);
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (row.relationship == "break-glass")
+      headers.emplace_back("x-break-glass-reason", "unconscious in A&E, no history available");
+    if (row.route.find("$export") != std::string::npos) headers.emplace_back("prefer", "respond-async");
+    if (row.route == "/Patient/_search")
+      headers.emplace_back("content-type", "application/x-www-form-urlencoded");
+    HttpRequest req = Request(row.method, Fill(row.route, pid), BodyFor(row, store, pid), headers);
+    std::optional<Principal> principal;
+    if (row.relationship != "anonymous") principal = PrincipalOf(store, row.role);
+    const HttpResponse res = api.Handle(req, principal, store);
+    EXPECT_EQ(res.status, row.status) << res.body;
+
+    if (row.count && res.status == 200) {
+      json bundle = json::parse(res.body);
+      const size_t entries = bundle.value("entry", json::array()).size();
+      EXPECT_EQ(static_cast<int>(entries), *row.count) << res.body;
+      size_t matches = 0;
+      for (const json& e : bundle.value("entry", json::array()))
+        if (e["search"]["mode"] == "match") ++matches;
+      EXPECT_EQ(bundle.value("total", -1), static_cast<int>(matches)) << "total counts hidden rows";
+    }
+    if (res.status == 404) {
+      // No existence leak: the same route on an id that does not exist answers the same bytes.
+      const std::string missing = "p9";
+      HttpRequest probe = Request(row.method, Fill(row.route, missing), BodyFor(row, store, pid), headers);
+      const HttpResponse absent = api.Handle(probe, principal, store);
+      EXPECT_EQ(absent.status, 404);
+      const std::string key = std::to_string(population_->patient_keys.at(pid));
+      EXPECT_EQ(Replace(Replace(res.body, pid, "X"), key, "K"),
+                Replace(Replace(absent.body, missing, "X"), "999999", "K"));
+      EXPECT_EQ(res.headers, absent.headers);
+    }
+    ++checked;
+    if (::testing::UnitTest::GetInstance()->current_test_info()->result()->total_part_count() > 100)
+      break;  // enough to read; the rest would repeat the same mistakes
+  }
+  EXPECT_EQ(checked, static_cast<int>(rows.size())) << "stopped after too many failures";
+}
+
+}  // namespace
+}  // namespace joinedup::api::testing

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Writes authorization_matrix.tsv: the expected answer of every route x method x role x
+relationship of the FHIR API (docs/fhir-api.md), from the role matrix in docs/security.md and
+the rules of security/policy.h written out here independently of the C++ code.
+
+Run it after changing a rule, review the diff of the .tsv, and commit both.
+    python3 tests/api/make_authorization_matrix.py > tests/api/authorization_matrix.tsv
+"""
+
+R, S, C, U, E = "R", "S", "C", "U", "E"
+# docs/security.md role matrix: Demographics, Clinical, Risk, Consent, Directory, Audit, Population
+MATRIX = {
+    "gp":              ["RSCUE", "RSCUE", "RSE", "RSCU", "RS", "", "RS"],
+    "nurse":           ["RSU", "RSCU", "RS", "RSCU", "RS", "", ""],
+    "case-manager":    ["RSU", "RSCU", "RS", "RSCU", "RS", "", "RS"],
+    "care-assistant":  ["RS", "RS", "", "RS", "RS", "", ""],
+    "social-worker":   ["RSU", "RS", "RS", "RSC", "RS", "", ""],
+    "mental-health":   ["RS", "RSCU", "RS", "RSCU", "RS", "", ""],
+    "pharmacist":      ["RS", "RSCU", "", "RS", "RS", "", ""],
+    "link-worker":     ["RS", "", "", "RS", "RS", "", ""],
+    "commissioner":    ["", "", "", "", "RS", "", "RSE"],
+    "privacy-officer": ["", "", "", "", "RS", "RS", ""],
+    "administrator":   ["", "", "", "", "RSCU", "", ""],
+    "patient":         ["RS", "RS", "", "RSCU", "RS", "", ""],
+}
+CATEGORY = {"Patient": 0, "Condition": 1, "Encounter": 1, "Observation": 1,
+            "MedicationRequest": 1, "RiskAssessment": 2, "Consent": 3, "Organization": 4,
+            "AuditEvent": 5, "Group": 6}
+CLINICIANS = {"gp", "nurse", "case-manager", "mental-health", "pharmacist"}
+STAFF_RELATIONSHIPS = ["own-practice", "care-team", "other-practice", "consent-withdrawn", "break-glass"]
+PATIENT_RELATIONSHIPS = ["patient-self", "patient-other"]
+VISIBLE = {"own-practice", "care-team", "patient-self"}
+# Consents stored for each target person (api_test_support.h): p2 one, p3 one.
+CONSENTS = {"own-practice": 0, "care-team": 1, "other-practice": 0, "consent-withdrawn": 1,
+            "break-glass": 0, "patient-self": 0, "patient-other": 1}
+
+
+def allows(role, rtype, letter):
+    return letter in MATRIX[role][CATEGORY[rtype]]
+
+
+# (route, method, kind, types that need `letter`, letter, count when visible)
+ROUTES = [
+    ("/Patient/{patient}", "GET", "read", ["Patient"], R, None),
+    ("/Patient/{patient}/_history/1", "GET", "read", ["Patient"], R, None),
+    ("/Patient/{patient}/_history", "GET", "read", ["Patient"], R, None),
+    ("/Condition/{condition}", "GET", "read", ["Condition"], R, None),
+    ("/Observation/{observation}", "GET", "read", ["Observation"], R, None),
+    ("/Encounter/{encounter}", "GET", "read", ["Encounter"], R, None),
+    ("/MedicationRequest/{medication}", "GET", "read", ["MedicationRequest"], R, None),
+    ("/RiskAssessment/{risk}", "GET", "read", ["RiskAssessment"], R, None),
+    ("/Patient?_id={patient}", "GET", "search", ["Patient"], S, 1),
+    ("/Patient/_search", "POST", "search", ["Patient"], S, 1),
+    ("/Condition?subject={patient}", "GET", "search", ["Condition"], S, 1),
+    ("/Condition?subject={patient}&_include=Condition:subject", "GET", "search",
+     ["Condition", "Patient"], S, 2),
+    ("/Patient?_id={patient}&_revinclude=Condition:subject", "GET", "search",
+     ["Patient", "Condition"], S, 2),
+    ("/MedicationRequest?subject={patient}", "GET", "search", ["MedicationRequest"], S, 1),
+    ("/RiskAssessment?subject={patient}", "GET", "search", ["RiskAssessment"], S, 1),
+    ("/Consent?patient={patient}", "GET", "search", ["Consent"], S, "consents"),
+    ("/Patient/{patient}", "PUT", "update", ["Patient"], U, None),
+    ("/Condition/{condition}", "PUT", "update", ["Condition"], U, None),
+    ("/Condition", "POST", "create", ["Condition"], C, None),
+    ("/Consent", "POST", "create", ["Consent"], C, None),
+    ("/Patient/{patient}", "DELETE", "405", [], None, None),
+    ("/AuditEvent/1", "PUT", "405", [], None, None),
+    ("/Patient/$export", "GET", "export", [], None, None),
+    ("/Organization/A81001", "GET", "unbound", ["Organization"], R, None),
+    ("/Group/{group}", "GET", "unbound", ["Group"], R, None),
+    ("/AuditEvent?patient={patient}", "GET", "unbound-search", ["AuditEvent"], S, 0),
+]
+
+
+def expect(route, method, kind, types, letter, count, role, rel):
+    """(status, count) — count '-' where it does not apply."""
+    instance_read = method == "GET" and kind in ("read", "unbound")
+    if rel == "break-glass" and not instance_read:
+        return 400, "-"  # X-Break-Glass-Reason is accepted on reads of one record only
+    if kind == "405":
+        return 405, "-"
+    if kind == "export":
+        # Patient-level export needs export on every person-bound type that goes out.
+        ok = all(allows(role, t, E) for t in
+                 ["Patient", "Condition", "Observation", "Encounter", "MedicationRequest"])
+        return (202 if ok else 403), "-"
+    if not all(allows(role, t, letter) for t in types):
+        return 403, "-"
+    if kind == "unbound":
+        return 200, "-"
+    if kind == "unbound-search":
+        return 200, count
+    visible = rel in VISIBLE
+    if rel == "break-glass":
+        visible = role in CLINICIANS  # reads only, clinicians only; flagged and alerted
+    if kind == "read":
+        return (200 if visible else 404), "-"
+    if kind == "search":
+        n = CONSENTS[rel] if count == "consents" else count
+        return 200, (n if visible else 0)
+    if kind == "update":
+        return (200 if visible else 409), "-"
+    if kind == "create":
+        return (201 if visible else 422), "-"
+    raise ValueError(kind)
+
+
+def main():
+    print("route\tmethod\trole\trelationship\tstatus\tcount")
+    for route, method, kind, types, letter, count in ROUTES:
+        for role in MATRIX:
+            rels = PATIENT_RELATIONSHIPS if role == "patient" else STAFF_RELATIONSHIPS
+            for rel in rels:
+                status, n = expect(route, method, kind, types, letter, count, role, rel)
+                print(f"{route}\t{method}\t{role}\t{rel}\t{status}\t{n}")
+        # No principal: only /metadata answers.
+        print(f"{route}\t{method}\t-\tanonymous\t401\t-")
+    print("/metadata\tGET\t-\tanonymous\t200\t-")
+
+
+if __name__ == "__main__":
+    main()
