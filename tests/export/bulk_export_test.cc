@@ -36,10 +36,11 @@ constexpr int64_t kOwner = 7;
 constexpr int64_t kStranger = 8;
 constexpr int64_t kStart = 1'763'900'000'000;  // 2025-11-23T12:13:20Z
 
-std::unique_ptr<TestDatabase> NewDatabase() {
-  std::string skip;
-  auto db = TestDatabase::Create(Backend::kSqlite, skip);
-  EXPECT_NE(db, nullptr) << skip;
+// A fresh database; nullptr (and `skip` says why) when PostgreSQL is not configured.
+std::unique_ptr<TestDatabase> NewDatabase(Backend backend, std::string* skip = nullptr) {
+  std::string reason;
+  auto db = TestDatabase::Create(backend, reason);
+  if (skip != nullptr) *skip = reason;
   return db;
 }
 
@@ -85,11 +86,14 @@ struct TestClock {
   }
 };
 
-class BulkExportTest : public ::testing::Test {
+// Every test runs on SQLite and on PostgreSQL (the `postgres` ctest fixture): the store the
+// jobs read and the store the files are imported into are of that backend.
+class BulkExportTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    db_ = NewDatabase();
-    ASSERT_NE(db_, nullptr);
+    std::string skip;
+    db_ = NewDatabase(GetParam(), &skip);
+    if (db_ == nullptr) GTEST_SKIP() << skip;
     store_ = Open(db_->url());
     jobs_ = fs::temp_directory_path() / ("export-test-" + internal::NewJobId());
   }
@@ -204,7 +208,9 @@ class BulkExportTest : public ::testing::Test {
   // Imports `folder` into a fresh store.
   std::unique_ptr<store::Store> ImportInto(const fs::path& folder,
                                            std::unique_ptr<TestDatabase>& db) {
-    db = NewDatabase();
+    db = NewDatabase(GetParam());
+    EXPECT_NE(db, nullptr);
+    if (db == nullptr) return nullptr;
     auto copy = Open(db->url());
     auto report = fhir::Import({folder.string()}, {}, *copy);
     EXPECT_TRUE(report.ok()) << report.error().ToString();
@@ -263,7 +269,7 @@ class BulkExportTest : public ::testing::Test {
 
 // ---- Round trip ------------------------------------------------------------------------------
 
-TEST_F(BulkExportTest, SystemExportImportsBackToTheSameRecords) {
+TEST_P(BulkExportTest, SystemExportImportsBackToTheSameRecords) {
   Fill(*store_, 60);
   std::string job;
   Json manifest = Run(Spec(ExportJobSpec::Level::kSystem, Everyone()), &job);
@@ -287,6 +293,7 @@ TEST_F(BulkExportTest, SystemExportImportsBackToTheSameRecords) {
 
   std::unique_ptr<TestDatabase> copy_db;
   auto copy = ImportInto(folder, copy_db);
+  ASSERT_NE(copy, nullptr);
   EXPECT_EQ(Value(copy->Counts()), counts);
   std::string practices, copied_practices;
   for (const Practice& p : Value(store_->Practices())) practices += Describe(p);
@@ -313,7 +320,7 @@ TEST_F(BulkExportTest, SystemExportImportsBackToTheSameRecords) {
 
 // ---- Visibility -------------------------------------------------------------------------------
 
-TEST_F(BulkExportTest, RelationshipExportsOnlyThatPracticesPeopleAndTheirRecords) {
+TEST_P(BulkExportTest, RelationshipExportsOnlyThatPracticesPeopleAndTheirRecords) {
   Fill(*store_, 60);
   store::Visibility visibility{store::Visibility::Kind::kRelationship, 0, "SYN002", 0};
   Json manifest = Run(Spec(ExportJobSpec::Level::kPatient, visibility));
@@ -345,6 +352,7 @@ TEST_F(BulkExportTest, RelationshipExportsOnlyThatPracticesPeopleAndTheirRecords
   // The subset is complete: it imports on its own and gives those people's records back.
   std::unique_ptr<TestDatabase> copy_db;
   auto copy = ImportInto(folder, copy_db);
+  ASSERT_NE(copy, nullptr);
   EXPECT_EQ(Value(copy->Counts()).patients, static_cast<int64_t>(registered.size()));
   for (const std::string& id : registered)
     EXPECT_EQ(Everything(*copy, id), Everything(*store_, id));
@@ -354,7 +362,7 @@ TEST_F(BulkExportTest, RelationshipExportsOnlyThatPracticesPeopleAndTheirRecords
   EXPECT_EQ(events[0].patient_keys.size(), registered.size());
 }
 
-TEST_F(BulkExportTest, SelfExportsOnlyThatPerson) {
+TEST_P(BulkExportTest, SelfExportsOnlyThatPerson) {
   Fill(*store_, 30);
   auto keys = Keys(*store_);
   const auto& [id, key] = *std::next(keys.begin(), 5);
@@ -365,11 +373,12 @@ TEST_F(BulkExportTest, SelfExportsOnlyThatPerson) {
   EXPECT_EQ(Ids(lines["Patient"]), std::set<std::string>{id});
   std::unique_ptr<TestDatabase> copy_db;
   auto copy = ImportInto(folder, copy_db);
+  ASSERT_NE(copy, nullptr);
   EXPECT_EQ(Value(copy->Counts()).patients, 1);
   EXPECT_EQ(Everything(*copy, id), Everything(*store_, id));
 }
 
-TEST_F(BulkExportTest, NobodyExportsNoPeople) {
+TEST_P(BulkExportTest, NobodyExportsNoPeople) {
   Fill(*store_, 10);
   Json manifest =
       Run(Spec(ExportJobSpec::Level::kPatient, {store::Visibility::Kind::kNobody, 0, "", 0}));
@@ -382,7 +391,7 @@ TEST_F(BulkExportTest, NobodyExportsNoPeople) {
 // ---- _type and _since
 // ----------------------------------------------------------------------------
 
-TEST_F(BulkExportTest, TypeFilterWritesOnlyThoseTypes) {
+TEST_P(BulkExportTest, TypeFilterWritesOnlyThoseTypes) {
   Fill(*store_, 20);
   ExportJobSpec spec = Spec(ExportJobSpec::Level::kSystem, Everyone());
   spec.types = {"Condition", "Patient"};
@@ -397,7 +406,7 @@ TEST_F(BulkExportTest, TypeFilterWritesOnlyThoseTypes) {
   EXPECT_EQ(manifest.at("output")[0].at("type"), "ChargeItem");
 }
 
-TEST_F(BulkExportTest, TypeThatCannotBeExportedIs400) {
+TEST_P(BulkExportTest, TypeThatCannotBeExportedIs400) {
   ExportJobSpec spec = Spec(ExportJobSpec::Level::kSystem, Everyone());
   spec.types = {"Patient", "RiskAssessment"};
   api::HttpResponse response = Exporter().Kickoff(spec);
@@ -409,7 +418,7 @@ TEST_F(BulkExportTest, TypeThatCannotBeExportedIs400) {
   EXPECT_TRUE(!fs::exists(jobs_) || fs::is_empty(jobs_));  // no job was made
 }
 
-TEST_F(BulkExportTest, SinceExportsOnlyResourcesUpdatedSinceAndNeverThoseWithoutLastUpdated) {
+TEST_P(BulkExportTest, SinceExportsOnlyResourcesUpdatedSinceAndNeverThoseWithoutLastUpdated) {
   Fill(*store_, 20);
   auto keys = Keys(*store_);
   std::string changed_id = std::next(keys.begin(), 3)->first;
@@ -455,7 +464,7 @@ TEST_F(BulkExportTest, SinceExportsOnlyResourcesUpdatedSinceAndNeverThoseWithout
 
 // ---- Group level -------------------------------------------------------------------------------
 
-TEST_F(BulkExportTest, GroupExportsTheSegmentsVisibleMembersOnly) {
+TEST_P(BulkExportTest, GroupExportsTheSegmentsVisibleMembersOnly) {
   Fill(*store_, 40);
   auto keys = Keys(*store_);
   StratificationRun run;
@@ -483,6 +492,7 @@ TEST_F(BulkExportTest, GroupExportsTheSegmentsVisibleMembersOnly) {
   EXPECT_EQ(Ids(lines["Patient"]), high);
   std::unique_ptr<TestDatabase> copy_db;
   auto copy = ImportInto(folder, copy_db);
+  ASSERT_NE(copy, nullptr);
   for (const std::string& id : high) EXPECT_EQ(Everything(*copy, id), Everything(*store_, id));
   EXPECT_EQ(Value(copy->Counts()).patients, static_cast<int64_t>(high.size()));
 
@@ -495,7 +505,7 @@ TEST_F(BulkExportTest, GroupExportsTheSegmentsVisibleMembersOnly) {
   EXPECT_EQ(Ids(lines["Patient"]), visible_high);
 }
 
-TEST_F(BulkExportTest, UnknownGroupFails) {
+TEST_P(BulkExportTest, UnknownGroupFails) {
   Fill(*store_, 5);
   ExportJobSpec spec = Spec(ExportJobSpec::Level::kGroup, Everyone());
   spec.group_id = "999-0-0";
@@ -509,7 +519,7 @@ TEST_F(BulkExportTest, UnknownGroupFails) {
 
 // ---- Ownership, deletion, limits, other instances -----------------------------------------------
 
-TEST_F(BulkExportTest, AnotherUserCannotPollFetchOrDelete) {
+TEST_P(BulkExportTest, AnotherUserCannotPollFetchOrDelete) {
   Fill(*store_, 10);
   std::string job;
   Json manifest = Run(Spec(ExportJobSpec::Level::kSystem, Everyone()), &job);
@@ -520,7 +530,7 @@ TEST_F(BulkExportTest, AnotherUserCannotPollFetchOrDelete) {
   EXPECT_EQ(Exporter().File(job, "Patient.ndjson", kOwner).status, 200);
 }
 
-TEST_F(BulkExportTest, UnknownJobsAndFilesAre404) {
+TEST_P(BulkExportTest, UnknownJobsAndFilesAre404) {
   Fill(*store_, 5);
   std::string job;
   Run(Spec(ExportJobSpec::Level::kSystem, Everyone()), &job);
@@ -532,7 +542,7 @@ TEST_F(BulkExportTest, UnknownJobsAndFilesAre404) {
     EXPECT_EQ(Exporter().File(job, name, kOwner).status, 404) << name;
 }
 
-TEST_F(BulkExportTest, DeleteRemovesTheJobAndItsFiles) {
+TEST_P(BulkExportTest, DeleteRemovesTheJobAndItsFiles) {
   Fill(*store_, 10);
   std::string job;
   Run(Spec(ExportJobSpec::Level::kSystem, Everyone()), &job);
@@ -549,7 +559,7 @@ TEST_F(BulkExportTest, DeleteRemovesTheJobAndItsFiles) {
 class BulkExportBigTest : public BulkExportTest {
  protected:
   static void SetUpTestSuite() {
-    big_db_ = NewDatabase().release();
+    big_db_ = NewDatabase(Backend::kSqlite).release();
     auto store = Open(big_db_->url());
     Fill(*store, 3000, 10);
   }
@@ -575,7 +585,7 @@ int64_t AuditedExports(const std::string& url) {
   return n;
 }
 
-TEST_F(BulkExportBigTest, DeleteStopsARunningExport) {
+TEST_P(BulkExportBigTest, DeleteStopsARunningExport) {
   const int64_t audited_before = AuditedExports(big_db_->url());
   BulkExport exporter(options_);
   api::HttpResponse kickoff = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
@@ -601,7 +611,7 @@ TEST_F(BulkExportBigTest, DeleteStopsARunningExport) {
   EXPECT_EQ(AuditedExports(big_db_->url()), audited_before);
 }
 
-TEST_F(BulkExportBigTest, KickoffBeyondTheConcurrentLimitIs429) {
+TEST_P(BulkExportBigTest, KickoffBeyondTheConcurrentLimitIs429) {
   BulkExport exporter(options_);
   api::HttpResponse first = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
   ASSERT_EQ(first.status, 202);
@@ -618,7 +628,7 @@ TEST_F(BulkExportBigTest, KickoffBeyondTheConcurrentLimitIs429) {
   EXPECT_EQ(Wait(exporter, JobId(third)).status, 200);
 }
 
-TEST_F(BulkExportBigTest, ShutdownLeavesARunningJobCancelled) {
+TEST_P(BulkExportBigTest, ShutdownLeavesARunningJobCancelled) {
   std::string job;
   {
     BulkExport exporter(options_);
@@ -635,7 +645,7 @@ TEST_F(BulkExportBigTest, ShutdownLeavesARunningJobCancelled) {
     EXPECT_EQ(entry.path().filename(), "state.json") << "partial file left: " << entry.path();
 }
 
-TEST_F(BulkExportTest, SecondInstanceOnTheSameDirectoryAnswersForTheJob) {
+TEST_P(BulkExportTest, SecondInstanceOnTheSameDirectoryAnswersForTheJob) {
   Fill(*store_, 10);
   std::string job;
   Json manifest = Run(Spec(ExportJobSpec::Level::kSystem, Everyone()), &job);
@@ -650,7 +660,7 @@ TEST_F(BulkExportTest, SecondInstanceOnTheSameDirectoryAnswersForTheJob) {
   EXPECT_EQ(Exporter().Poll(job, kOwner).status, 404);
 }
 
-TEST_F(BulkExportTest, RunningJobWhoseProcessEndedIsReportedFailed) {
+TEST_P(BulkExportTest, RunningJobWhoseProcessEndedIsReportedFailed) {
   // A state left "running" by a process that is gone: no worker here, no update for 10 minutes.
   internal::JobState state;
   state.id = internal::NewJobId();
@@ -668,6 +678,13 @@ TEST_F(BulkExportTest, RunningJobWhoseProcessEndedIsReportedFailed) {
   clock_.now = kStart + 11 * 60 * 1000;
   EXPECT_EQ(Exporter().Poll(state.id, kOwner).status, 500);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, BulkExportTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const auto& info) { return store::testing::BackendName(info.param); });
+// The timing-dependent tests need one big population: SQLite only.
+INSTANTIATE_TEST_SUITE_P(Backends, BulkExportBigTest, ::testing::Values(Backend::kSqlite),
+                         [](const auto& info) { return store::testing::BackendName(info.param); });
 
 // ---- The state file --------------------------------------------------------------------------
 
