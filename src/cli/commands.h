@@ -19,6 +19,7 @@ void AddStratifyCommand(CLI::App& app, int* exit_code);
 void AddRunsCommands(CLI::App& app, int* exit_code);   // runs, history, movement, worklist
 void AddUserCommands(CLI::App& app, int* exit_code);   // user add, user list
 void AddAuditCommands(CLI::App& app, int* exit_code);  // audit verify
+void AddServeCommand(CLI::App& app, int* exit_code);   // serve
 
 // Prints "joinedup COMMAND: <error>" on stderr and sets exit code 1 when `status` failed.
 void ReportFailure(const char* command, const Status& status, int* exit_code);

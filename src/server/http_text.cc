@@ -1,0 +1,245 @@
+#include "server/http_text.h"
+
+#include <sodium.h>
+
+#include <array>
+
+#include "fhir/fhir_mapping.h"
+#include "security/scopes.h"
+
+namespace joinedup::server {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Form decoding of one name or value; empty on a bad %XX escape.
+std::optional<std::string> FormDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+std::vector<std::string_view> Split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? text.npos : end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return parts;
+}
+
+// Length of the UTF-8 sequence at text[i] if it is well formed (RFC 3629 §4), else 0.
+size_t Utf8SequenceLength(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b0 = byte(i);
+  size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    length = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    length = 3;
+    if (b0 == 0xE0) low = 0xA0;
+    if (b0 == 0xED) high = 0x9F;  // no surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    length = 4;
+    if (b0 == 0xF0) low = 0x90;
+    if (b0 == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    const unsigned char b = byte(i + k);
+    if (b < (k == 1 ? low : 0x80) || b > (k == 1 ? high : 0xBF)) return 0;
+  }
+  return length;
+}
+
+}  // namespace
+
+Result<FormFields> ParseForm(std::string_view body) {
+  FormFields fields;
+  if (body.empty()) return fields;
+  for (std::string_view pair : Split(body, '&')) {
+    if (pair.empty()) continue;
+    const size_t equals = pair.find('=');
+    const std::string_view raw_name = pair.substr(0, equals);
+    const std::string_view raw_value =
+        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    std::optional<std::string> name = FormDecode(raw_name);
+    if (!name) return Error::Invalid("form body: a malformed %-escape in a field name");
+    std::optional<std::string> value = FormDecode(raw_value);
+    if (!value) return Error::Invalid("form body: field '" + *name + "' has a malformed %-escape");
+    fields.emplace_back(std::move(*name), std::move(*value));
+  }
+  return fields;
+}
+
+std::optional<std::string> FormValue(const FormFields& fields, std::string_view name) {
+  for (const auto& [key, value] : fields)
+    if (key == name) return value;
+  return std::nullopt;
+}
+
+bool FormRepeats(const FormFields& fields, std::string_view name) {
+  int seen = 0;
+  for (const auto& field : fields)
+    if (field.first == name) ++seen;
+  return seen > 1;
+}
+
+std::optional<std::string> CookieValue(std::string_view cookie_header, std::string_view name) {
+  for (std::string_view pair : Split(cookie_header, ';')) {
+    pair = Trim(pair);
+    const size_t equals = pair.find('=');
+    if (equals == std::string_view::npos) continue;
+    if (Trim(pair.substr(0, equals)) != name) continue;
+    std::string_view value = Trim(pair.substr(equals + 1));
+    // RFC 6265 §4.1.1 allows the value in double quotes.
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    return std::string(value);
+  }
+  return std::nullopt;
+}
+
+std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view header, bool form_decode) {
+  header = Trim(header);
+  constexpr std::string_view kScheme = "basic ";
+  if (header.size() <= kScheme.size()) return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i)  // the scheme is case-insensitive (RFC 7235 §2.1)
+    if (static_cast<char>(std::tolower(static_cast<unsigned char>(header[i]))) != kScheme[i])
+      return std::nullopt;
+  const std::string_view encoded = Trim(header.substr(kScheme.size()));
+  if (encoded.empty() || encoded.size() > 4096) return std::nullopt;
+  if (sodium_init() < 0) return std::nullopt;
+  std::string decoded(encoded.size(), '\0');
+  size_t decoded_length = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
+                        encoded.data(), encoded.size(), nullptr, &decoded_length, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0)
+    return std::nullopt;
+  decoded.resize(decoded_length);
+  const size_t colon = decoded.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  BasicCredentials credentials{decoded.substr(0, colon), decoded.substr(colon + 1)};
+  if (form_decode) {
+    std::optional<std::string> user = FormDecode(credentials.user);
+    std::optional<std::string> password = FormDecode(credentials.password);
+    if (!user || !password) return std::nullopt;
+    credentials = {std::move(*user), std::move(*password)};
+  }
+  return credentials;
+}
+
+std::optional<std::string> SafeRequestId(std::string_view client_value) {
+  if (client_value.empty() || client_value.size() > 64) return std::nullopt;
+  for (char c : client_value) {
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-';
+    if (!safe) return std::nullopt;
+  }
+  return std::string(client_value);
+}
+
+std::string NewRequestId() {
+  if (sodium_init() < 0) return "00000000000000000000000000000000";
+  std::array<unsigned char, 16> bytes{};
+  randombytes_buf(bytes.data(), bytes.size());
+  std::string hex(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), bytes.data(), bytes.size());
+  hex.pop_back();
+  return hex;
+}
+
+std::string RouteTemplate(std::string_view path) {
+  static constexpr std::array<std::string_view, 9> kFixed = {
+      "/healthz",    "/readyz",      "/metrics",      "/.well-known/smart-configuration",
+      "/auth/token", "/auth/revoke", "/auth/session", "/fhir",
+      "/fhir/"};
+  if (path == "/fhir/") return "/fhir";
+  for (std::string_view fixed : kFixed)
+    if (path == fixed) return std::string(fixed);
+  if (!path.starts_with("/fhir/")) return "{unmatched}";
+  std::vector<std::string_view> parts = Split(path.substr(6), '/');
+  if (!parts.empty() && parts.back().empty()) parts.pop_back();  // a trailing slash
+  const auto type = [](std::string_view name) {
+    return security::IsServedResourceType(name) ? std::string(name) : std::string("{type}");
+  };
+  const size_t n = parts.size();
+  if (n == 1 && (parts[0] == "metadata" || parts[0] == "$export" || parts[0] == "_history"))
+    return "/fhir/" + std::string(parts[0]);
+  if (n == 2 && parts[0] == ".well-known" && parts[1] == "smart-configuration")
+    return "/fhir/.well-known/smart-configuration";
+  if (n == 2 && parts[0] == "$export-status") return "/fhir/$export-status/{job}";
+  if (n == 3 && parts[0] == "$export-file") return "/fhir/$export-file/{job}/{file}";
+  if (n == 0) return "/fhir";
+  std::string route = "/fhir/" + type(parts[0]);
+  if (n == 1) return route;
+  if (parts[1] == "_search" || parts[1] == "$export" || parts[1] == "_history") {
+    if (n == 2) return route + "/" + std::string(parts[1]);
+    return "/fhir/{unmatched}";
+  }
+  route += "/{id}";
+  if (n == 2) return route;
+  if (n == 3 && (parts[2] == "_history" || parts[2] == "$export"))
+    return route + "/" + std::string(parts[2]);
+  if (n == 4 && parts[2] == "_history") return route + "/_history/{vid}";
+  return "/fhir/{unmatched}";
+}
+
+std::string AuditSafeText(std::string_view text, size_t max_bytes) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    const bool control =
+        length == 1 && (static_cast<unsigned char>(text[i]) < 0x20 || text[i] == 0x7F);
+    if (length == 0 || control) {
+      if (out.size() + 1 > max_bytes) break;
+      out += '?';
+      i += 1;
+      continue;
+    }
+    if (out.size() + length > max_bytes) break;
+    out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
+std::string JsonString(std::string_view text) {
+  std::string out;
+  fhir::AppendJsonString(text, out);
+  return out;
+}
+
+}  // namespace joinedup::server

@@ -1,0 +1,703 @@
+#include "server/service.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "fhir/search/response.h"
+#include "security/crypto.h"
+#include "security/policy.h"
+#include "security/scopes.h"
+#include "security/tokens.h"
+#include "server/http_text.h"
+#include "store/store.h"
+
+namespace joinedup::server {
+
+namespace search = fhir::search;
+using api::HttpRequest;
+using api::HttpResponse;
+
+// ---- StorePool ---------------------------------------------------------------------------------
+
+StorePool::Lease::~Lease() {
+  if (store_ == nullptr || pool_ == nullptr) return;
+  std::lock_guard lock(pool_->mutex_);
+  pool_->idle_.push_back(std::move(store_));
+}
+
+Result<StorePool::Lease> StorePool::Acquire() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      std::unique_ptr<store::Store> store = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(store));
+    }
+  }
+  auto opened = store::OpenStore(url_);
+  if (!opened.ok()) return opened.take_error();
+  return Lease(this, std::move(opened).value());
+}
+
+// ---- Responses ---------------------------------------------------------------------------------
+
+namespace {
+
+HttpResponse Outcome(int status, search::IssueType type, std::string diagnostics) {
+  search::OutcomeIssue issue;
+  issue.severity = search::IssueSeverity::kError;
+  issue.type = type;
+  issue.diagnostics = std::move(diagnostics);
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "application/fhir+json";
+  response.body = search::OperationOutcomeJson({&issue, 1});
+  return response;
+}
+
+HttpResponse Json(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = std::move(body);
+  return response;
+}
+
+// RFC 6749 §5.2. Token responses are never cached (§5.1).
+HttpResponse OAuthError(int status, std::string_view error, std::string_view description) {
+  HttpResponse response = Json(
+      status, "{\"error\":" + JsonString(error) +
+                  ",\"error_description\":" + JsonString(AuditSafeText(description, 512)) + "}");
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("Pragma", "no-cache");
+  return response;
+}
+
+HttpResponse MethodNotAllowed(std::string_view allow) {
+  HttpResponse response = Outcome(405, search::IssueType::kNotSupported,
+                                  "method not allowed here; use " + std::string(allow));
+  response.headers.emplace_back("Allow", std::string(allow));
+  return response;
+}
+
+HttpResponse Unavailable() {
+  HttpResponse response =
+      Outcome(503, search::IssueType::kTransient, "the database is not available; try again");
+  response.headers.emplace_back("Retry-After", "5");
+  return response;
+}
+
+// RFC 6750 §3: a refused bearer token.
+HttpResponse InvalidToken(std::string_view error, std::string_view description) {
+  HttpResponse response = Outcome(401, search::IssueType::kLogin, std::string(description));
+  response.headers.emplace_back("WWW-Authenticate",
+                                "Bearer realm=\"joinedup\", error=\"" + std::string(error) + "\"");
+  return response;
+}
+
+HttpResponse TooManyRequests(int64_t retry_after_s) {
+  HttpResponse response = OAuthError(429, "slow_down", "too many failed sign-ins; try later");
+  response.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(retry_after_s, 1)));
+  return response;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The media type without parameters, lower-case.
+std::string MediaType(std::optional<std::string_view> content_type) {
+  if (!content_type) return "";
+  std::string_view type = content_type->substr(0, content_type->find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  std::string out(type);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsUnsafeMethod(std::string_view method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+// The scope context an account signs in with, and what it gets when it asks for nothing.
+security::ScopeContext ContextFor(const store::User& user, bool client_credentials) {
+  if (client_credentials) return security::ScopeContext::kSystem;
+  return user.role == store::Role::kPatient ? security::ScopeContext::kPatient
+                                            : security::ScopeContext::kUser;
+}
+
+std::string_view DefaultScopes(security::ScopeContext context) {
+  switch (context) {
+    case security::ScopeContext::kPatient:
+      return "patient/*.cruds";
+    case security::ScopeContext::kUser:
+      return "user/*.cruds";
+    case security::ScopeContext::kSystem:
+      return "system/*.rs";
+  }
+  return "";
+}
+
+std::string_view ContextName(security::ScopeContext context) {
+  switch (context) {
+    case security::ScopeContext::kPatient:
+      return "patient";
+    case security::ScopeContext::kUser:
+      return "user";
+    case security::ScopeContext::kSystem:
+      return "system";
+  }
+  return "";
+}
+
+// The scopes granted: the request's (or the default), resource scopes of the account's own
+// context only. Non-resource scopes (openid, offline_access, …) are dropped: this server issues
+// neither id tokens nor refresh tokens, and RFC 6749 §3.3 lets it grant less than asked (the
+// response's `scope` says what was granted).
+Result<std::string> GrantScopes(std::string_view requested, security::ScopeContext context) {
+  const bool asked = requested.find_first_not_of(' ') != std::string_view::npos;
+  JU_ASSIGN_OR_RETURN(security::ScopeSet parsed,
+                      security::ParseScopes(asked ? requested : DefaultScopes(context)));
+  security::ScopeSet granted;
+  for (const security::ResourceScope& scope : parsed.resources) {
+    if (scope.context != context)
+      return Error::Invalid("this account may only be granted " +
+                            std::string(ContextName(context)) + "/ scopes");
+    granted.resources.push_back(scope);
+  }
+  if (granted.resources.empty()) return Error::Invalid("no resource scope requested");
+  return granted.ToString();
+}
+
+// A token issued by the client-credentials grant carries system/ scopes and nothing else; no
+// other grant issues those (GrantScopes), so the token record itself tells.
+bool IsSystemToken(const security::ScopeSet& scopes) {
+  if (scopes.resources.empty()) return false;
+  return std::all_of(scopes.resources.begin(), scopes.resources.end(), [](const auto& scope) {
+    return scope.context == security::ScopeContext::kSystem;
+  });
+}
+
+std::string Hex(const unsigned char* bytes, size_t size) {
+  std::string hex(size * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), bytes, size);
+  hex.pop_back();
+  return hex;
+}
+
+}  // namespace
+
+// ---- Per-address throttle (this process) -------------------------------------------------------
+
+class Service::AddressThrottle {
+ public:
+  AddressThrottle(int limit, int64_t window_ms) : limit_(limit), window_ms_(window_ms) {}
+
+  // Seconds until the address may try again, or 0.
+  int64_t RetryAfter(const std::string& address, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    auto found = failures_.find(address);
+    if (found == failures_.end()) return 0;
+    Expire(found->second, now_ms);
+    if (static_cast<int>(found->second.size()) < limit_) return 0;
+    return (found->second.front() + window_ms_ - now_ms + 999) / 1000;
+  }
+
+  void Failed(const std::string& address, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    // Bounded memory under a spray of addresses: drop idle entries when the map grows.
+    if (failures_.size() > kMaxAddresses) {
+      for (auto it = failures_.begin(); it != failures_.end();) {
+        Expire(it->second, now_ms);
+        it = it->second.empty() ? failures_.erase(it) : std::next(it);
+      }
+      if (failures_.size() > kMaxAddresses) failures_.clear();
+    }
+    std::deque<int64_t>& times = failures_[address];
+    Expire(times, now_ms);
+    times.push_back(now_ms);
+    while (static_cast<int>(times.size()) > limit_) times.pop_front();
+  }
+
+ private:
+  static constexpr size_t kMaxAddresses = 100000;
+  void Expire(std::deque<int64_t>& times, int64_t now_ms) const {
+    while (!times.empty() && times.front() + window_ms_ <= now_ms) times.pop_front();
+  }
+  const int limit_;
+  const int64_t window_ms_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::deque<int64_t>> failures_;
+};
+
+// ---- Service -----------------------------------------------------------------------------------
+
+struct Service::SignInAttempt {
+  std::optional<store::User> user;  // signed in
+  HttpResponse refusal;             // otherwise
+};
+
+Service::Service(ServiceOptions options, StorePool& stores, Metrics& metrics, FhirHandler fhir,
+                 std::string dummy_hash)
+    : options_(std::move(options)),
+      stores_(stores),
+      metrics_(metrics),
+      fhir_(std::move(fhir)),
+      dummy_hash_(std::move(dummy_hash)),
+      address_throttle_(std::make_unique<AddressThrottle>(options_.max_failures_per_address,
+                                                          options_.throttle_window_ms)) {}
+
+Service::~Service() = default;
+
+Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options, StorePool& stores,
+                                                 Metrics& metrics, FhirHandler fhir) {
+  if (options.csrf_key.size() != crypto_auth_hmacsha256_KEYBYTES)
+    return Error::Invalid("the CSRF key must be 32 bytes");
+  if (!options.clock) options.clock = security::SystemClockMs;
+  // A random password nobody knows: an unknown username costs one Argon2id verification like a
+  // known one, so response time does not tell which usernames exist.
+  JU_ASSIGN_OR_RETURN(std::string dummy_hash, security::HashPassword(security::NewBearerToken()));
+  return std::unique_ptr<Service>(
+      new Service(std::move(options), stores, metrics, std::move(fhir), std::move(dummy_hash)));
+}
+
+std::string Service::CsrfToken(std::string_view token_hash_hex) const {
+  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+  crypto_auth_hmacsha256(mac.data(), reinterpret_cast<const unsigned char*>(token_hash_hex.data()),
+                         token_hash_hex.size(),
+                         reinterpret_cast<const unsigned char*>(options_.csrf_key.data()));
+  return Hex(mac.data(), mac.size());
+}
+
+HttpResponse Service::Handle(const HttpRequest& request, RequestInfo* info) const {
+  const std::string& path = request.path;
+  const std::string& method = request.method;
+  const bool get = method == "GET" || method == "HEAD";
+  auto only_get = [&](auto&& answer) -> HttpResponse {
+    return get ? answer() : MethodNotAllowed("GET, HEAD");
+  };
+  if (path == "/fhir" || path.starts_with("/fhir/")) {
+    if (path == "/fhir/.well-known/smart-configuration")
+      return only_get([&] { return Json(200, SmartConfiguration()); });
+    return Fhir(request, info);
+  }
+  if (path == "/healthz")
+    return only_get([] {
+      HttpResponse response;
+      response.content_type = "text/plain; charset=utf-8";
+      response.body = "ok\n";
+      return response;
+    });
+  if (path == "/readyz") return only_get([&] { return Ready(); });
+  if (path == "/metrics")
+    return only_get([&] {
+      HttpResponse response;
+      response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      response.body = metrics_.Text(options_.clock());
+      return response;
+    });
+  if (path == "/.well-known/smart-configuration")
+    return only_get([&] { return Json(200, SmartConfiguration()); });
+  if (path == "/auth/token")
+    return method == "POST" ? Token(request, info) : MethodNotAllowed("POST");
+  if (path == "/auth/revoke") return method == "POST" ? Revoke(request) : MethodNotAllowed("POST");
+  if (path == "/auth/session") {
+    if (method == "GET" || method == "HEAD" || method == "POST" || method == "DELETE")
+      return Session(request, info);
+    return MethodNotAllowed("GET, HEAD, POST, DELETE");
+  }
+  return Outcome(404, search::IssueType::kNotFound, "no such endpoint");
+}
+
+HttpResponse Service::Ready() const {
+  auto lease = stores_.Acquire();
+  if (!lease.ok()) return Unavailable();
+  // A trivial indexed query: proves the connection answers, whatever the population's size.
+  auto probe = (*lease)->FindOrganisation("-");
+  if (!probe.ok()) {
+    lease->Discard();
+    return Unavailable();
+  }
+  HttpResponse response;
+  response.content_type = "text/plain; charset=utf-8";
+  response.body = "ready\n";
+  return response;
+}
+
+std::string Service::SmartConfiguration() const {
+  const std::string& base = options_.base_url;
+  return "{\"issuer\":" + JsonString(base) +
+         ",\"token_endpoint\":" + JsonString(base + "/auth/token") +
+         ",\"revocation_endpoint\":" + JsonString(base + "/auth/revoke") +
+         ",\"token_endpoint_auth_methods_supported\":[\"client_secret_basic\","
+         "\"client_secret_post\"]"
+         ",\"grant_types_supported\":[\"password\",\"client_credentials\"]"
+         ",\"scopes_supported\":[\"patient/*.rs\",\"patient/*.cruds\",\"user/*.rs\","
+         "\"user/*.cruds\",\"system/*.rs\",\"system/*.cruds\"]"
+         ",\"response_types_supported\":[]"
+         ",\"capabilities\":[\"client-confidential-symmetric\",\"permission-v2\"]}";
+}
+
+bool Service::AuditSignIn(const HttpRequest& request, store::Store& store,
+                          std::string_view username, const store::User* user, bool ok) const {
+  store::AuditEvent event;
+  event.action = 'E';
+  event.subtype = "login";
+  event.outcome = ok ? store::AuditOutcome::kSuccess : store::AuditOutcome::kMinorFailure;
+  event.username = AuditSafeText(username);
+  if (user != nullptr) {
+    event.user_id = user->id;
+    event.role = std::string(security::RoleName(user->role));
+    event.organisation_id = user->organisation_id;
+  }
+  event.request_id = request.request_id;
+  event.source_address = AuditSafeText(request.remote_address);
+  security::AuditTrail trail(store, options_.clock);
+  return trail.Record(std::move(event)).ok();
+}
+
+Service::SignInAttempt Service::SignIn(const HttpRequest& request, store::Store& store,
+                                       std::string_view username, std::string_view password,
+                                       Grant grant) const {
+  const int64_t now = options_.clock();
+  const bool client = grant == Grant::kClientCredentials;
+  auto refuse = [&](const store::User* user, HttpResponse response) {
+    metrics_.SignIn(false);
+    address_throttle_->Failed(request.remote_address, now);
+    if (!AuditSignIn(request, store, username, user, false))
+      return SignInAttempt{{}, Unavailable()};
+    return SignInAttempt{{}, std::move(response)};
+  };
+  auto bad_credentials = [&](const store::User* user) {
+    if (client) {
+      HttpResponse response = OAuthError(401, "invalid_client", "client authentication failed");
+      response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"joinedup\"");
+      return refuse(user, std::move(response));
+    }
+    return refuse(user, OAuthError(grant == Grant::kSession ? 401 : 400, "invalid_grant",
+                                   "the username or password is not right"));
+  };
+
+  // Throttles first, before any password is checked: a throttled guess tells nothing.
+  if (int64_t wait = address_throttle_->RetryAfter(request.remote_address, now); wait > 0)
+    return refuse(nullptr, TooManyRequests(wait));
+  const std::string recorded_username = AuditSafeText(username);
+  auto failures = store.CountFailedSignIns(recorded_username, now - options_.throttle_window_ms);
+  if (!failures.ok()) return SignInAttempt{{}, Unavailable()};
+  if (*failures >= options_.max_failures_per_user)
+    return refuse(nullptr, TooManyRequests(options_.throttle_window_ms / 1000));
+
+  auto found = store.FindUser(username);
+  if (!found.ok()) return SignInAttempt{{}, Unavailable()};
+  if (!*found) {
+    (void)security::VerifyPassword(dummy_hash_, password);
+    return bad_credentials(nullptr);
+  }
+  const store::User& user = **found;
+  const bool verified = security::VerifyPassword(user.password_hash, password);
+  if (!verified || user.disabled) return bad_credentials(&user);
+  // Patients are people, never integrations: no client-credentials token for a patient account.
+  if (client && user.role == store::Role::kPatient) {
+    HttpResponse response = OAuthError(400, "unauthorized_client",
+                                       "a patient account cannot use the client_credentials grant");
+    return refuse(&user, std::move(response));
+  }
+  return SignInAttempt{user, {}};
+}
+
+HttpResponse Service::Token(const HttpRequest& request, RequestInfo* info) const {
+  if (MediaType(request.Header("content-type")) != "application/x-www-form-urlencoded")
+    return OAuthError(400, "invalid_request",
+                      "the body must be application/x-www-form-urlencoded (RFC 6749 §4.3.2)");
+  auto form = ParseForm(request.body);
+  if (!form.ok()) return OAuthError(400, "invalid_request", form.error().message);
+  for (std::string_view name :
+       {"grant_type", "username", "password", "scope", "client_id", "client_secret"})
+    if (FormRepeats(*form, name))
+      return OAuthError(400, "invalid_request", "parameter " + std::string(name) + " is repeated");
+  const std::string grant_type = FormValue(*form, "grant_type").value_or("");
+  if (grant_type.empty()) return OAuthError(400, "invalid_request", "grant_type is missing");
+  Grant grant;
+  std::string username, password;
+  if (grant_type == "password") {
+    grant = Grant::kPassword;
+    std::optional<std::string> u = FormValue(*form, "username"), p = FormValue(*form, "password");
+    if (!u || !p || u->empty())
+      return OAuthError(400, "invalid_request", "username and password are required");
+    username = std::move(*u);
+    password = std::move(*p);
+  } else if (grant_type == "client_credentials") {
+    grant = Grant::kClientCredentials;
+    // RFC 6749 §2.3.1: HTTP Basic, or client_id/client_secret in the body — not both.
+    std::optional<std::string_view> authorization = request.Header("authorization");
+    std::optional<std::string> id = FormValue(*form, "client_id");
+    std::optional<std::string> secret = FormValue(*form, "client_secret");
+    if (authorization) {
+      std::optional<BasicCredentials> basic = ParseBasicAuthorization(*authorization, true);
+      if (!basic || secret) {
+        HttpResponse response = OAuthError(401, "invalid_client",
+                                           basic ? "use one client authentication method"
+                                                 : "malformed HTTP Basic client credentials");
+        response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"joinedup\"");
+        return response;
+      }
+      if (id && *id != basic->user)
+        return OAuthError(400, "invalid_request", "client_id differs from the Basic credentials");
+      username = std::move(basic->user);
+      password = std::move(basic->password);
+    } else {
+      if (!id || !secret || id->empty()) {
+        HttpResponse response =
+            OAuthError(401, "invalid_client", "client authentication is required");
+        response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"joinedup\"");
+        return response;
+      }
+      username = std::move(*id);
+      password = std::move(*secret);
+    }
+  } else {
+    return OAuthError(400, "unsupported_grant_type",
+                      "grant_type must be password or client_credentials");
+  }
+  const std::string requested_scope = FormValue(*form, "scope").value_or("");
+  // A malformed scope is refused before any credential is checked (no sign-in was attempted).
+  if (auto parsed = security::ParseScopes(requested_scope); !parsed.ok())
+    return OAuthError(400, "invalid_scope", parsed.error().message);
+
+  auto lease = stores_.Acquire();
+  if (!lease.ok()) return Unavailable();
+  store::Store& store = **lease;
+  SignInAttempt attempt = SignIn(request, store, username, password, grant);
+  if (!attempt.user) return std::move(attempt.refusal);
+  const store::User& user = *attempt.user;
+  if (info != nullptr) info->user_id = user.id;
+
+  const security::ScopeContext context = ContextFor(user, grant == Grant::kClientCredentials);
+  auto scopes = GrantScopes(requested_scope, context);
+  if (!scopes.ok()) {
+    metrics_.SignIn(false);
+    if (!AuditSignIn(request, store, username, &user, false)) return Unavailable();
+    return OAuthError(400, "invalid_scope", scopes.error().message);
+  }
+  auto issued =
+      security::IssueToken(store, options_.clock, user.id, *scopes, options_.token_lifetime_ms);
+  if (!issued.ok()) return Unavailable();
+  // No token leaves without its sign-in in the audit trail.
+  if (!AuditSignIn(request, store, username, &user, true)) {
+    (void)security::RevokeBearerToken(store, issued->bearer);
+    return Unavailable();
+  }
+  metrics_.SignIn(true);
+  HttpResponse response = Json(200, "{\"access_token\":" + JsonString(issued->bearer) +
+                                        ",\"token_type\":\"Bearer\",\"expires_in\":" +
+                                        std::to_string(options_.token_lifetime_ms / 1000) +
+                                        ",\"scope\":" + JsonString(issued->record.scopes) + "}");
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("Pragma", "no-cache");
+  return response;
+}
+
+HttpResponse Service::Revoke(const HttpRequest& request) const {
+  if (MediaType(request.Header("content-type")) != "application/x-www-form-urlencoded")
+    return OAuthError(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
+  auto form = ParseForm(request.body);
+  if (!form.ok()) return OAuthError(400, "invalid_request", form.error().message);
+  std::optional<std::string> token = FormValue(*form, "token");
+  if (!token || FormRepeats(*form, "token"))
+    return OAuthError(400, "invalid_request", "exactly one token parameter is required");
+  auto lease = stores_.Acquire();
+  if (!lease.ok()) return Unavailable();
+  // RFC 7009 §2.2: an invalid or unknown token is not an error; the answer is the same 200.
+  Status revoked = security::RevokeBearerToken(**lease, *token);
+  if (!revoked.ok() && revoked.error().code == ErrorCode::kUnavailable) return Unavailable();
+  HttpResponse response = Json(200, "{}");
+  response.headers.emplace_back("Cache-Control", "no-store");
+  return response;
+}
+
+HttpResponse Service::Session(const HttpRequest& request, RequestInfo* info) const {
+  const bool secure = options_.base_url.starts_with("https://");
+  const std::string attributes =
+      std::string("; HttpOnly; SameSite=Strict; Path=/") + (secure ? "; Secure" : "");
+  auto lease = stores_.Acquire();
+  if (!lease.ok()) return Unavailable();
+  store::Store& store = **lease;
+  auto session_json = [&](const store::User& user, std::string_view token_hash,
+                          int64_t expires_in_s) {
+    return "{\"csrf_token\":" + JsonString(CsrfToken(token_hash)) +
+           ",\"expires_in\":" + std::to_string(expires_in_s) +
+           ",\"user\":{\"username\":" + JsonString(AuditSafeText(user.username)) +
+           ",\"display_name\":" + JsonString(AuditSafeText(user.display_name)) +
+           ",\"role\":" + JsonString(security::RoleName(user.role)) +
+           ",\"organisation\":" + JsonString(AuditSafeText(user.organisation_id)) + "}}";
+  };
+
+  if (request.method == "POST") {
+    if (MediaType(request.Header("content-type")) != "application/x-www-form-urlencoded")
+      return OAuthError(400, "invalid_request",
+                        "the body must be application/x-www-form-urlencoded");
+    auto form = ParseForm(request.body);
+    if (!form.ok()) return OAuthError(400, "invalid_request", form.error().message);
+    std::optional<std::string> username = FormValue(*form, "username");
+    std::optional<std::string> password = FormValue(*form, "password");
+    if (!username || !password || username->empty() || FormRepeats(*form, "username") ||
+        FormRepeats(*form, "password"))
+      return OAuthError(400, "invalid_request", "username and password are required, once each");
+    SignInAttempt attempt = SignIn(request, store, *username, *password, Grant::kSession);
+    if (!attempt.user) return std::move(attempt.refusal);
+    const store::User& user = *attempt.user;
+    if (info != nullptr) info->user_id = user.id;
+    auto issued =
+        security::IssueToken(store, options_.clock, user.id, DefaultScopes(ContextFor(user, false)),
+                             options_.session_lifetime_ms);
+    if (!issued.ok()) return Unavailable();
+    if (!AuditSignIn(request, store, *username, &user, true)) {
+      (void)security::RevokeBearerToken(store, issued->bearer);
+      return Unavailable();
+    }
+    metrics_.SignIn(true);
+    const int64_t lifetime_s = options_.session_lifetime_ms / 1000;
+    HttpResponse response = Json(200, session_json(user, issued->record.hash_hex, lifetime_s));
+    response.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + issued->bearer +
+                                                    attributes +
+                                                    "; Max-Age=" + std::to_string(lifetime_s));
+    return response;
+  }
+
+  // GET (who am I, and the CSRF token again after a page reload) and DELETE (sign out).
+  std::optional<std::string> cookie;
+  if (auto header = request.Header("cookie")) cookie = CookieValue(*header, kSessionCookie);
+  if (!cookie) return InvalidToken("invalid_token", "no session");
+  auto authenticated = security::AuthenticateToken(store, options_.clock, *cookie);
+  if (!authenticated.ok()) {
+    if (authenticated.error().code == ErrorCode::kUnavailable) return Unavailable();
+    return InvalidToken("invalid_token", "the session is not valid");
+  }
+  const store::User& user = authenticated->user;
+  if (info != nullptr) info->user_id = user.id;
+  const std::string& hash = authenticated->record.hash_hex;
+  if (request.method == "DELETE") {
+    const std::string expected = CsrfToken(hash);
+    std::optional<std::string_view> given = request.Header("x-csrf-token");
+    if (!given || given->size() != expected.size() ||
+        sodium_memcmp(given->data(), expected.data(), expected.size()) != 0)
+      return Outcome(403, search::IssueType::kForbidden, "X-CSRF-Token is missing or wrong");
+    Status revoked = security::RevokeBearerToken(store, *cookie);
+    if (!revoked.ok()) return Unavailable();
+    store::AuditEvent event;
+    event.action = 'E';
+    event.subtype = "logout";
+    event.user_id = user.id;
+    event.username = AuditSafeText(user.username);
+    event.role = std::string(security::RoleName(user.role));
+    event.organisation_id = user.organisation_id;
+    event.request_id = request.request_id;
+    event.source_address = AuditSafeText(request.remote_address);
+    if (!security::AuditTrail(store, options_.clock).Record(std::move(event)).ok())
+      return Unavailable();
+    HttpResponse response;
+    response.status = 204;
+    response.content_type.clear();
+    response.headers.emplace_back("Set-Cookie",
+                                  std::string(kSessionCookie) + "=" + attributes + "; Max-Age=0");
+    return response;
+  }
+  const int64_t left_s =
+      std::max<int64_t>(0, (authenticated->record.expires_at_ms - options_.clock()) / 1000);
+  return Json(200, session_json(user, hash, left_s));
+}
+
+HttpResponse Service::Fhir(const HttpRequest& request, RequestInfo* info) const {
+  static constexpr std::string_view kAllowed = "GET, HEAD, POST, PUT, PATCH, DELETE";
+  const std::string& method = request.method;
+  if (method != "GET" && method != "HEAD" && method != "POST" && method != "PUT" &&
+      method != "PATCH" && method != "DELETE")
+    return MethodNotAllowed(kAllowed);
+
+  // Credentials: the Authorization header, else the session cookie.
+  std::optional<std::string> bearer;
+  bool via_cookie = false;
+  bool malformed_header = false;
+  if (std::optional<std::string_view> authorization = request.Header("authorization")) {
+    std::string_view value = *authorization;
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (value.size() > 7 && IEquals(value.substr(0, 7), "bearer ")) {
+      value.remove_prefix(7);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+      bearer = std::string(value);
+    } else {
+      malformed_header = true;
+    }
+  } else if (std::optional<std::string_view> cookie_header = request.Header("cookie")) {
+    bearer = CookieValue(*cookie_header, kSessionCookie);
+    via_cookie = bearer.has_value();
+  }
+
+  auto lease = stores_.Acquire();
+  if (!lease.ok()) return Unavailable();
+  store::Store& store = **lease;
+
+  std::optional<api::Principal> principal;
+  if (bearer || malformed_header) {
+    std::optional<security::AuthenticatedToken> token;
+    if (bearer) {
+      auto authenticated = security::AuthenticateToken(store, options_.clock, *bearer);
+      if (authenticated.ok()) {
+        token = std::move(authenticated).value();
+      } else if (authenticated.error().code != ErrorCode::kUnauthenticated) {
+        return Unavailable();
+      }
+    }
+    if (!token) {
+      // Present but not good: never anonymous, never reaches the API, and audited.
+      store::AuditEvent event;
+      event.action = 'E';
+      event.subtype = "authenticate";
+      event.outcome = store::AuditOutcome::kMinorFailure;
+      event.request_id = request.request_id;
+      event.source_address = AuditSafeText(request.remote_address);
+      if (!security::AuditTrail(store, options_.clock).Record(std::move(event)).ok())
+        return Unavailable();
+      return malformed_header
+                 ? InvalidToken("invalid_request", "the Authorization header must be Bearer")
+                 : InvalidToken("invalid_token", "the access token is not valid");
+    }
+    if (info != nullptr) info->user_id = token->user.id;
+    if (via_cookie && IsUnsafeMethod(method)) {
+      // Double-submit protection for cookie sessions: a cross-site form cannot set this header.
+      const std::string expected = CsrfToken(token->record.hash_hex);
+      std::optional<std::string_view> given = request.Header("x-csrf-token");
+      if (!given || given->size() != expected.size() ||
+          sodium_memcmp(given->data(), expected.data(), expected.size()) != 0)
+        return Outcome(403, search::IssueType::kForbidden, "X-CSRF-Token is missing or wrong");
+    }
+    auto care_teams = store.CareTeamsOfUser(token->user.id);
+    if (!care_teams.ok()) return Unavailable();
+    api::Principal who;
+    who.username = token->user.username;
+    who.caller.user_id = token->user.id;
+    who.caller.role = token->user.role;
+    who.caller.organisation_id = token->user.organisation_id;
+    who.caller.care_team_ids = std::move(care_teams).value();
+    who.caller.patient_key = token->user.patient_key;
+    who.caller.disabled = token->user.disabled;
+    who.caller.system_client = IsSystemToken(token->scopes);
+    who.caller.scopes = std::move(token->scopes);
+    principal = std::move(who);
+  }
+
+  if (!fhir_) return Outcome(501, search::IssueType::kNotSupported, "the FHIR API is not built");
+  HttpRequest below = request;
+  below.path = request.path.size() > 5 ? request.path.substr(5) : "/";
+  if (below.method == "HEAD") below.method = "GET";
+  return fhir_(below, principal, store);
+}
+
+}  // namespace joinedup::server

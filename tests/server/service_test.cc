@@ -1,0 +1,145 @@
+// Service without sockets: what /fhir hands the FHIR API — the request below the base and the
+// caller the server authenticated. The handler here records what it was given; the store is the
+// real one.
+#include "server/service.h"
+
+#include <gtest/gtest.h>
+
+#include "security/crypto.h"
+#include "security/tokens.h"
+#include "server_test_support.h"
+
+namespace joinedup::server_test {
+namespace {
+
+struct Seen {
+  int calls = 0;
+  api::HttpRequest request;
+  std::optional<api::Principal> principal;
+};
+
+class ServiceTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    pool_ = std::make_unique<server::StorePool>(db_);
+    metrics_ = std::make_unique<server::Metrics>(0);
+    server::ServiceOptions options;
+    options.base_url = "http://joinedup.test";
+    options.csrf_key = std::string(32, 'k');
+    auto created = server::Service::Create(
+        options, *pool_, *metrics_,
+        [this](const api::HttpRequest& request, const std::optional<api::Principal>& principal,
+               store::Store&) {
+          ++seen_.calls;
+          seen_.request = request;
+          seen_.principal = principal;
+          api::HttpResponse response;
+          response.body = "{}";
+          return response;
+        });
+    ASSERT_TRUE(created.ok());
+    service_ = std::move(created).value();
+  }
+
+  api::HttpResponse Call(std::string method, std::string path,
+                         std::vector<std::pair<std::string, std::string>> headers = {},
+                         std::string body = "") {
+    api::HttpRequest request;
+    request.method = std::move(method);
+    const size_t question = path.find('?');
+    request.path = path.substr(0, question);
+    if (question != std::string::npos) request.query = path.substr(question + 1);
+    request.headers = std::move(headers);
+    request.body = std::move(body);
+    request.remote_address = "192.0.2.7";
+    request.request_id = "req-1";
+    return service_->Handle(request, &info_);
+  }
+
+  std::string Issue(int64_t user_id, const std::string& scopes) {
+    auto store = OpenDb();
+    auto issued = security::IssueToken(*store, security::SystemClockMs, user_id, scopes, 60000);
+    EXPECT_TRUE(issued.ok());
+    return issued.ok() ? issued->bearer : "";
+  }
+
+  std::unique_ptr<server::StorePool> pool_;
+  std::unique_ptr<server::Metrics> metrics_;
+  std::unique_ptr<server::Service> service_;
+  server::RequestInfo info_;
+  Seen seen_;
+};
+
+TEST_F(ServiceTest, BearerTokenBecomesTheCallerWithCareTeamsAndScopes) {
+  const std::string token = Issue(grace_id_, "user/*.rs");
+  api::HttpResponse response = Call("GET", "/fhir/Patient?name=smith",
+                                    {{"authorization", "Bearer " + token}, {"accept", "x"}});
+  EXPECT_EQ(response.status, 200);
+  ASSERT_EQ(seen_.calls, 1);
+  EXPECT_EQ(seen_.request.path, "/Patient");
+  EXPECT_EQ(seen_.request.query, "name=smith");
+  EXPECT_EQ(seen_.request.remote_address, "192.0.2.7");
+  EXPECT_EQ(seen_.request.request_id, "req-1");
+  EXPECT_EQ(seen_.request.Header("accept"), "x");
+  ASSERT_TRUE(seen_.principal.has_value());
+  const security::Caller& caller = seen_.principal->caller;
+  EXPECT_EQ(seen_.principal->username, "grace");
+  EXPECT_EQ(caller.user_id, grace_id_);
+  EXPECT_EQ(caller.role, store::Role::kGp);
+  EXPECT_EQ(caller.organisation_id, "A81001");
+  EXPECT_EQ(caller.care_team_ids, std::vector<int64_t>{team_id_});
+  EXPECT_FALSE(caller.patient_key.has_value());
+  EXPECT_FALSE(caller.system_client);
+  EXPECT_EQ(caller.scopes.ToString(), "user/*.rs");
+  EXPECT_TRUE(caller.break_glass_reason.empty());
+  EXPECT_EQ(info_.user_id, grace_id_);
+}
+
+TEST_F(ServiceTest, ClientCredentialsTokenIsASystemClient) {
+  const std::string token = Issue(client_id_, "system/*.rs");
+  Call("GET", "/fhir/Group", {{"authorization", "bearer  " + token + " "}});
+  ASSERT_TRUE(seen_.principal.has_value());
+  EXPECT_TRUE(seen_.principal->caller.system_client);
+  EXPECT_EQ(seen_.principal->caller.role, store::Role::kCommissioner);
+}
+
+TEST_F(ServiceTest, AnonymousReachesTheApiWithoutAPrincipal) {
+  Call("GET", "/fhir/metadata");
+  ASSERT_EQ(seen_.calls, 1);
+  EXPECT_FALSE(seen_.principal.has_value());
+  EXPECT_EQ(seen_.request.path, "/metadata");
+  Call("HEAD", "/fhir");
+  EXPECT_EQ(seen_.request.path, "/");
+  EXPECT_EQ(seen_.request.method, "GET");
+}
+
+TEST_F(ServiceTest, RefusedCredentialsNeverReachTheApi) {
+  EXPECT_EQ(Call("GET", "/fhir/Patient", {{"authorization", "Bearer nope"}}).status, 401);
+  EXPECT_EQ(Call("GET", "/fhir/Patient", {{"authorization", "Digest x"}}).status, 401);
+  EXPECT_EQ(Call("GET", "/fhir/Patient", {{"cookie", "joinedup_session=nope"}}).status, 401);
+  const std::string token = Issue(grace_id_, "user/*.cruds");
+  EXPECT_EQ(Call("POST", "/fhir/Patient", {{"cookie", "joinedup_session=" + token}}).status, 403);
+  EXPECT_EQ(seen_.calls, 0);
+  EXPECT_EQ(Call("OPTIONS", "/fhir/Patient").status, 405);
+  EXPECT_EQ(seen_.calls, 0);
+  // The right CSRF token for that session lets it through.
+  auto hash = security::BearerTokenHash(token);
+  ASSERT_TRUE(hash.ok());
+  EXPECT_EQ(
+      Call("POST", "/fhir/Patient",
+           {{"cookie", "joinedup_session=" + token}, {"x-csrf-token", service_->CsrfToken(*hash)}})
+          .status,
+      200);
+  EXPECT_EQ(seen_.calls, 1);
+}
+
+TEST_F(ServiceTest, CsrfTokenIsAKeyedMacOfTheSession) {
+  const std::string a = service_->CsrfToken(std::string(64, 'a'));
+  EXPECT_EQ(a.size(), 64u);
+  EXPECT_EQ(a, service_->CsrfToken(std::string(64, 'a')));
+  EXPECT_NE(a, service_->CsrfToken(std::string(64, 'b')));
+}
+
+}  // namespace
+}  // namespace joinedup::server_test
