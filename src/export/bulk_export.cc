@@ -174,9 +174,18 @@ class ExportRun {
     RemoveOutputFiles();
     bool shutdown = static_cast<StopReason>(stop_.load()) == StopReason::kShutdown;
     state_.status = shutdown ? JobStatus::kCancelled : JobStatus::kFailed;
-    state_.error = shutdown ? "the server stopped before the export finished; start it again"
-                   : status.error().code == ErrorCode::kInternal ? "internal error"
-                                                                 : status.error().ToString();
+    const Error& error = status.error();
+    state_.detail = error.ToString();
+    // What the client is told: its own mistakes in full (an unknown Group), nothing of the
+    // server's insides (SQL, paths, connection strings).
+    if (shutdown)
+      state_.error = "the server stopped before the export finished; start it again";
+    else if (error.code == ErrorCode::kNotFound || error.code == ErrorCode::kInvalidInput)
+      state_.error = error.message;
+    else if (error.code == ErrorCode::kUnavailable)
+      state_.error = "a database or file system failure stopped the export; try again";
+    else
+      state_.error = "internal error";
     state_.output.clear();
     (void)SaveState();
   }

@@ -82,6 +82,7 @@ std::string JobStateJson(const JobState& state) {
                {"updated_ms", state.updated_ms},
                {"progress", state.progress},
                {"error", state.error},
+               {"detail", state.detail},
                {"spec", spec_json},
                {"output", output}};
   // Replace, not throw, on invalid UTF-8 in user text: the state must always be writable.
@@ -101,6 +102,7 @@ Result<JobState> ParseJobState(std::string_view text) {
     state.updated_ms = json.at("updated_ms").get<int64_t>();
     state.progress = json.at("progress").get<std::string>();
     state.error = json.at("error").get<std::string>();
+    state.detail = json.at("detail").get<std::string>();
     const Json& spec_json = json.at("spec");
     ExportJobSpec& spec = state.spec;
     auto level =

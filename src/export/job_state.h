@@ -36,7 +36,8 @@ struct JobState {
   int64_t transaction_time_ms = 0;  // kick-off time: the manifest's transactionTime
   int64_t updated_ms = 0;           // last write of this state
   std::string progress;             // X-Progress while running
-  std::string error;                // why it failed (kFailed, kCancelled)
+  std::string error;                // why it failed (kFailed, kCancelled), as the client sees it
+  std::string detail;               // the full error, for whoever runs the server; never served
   ExportJobSpec spec;
   std::vector<OutputFile> output;  // complete only
 };

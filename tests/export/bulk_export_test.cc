@@ -514,7 +514,25 @@ TEST_P(BulkExportTest, UnknownGroupFails) {
   api::HttpResponse done = Wait(Exporter(), JobId(kickoff));
   EXPECT_EQ(done.status, 500);
   EXPECT_EQ(Json::parse(done.body).at("resourceType"), "OperationOutcome");
+  EXPECT_NE(done.body.find("Group/999-0-0 is not known"), std::string::npos) << done.body;
   EXPECT_TRUE(Value(store_->SearchAuditEvents({.user_id = kOwner})).empty());
+}
+
+TEST_P(BulkExportTest, ServerFailuresAreNotDescribedToTheClient) {
+  BulkExportOptions options = Options();
+  options.store_url = (jobs_ / "no-such-folder" / "secret-name.db").string();
+  BulkExport exporter(options);
+  api::HttpResponse kickoff = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
+  ASSERT_EQ(kickoff.status, 202);
+  std::string job = JobId(kickoff);
+  api::HttpResponse done = Wait(exporter, job);
+  EXPECT_EQ(done.status, 500);
+  EXPECT_NE(done.body.find("try again"), std::string::npos) << done.body;
+  EXPECT_EQ(done.body.find("secret-name"), std::string::npos) << done.body;
+  // The detail stays in the state file for whoever runs the server.
+  auto state = internal::ParseJobState(internal::ReadWholeFile(jobs_ / job / "state.json").value());
+  ASSERT_TRUE(state.ok());
+  EXPECT_NE(state->detail.find("secret-name"), std::string::npos) << state->detail;
 }
 
 // ---- Ownership, deletion, limits, other instances -----------------------------------------------
@@ -696,6 +714,7 @@ TEST(JobStateTest, RoundTripsEveryField) {
   state.updated_ms = 2;
   state.progress = "p";
   state.error = "e \"quoted\"\n";
+  state.detail = "unavailable: d";
   state.spec.level = ExportJobSpec::Level::kGroup;
   state.spec.group_id = "3-0-1";
   state.spec.types = {"Patient", "Condition"};
