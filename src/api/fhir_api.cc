@@ -1365,7 +1365,8 @@ HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level
   // search; a Group level export needs read of the Group.
   std::vector<std::string_view> checked;
   for (const auto& [type, governed_by] : kExportable)
-    if (spec.types.empty() || std::find(spec.types.begin(), spec.types.end(), type) != spec.types.end())
+    if (spec.types.empty() ||
+        std::find(spec.types.begin(), spec.types.end(), type) != spec.types.end())
       checked.push_back(governed_by);
   if (level == exporter::ExportJobSpec::Level::kGroup) checked.push_back("Group");
   for (std::string_view type : checked) {
@@ -1380,8 +1381,11 @@ HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level
   }
   if (Lower(c.req.Header("prefer").value_or("")).find("respond-async") == std::string::npos)
     return Outcome(400, IssueType::kInvalid, "Prefer: $export needs 'respond-async'", {"Prefer"});
-  if (!BulkExportBuilt() || !options.bulk_export)
+  if (!BulkExportBuilt() || !options.bulk_export) {
+    auto a = Audit(c, 'E', "export", AuditOutcome::kMinorFailure, {});
+    if (!a.ok()) return FromError(a.error());
     return Outcome(501, IssueType::kNotSupported, "Bulk Data export is not enabled on this server");
+  }
   if (level == exporter::ExportJobSpec::Level::kGroup) {
     auto group = fhir::IsValidFhirId(group_id)
                      ? c.resources.FindResource("Group", group_id)

@@ -40,7 +40,8 @@ Result<Population> Populate(store::Store& store) {
     const char* practices[] = {"A81001", "B82002", "B82002", "B82002"};
     for (int n = 1; n <= 4; ++n) {
       const std::string pid = "p" + std::to_string(n);
-      JU_RETURN_IF_ERROR(writer->Add(MakePatient(pid, n, "Smith" + std::to_string(n), practices[n - 1])));
+      JU_RETURN_IF_ERROR(
+          writer->Add(MakePatient(pid, n, "Smith" + std::to_string(n), practices[n - 1])));
       ClinicalEvent condition;
       condition.id = "c-" + pid;
       condition.patient_id = pid;
@@ -85,8 +86,10 @@ Result<Population> Populate(store::Store& store) {
     if (!found || !found->patient_key) return Error::Internal(pid + " has no key");
     pop.patient_keys[pid] = *found->patient_key;
   }
-  JU_RETURN_IF_ERROR(store.PutOrganisation({"A81001", "Alpha Surgery", store::OrganisationKind::kGpPractice}));
-  JU_RETURN_IF_ERROR(store.PutOrganisation({"B82002", "Beta Practice", store::OrganisationKind::kGpPractice}));
+  JU_RETURN_IF_ERROR(
+      store.PutOrganisation({"A81001", "Alpha Surgery", store::OrganisationKind::kGpPractice}));
+  JU_RETURN_IF_ERROR(
+      store.PutOrganisation({"B82002", "Beta Practice", store::OrganisationKind::kGpPractice}));
   JU_ASSIGN_OR_RETURN(int64_t team, store.AddCareTeam("T1", "A81001"));
   for (int r = 0; r < store::kRoleCount; ++r) {
     const auto role = static_cast<store::Role>(r);
@@ -103,8 +106,9 @@ Result<Population> Populate(store::Store& store) {
   }
   JU_RETURN_IF_ERROR(store.AddCareTeamPatient(team, pop.patient_keys["p2"]));
   JU_RETURN_IF_ERROR(store.AddCareTeamPatient(team, pop.patient_keys["p3"]));
-  JU_RETURN_IF_ERROR(store.RecordConsent({pop.patient_keys["p2"], store::ConsentDecision::kPermitSharing,
-                                          pop.user_ids["gp"], kNowMs - 2000}));
+  JU_RETURN_IF_ERROR(
+      store.RecordConsent({pop.patient_keys["p2"], store::ConsentDecision::kPermitSharing,
+                           pop.user_ids["gp"], kNowMs - 2000}));
   JU_RETURN_IF_ERROR(store.RecordConsent({pop.patient_keys["p3"],
                                           store::ConsentDecision::kDeclineBeyondOwnPractice,
                                           pop.user_ids["gp"], kNowMs - 1000}));
@@ -127,8 +131,9 @@ Result<Population> Populate(store::Store& store) {
     r.rule = {0};
     results.push_back(r);
   }
-  std::sort(results.begin(), results.end(),
-            [](const PersonRunResult& a, const PersonRunResult& b) { return a.patient_key < b.patient_key; });
+  std::sort(results.begin(), results.end(), [](const PersonRunResult& a, const PersonRunResult& b) {
+    return a.patient_key < b.patient_key;
+  });
   JU_ASSIGN_OR_RETURN(pop.run_id, store.SaveRun(run, results));
   return pop;
 }
@@ -146,7 +151,8 @@ Principal PrincipalOf(store::Store& store, std::string_view username) {
   p.caller.patient_key = u.patient_key;
   auto teams = store.CareTeamsOfUser(u.id);
   if (teams.ok()) p.caller.care_team_ids = *teams;
-  auto scopes = security::ParseScopes(u.role == store::Role::kPatient ? "patient/*.cruds" : "user/*.cruds");
+  auto scopes =
+      security::ParseScopes(u.role == store::Role::kPatient ? "patient/*.cruds" : "user/*.cruds");
   EXPECT_TRUE(scopes.ok());
   if (scopes.ok()) p.caller.scopes = *scopes;
   return p;
@@ -181,7 +187,8 @@ HttpRequest Request(std::string_view method, std::string_view target, std::strin
 }
 
 TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "joinedup-api-test-XXXXXX").string();
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "joinedup-api-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
   path_ = pattern;
 }

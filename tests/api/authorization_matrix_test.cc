@@ -80,9 +80,8 @@ class AuthorizationMatrix : public ::testing::Test {
 
   // Fills {patient}, {condition}, … for person `pid`.
   static std::string Fill(std::string text, const std::string& pid) {
-    const std::string key = std::to_string(population_->patient_keys.count(pid)
-                                               ? population_->patient_keys.at(pid)
-                                               : 999999);
+    const std::string key = std::to_string(
+        population_->patient_keys.count(pid) ? population_->patient_keys.at(pid) : 999999);
     text = Replace(text, "{patient}", pid);
     text = Replace(text, "{condition}", "c-" + pid);
     text = Replace(text, "{observation}", "o-" + pid);
@@ -99,8 +98,8 @@ class AuthorizationMatrix : public ::testing::Test {
       return R"({"resourceType":"Condition","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003","display":"Hypertension"}]},"subject":{"reference":"Patient/)" +
              pid + R"("},"onsetDateTime":"2021-05-06"})";
     if (row.method == "POST" && row.route == "/Consent")
-      return R"({"resourceType":"Consent","status":"active","patient":{"reference":"Patient/)" + pid +
-             R"("},"provision":{"type":"permit"}})";
+      return R"({"resourceType":"Consent","status":"active","patient":{"reference":"Patient/)" +
+             pid + R"("},"provision":{"type":"permit"}})";
     if (row.method == "PUT" && row.route == "/Patient/{patient}") {
       auto p = store.FindPatient(pid);
       std::string out;
@@ -165,7 +164,8 @@ TEST_F(AuthorizationMatrix, EveryRouteMethodRoleAndRelationship) {
     std::vector<std::pair<std::string, std::string>> headers;
     if (row.relationship == "break-glass")
       headers.emplace_back("x-break-glass-reason", "unconscious in A&E, no history available");
-    if (row.route.find("$export") != std::string::npos) headers.emplace_back("prefer", "respond-async");
+    if (row.route.find("$export") != std::string::npos)
+      headers.emplace_back("prefer", "respond-async");
     if (row.route == "/Patient/_search")
       headers.emplace_back("content-type", "application/x-www-form-urlencoded");
     HttpRequest req = Request(row.method, Fill(row.route, pid), BodyFor(row, store, pid), headers);
@@ -186,7 +186,8 @@ TEST_F(AuthorizationMatrix, EveryRouteMethodRoleAndRelationship) {
     if (res.status == 404) {
       // No existence leak: the same route on an id that does not exist answers the same bytes.
       const std::string missing = "p9";
-      HttpRequest probe = Request(row.method, Fill(row.route, missing), BodyFor(row, store, pid), headers);
+      HttpRequest probe =
+          Request(row.method, Fill(row.route, missing), BodyFor(row, store, pid), headers);
       const HttpResponse absent = api.Handle(probe, principal, store);
       EXPECT_EQ(absent.status, 404);
       const std::string key = std::to_string(population_->patient_keys.at(pid));

@@ -1,0 +1,519 @@
+// FhirApi behaviours on a real SQLite store (and PostgreSQL for lost updates): audit
+// completeness and tamper detection, lost updates under If-Match, injection payloads stored and
+// returned inertly, content negotiation and errors, rendering, paging.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "api_test_support.h"
+#include "fhir/fhir_mapping.h"
+#include "fhir/search/search_params.h"
+#include "security/audit.h"
+#include "store_test_support.h"
+
+namespace joinedup::api::testing {
+namespace {
+
+using json = nlohmann::json;
+using store::testing::Backend;
+using store::testing::TestDatabase;
+
+class FhirApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.path() + "/store.db";
+    auto opened = store::OpenStore(path_);
+    ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+    store_ = std::move(*opened);
+    auto pop = Populate(*store_);
+    ASSERT_TRUE(pop.ok()) << pop.error().ToString();
+    pop_ = *pop;
+  }
+
+  HttpResponse Call(std::string_view who, std::string_view method, std::string_view target,
+                    std::string body = {},
+                    std::vector<std::pair<std::string, std::string>> headers = {}) {
+    std::optional<Principal> principal;
+    if (!who.empty()) principal = PrincipalOf(*store_, who);
+    return api_.Handle(Request(method, target, std::move(body), std::move(headers)), principal,
+                       *store_);
+  }
+
+  std::vector<store::AuditEvent> AuditTrail() {
+    std::vector<store::AuditEvent> events;
+    EXPECT_TRUE(store_
+                    ->ScanAuditEvents(0,
+                                      [&](const store::AuditEvent& e) {
+                                        events.push_back(e);
+                                        return Ok();
+                                      })
+                    .ok());
+    return events;
+  }
+
+  static std::string Header(const HttpResponse& r, std::string_view name) {
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return "";
+  }
+
+  TempDir dir_;
+  std::string path_;
+  std::unique_ptr<store::Store> store_;
+  Population pop_;
+  FhirApi api_{TestOptions()};
+};
+
+// ---- Audit completeness ---------------------------------------------------------------------
+
+TEST_F(FhirApiTest, ScriptedRequestsLeaveExactlyTheExpectedAuditEvents) {
+  const int64_t p1 = pop_.patient_keys["p1"], p2 = pop_.patient_keys["p2"],
+                p4 = pop_.patient_keys["p4"];
+  std::string patient_json;
+  ASSERT_TRUE(fhir::AppendPatientJson(**store_->FindPatient("p1"), patient_json).ok());
+  const std::string condition =
+      R"({"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003"}]},"subject":{"reference":"Patient/p1"},"onsetDateTime":"2021-05-06"})";
+  struct Step {
+    std::string who, method, target, body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    int status;
+  };
+  const std::vector<Step> script = {
+      {"gp", "GET", "/Patient/p1", "", {}, 200},
+      {"gp", "GET", "/Patient/p4", "", {}, 404},  // hidden: denied, logged
+      {"gp", "GET", "/Patient/p9", "", {}, 404},  // missing
+      {"gp", "GET", "/Condition?subject=p1&_include=Condition:subject", "", {}, 200},
+      {"gp", "GET", "/Patient?birthdate=lt2100", "", {}, 200},  // p1 (practice), p2 (team)
+      {"gp", "GET", "/Organization/A81001", "", {}, 200},       // directory: not audited
+      {"", "GET", "/metadata", "", {}, 200},                    // not audited
+      {"gp", "GET", "/Patient/p4", "", {{"x-break-glass-reason", "collapsed in clinic"}}, 200},
+      {"gp", "PUT", "/Patient/p1", patient_json, {}, 200},
+      {"gp", "POST", "/Condition", condition, {}, 201},
+      {"commissioner", "GET", "/Patient?_id=p1", "", {}, 403},
+      {"gp", "GET", "/Patient/$export", "", {{"prefer", "respond-async"}}, 501},
+      {"gp", "GET", "/Patient/p1/_history", "", {}, 200},
+      {"privacy-officer", "GET", "/AuditEvent?subtype=break-glass-alert", "", {}, 200},
+  };
+  for (const Step& s : script) {
+    const HttpResponse r = Call(s.who, s.method, s.target, s.body, s.headers);
+    ASSERT_EQ(r.status, s.status) << s.method << " " << s.target << ": " << r.body;
+  }
+  struct Expected {
+    std::string subtype;
+    char action;
+    store::AuditOutcome outcome;
+    std::vector<int64_t> keys;
+    bool break_glass = false;
+  };
+  using O = store::AuditOutcome;
+  std::vector<Expected> expected = {
+      {"read", 'R', O::kSuccess, {p1}},
+      {"read", 'R', O::kSeriousFailure, {p4}},
+      {"read", 'R', O::kMinorFailure, {}},
+      {"search", 'E', O::kSuccess, {p1}},
+      {"search", 'E', O::kSuccess, {std::min(p1, p2), std::max(p1, p2)}},
+      {"read", 'R', O::kSuccess, {p4}, true},
+      {"break-glass-alert", 'E', O::kSuccess, {p4}, true},
+      {"update", 'U', O::kSuccess, {p1}},
+      {"create", 'C', O::kSuccess, {p1}},
+      {"search", 'E', O::kSeriousFailure, {}},
+      {"export", 'E', O::kMinorFailure, {}},
+      {"history-instance", 'R', O::kSuccess, {p1}},
+      {"search", 'E', O::kSuccess, {}},
+  };
+  const std::vector<store::AuditEvent> events = AuditTrail();
+  ASSERT_EQ(events.size(), expected.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    SCOPED_TRACE("event " + std::to_string(i + 1));
+    EXPECT_EQ(events[i].subtype, expected[i].subtype);
+    EXPECT_EQ(events[i].action, expected[i].action);
+    EXPECT_EQ(events[i].outcome, expected[i].outcome);
+    EXPECT_EQ(events[i].patient_keys, expected[i].keys);
+    EXPECT_EQ(!events[i].break_glass_reason.empty(), expected[i].break_glass);
+    EXPECT_EQ(events[i].request_id, "req-1");
+    EXPECT_EQ(events[i].source_address, "192.0.2.7");
+    EXPECT_FALSE(events[i].username.empty());
+    EXPECT_EQ(events[i].organisation_id, "A81001");
+  }
+  EXPECT_EQ(events[5].break_glass_reason, "collapsed in clinic");
+  EXPECT_EQ(events[4].query, "Patient?birthdate=lt2100");
+  // The privacy officer found the alert (and only it) by searching the trail.
+  const HttpResponse alerts =
+      Call("privacy-officer", "GET", "/AuditEvent?subtype=break-glass-alert");
+  json bundle = json::parse(alerts.body);
+  ASSERT_EQ(bundle["total"], 1);
+  const json& alert = bundle["entry"][0]["resource"];
+  EXPECT_EQ(alert["subtype"][0]["code"], "break-glass-alert");
+  EXPECT_EQ(alert["purposeOfEvent"][0]["coding"][0]["code"], "BTG");
+  EXPECT_EQ(alert["agent"][0]["altId"], "gp");
+  EXPECT_EQ(alert["agent"][0]["network"]["address"], "192.0.2.7");
+  EXPECT_EQ(alert["entity"][0]["what"]["identifier"]["value"], std::to_string(p4));
+  // By patient and by user.
+  json by_patient = json::parse(Call("privacy-officer", "GET", "/AuditEvent?patient=p4").body);
+  EXPECT_EQ(by_patient["total"], 3);  // the denied read, the break-glass read, the alert
+  json by_user = json::parse(Call("privacy-officer", "GET", "/AuditEvent?altid=commissioner").body);
+  EXPECT_EQ(by_user["total"], 1);
+
+  // The chain verifies; then a row changed behind the store's back is found.
+  auto intact = security::VerifyAuditChain(*store_);
+  ASSERT_TRUE(intact.ok());
+  EXPECT_TRUE(intact->intact()) << intact->problem;
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET "
+                         "break_glass_reason = '' WHERE sequence = 6;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto reopened = store::OpenStore(path_);
+  ASSERT_TRUE(reopened.ok());
+  auto broken = security::VerifyAuditChain(**reopened);
+  ASSERT_TRUE(broken.ok());
+  EXPECT_FALSE(broken->intact());
+  EXPECT_EQ(broken->first_broken, 6);
+}
+
+// ---- Rendering, negotiation, errors ----------------------------------------------------------
+
+TEST_F(FhirApiTest, AnonymousGetsOnlyMetadata) {
+  const HttpResponse meta = Call("", "GET", "/metadata");
+  ASSERT_EQ(meta.status, 200);
+  json cs = json::parse(meta.body);
+  EXPECT_EQ(cs["resourceType"], "CapabilityStatement");
+  std::map<std::string, std::set<std::string>> served;
+  for (const json& r : cs["rest"][0]["resource"])
+    for (const json& i : r["interaction"]) served[r["type"]].insert(i["code"]);
+  EXPECT_EQ(served["AuditEvent"], (std::set<std::string>{"read", "search-type"}));
+  EXPECT_EQ(served["Consent"], (std::set<std::string>{"read", "create", "search-type"}));
+  EXPECT_EQ(served["Patient"], (std::set<std::string>{"read", "vread", "update", "history-instance",
+                                                      "create", "search-type"}));
+  const HttpResponse anon = Call("", "GET", "/Patient/p1");
+  EXPECT_EQ(anon.status, 401);
+  EXPECT_EQ(Header(anon, "WWW-Authenticate"), "Bearer");
+}
+
+TEST_F(FhirApiTest, ReadInjectsMetaAndETagAndRendersRisk) {
+  const HttpResponse r = Call("gp", "GET", "/Patient/p1");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/fhir+json");
+  EXPECT_EQ(Header(r, "ETag"), "W/\"1\"");
+  json p = json::parse(r.body);
+  EXPECT_EQ(p["meta"]["versionId"], "1");
+  EXPECT_FALSE(p["meta"].contains("lastUpdated"));  // never written through the API
+  EXPECT_EQ(p["identifier"][0]["system"], "https://fhir.nhs.uk/Id/nhs-number");
+
+  const std::string risk_id =
+      std::to_string(pop_.run_id) + "-" + std::to_string(pop_.patient_keys["p1"]);
+  const HttpResponse risk = Call("gp", "GET", "/RiskAssessment/" + risk_id);
+  ASSERT_EQ(risk.status, 200) << risk.body;
+  json ra = json::parse(risk.body);
+  EXPECT_EQ(ra["subject"]["reference"], "Patient/p1");
+  EXPECT_EQ(ra["occurrenceDateTime"], "2026-04-01");
+  EXPECT_NEAR(ra["prediction"][0]["probabilityDecimal"].get<double>(), 0.1, 1e-6);
+  std::string notes;
+  for (const json& n : ra["note"]) notes += n["text"].get<std::string>() + "\n";
+  EXPECT_NE(notes.find("eFI 0.08 (3 of 36 deficits"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("HFRS 2.5"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("Segment (mcmw 1): high, by rule 1"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("£123.45"), std::string::npos) << notes;
+
+  const HttpResponse group =
+      Call("commissioner", "GET", "/Group/" + std::to_string(pop_.run_id) + "-0-1");
+  ASSERT_EQ(group.status, 200) << group.body;
+  json g = json::parse(group.body);
+  EXPECT_EQ(g["type"], "person");
+  EXPECT_EQ(g["actual"], true);
+  EXPECT_EQ(g["quantity"], 2);  // p1 and p3 (n % 2 == 1)
+  EXPECT_FALSE(g.contains("member"));
+  // Commissioners never see a person.
+  EXPECT_EQ(Call("commissioner", "GET", "/RiskAssessment/" + risk_id).status, 403);
+}
+
+TEST_F(FhirApiTest, ContentNegotiationAndBodyErrors) {
+  EXPECT_EQ(Call("gp", "GET", "/Patient/p1?_format=xml").status, 406);
+  EXPECT_EQ(Call("gp", "GET", "/Patient/p1", "", {{"accept", "application/fhir+xml"}}).status, 406);
+  const HttpResponse as_json = Call("gp", "GET", "/Patient/p1?_format=application/json");
+  EXPECT_EQ(as_json.status, 200);
+  EXPECT_EQ(as_json.content_type, "application/json");
+  EXPECT_EQ(Call("gp", "GET", "/Patient?_id=p1&_format=json").status, 200);
+
+  std::string good;
+  ASSERT_TRUE(fhir::AppendPatientJson(**store_->FindPatient("p1"), good).ok());
+  EXPECT_EQ(Call("gp", "PUT", "/Patient/p1", good, {{"content-type", "application/xml"}}).status,
+            415);
+  const HttpResponse bad_json = Call("gp", "PUT", "/Patient/p1", "{\"resourceType\":");
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_NE(bad_json.body.find("not valid JSON"), std::string::npos);
+  EXPECT_EQ(Call("gp", "PUT", "/Patient/p1", std::string(2000, '[')).status, 400);  // depth
+  EXPECT_EQ(Call("gp", "PUT", "/Patient/p1", std::string(9u << 20, ' ')).status, 413);
+  // A resource the mapping refuses: 422 naming the field.
+  const HttpResponse unmappable = Call(
+      "gp", "POST", "/Condition",
+      R"({"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003"}]},"subject":{"reference":"Patient/p1"},"onsetDateTime":"not a date"})");
+  EXPECT_EQ(unmappable.status, 422) << unmappable.body;
+  json oo = json::parse(unmappable.body);
+  EXPECT_EQ(oo["issue"][0]["expression"][0], "onsetDateTime") << unmappable.body;
+  // Wrong type, wrong id.
+  EXPECT_EQ(Call("gp", "PUT", "/Condition/c-p1", good).status, 400);
+  EXPECT_EQ(Call("gp", "PUT", "/Patient/p2", good).status, 400);
+  // The audit trail is append-only through the API.
+  EXPECT_EQ(Call("privacy-officer", "PUT", "/AuditEvent/1", "{}").status, 405);
+  EXPECT_EQ(Call("privacy-officer", "DELETE", "/AuditEvent/1").status, 405);
+  EXPECT_EQ(Call("privacy-officer", "POST", "/AuditEvent", "{}").status, 405);
+  EXPECT_EQ(Call("gp", "GET", "/Claim/1").status, 404);
+}
+
+TEST_F(FhirApiTest, CreateUpdateIfMatchVreadHistory) {
+  const std::string body =
+      R"({"resourceType":"Condition","meta":{"versionId":"77","lastUpdated":"1999-01-01T00:00:00Z"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003"}]},"subject":{"reference":"Patient/p1"},"onsetDateTime":"2021-05-06"})";
+  const HttpResponse created = Call("gp", "POST", "/Condition", body);
+  ASSERT_EQ(created.status, 201) << created.body;
+  json c = json::parse(created.body);
+  const std::string id = c["id"];
+  EXPECT_EQ(c["meta"]["versionId"], "1");  // the client's meta is ignored
+  EXPECT_EQ(c["meta"]["lastUpdated"], "2026-09-21T14:13:20.000Z");
+  EXPECT_EQ(Header(created, "Location"),
+            std::string(kBaseUrl) + "/Condition/" + id + "/_history/1");
+  EXPECT_EQ(Header(created, "ETag"), "W/\"1\"");
+
+  c.erase("meta");
+  c["onsetDateTime"] = "2021-05-07";
+  const HttpResponse updated =
+      Call("gp", "PUT", "/Condition/" + id, c.dump(), {{"if-match", "W/\"1\""}});
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(Header(updated, "ETag"), "W/\"2\"");
+  const HttpResponse stale =
+      Call("gp", "PUT", "/Condition/" + id, c.dump(), {{"if-match", "W/\"1\""}});
+  EXPECT_EQ(stale.status, 412) << stale.body;
+  EXPECT_EQ(Call("gp", "PUT", "/Condition/" + id, c.dump(), {{"if-match", "\"1\""}}).status, 400);
+
+  const HttpResponse v1 = Call("gp", "GET", "/Condition/" + id + "/_history/1");
+  ASSERT_EQ(v1.status, 200);
+  EXPECT_NE(v1.body.find("2021-05-06"), std::string::npos);
+  EXPECT_EQ(Call("gp", "GET", "/Condition/" + id + "/_history/3").status, 404);
+  const HttpResponse history = Call("gp", "GET", "/Condition/" + id + "/_history");
+  json h = json::parse(history.body);
+  ASSERT_EQ(h["total"], 2);
+  EXPECT_EQ(h["entry"][0]["resource"]["meta"]["versionId"], "2");
+  EXPECT_EQ(h["entry"][1]["resource"]["meta"]["versionId"], "1");
+
+  // Update of an id that does not exist creates it with the client's id.
+  c["id"] = "chosen-by-client";
+  const HttpResponse upsert = Call("gp", "PUT", "/Condition/chosen-by-client", c.dump());
+  EXPECT_EQ(upsert.status, 201) << upsert.body;
+  // Updating an imported record keeps its first version readable.
+  std::string patient;
+  ASSERT_TRUE(fhir::AppendPatientJson(**store_->FindPatient("p1"), patient).ok());
+  json pj = json::parse(patient);
+  pj["name"][0]["family"] = "Jones";
+  ASSERT_EQ(Call("gp", "PUT", "/Patient/p1", pj.dump()).status, 200);
+  const HttpResponse old = Call("gp", "GET", "/Patient/p1/_history/1");
+  ASSERT_EQ(old.status, 200);
+  EXPECT_NE(old.body.find("Smith1"), std::string::npos);
+  // Prefer: return=minimal.
+  const HttpResponse minimal =
+      Call("gp", "PUT", "/Patient/p1", pj.dump(), {{"prefer", "return=minimal"}});
+  EXPECT_EQ(minimal.status, 200);
+  EXPECT_TRUE(minimal.body.empty());
+}
+
+TEST_F(FhirApiTest, ConsentCreateChangesWhoSees) {
+  // p2 declines sharing beyond their own practice (B82002): the care team loses sight of them.
+  EXPECT_EQ(Call("case-manager", "GET", "/Patient/p2").status, 200);
+  const HttpResponse created = Call(
+      "gp", "POST", "/Consent",
+      R"({"resourceType":"Consent","status":"active","patient":{"reference":"Patient/p1"},"provision":{"type":"deny"}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  json consent = json::parse(created.body);
+  EXPECT_EQ(consent["provision"]["type"], "deny");
+  EXPECT_EQ(consent["patient"]["reference"], "Patient/p1");
+  auto latest = store_->LatestConsent(pop_.patient_keys["p1"]);
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->decision, store::ConsentDecision::kDeclineBeyondOwnPractice);
+  EXPECT_EQ((*latest)->recorded_by, pop_.user_ids["gp"]);
+  const HttpResponse bad = Call(
+      "gp", "POST", "/Consent",
+      R"({"resourceType":"Consent","status":"active","patient":{"reference":"Patient/p1"},"provision":{"type":"maybe"}})");
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("provision.type"), std::string::npos);
+  // The patient records their own decision.
+  EXPECT_EQ(
+      Call(
+          "patient", "POST", "/Consent",
+          R"({"resourceType":"Consent","status":"active","patient":{"reference":"Patient/p1"},"provision":{"type":"permit"}})")
+          .status,
+      201);
+}
+
+TEST_F(FhirApiTest, ElementsSummaryCountTotalsAndPaging) {
+  const HttpResponse subset = Call("gp", "GET", "/Patient?_id=p1&_elements=birthDate");
+  ASSERT_EQ(subset.status, 200) << subset.body;
+  json b = json::parse(subset.body);
+  const json& p = b["entry"][0]["resource"];
+  EXPECT_TRUE(p.contains("birthDate"));
+  EXPECT_FALSE(p.contains("name"));
+  EXPECT_EQ(p["id"], "p1");
+  EXPECT_EQ(p["meta"]["tag"][0]["code"], "SUBSETTED");
+
+  const HttpResponse count = Call("gp", "GET", "/Patient?_summary=count");
+  json cb = json::parse(count.body);
+  EXPECT_EQ(cb["total"], 2);  // p1 (practice) and p2 (team); p3 declined, p4 unrelated
+  EXPECT_FALSE(cb.contains("entry"));
+
+  // Walk the pages through the next links: every visible person once, nobody hidden.
+  std::set<std::string> seen;
+  std::string target = "/Observation?_count=1";
+  int pages = 0;
+  while (!target.empty() && pages < 10) {
+    const HttpResponse page = Call("gp", "GET", target);
+    ASSERT_EQ(page.status, 200) << page.body;
+    json pb = json::parse(page.body);
+    for (const json& e : pb.value("entry", json::array()))
+      EXPECT_TRUE(seen.insert(e["resource"]["id"]).second);
+    target.clear();
+    for (const json& l : pb["link"])
+      if (l["relation"] == "next") target = l["url"].get<std::string>().substr(kBaseUrl.size());
+    ++pages;
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"o-p1", "o-p2"}));
+  // A tampered cursor is a clear 400.
+  EXPECT_EQ(Call("gp", "GET", "/Observation?_count=1&_cursor=AAAA").status, 400);
+  // Strict by default, lenient on request.
+  EXPECT_EQ(Call("gp", "GET", "/Patient?nonsense=1").status, 400);
+  const HttpResponse lenient =
+      Call("gp", "GET", "/Patient?nonsense=1", "", {{"prefer", "handling=lenient"}});
+  EXPECT_EQ(lenient.status, 200);
+  EXPECT_NE(lenient.body.find("\"outcome\""), std::string::npos);
+  // POST _search with a form body.
+  const HttpResponse form = Call("gp", "POST", "/Patient/_search", "family=smith1",
+                                 {{"content-type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(form.status, 200) << form.body;
+  EXPECT_EQ(json::parse(form.body)["total"], 1);
+}
+
+// ---- Injection payloads ---------------------------------------------------------------------
+
+TEST_F(FhirApiTest, InjectionPayloadsAreStoredAndReturnedInertly) {
+  const std::vector<std::string> payloads = {
+      "Robert'); DROP TABLE patients;--",
+      "<script>alert(\"x\")</script>",
+      "' OR '1'='1",
+      "\"; SELECT * FROM users; --",
+      "%27%22<img src=x onerror=alert(1)>",
+      "Zoë \\ back\\slash",
+  };
+  std::string base;
+  ASSERT_TRUE(fhir::AppendPatientJson(**store_->FindPatient("p1"), base).ok());
+  for (const std::string& payload : payloads) {
+    SCOPED_TRACE(payload);
+    json p = json::parse(base);
+    p["name"][0]["family"] = payload;
+    const HttpResponse put = Call("gp", "PUT", "/Patient/p1", p.dump());
+    ASSERT_EQ(put.status, 200) << put.body;
+    const HttpResponse read = Call("gp", "GET", "/Patient/p1");
+    ASSERT_EQ(read.status, 200);
+    EXPECT_EQ(json::parse(read.body)["name"][0]["family"], payload);  // exact bytes back
+    // As a search value in every parameter type: no error but 400 for malformed, never a leak.
+    // FHIR search escapes first (\, \| \$ \\), then the query string's.
+    std::string escaped;
+    for (char ch : payload) {
+      if (ch == '\\' || ch == ',' || ch == '|' || ch == '$') escaped += '\\';
+      escaped += ch;
+    }
+    const std::string enc = fhir::search::PercentEncode(escaped);
+    const HttpResponse exact = Call("gp", "GET", "/Patient?family:exact=" + enc);
+    ASSERT_EQ(exact.status, 200) << exact.body;
+    EXPECT_EQ(json::parse(exact.body)["total"], 1);
+    for (const std::string& q :
+         {"/Patient?name=" + enc, "/Patient?identifier=" + enc, "/Condition?code=" + enc,
+          "/Patient?general-practitioner=" + enc, "/Patient?birthdate=" + enc,
+          "/Organization?name:contains=" + enc, "/AuditEvent?altid=" + enc}) {
+      const HttpResponse r =
+          Call(q.find("AuditEvent") != std::string::npos ? "privacy-officer" : "gp", "GET", q);
+      EXPECT_TRUE(r.status == 200 || r.status == 400) << q << ": " << r.body;
+      EXPECT_NO_THROW(json::parse(r.body)) << q;
+    }
+  }
+  // The store still holds everything it held.
+  auto counts = store_->Counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->patients, 4);
+}
+
+// ---- Lost update ------------------------------------------------------------------------------
+
+class LostUpdateTest : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(LostUpdateTest, IfMatchLetsExactlyOneWriterWinEachVersion) {
+  std::string skip;
+  auto db = TestDatabase::Create(GetParam(), skip);
+  if (!db) GTEST_SKIP() << skip;
+  {
+    auto opened = store::OpenStore(db->url());
+    ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+    ASSERT_TRUE(Populate(**opened).ok());
+  }
+  constexpr int kThreads = 16, kRounds = 200;
+  const FhirApi api(TestOptions());
+  std::atomic<int> successes{0}, conflicts{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto opened = store::OpenStore(db->url());
+      if (!opened.ok()) {
+        other += kRounds;
+        return;
+      }
+      store::Store& store = **opened;
+      const Principal gp = PrincipalOf(store, "gp");
+      for (int round = 0; round < kRounds; ++round) {
+        HttpResponse got = api.Handle(Request("GET", "/Patient/p1"), gp, store);
+        if (got.status != 200) {
+          ++other;
+          continue;
+        }
+        std::string etag;
+        for (const auto& [k, v] : got.headers)
+          if (k == "ETag") etag = v;
+        json p = json::parse(got.body);
+        p.erase("meta");
+        p["name"][0]["given"][0] = "T" + std::to_string(t) + "R" + std::to_string(round);
+        HttpResponse put =
+            api.Handle(Request("PUT", "/Patient/p1", p.dump(), {{"if-match", etag}}), gp, store);
+        if (put.status == 200)
+          ++successes;
+        else if (put.status == 412)
+          ++conflicts;
+        else
+          ++other;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(successes + conflicts, kThreads * kRounds);
+  EXPECT_GT(successes.load(), 0);
+  auto opened = store::OpenStore(db->url());
+  ASSERT_TRUE(opened.ok());
+  auto history = (*opened)->ResourceHistory("Patient", "p1");
+  ASSERT_TRUE(history.ok()) << history.error().ToString();
+  // Version 1 (the import) plus one version per successful write, numbered without gaps.
+  ASSERT_EQ(static_cast<int>(history->size()), successes.load() + 1);
+  for (size_t i = 0; i < history->size(); ++i)
+    EXPECT_EQ((*history)[i].version_id, static_cast<int64_t>(history->size() - i));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LostUpdateTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const auto& info) { return store::testing::BackendName(info.param); });
+
+}  // namespace
+}  // namespace joinedup::api::testing
