@@ -1160,8 +1160,11 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
     Sql where;
     std::vector<std::string> conditions{std::string(t->base)};
     bool needs_versions = false;
+    bool value_dependent = false;  // see QueryPlannedPerCall
     for (const search::Filter& filter : request.filters) {
       if (filter.param == nullptr) return Error::Invalid("search: a filter names no parameter");
+      value_dependent = value_dependent || filter.param->type == search::ParamType::kDate ||
+                        filter.param->type == search::ParamType::kString;
       JU_ASSIGN_OR_RETURN(std::string condition, FilterSql(*t, filter, d, where));
       needs_versions = needs_versions || filter.param->name == "_lastUpdated";
       conditions.push_back(std::move(condition));
@@ -1179,10 +1182,12 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
       std::string sql = "SELECT COUNT(*) FROM " + std::string(t->from);
       if (t->writable && needs_versions) sql += VersionJoin(*t);
       sql += " WHERE " + Join(conditions, " AND ");
-      JU_RETURN_IF_ERROR(Query(sql, where.params, [&](const SqlRow& row) -> Status {
+      auto on_count = [&](const SqlRow& row) -> Status {
         page.total = row.Int(0);
         return Ok();
-      }));
+      };
+      JU_RETURN_IF_ERROR(value_dependent ? QueryPlannedPerCall(sql, where.params, on_count)
+                                         : Query(sql, where.params, on_count));
     }
     if (count > 0) {
       DecodeContext context;
@@ -1202,7 +1207,7 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
       }
       sql += " WHERE " + Join(conditions, " AND ") + OrderSql(sort, id) + " LIMIT " +
              where.BindInt(count + 1);
-      JU_RETURN_IF_ERROR(Query(sql, where.params, [&](const SqlRow& row) -> Status {
+      auto on_row = [&](const SqlRow& row) -> Status {
         JU_ASSIGN_OR_RETURN(FoundResource found, DecodeRow(*t, row, columns, context));
         for (size_t i = 0; i < sort.size(); ++i) {
           const int column = columns + static_cast<int>(i);
@@ -1216,7 +1221,9 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
         }
         page.matches.push_back(std::move(found));
         return Ok();
-      }));
+      };
+      JU_RETURN_IF_ERROR(value_dependent ? QueryPlannedPerCall(sql, where.params, on_row)
+                                         : Query(sql, where.params, on_row));
       if (page.matches.size() > static_cast<size_t>(count)) {
         page.matches.resize(static_cast<size_t>(count));
         page.has_next = true;

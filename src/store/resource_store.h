@@ -148,7 +148,9 @@ class ResourceStore {
   // No access check: the caller applies the policy with AccessFacts(patient_key).
   virtual Result<std::optional<FoundResource>> FindResource(std::string_view resource_type,
                                                             std::string_view id) = 0;
-  // Every version, newest first (the current version first). Empty if there is none.
+  // Every version, newest first (the current version first). Empty if there is none. A record
+  // never written through the API has one version, 1, with no lastUpdated and json "" (the
+  // store keeps no text for it: render the current record).
   virtual Result<std::vector<ResourceVersion>> ResourceHistory(std::string_view resource_type,
                                                                std::string_view id) = 0;
 
@@ -157,6 +159,13 @@ class ResourceStore {
   // page). Rows whose person `visibility` excludes are never returned, counted or included.
   // `total` is computed when want_total. kInvalidInput for a request the store cannot run
   // (naming the parameter). All SQL uses bound parameters.
+  // Semantics the store fixes (resource_sql.cc has the details): a NULL sort value (only
+  // _lastUpdated: never written through the API) sorts first ascending and last descending;
+  // family/given sort by the folded name, which is also the cursor value; _revinclude rows are
+  // capped at 1000 per page over all _revinclude parameters together; Organization,
+  // Practitioner and PractitionerRole are matched in memory over the type's current rows (the
+  // last two on their stored JSON). A count over a broad filter costs time in proportion to the
+  // matches (about 0.2 s for 800,000 patients on SQLite): ask for it on the first page only.
   virtual Result<ResourcePage> SearchResources(const fhir::search::SearchRequest& request,
                                                const fhir::search::PageCursor* after,
                                                const Visibility& visibility,

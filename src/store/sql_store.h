@@ -152,6 +152,13 @@ class SqlStore : public Store {
   // returns the first error from the database (kUnavailable/kConflict) or from `on_row`.
   virtual Status Query(std::string_view sql, std::span<const SqlParam> params,
                        const RowFn& on_row) = 0;
+  // As Query, for a statement whose best plan depends on its values (a search with a date range
+  // or a name prefix: one day of birthdates wants the birth_date index, half a century the id
+  // order): PostgreSQL plans it for each call instead of settling on a generic plan.
+  virtual Status QueryPlannedPerCall(std::string_view sql, std::span<const SqlParam> params,
+                                     const RowFn& on_row) {
+    return Query(sql, params, on_row);
+  }
 
   // For a backend's SaveRun, inside its transaction:
   // kNotFound naming the first result (in `order`) whose patient_key is not a stored patient.

@@ -570,16 +570,25 @@ class PgStore final : public SqlStore {
 
   // Public here: the writer looks ids up through it.
   Status Query(std::string_view sql, std::span<const SqlParam> params,
-               const RowFn& on_row) override;
+               const RowFn& on_row) override {
+    return Run(sql, params, on_row, /*prepare=*/true);
+  }
 
  protected:
   Status InTransaction(bool audit_lock, const std::function<Status()>& body) override;
+  Status QueryPlannedPerCall(std::string_view sql, std::span<const SqlParam> params,
+                             const RowFn& on_row) override {
+    return Run(sql, params, on_row, /*prepare=*/false);
+  }
   Dialect dialect() const override { return Dialect::kPostgres; }
   Status LockResource(std::string_view resource_type, std::string_view id) override;
   Status FlushWriter(Writer& writer) override { return static_cast<PgWriter&>(writer).Flush(); }
 
  private:
-  // Statements prepared on this connection, by their SQL text (see Query).
+  Status Run(std::string_view sql, std::span<const SqlParam> params, const RowFn& on_row,
+             bool prepare);
+
+  // Statements prepared on this connection, by their SQL text (see Run).
   static constexpr size_t kMaxPrepared = 512;
   std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> prepared_;
 
@@ -588,7 +597,8 @@ class PgStore final : public SqlStore {
   bool writer_active_ = false;
 };
 
-Status PgStore::Query(std::string_view sql, std::span<const SqlParam> params, const RowFn& on_row) {
+Status PgStore::Run(std::string_view sql, std::span<const SqlParam> params, const RowFn& on_row,
+                    bool prepare) {
   // `?N` → `$N` (the shared SQL never has a literal '?').
   std::string text(sql);
   for (size_t i = 0; i + 1 < text.size(); ++i)
@@ -617,16 +627,18 @@ Status PgStore::Query(std::string_view sql, std::span<const SqlParam> params, co
     if (params[i].kind != SqlParam::Kind::kNull) values[i] = storage[i].c_str();
   }
   // Statements are prepared once per connection and SQL text, as SQLite's are: a search's SQL
-  // is the same for every value, so parsing and analysis are paid once. DDL and transaction
-  // control are not prepared, and the cache is bounded (an IN list's length changes its text).
+  // is the same for every value, so parsing and planning are paid once (PostgreSQL keeps a
+  // generic plan once it is no worse than the custom ones). DDL and transaction control are
+  // not prepared, nor statements asked for with prepare = false (QueryPlannedPerCall), and the
+  // cache is bounded (an IN list's length changes the text).
   const std::string_view verb = std::string_view(text).substr(0, 7);
   const bool cacheable = verb.starts_with("SELECT") || verb.starts_with("INSERT") ||
                          verb.starts_with("UPDATE") || verb.starts_with("DELETE") ||
                          verb.starts_with("WITH");
   const std::string* name = nullptr;
-  if (auto it = prepared_.find(text); it != prepared_.end()) {
+  if (auto it = prepare ? prepared_.find(text) : prepared_.end(); it != prepared_.end()) {
     name = &it->second;
-  } else if (cacheable && prepared_.size() < kMaxPrepared) {
+  } else if (prepare && cacheable && prepared_.size() < kMaxPrepared) {
     std::string fresh = "ju_" + std::to_string(prepared_.size());
     PgResultPtr prepared(
         PQprepare(conn_, fresh.c_str(), text.c_str(), static_cast<int>(params.size()), nullptr));
