@@ -22,6 +22,14 @@ using api::HttpResponse;
 
 // ---- StorePool ---------------------------------------------------------------------------------
 
+StorePool::StorePool(std::string url) : url_(std::move(url)) {}
+StorePool::~StorePool() = default;
+
+StorePool::Lease::Lease(StorePool* pool, std::unique_ptr<store::Store> store)
+    : pool_(pool), store_(std::move(store)) {}
+StorePool::Lease::Lease(Lease&& other) noexcept = default;
+void StorePool::Lease::Discard() { store_.reset(); }
+
 StorePool::Lease::~Lease() {
   if (store_ == nullptr || pool_ == nullptr) return;
   std::lock_guard lock(pool_->mutex_);

@@ -42,19 +42,19 @@ namespace joinedup::server {
 // One Store per worker at a time (a Store is single-threaded), opened on first need and kept.
 class StorePool {
  public:
-  explicit StorePool(std::string url) : url_(std::move(url)) {}
+  explicit StorePool(std::string url);
+  ~StorePool();
 
   class Lease {
    public:
-    Lease(StorePool* pool, std::unique_ptr<store::Store> store)
-        : pool_(pool), store_(std::move(store)) {}
-    Lease(Lease&&) = default;
+    Lease(StorePool* pool, std::unique_ptr<store::Store> store);
+    Lease(Lease&& other) noexcept;
     Lease& operator=(Lease&&) = delete;
     ~Lease();
     store::Store& operator*() const { return *store_; }
     store::Store* operator->() const { return store_.get(); }
     // The connection failed: close it instead of giving it back.
-    void Discard() { store_.reset(); }
+    void Discard();
 
    private:
     StorePool* pool_;
