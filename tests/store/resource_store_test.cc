@@ -669,6 +669,22 @@ TEST_P(ResourceStoreTest, StringsTokensAndReferences) {
             std::vector<std::string>{"a0"});
   EXPECT_EQ(Ids("Organization", "identifier=https://fhir.nhs.uk/Id/ods-organization-code%7CA81001"),
             std::vector<std::string>{"A81001"});
+  // Hostile text as every kind of string and token value: refused by nothing, matching nothing
+  // it should not, running as plain values.
+  for (const std::string& h : kHostile) {
+    const std::string v = Encode(h);
+    for (const std::string& query : std::vector<std::string>{
+             "identifier=" + v, "identifier=" + v + "%7C" + v, "identifier=%7C" + v,
+             "name:contains=" + v, "given:exact=" + v, "family=" + v})
+      WalkAll("Patient", query);
+    EXPECT_TRUE(Ids("Condition", "code=" + v).empty()) << h;
+    EXPECT_TRUE(Ids("Condition", "code=" + v + "%7C" + v).empty()) << h;
+    EXPECT_TRUE(Ids("Encounter", "class=" + v).empty()) << h;
+    EXPECT_TRUE(Ids("Organization", "identifier=" + v).empty()) << h;
+    EXPECT_TRUE(Ids("Practitioner", "name=" + v).empty()) << h;
+  }
+  EXPECT_EQ(Ids("Patient", "given:exact=" + Encode(kHostile[3])),
+            Expected(pop_.patients, [](const Patient& p) { return p.given_name == kHostile[3]; }));
   // The database is intact after all the hostile text.
   EXPECT_EQ(store_->Counts()->patients, static_cast<int64_t>(pop_.patients.size()));
 }
@@ -970,6 +986,24 @@ TEST_P(ResourceStoreTest, SegmentMembersSignInsAndSecrets) {
   for (const auto& r : results)
     if (r.segment[0] == 1) high.push_back(r.patient_key);
   std::sort(high.begin(), high.end());
+  // RiskAssessment: searched by subject, walked by id, revincluded on Patient.
+  std::vector<std::string> risk_ids;
+  for (const auto& r : results)
+    risk_ids.push_back(std::to_string(run_id) + "-" + std::to_string(r.patient_key));
+  std::sort(risk_ids.begin(), risk_ids.end());
+  EXPECT_EQ(WalkAll("RiskAssessment", "_count=3").ids, risk_ids);
+  EXPECT_EQ(WalkAll("RiskAssessment", "_sort=-_id&_count=4").ids,
+            std::vector<std::string>(risk_ids.rbegin(), risk_ids.rend()));
+  const std::string p3 = std::to_string(run_id) + "-" + std::to_string(keys_["p1003"]);
+  EXPECT_EQ(Ids("RiskAssessment", "subject=Patient/p1003"), std::vector<std::string>{p3});
+  EXPECT_TRUE(Ids("RiskAssessment", "_lastUpdated=ge2000").empty());
+  auto with_risk = store_->SearchResources(
+      Parse("Patient", "_id=p1003&_revinclude=RiskAssessment:subject"), nullptr, Everyone(), true);
+  ASSERT_TRUE(with_risk.ok()) << with_risk.error().ToString();
+  ASSERT_EQ(with_risk->included.size(), 1u);
+  EXPECT_EQ(with_risk->included[0].id, p3);
+  EXPECT_EQ(std::get<RiskResult>(with_risk->included[0].record).run.models.size(), 1u);
+
   const std::string group = std::to_string(run_id) + "-0-1";
   EXPECT_EQ(*store_->SegmentMembers(group, Everyone()), high);
   Visibility self{Visibility::Kind::kSelf, high[0], "", 0};
