@@ -27,3 +27,51 @@ echo "== Stratify (scores, segments, cost concentration; one row per person in $
 echo "== Case-management worklist: MCMW Tier 4 and the top 2% by emergency-admission risk"
 "$bin" worklist --db "$out/joinedup.db" --model mcmw --top-percent 2 --show 5 \
   --out "$out/worklist.csv"
+
+# ---- The server -------------------------------------------------------------------------------
+# Demo accounts exist in this demo database only, each with a random password made now and
+# printed once (also kept in $out/demo-accounts.txt, readable by you alone). joinedup has no
+# built-in account or password anywhere else.
+port=${PORT:-8080}
+base="http://127.0.0.1:$port"
+first_patient=$(head -n 1 "$out/fhir/Patient.ndjson")
+nhs_number=$(grep -o '"https://fhir.nhs.uk/Id/nhs-number","value":"[0-9]*"' <<<"$first_patient" |
+  grep -o '[0-9]\{10\}' | head -n 1)
+practice=$(grep -o '"Organization/[^"]*"' <<<"$first_patient" | head -n 1 | tr -d '"' |
+  sed 's|Organization/||')
+accounts="$out/demo-accounts.txt"
+(umask 077 && : >"$accounts")
+add_account() {  # username role organisation display-name [extra user-add options…]
+  local username=$1 role=$2 organisation=$3 display=$4
+  shift 4
+  local password
+  password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+  printf '%s\n' "$password" | "$bin" user add --db "$out/joinedup.db" --username "$username" \
+    --role "$role" --organisation "$organisation" --display-name "$display" "$@" >/dev/null
+  printf '  %-18s %-16s %-8s %s\n' "$username" "$role" "$organisation" "$password" | tee -a "$accounts"
+}
+echo "== Demo accounts (this database only; passwords are random, made now)"
+printf '  %-18s %-16s %-8s %s\n' username role org password
+add_account demo-gp gp "$practice" "Dr Demo GP"
+add_account demo-case-manager case-manager RYG "Demo Case Manager" \
+  --organisation-kind community_trust --organisation-name "Demo Community Trust"
+add_account demo-commissioner commissioner QHM "Demo Commissioner" \
+  --organisation-kind commissioner --organisation-name "Demo Integrated Care Board"
+add_account demo-privacy privacy-officer QHM "Demo Privacy Officer"
+add_account demo-patient patient "$practice" "Demo Patient" --patient-nhs-number "$nhs_number"
+gp_password=$(awk '$1 == "demo-gp" { print $4 }' "$accounts")
+
+cat <<HOW
+== Serving $base (FHIR base $base/fhir) on the synthetic population; Ctrl-C stops it
+Sign in as the GP at $practice and read a registered patient (NHS number $nhs_number):
+
+  token=\$(curl -s $base/auth/token -d grant_type=password -d username=demo-gp \\
+      --data-urlencode 'password=$gp_password' | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+  curl -s -H "Authorization: Bearer \$token" \\
+      '$base/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|$nhs_number'
+
+Also: $base/fhir/metadata, $base/.well-known/smart-configuration, $base/metrics.
+The case manager is on no care team yet (care teams come with caseloads), so they see nobody;
+the commissioner sees Groups (segments), never a person; the privacy officer reads AuditEvent.
+HOW
+exec "$bin" serve --db "$out/joinedup.db" --port "$port"
