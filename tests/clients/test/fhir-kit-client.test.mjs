@@ -70,7 +70,8 @@ test('Patient: create, read, update with If-Match, stale If-Match is 412, search
   const etag = etagOf(read);
   assert.equal(etag, 'W/"1"');
 
-  const changed = { ...read, name: [{ use: 'official', family: 'Kit-Client', given: ['Ada', 'Mary'] }] };
+  // One given name: joinedup stores given names joined by a space (docs/fhir-mapping.md).
+  const changed = { ...read, name: [{ use: 'official', family: 'Kit-Client-Updated', given: ['Adaline'] }] };
   const updated = await client.update({
     resourceType: 'Patient',
     id: created.id,
@@ -79,7 +80,8 @@ test('Patient: create, read, update with If-Match, stale If-Match is 412, search
   });
   assert.equal(updated.meta.versionId, '2');
   assert.equal(etagOf(updated), 'W/"2"');
-  assert.deepEqual(updated.name[0].given, ['Ada', 'Mary']);
+  assert.equal(updated.name[0].family, 'Kit-Client-Updated');
+  assert.deepEqual(updated.name[0].given, ['Adaline']);
 
   // The same stale ETag again: 412, and the stored version is still 2 with the second name.
   await expectStatus(
@@ -94,7 +96,8 @@ test('Patient: create, read, update with If-Match, stale If-Match is 412, search
   const after = await client.read({ resourceType: 'Patient', id: created.id });
   assert.equal(after.meta.versionId, '2');
   assert.equal(after.gender, 'female');
-  assert.deepEqual(after.name[0].given, ['Ada', 'Mary']);
+  assert.equal(after.name[0].family, 'Kit-Client-Updated');
+  assert.deepEqual(after.name[0].given, ['Adaline']);
 
   const byIdentifier = await client.search({ resourceType: 'Patient', searchParams: { identifier: `${NHS}|${nhsNumber}` } });
   assert.equal(byIdentifier.type, 'searchset');
@@ -104,7 +107,7 @@ test('Patient: create, read, update with If-Match, stale If-Match is 412, search
 
   const byName = await client.search({
     resourceType: 'Patient',
-    searchParams: { family: 'kit-client', given: 'ada', birthdate: '1946-05-17' },
+    searchParams: { family: 'kit-client-upd', given: 'adal', birthdate: '1946-05-17' },
   });
   assert.deepEqual(
     byName.entry.map((e) => e.resource.id),
