@@ -621,8 +621,13 @@ TEST_F(ServerTest, AccessLogNamesRoutesNeverIdentifiers) {
   auto client = ClientOf(server);
   const std::string token = PasswordToken(*client, "grace");
   const httplib::Headers bearer = {{"Authorization", "Bearer " + token}};
-  client->Get("/fhir/Patient?identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C9434765919",
-              bearer);
+  auto found = client->Get(
+      "/fhir/Patient?identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C9434765919", bearer);
+#ifdef JOINEDUP_HAVE_FHIR_API
+  ASSERT_EQ(found->status, 200);  // the person is there, and found
+  ASSERT_NE(found->body.find("9434765919"), std::string::npos);
+#endif
+  client->Get("/fhir/Patient/p-1", bearer);
   client->Get("/fhir/Patient/9434765919", bearer);
   client->Get("/fhir/Patient/9434765919/_history/2", bearer);
   client->Get("/fhir/Condition?subject=Patient/9434765919&code=http://snomed.info/sct|44054006",
@@ -630,7 +635,7 @@ TEST_F(ServerTest, AccessLogNamesRoutesNeverIdentifiers) {
   client->Get("/nowhere/9434765919");
 
   std::vector<std::string> lines = log_->Lines();
-  ASSERT_GE(lines.size(), 6u);
+  ASSERT_GE(lines.size(), 7u);
   std::string all;
   for (const std::string& line : lines) {
     all += line + "\n";
@@ -642,6 +647,7 @@ TEST_F(ServerTest, AccessLogNamesRoutesNeverIdentifiers) {
   }
   EXPECT_EQ(all.find("9434765919"), std::string::npos) << all;
   EXPECT_EQ(all.find("44054006"), std::string::npos);
+  EXPECT_EQ(all.find("p-1"), std::string::npos);
   EXPECT_EQ(all.find(token), std::string::npos);
   EXPECT_EQ(all.find("identifier"), std::string::npos);
   EXPECT_NE(all.find("\"route\":\"/fhir/Patient\""), std::string::npos);
@@ -651,6 +657,39 @@ TEST_F(ServerTest, AccessLogNamesRoutesNeverIdentifiers) {
   EXPECT_NE(all.find("\"user_id\":" + std::to_string(grace_id_)), std::string::npos);
   EXPECT_NE(all.find("\"route\":\"{unmatched}\""), std::string::npos);
 }
+
+#ifdef JOINEDUP_HAVE_FHIR_API
+// /fhir reaches api::FhirApi with the caller the server authenticated.
+TEST_F(ServerTest, FhirApiIsServedUnderFhirWithTheAuthenticatedCaller) {
+  server::Server& server = StartServer();
+  auto client = ClientOf(server);
+  auto metadata = client->Get("/fhir/metadata");
+  ASSERT_EQ(metadata->status, 200) << metadata->body;
+  EXPECT_EQ(BodyJson(metadata)["resourceType"], "CapabilityStatement");
+  ExpectSecurityHeaders(*metadata, "metadata");
+  EXPECT_EQ(client->Get("/fhir/Patient/p-1")->status, 401);  // anonymous: the API refuses
+
+  const httplib::Headers gp = {{"Authorization", "Bearer " + PasswordToken(*client, "grace")}};
+  auto found = client->Get(
+      "/fhir/Patient?identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C9434765919", gp);
+  ASSERT_EQ(found->status, 200) << found->body;
+  json bundle = BodyJson(found);
+  EXPECT_EQ(bundle["total"], 1);
+  EXPECT_EQ(bundle["entry"][0]["resource"]["id"], "p-1");
+  auto read = client->Get("/fhir/Patient/p-1", gp);
+  ASSERT_EQ(read->status, 200) << read->body;
+  EXPECT_EQ(BodyJson(read)["name"][0]["family"], "Smith");
+  ExpectSecurityHeaders(*read, "read");
+  // A commissioner's system token sees no person.
+  auto system = PostForm(*client, "/auth/token",
+                         "grant_type=client_credentials&client_id=integration&client_secret=" +
+                             httplib::detail::encode_query_param(kPassword));
+  const httplib::Headers integration = {
+      {"Authorization", "Bearer " + BodyJson(system)["access_token"].get<std::string>()}};
+  auto hidden = client->Get("/fhir/Patient/p-1", integration);
+  EXPECT_TRUE(hidden->status == 403 || hidden->status == 404) << hidden->status;
+}
+#endif
 
 TEST_F(ServerTest, SmartConfigurationAtBothAddresses) {
   server::Server& server = StartServer();

@@ -17,6 +17,23 @@ void ServerTest::SetUp() {
   std::filesystem::create_directories(dir_);
   db_ = (dir_ / "server.db").string();
   auto store = OpenDb();
+  {
+    // One practice and one registered person, so /fhir has something to find.
+    auto writer = store->BeginWrite();
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Add(Practice{"A81001", "Alpha Practice", "PCN1", "E1"}).ok());
+    Patient patient;
+    patient.id = "p-1";
+    patient.nhs_number = NhsNumber::Parse("9434765919").value();
+    patient.family_name = "Smith";
+    patient.given_name = "Ada";
+    patient.birth_date = Date::FromYmd(1940, 5, 1);
+    patient.sex = Sex::kFemale;
+    patient.postcode_district = "E1";
+    patient.practice_id = "A81001";
+    ASSERT_TRUE((*writer)->Add(patient).ok());
+    ASSERT_TRUE((*writer)->Commit().ok());
+  }
   ASSERT_TRUE(
       store->PutOrganisation({"A81001", "Alpha Practice", store::OrganisationKind::kGpPractice})
           .ok());
