@@ -277,6 +277,7 @@ class ExportRun {
     current_type_ = std::string(type);
     std::optional<search::PageCursor> cursor;
     while (true) {
+      if (options_.before_page) options_.before_page([this] { return !CheckStop().ok(); });
       JU_RETURN_IF_ERROR(CheckStop());
       JU_ASSIGN_OR_RETURN(store::ResourcePage page,
                           resources_->SearchResources(request, cursor ? &*cursor : nullptr,

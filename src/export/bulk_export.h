@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,10 @@ struct BulkExportOptions {
   std::string base_url;             // the FHIR base, for Content-Location and file URLs
   security::Clock clock;
   int max_concurrent_jobs = 1;
+  // Called by a worker thread before it reads each page, with a predicate that turns true once
+  // the job is being stopped (deleted or shut down). Tests hold a job running with it until
+  // they release it or stop it, instead of hoping it is still running when they poll.
+  std::function<void(const std::function<bool()>& stopping)> before_page;
 };
 
 class BulkExport {
