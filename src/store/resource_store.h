@@ -23,7 +23,7 @@
 //   Consent            consents; id = the row's key as decimal text; create and read only
 //   AuditEvent         audit_events; id = sequence as decimal text; read-only
 //   Practitioner, PractitionerRole   JSON only (no typed table): stored whole in
-//                      resource_versions, searched by the API over ResourceJsonOfType
+//                      resource_versions; the store searches them in memory (a small directory)
 //
 // Thread safety: as for Store — one thread at a time per Store; open one per worker thread.
 #pragma once
