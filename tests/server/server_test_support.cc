@@ -15,7 +15,7 @@ void ServerTest::SetUp() {
           ::testing::UnitTest::GetInstance()->current_test_info()->name());
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
-  db_ = (dir_ / "server.db").string();
+  if (db_.empty()) db_ = (dir_ / "server.db").string();
   auto store = OpenDb();
   {
     // One practice and one registered person, so /fhir has something to find.
@@ -67,7 +67,7 @@ void ServerTest::SetUp() {
 void ServerTest::TearDown() {
   for (auto& server : servers_) server->Stop();
   servers_.clear();
-  std::filesystem::remove_all(dir_);
+  if (!dir_.empty()) std::filesystem::remove_all(dir_);
 }
 
 std::unique_ptr<store::Store> ServerTest::OpenDb() const {

@@ -39,7 +39,7 @@ class ServerTest : public ::testing::Test {
   std::vector<store::AuditEvent> AuditEvents(const std::string& subtype) const;
 
   std::filesystem::path dir_;
-  std::string db_;
+  std::string db_;         // a SQLite file in dir_ unless a subclass set it before SetUp
   int64_t grace_id_ = 0;   // GP at A81001, on care team `team_id_`
   int64_t client_id_ = 0;  // "integration": a commissioner account used by a system
   int64_t team_id_ = 0;
