@@ -62,7 +62,7 @@ constexpr TypeRoutes kRoutes[] = {
     {"PractitionerRole", true, true, true, true, true, true},
     {"RiskAssessment", true, true, false, true, false, false},
     {"Group", true, true, false, true, false, false},
-    {"Consent", true, false, false, true, true, false},
+    {"Consent", true, false, false, false, true, false},
     {"AuditEvent", true, false, false, true, false, false},
 };
 
@@ -354,6 +354,7 @@ struct FhirApi::Impl {
                     std::optional<std::string_view> version, bool history) const;
   HttpResponse Search(Ctx& c, const TypeRoutes& t, std::string_view query) const;
   HttpResponse SearchAudit(Ctx& c, search::SearchRequest& request) const;
+  HttpResponse SearchGroups(Ctx& c, search::SearchRequest& request) const;
   HttpResponse Write(Ctx& c, const TypeRoutes& t, std::optional<std::string_view> id) const;
   HttpResponse CreateConsent(Ctx& c) const;
   HttpResponse ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level level,
@@ -489,15 +490,15 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
           404, IssueType::kNotSupported,
           "'" + std::string(seg[0].substr(0, 64)) + "' is not a resource type this server serves");
     if (seg.size() == 1) {
-      std::string allow = "GET";
-      if (t->create) allow += ", POST";
-      if (req.method == "GET") return Search(c, *t, query);
+      std::string allow = t->search ? "GET" : "";
+      if (t->create) allow += allow.empty() ? "POST" : ", POST";
+      if (req.method == "GET" && t->search) return Search(c, *t, query);
       if (req.method == "POST" && t->create)
         return t->type == "Consent" ? CreateConsent(c) : Write(c, *t, std::nullopt);
       return MethodNotAllowed(allow);
     }
     if (seg.size() == 2 && seg[1] == "_search") {
-      if (req.method != "POST") return MethodNotAllowed("POST");
+      if (req.method != "POST" || !t->search) return MethodNotAllowed(t->search ? "POST" : "");
       const std::string media = MediaType(req.Header("content-type").value_or(""));
       if (media != "application/x-www-form-urlencoded")
         return FromHttpError(search::UnsupportedMediaType(media));
@@ -776,6 +777,7 @@ HttpResponse FhirApi::Impl::Search(Ctx& c, const TypeRoutes& t, std::string_view
     if (!security::DecideUnbound(c.caller, {Interaction::kSearch, inc->source_type}).allowed)
       return Denied(c, inc->source_type, Interaction::kSearch, "search", 'E');
   if (t.type == "AuditEvent") return SearchAudit(c, request);
+  if (t.type == "Group") return SearchGroups(c, request);
 
   std::optional<search::PageCursor> cursor;
   if (!request.cursor.empty()) {
@@ -957,6 +959,76 @@ HttpResponse FhirApi::Impl::SearchAudit(Ctx& c, search::SearchRequest& request) 
   auto a = Audit(c, 'E', "search", AuditOutcome::kSuccess, {},
                  "AuditEvent?" + search::CanonicalQuery(request));
   if (!a.ok()) return FromError(a.error());
+  HttpResponse r;
+  r.body = search::SearchsetBundleJson(bundle);
+  return r;
+}
+
+// Group searches list the segments of the stored runs (newest run first, then model and
+// segment order) — a few hundred at most — filtered by `_id`; `_lastUpdated` never matches
+// (runs are not written through the API). "Fits no segment" is not a Group. Not audited: no
+// person is named. Paging is keyset on the position of the last id.
+HttpResponse FhirApi::Impl::SearchGroups(Ctx& c, search::SearchRequest& request) const {
+  if (!request.sort.empty())
+    return Outcome(400, IssueType::kNotSupported,
+                   "_sort: Group results come newest run first, then by model and segment",
+                   {"_sort"});
+  auto runs = c.store.Runs();
+  if (!runs.ok()) return FromError(runs.error());
+  std::vector<std::string> ids;
+  for (const StratificationRun& run : *runs)
+    for (size_t m = 0; m < run.models.size(); ++m)
+      for (size_t s = 0; s < run.models[m].segments.size(); ++s)
+        ids.push_back(std::to_string(run.id) + "-" + std::to_string(m) + "-" + std::to_string(s));
+  auto matches = [&](const std::string& id) {
+    for (const search::Filter& f : request.filters) {
+      if (f.param->name != "_id") return false;  // _lastUpdated: no Group has one
+      bool any = false;
+      for (const search::SearchValue& v : f.any_of)
+        if (auto* tok = std::get_if<search::TokenValue>(&v))
+          any = any || (tok->code && *tok->code == id);
+      if (!any) return false;
+    }
+    return true;
+  };
+  std::string after;
+  if (!request.cursor.empty()) {
+    auto decoded = search::DecodeCursor(request, cursor_key);
+    if (!decoded.ok()) return FromError(decoded.error());
+    after = decoded->after_id;
+  }
+  const int count = request.summary_count ? 0 : request.count;
+  bool past_cursor = after.empty(), has_next = false;
+  int64_t total = 0;
+  search::SearchsetBundle bundle;
+  std::string last;
+  for (const std::string& id : ids) {
+    if (!matches(id)) continue;
+    ++total;
+    if (!past_cursor) {
+      past_cursor = id == after;
+      continue;
+    }
+    if (static_cast<int>(bundle.entries.size()) >= count) {
+      has_next = has_next || count > 0;
+      continue;
+    }
+    auto found = c.resources.FindResource("Group", id);
+    if (!found.ok()) return FromError(found.error());
+    if (!*found) continue;
+    auto text = RenderRecord(**found);
+    if (!text.ok()) return FromError(text.error());
+    bundle.entries.push_back({options.base_url + "/Group/" + id,
+                              WithMeta(*text, (*found)->meta, request.elements),
+                              search::SearchMode::kMatch});
+    last = id;
+  }
+  std::optional<std::string> next;
+  if (has_next && !last.empty())
+    next = search::EncodeCursor(search::PageCursor{{}, last}, request, cursor_key);
+  bundle.links = search::BuildPageLinks(options.base_url, request, next);
+  if (search::WantsTotal(request)) bundle.total = total;
+  bundle.warnings = search::IgnoredParameterWarnings(request);
   HttpResponse r;
   r.body = search::SearchsetBundleJson(bundle);
   return r;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -192,7 +193,8 @@ TEST_F(FhirApiTest, AnonymousGetsOnlyMetadata) {
   for (const json& r : cs["rest"][0]["resource"])
     for (const json& i : r["interaction"]) served[r["type"]].insert(i["code"]);
   EXPECT_EQ(served["AuditEvent"], (std::set<std::string>{"read", "search-type"}));
-  EXPECT_EQ(served["Consent"], (std::set<std::string>{"read", "create", "search-type"}));
+  EXPECT_EQ(served["Consent"], (std::set<std::string>{"read", "create"}));
+  EXPECT_EQ(served["Group"], (std::set<std::string>{"read", "vread", "search-type"}));
   EXPECT_EQ(served["Patient"], (std::set<std::string>{"read", "vread", "update", "history-instance",
                                                       "create", "search-type"}));
   const HttpResponse anon = Call("", "GET", "/Patient/p1");
@@ -399,6 +401,42 @@ TEST_F(FhirApiTest, ElementsSummaryCountTotalsAndPaging) {
   EXPECT_EQ(json::parse(form.body)["total"], 1);
 }
 
+TEST_F(FhirApiTest, JsonOnlyDirectoryTypesAuditEventReadAndGroups) {
+  const HttpResponse created = Call(
+      "administrator", "POST", "/Practitioner",
+      R"({"resourceType":"Practitioner","identifier":[{"system":"https://fhir.nhs.uk/Id/sds-user-id","value":"G1234567"}],"name":[{"family":"Jones","given":["Meg"]}]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = json::parse(created.body)["id"];
+  const HttpResponse read = Call("nurse", "GET", "/Practitioner/" + id);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(json::parse(read.body)["name"][0]["family"], "Jones");
+  const HttpResponse found = Call("nurse", "GET", "/Practitioner?name=jon");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(json::parse(found.body)["total"], 1);
+  EXPECT_EQ(Call("patient", "POST", "/Practitioner", R"({"resourceType":"Practitioner"})").status,
+            403);
+
+  // The read above was not audited (directory); a person read is, and can be read back.
+  ASSERT_EQ(Call("gp", "GET", "/Patient/p1").status, 200);
+  const auto events = AuditTrail();
+  ASSERT_FALSE(events.empty());
+  const std::string last = std::to_string(events.back().sequence);
+  const HttpResponse audit = Call("privacy-officer", "GET", "/AuditEvent/" + last);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  json ae = json::parse(audit.body);
+  EXPECT_EQ(ae["action"], "R");
+  EXPECT_EQ(ae["subtype"][0]["code"], "read");
+  EXPECT_EQ(Call("gp", "GET", "/AuditEvent/" + last).status, 403);
+
+  // Groups: read by id, and searched by id.
+  const std::string group = std::to_string(pop_.run_id) + "-0-0";
+  EXPECT_EQ(Call("commissioner", "GET", "/Group/" + group).status, 200);
+  EXPECT_EQ(Call("commissioner", "GET", "/Group/" + group + "/_history/1").status, 200);
+  const HttpResponse groups = Call("commissioner", "GET", "/Group?_id=" + group);
+  ASSERT_EQ(groups.status, 200) << groups.body;
+  EXPECT_EQ(json::parse(groups.body)["total"], 1);
+}
+
 // ---- Injection payloads ---------------------------------------------------------------------
 
 TEST_F(FhirApiTest, InjectionPayloadsAreStoredAndReturnedInertly) {
@@ -464,6 +502,13 @@ TEST_P(LostUpdateTest, IfMatchLetsExactlyOneWriterWinEachVersion) {
   constexpr int kThreads = 16, kRounds = 200;
   const FhirApi api(TestOptions());
   std::atomic<int> successes{0}, conflicts{0}, other{0};
+  std::mutex mutex;
+  std::string first_other;  // what an unexpected answer said
+  auto note = [&](const HttpResponse& r) {
+    ++other;
+    std::lock_guard lock(mutex);
+    if (first_other.empty()) first_other = std::to_string(r.status) + " " + r.body;
+  };
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -477,7 +522,7 @@ TEST_P(LostUpdateTest, IfMatchLetsExactlyOneWriterWinEachVersion) {
       for (int round = 0; round < kRounds; ++round) {
         HttpResponse got = api.Handle(Request("GET", "/Patient/p1"), gp, store);
         if (got.status != 200) {
-          ++other;
+          note(got);
           continue;
         }
         std::string etag;
@@ -498,7 +543,7 @@ TEST_P(LostUpdateTest, IfMatchLetsExactlyOneWriterWinEachVersion) {
     });
   }
   for (std::thread& th : threads) th.join();
-  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(other.load(), 0) << first_other;
   EXPECT_EQ(successes + conflicts, kThreads * kRounds);
   EXPECT_GT(successes.load(), 0);
   auto opened = store::OpenStore(db->url());

@@ -58,7 +58,7 @@ ROUTES = [
      ["Patient", "Condition"], S, 2),
     ("/MedicationRequest?subject={patient}", "GET", "search", ["MedicationRequest"], S, 1),
     ("/RiskAssessment?subject={patient}", "GET", "search", ["RiskAssessment"], S, 1),
-    ("/Consent?patient={patient}", "GET", "search", ["Consent"], S, "consents"),
+    ("/Consent?patient={patient}", "GET", "405", [], None, None),
     ("/Patient/{patient}", "PUT", "update", ["Patient"], U, None),
     ("/Condition/{condition}", "PUT", "update", ["Condition"], U, None),
     ("/Condition", "POST", "create", ["Condition"], C, None),
@@ -68,6 +68,7 @@ ROUTES = [
     ("/Patient/$export", "GET", "export", [], None, None),
     ("/Organization/A81001", "GET", "unbound", ["Organization"], R, None),
     ("/Group/{group}", "GET", "unbound", ["Group"], R, None),
+    ("/Group?_id={group}", "GET", "unbound-search", ["Group"], S, 1),
     ("/AuditEvent?patient={patient}", "GET", "unbound-search", ["AuditEvent"], S, 0),
 ]
 

@@ -20,10 +20,9 @@ constexpr std::string_view kPatient = "Patient";
 constexpr std::string_view kOrganization = "Organization";
 constexpr std::string_view kPractitioner = "Practitioner";
 
-constexpr std::array<std::string_view, 12> kSearchableTypes = {
-    "Patient",   "Organization",      "Practitioner", "PractitionerRole",
-    "Condition", "Encounter",         "Observation",  "RiskAssessment",
-    "Group",     "MedicationRequest", "Consent",      "AuditEvent"};
+constexpr std::array<std::string_view, 11> kSearchableTypes = {
+    "Patient",     "Organization",   "Practitioner", "PractitionerRole",  "Condition", "Encounter",
+    "Observation", "RiskAssessment", "Group",        "MedicationRequest", "AuditEvent"};
 
 using P = ParamType;
 // FHIRPath expressions follow the R4 SearchParameter definitions. Condition/Encounter/
@@ -76,8 +75,6 @@ constexpr SearchParamDef kParams[] = {
      "https://dmd.nhs.uk|322236009"},
     {"MedicationRequest", "authoredon", P::kDate, "", "MedicationRequest.authoredOn", "ge2023"},
 
-    {"Consent", "patient", P::kReference, kPatient, "Consent.patient", "Patient/p1"},
-
     // AuditEvent searches are answered by the API from the audit trail (SearchAuditEvents),
     // not by the store's SearchResources. `altid` is the user's username (agent.altId).
     {"AuditEvent", "patient", P::kReference, kPatient,
@@ -128,7 +125,6 @@ constexpr IncludeDef kIncludes[] = {
     {"RiskAssessment", "patient", kPatient},
     {"MedicationRequest", "subject", kPatient},
     {"MedicationRequest", "patient", kPatient},
-    {"Consent", "patient", kPatient},
     {"Patient", "general-practitioner", kOrganization},
     {"Patient", "organization", kOrganization},
     {"PractitionerRole", "practitioner", kPractitioner},
