@@ -7,11 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "api_test_support.h"
+#include "export/bulk_export.h"
 #include "fhir/fhir_mapping.h"
 #include "fhir/search/search_params.h"
 #include "security/audit.h"
@@ -435,6 +437,58 @@ TEST_F(FhirApiTest, JsonOnlyDirectoryTypesAuditEventReadAndGroups) {
   const HttpResponse groups = Call("commissioner", "GET", "/Group?_id=" + group);
   ASSERT_EQ(groups.status, 200) << groups.body;
   EXPECT_EQ(json::parse(groups.body)["total"], 1);
+}
+
+TEST_F(FhirApiTest, ExportRoutesReachTheExporterWithTheCallersVisibility) {
+  TempDir jobs;
+  exporter::BulkExportOptions bo;
+  bo.directory = jobs.path();
+  bo.store_url = path_;
+  bo.base_url = std::string(kBaseUrl);
+  bo.clock = [] { return kNowMs; };
+  exporter::BulkExport bulk(bo);
+  FhirApiOptions options = TestOptions();
+  options.bulk_export = &bulk;
+  const FhirApi api(options);
+  auto call = [&](std::string_view who, std::string_view method, std::string_view target,
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return api.Handle(Request(method, target, {}, std::move(headers)), PrincipalOf(*store_, who),
+                      *store_);
+  };
+  EXPECT_EQ(call("gp", "GET", "/$export?_type=Patient").status, 400);  // no respond-async
+  EXPECT_EQ(call("gp", "GET", "/$export?_type=Claim", {{"prefer", "respond-async"}}).status, 400);
+  EXPECT_EQ(call("nurse", "GET", "/$export?_type=Patient", {{"prefer", "respond-async"}}).status,
+            403);
+  const HttpResponse kicked =
+      call("gp", "GET", "/$export?_type=Patient", {{"prefer", "respond-async"}});
+  ASSERT_EQ(kicked.status, 202) << kicked.body;
+  const std::string status_url = Header(kicked, "Content-Location");
+  ASSERT_EQ(status_url.rfind(std::string(kBaseUrl) + "/$export-status/", 0), 0u) << status_url;
+  const std::string status_path = status_url.substr(kBaseUrl.size());
+  HttpResponse polled;
+  for (int i = 0; i < 200; ++i) {
+    polled = call("gp", "GET", status_path);
+    if (polled.status != 202) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(polled.status, 200) << polled.body;
+  EXPECT_EQ(call("nurse", "GET", status_path).status, 404);  // not theirs
+  json manifest = json::parse(polled.body);
+  ASSERT_EQ(manifest["output"].size(), 1u) << polled.body;
+  const std::string file = manifest["output"][0]["url"].get<std::string>().substr(kBaseUrl.size());
+  const HttpResponse ndjson = call("gp", "GET", file);
+  ASSERT_EQ(ndjson.status, 200);
+  // The practice's and the care team's people only (p3 declined, p4 unrelated).
+  EXPECT_NE(ndjson.body.find("\"id\":\"p1\""), std::string::npos);
+  EXPECT_NE(ndjson.body.find("\"id\":\"p2\""), std::string::npos);
+  EXPECT_EQ(ndjson.body.find("\"id\":\"p3\""), std::string::npos);
+  EXPECT_EQ(ndjson.body.find("\"id\":\"p4\""), std::string::npos);
+  EXPECT_EQ(call("gp", "DELETE", status_path).status, 202);
+  // The kick-offs that reached the policy are audited (the refused one as a failure).
+  int exports = 0;
+  for (const store::AuditEvent& e : AuditTrail())
+    if (e.subtype == "export" && e.request_id == "req-1") ++exports;
+  EXPECT_GE(exports, 2);
 }
 
 // ---- Injection payloads ---------------------------------------------------------------------
