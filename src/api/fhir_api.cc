@@ -1349,6 +1349,15 @@ HttpResponse FhirApi::Impl::CreateConsent(Ctx& c) const {
     r.headers.emplace_back(
         "Location", options.base_url + "/Consent/" + std::to_string(record.id) + "/_history/1");
   r.body = WithMeta(ConsentJson(record), store::ResourceMeta{1, record.consent.recorded_at_ms});
+  if (record.id <= 0) {
+    // The store could not say which row it is (it does not search Consents yet): no id is
+    // better than a wrong one.
+    json j = json::parse(r.body, nullptr, false);
+    if (j.is_object()) {
+      j.erase("id");
+      r.body = Dump(j);
+    }
+  }
   return r;
 }
 
