@@ -340,7 +340,9 @@ TEST_F(FhirApiTest, ConsentCreateChangesWhoSees) {
   EXPECT_EQ(consent["provision"]["type"], "deny");
   EXPECT_EQ(consent["patient"]["reference"], "Patient/p1");
   // Without a store that searches Consents the row's id is unknown: none is made up.
-  if (!consent.contains("id")) EXPECT_EQ(Header(created, "Location"), "");
+  if (!consent.contains("id")) {
+    EXPECT_EQ(Header(created, "Location"), "");
+  }
   auto latest = store_->LatestConsent(pop_.patient_keys["p1"]);
   ASSERT_TRUE(latest.ok() && latest->has_value());
   EXPECT_EQ((*latest)->decision, store::ConsentDecision::kDeclineBeyondOwnPractice);
