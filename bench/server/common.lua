@@ -53,7 +53,7 @@ end
 function M.report(operation, summary, latency, extra)
   local seconds = summary.duration / 1e6
   local e = summary.errors
-  io.write(string.format("RESULT\t%s\t%s\t%.0f\t%.2f\t%.2f\t%d\t%d\t%d\t%s\n", M.label, operation,
+  io.write(string.format("RESULT\t%s\t%s\t%.1f\t%.2f\t%.2f\t%d\t%d\t%d\t%s\n", M.label, operation,
     summary.requests / seconds, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     summary.requests, e.status, e.connect + e.read + e.write + e.timeout, extra or ""))
 end
