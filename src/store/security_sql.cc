@@ -325,13 +325,14 @@ Result<std::vector<int64_t>> SqlStore::CareTeamsOfUser(int64_t user_id) {
 
 // ---- Consent ------------------------------------------------------------------------------------
 
-Status SqlStore::RecordConsent(const Consent& consent) {
+Result<int64_t> SqlStore::RecordConsent(const Consent& consent) {
   const auto decision = static_cast<int64_t>(consent.decision);
   if (decision < 0 || decision > 1) return Error::Invalid("consent: unknown decision");
   const SqlParam params[] = {SqlParam::Int(consent.patient_key), SqlParam::Int(decision),
                              SqlParam::Int(consent.recorded_by),
                              SqlParam::Int(consent.recorded_at_ms)};
-  return InTransaction(false, [&]() -> Status {
+  int64_t id = 0;
+  JU_RETURN_IF_ERROR(InTransaction(false, [&]() -> Status {
     JU_ASSIGN_OR_RETURN(bool patient, Exists("SELECT 1 FROM patients WHERE key = ?1", {params, 1}));
     if (!patient)
       return Error::NotFound("patient_key " + std::to_string(consent.patient_key) +
@@ -339,11 +340,15 @@ Status SqlStore::RecordConsent(const Consent& consent) {
     JU_ASSIGN_OR_RETURN(bool user, Exists("SELECT 1 FROM users WHERE id = ?1", {params + 2, 1}));
     if (!user)
       return Error::NotFound("user " + std::to_string(consent.recorded_by) + " is not known");
-    return Execute(
+    return Query(
         "INSERT INTO consents (patient_key, decision, recorded_by, recorded_at_ms)"
-        " VALUES (?1, ?2, ?3, ?4)",
-        params);
-  });
+        " VALUES (?1, ?2, ?3, ?4) RETURNING id",
+        params, [&](const SqlRow& row) -> Status {
+          id = row.Int(0);
+          return Ok();
+        });
+  }));
+  return id;
 }
 
 Result<std::optional<Consent>> SqlStore::LatestConsent(int64_t patient_key) {

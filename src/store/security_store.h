@@ -179,9 +179,10 @@ class SecurityStore {
 
   // ---- Consent --------------------------------------------------------------------------------
 
-  // Appends a decision (history is kept; the latest by time, then by order recorded, counts).
-  // kNotFound if the patient or the recording user is not known.
-  virtual Status RecordConsent(const Consent& consent) = 0;
+  // Appends a decision (history is kept; the latest by time, then by order recorded, counts)
+  // and returns its id (FHIR Consent.id). kNotFound if the patient or the recording user is
+  // not known.
+  virtual Result<int64_t> RecordConsent(const Consent& consent) = 0;
   virtual Result<std::optional<Consent>> LatestConsent(int64_t patient_key) = 0;
   // Empty if there is no such patient.
   virtual Result<std::optional<PatientAccessFacts>> AccessFacts(int64_t patient_key) = 0;

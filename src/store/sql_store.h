@@ -97,7 +97,7 @@ class SqlStore : public Store {
   Status AddCareTeamMember(int64_t care_team_id, int64_t user_id) override;
   Status AddCareTeamPatient(int64_t care_team_id, int64_t patient_key) override;
   Result<std::vector<int64_t>> CareTeamsOfUser(int64_t user_id) override;
-  Status RecordConsent(const Consent& consent) override;
+  Result<int64_t> RecordConsent(const Consent& consent) override;
   Result<std::optional<Consent>> LatestConsent(int64_t patient_key) override;
   Result<std::optional<PatientAccessFacts>> AccessFacts(int64_t patient_key) override;
   Status AddToken(const TokenRecord& token) override;

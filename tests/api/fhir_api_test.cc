@@ -339,10 +339,13 @@ TEST_F(FhirApiTest, ConsentCreateChangesWhoSees) {
   json consent = json::parse(created.body);
   EXPECT_EQ(consent["provision"]["type"], "deny");
   EXPECT_EQ(consent["patient"]["reference"], "Patient/p1");
-  // Without a store that searches Consents the row's id is unknown: none is made up.
-  if (!consent.contains("id")) {
-    EXPECT_EQ(Header(created, "Location"), "");
-  }
+  // The id is the stored row's: the Location reads it back.
+  ASSERT_TRUE(consent.contains("id")) << created.body;
+  const std::string id = consent["id"];
+  EXPECT_EQ(Header(created, "Location"), std::string(kBaseUrl) + "/Consent/" + id + "/_history/1");
+  const HttpResponse read = Call("gp", "GET", "/Consent/" + id);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(json::parse(read.body)["provision"]["type"], "deny");
   auto latest = store_->LatestConsent(pop_.patient_keys["p1"]);
   ASSERT_TRUE(latest.ok() && latest->has_value());
   EXPECT_EQ((*latest)->decision, store::ConsentDecision::kDeclineBeyondOwnPractice);
