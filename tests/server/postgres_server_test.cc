@@ -69,5 +69,24 @@ TEST_F(PostgresServerTest, TwoServersShareThrottlingTokensAndSessions) {
   EXPECT_EQ(b.Get("/readyz")->status, 200);
 }
 
+TEST_F(PostgresServerTest, ReadyzIs503WhileTheDatabaseIsGoneAndRecovers) {
+  server::Server& server = StartServer([](server::ServerOptions& options) { options.threads = 1; });
+  httplib::Client client("127.0.0.1", server.port());
+  ASSERT_EQ(client.Get("/readyz")->status, 200);
+  // Kill the server's pooled connection from outside, as a database restart would.
+  std::string killed;
+  ASSERT_EQ(database_->RawExec("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                               &killed),
+            "");
+  ASSERT_NE(killed, "0");
+  auto down = client.Get("/readyz");
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->status, 503);
+  EXPECT_EQ(down->get_header_value("Retry-After"), "5");
+  EXPECT_EQ(client.Get("/healthz")->status, 200);  // the process is fine
+  EXPECT_EQ(client.Get("/readyz")->status, 200);   // a fresh connection replaced the dead one
+}
+
 }  // namespace
 }  // namespace joinedup::server_test

@@ -52,7 +52,9 @@ void ServerTest::SetUp() {
     user.password_hash = *hash;
     auto id = store->AddUser(user);
     EXPECT_TRUE(id.ok()) << id.error().ToString();
-    if (disabled) EXPECT_TRUE(store->SetUserDisabled(*id, true).ok());
+    if (disabled) {
+      EXPECT_TRUE(store->SetUserDisabled(*id, true).ok());
+    }
     return id.ok() ? *id : 0;
   };
   grace_id_ = add("grace", store::Role::kGp, "A81001", false);
