@@ -124,7 +124,12 @@ password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 printf '%s\n' "$password" | "$bin" user add --db "$results/run.db" --username bench-gp \
   --role gp --organisation "$practice" > /dev/null
 echo "== joinedup serve on $patients patients"
-"$bin" serve --db "$results/run.db" --bind 127.0.0.1 --port 0 2> "$results/serve.log" &
+# One worker thread per connection: cpp-httplib gives a keep-alive connection its worker thread
+# until it closes, so with fewer threads than wrk's connections the rest wait in the queue for
+# seconds (measured: p50 49 ms, p99 25 s at the default 4 threads while the handler's own p99
+# was 17 ms). SERVER_THREADS overrides.
+"$bin" serve --db "$results/run.db" --bind 127.0.0.1 --port 0 \
+  --threads "${SERVER_THREADS:-$connections}" 2> "$results/serve.log" &
 server_pid=$!
 base=
 for _ in $(seq 1 600); do
@@ -174,7 +179,7 @@ echo
 echo "== $patients patients; $connections connections over loopback, $duration per operation" \
   "after a $warmup warm-up; $(nproc) cores; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$results/inputs.txt"
-echo "joinedup: SQLite, peak RSS ${joinedup_rss} MB"
+echo "joinedup: SQLite, ${SERVER_THREADS:-$connections} worker threads, peak RSS ${joinedup_rss} MB"
 [[ -n $peer_loaded ]] &&
   echo "medplum peer: @medplum/fhir-router 4.5.2 MemoryRepository, loaded $peer_loaded in ${peer_load_s}s, peak RSS ${peer_rss} MB"
 node -e '
