@@ -57,8 +57,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 65535));
   serve
       ->add_option("--threads", options->server.threads,
-                   "Worker threads, each with its own database connection (0: one per core, "
-                   "at least 4)")
+                   "Worker threads, each with its own database connection once used: the "
+                   "number of client connections served at once (0: 32)")
       ->check(CLI::Range(0, 1024));
   serve->add_option("--export-dir", options->server.export_dir,
                     "Directory for Bulk Data $export jobs (without it $export answers 501)");

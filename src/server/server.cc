@@ -241,11 +241,15 @@ Status Server::Start() {
   JU_ASSIGN_OR_RETURN(s.service, Service::Create(std::move(service_options), *s.stores, *s.metrics,
                                                  std::move(fhir)));
 
-  const int threads = o.threads > 0
-                          ? o.threads
-                          : std::max(4, static_cast<int>(std::thread::hardware_concurrency()));
+  // cpp-httplib keeps a keep-alive connection on one worker until it closes, so the worker
+  // count bounds the clients served at once (bench/README.md: 4 workers under 32 connections
+  // gave a 25 s p99). Idle workers cost a thread and, once used, one database connection.
+  const int threads = o.threads > 0 ? o.threads : kDefaultThreads;
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.http.set_payload_max_length(o.max_body_bytes);
+  // A response written in two pieces must not wait for the client's delayed ACK (Nagle):
+  // bench/README.md measured it; the Debian build leaves CPPHTTPLIB_TCP_NODELAY off.
+  s.http.set_tcp_nodelay(true);
   s.http.set_read_timeout(o.read_timeout_s, 0);
   s.http.set_write_timeout(o.write_timeout_s, 0);
   s.http.set_keep_alive_timeout(o.keep_alive_timeout_s);

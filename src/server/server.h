@@ -29,11 +29,13 @@
 
 namespace joinedup::server {
 
+inline constexpr int kDefaultThreads = 32;
+
 struct ServerOptions {
   std::string db_url;
   std::string bind = "127.0.0.1";
   int port = 8080;         // 0: an ephemeral port (see Server::port)
-  int threads = 0;         // worker threads; 0: the number of cores, at least 4
+  int threads = 0;         // worker threads = client connections served at once; 0: kDefaultThreads
   std::string export_dir;  // Bulk Data $export job directory; empty: $export answers 501
   // How clients reach the server, no trailing slash; empty: http://<bind>:<port>. An https://
   // base means TLS is terminated in front of this process (a reverse proxy): cookies get
