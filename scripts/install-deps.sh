@@ -8,7 +8,7 @@ packages=(
   libsqlite3-dev libpq-dev postgresql
   libsimdjson-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libsodium-dev
+  libsodium-dev libcpp-httplib-dev
 )
 
 missing=()
