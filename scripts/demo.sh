@@ -70,8 +70,10 @@ Sign in as the GP at $practice and read a registered patient (NHS number $nhs_nu
   curl -s -H "Authorization: Bearer \$token" \\
       '$base/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|$nhs_number'
 
-Also: $base/fhir/metadata, $base/.well-known/smart-configuration, $base/metrics.
+Also: $base/fhir/metadata, $base/.well-known/smart-configuration, $base/metrics, and Bulk Data
+export (curl -H 'Prefer: respond-async' "$base/fhir/Patient/\$export" with the token; files go
+to $out/exports).
 The case manager is on no care team yet (care teams come with caseloads), so they see nobody;
 the commissioner sees Groups (segments), never a person; the privacy officer reads AuditEvent.
 HOW
-exec "$bin" serve --db "$out/joinedup.db" --port "$port"
+exec "$bin" serve --db "$out/joinedup.db" --port "$port" --export-dir "$out/exports"
