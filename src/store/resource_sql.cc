@@ -482,21 +482,7 @@ Result<FoundResource> DecodeRow(const TypeInfo& t, const SqlRow& row, int column
       break;
     }
     case Table::kEvent: {
-      ClinicalEvent e;
-      e.id = row.Text(0);
-      e.patient_id = row.Text(1);
-      JU_ASSIGN_OR_RETURN(e.kind, EnumFromOrdinal<EventKind>(row.Int(2), 2, "events.kind"));
-      JU_ASSIGN_OR_RETURN(e.system, EnumFromOrdinal<CodeSystem>(row.Int(3), kCodeSystemCount,
-                                                                "concepts.code_system"));
-      e.code = row.Text(4);
-      e.term = row.Text(5);
-      e.date = Date::FromDays(static_cast<int32_t>(row.Int(6)));
-      JU_ASSIGN_OR_RETURN(e.source, EnumFromOrdinal<EventSource>(row.Int(7), 2, "events.source"));
-      JU_ASSIGN_OR_RETURN(e.admission_method, EnumFromOrdinal<AdmissionMethod>(
-                                                  row.Int(8), 5, "events.admission_method"));
-      e.activity_id = row.Text(9);
-      if (!row.IsNull(10)) e.value = row.Real(10);
-      e.unit = row.Text(11);
+      JU_ASSIGN_OR_RETURN(ClinicalEvent e, DecodeEvent(row));
       found.id = e.id;
       found.patient_key = row.Int(12);
       found.record = std::move(e);
@@ -510,15 +496,7 @@ Result<FoundResource> DecodeRow(const TypeInfo& t, const SqlRow& row, int column
       break;
     }
     case Table::kMedication: {
-      Medication m;
-      m.id = row.Text(0);
-      m.patient_id = row.Text(1);
-      JU_ASSIGN_OR_RETURN(m.system, EnumFromOrdinal<CodeSystem>(row.Int(2), kCodeSystemCount,
-                                                                "concepts.code_system"));
-      m.code = row.Text(3);
-      m.term = row.Text(4);
-      m.start = Date::FromDays(static_cast<int32_t>(row.Int(5)));
-      if (!row.IsNull(6)) m.end = Date::FromDays(static_cast<int32_t>(row.Int(6)));
+      JU_ASSIGN_OR_RETURN(Medication m, DecodeMedication(row));
       found.id = m.id;
       found.patient_key = row.Int(7);
       found.record = std::move(m);

@@ -18,6 +18,38 @@ constexpr std::string_view kPatientColumns =
 
 }  // namespace
 
+Result<ClinicalEvent> DecodeEvent(const SqlRow& row) {
+  ClinicalEvent e;
+  e.id = row.Text(0);
+  e.patient_id = row.Text(1);
+  JU_ASSIGN_OR_RETURN(e.kind, EnumFromOrdinal<EventKind>(row.Int(2), 2, "events.kind"));
+  JU_ASSIGN_OR_RETURN(
+      e.system, EnumFromOrdinal<CodeSystem>(row.Int(3), kCodeSystemCount, "concepts.code_system"));
+  e.code = row.Text(4);
+  e.term = row.Text(5);
+  e.date = Date::FromDays(static_cast<int32_t>(row.Int(6)));
+  JU_ASSIGN_OR_RETURN(e.source, EnumFromOrdinal<EventSource>(row.Int(7), 2, "events.source"));
+  JU_ASSIGN_OR_RETURN(e.admission_method,
+                      EnumFromOrdinal<AdmissionMethod>(row.Int(8), 5, "events.admission_method"));
+  e.activity_id = row.Text(9);
+  if (!row.IsNull(10)) e.value = row.Real(10);
+  e.unit = row.Text(11);
+  return e;
+}
+
+Result<Medication> DecodeMedication(const SqlRow& row) {
+  Medication m;
+  m.id = row.Text(0);
+  m.patient_id = row.Text(1);
+  JU_ASSIGN_OR_RETURN(
+      m.system, EnumFromOrdinal<CodeSystem>(row.Int(2), kCodeSystemCount, "concepts.code_system"));
+  m.code = row.Text(3);
+  m.term = row.Text(4);
+  m.start = Date::FromDays(static_cast<int32_t>(row.Int(5)));
+  if (!row.IsNull(6)) m.end = Date::FromDays(static_cast<int32_t>(row.Int(6)));
+  return m;
+}
+
 Result<Patient> DecodePatient(const SqlRow& row) {
   Patient p;
   p.id = row.Text(0);
@@ -130,31 +162,14 @@ Result<std::optional<Patient>> SqlStore::FindPatientByNhsNumber(const NhsNumber&
 Result<std::vector<ClinicalEvent>> SqlStore::EventsForPatient(std::string_view patient_id) {
   std::vector<ClinicalEvent> out;
   const SqlParam param = SqlParam::Text(patient_id);
-  JU_RETURN_IF_ERROR(Query(
-      "SELECT e.id, p.id, e.kind, c.code_system, c.code, c.term, e.date, e.source,"
-      " e.admission_method, a.id, e.value, e.unit"
-      " FROM events e JOIN patients p ON p.key = e.patient_key"
-      " JOIN concepts c ON c.key = e.concept_key"
-      " LEFT JOIN activities a ON a.key = e.activity_key"
-      " WHERE p.id = ?1 ORDER BY e.date, e.id",
-      {&param, 1}, Collect(out, [](const SqlRow& row) -> Result<ClinicalEvent> {
-        ClinicalEvent e;
-        e.id = row.Text(0);
-        e.patient_id = row.Text(1);
-        JU_ASSIGN_OR_RETURN(e.kind, EnumFromOrdinal<EventKind>(row.Int(2), 2, "events.kind"));
-        JU_ASSIGN_OR_RETURN(e.system, EnumFromOrdinal<CodeSystem>(row.Int(3), kCodeSystemCount,
-                                                                  "concepts.code_system"));
-        e.code = row.Text(4);
-        e.term = row.Text(5);
-        e.date = Date::FromDays(static_cast<int32_t>(row.Int(6)));
-        JU_ASSIGN_OR_RETURN(e.source, EnumFromOrdinal<EventSource>(row.Int(7), 2, "events.source"));
-        JU_ASSIGN_OR_RETURN(e.admission_method, EnumFromOrdinal<AdmissionMethod>(
-                                                    row.Int(8), 5, "events.admission_method"));
-        e.activity_id = row.Text(9);
-        if (!row.IsNull(10)) e.value = row.Real(10);
-        e.unit = row.Text(11);
-        return e;
-      })));
+  JU_RETURN_IF_ERROR(
+      Query("SELECT e.id, p.id, e.kind, c.code_system, c.code, c.term, e.date, e.source,"
+            " e.admission_method, a.id, e.value, e.unit"
+            " FROM events e JOIN patients p ON p.key = e.patient_key"
+            " JOIN concepts c ON c.key = e.concept_key"
+            " LEFT JOIN activities a ON a.key = e.activity_key"
+            " WHERE p.id = ?1 ORDER BY e.date, e.id",
+            {&param, 1}, Collect(out, DecodeEvent)));
   return out;
 }
 
@@ -180,23 +195,12 @@ Result<std::vector<Activity>> SqlStore::ActivitiesForPatient(std::string_view pa
 Result<std::vector<Medication>> SqlStore::MedicationsForPatient(std::string_view patient_id) {
   std::vector<Medication> out;
   const SqlParam param = SqlParam::Text(patient_id);
-  JU_RETURN_IF_ERROR(Query(
-      "SELECT m.id, p.id, c.code_system, c.code, c.term, m.start_date, m.end_date"
-      " FROM medications m JOIN patients p ON p.key = m.patient_key"
-      " JOIN concepts c ON c.key = m.concept_key"
-      " WHERE p.id = ?1 ORDER BY m.start_date, m.id",
-      {&param, 1}, Collect(out, [](const SqlRow& row) -> Result<Medication> {
-        Medication m;
-        m.id = row.Text(0);
-        m.patient_id = row.Text(1);
-        JU_ASSIGN_OR_RETURN(m.system, EnumFromOrdinal<CodeSystem>(row.Int(2), kCodeSystemCount,
-                                                                  "concepts.code_system"));
-        m.code = row.Text(3);
-        m.term = row.Text(4);
-        m.start = Date::FromDays(static_cast<int32_t>(row.Int(5)));
-        if (!row.IsNull(6)) m.end = Date::FromDays(static_cast<int32_t>(row.Int(6)));
-        return m;
-      })));
+  JU_RETURN_IF_ERROR(
+      Query("SELECT m.id, p.id, c.code_system, c.code, c.term, m.start_date, m.end_date"
+            " FROM medications m JOIN patients p ON p.key = m.patient_key"
+            " JOIN concepts c ON c.key = m.concept_key"
+            " WHERE p.id = ?1 ORDER BY m.start_date, m.id",
+            {&param, 1}, Collect(out, DecodeMedication)));
   return out;
 }
 

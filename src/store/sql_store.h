@@ -54,9 +54,14 @@ Status DecodeSegments(std::string_view bytes, size_t models, PersonRunResult& ou
 // p.id, p.nhs_number, p.source_identifier, p.family_name, p.given_name, p.birth_date, p.sex,
 // p.postcode_district, p.deprivation_decile, p.practice_id, p.death_date; DecodeActivity
 // columns 0–8: a.id, p.id, a.type, a.start_date, a.end_date, a.length_of_stay_days,
-// a.cost_pence, a.specialty, a.practice_id.
+// a.cost_pence, a.specialty, a.practice_id. DecodeEvent columns 0–11: e.id, p.id, e.kind,
+// c.code_system, c.code, c.term, e.date, e.source, e.admission_method, a.id, e.value, e.unit;
+// DecodeMedication columns 0–6: m.id, p.id, c.code_system, c.code, c.term, m.start_date,
+// m.end_date.
 Result<Patient> DecodePatient(const SqlRow& row);
 Result<Activity> DecodeActivity(const SqlRow& row);
+Result<ClinicalEvent> DecodeEvent(const SqlRow& row);
+Result<Medication> DecodeMedication(const SqlRow& row);
 // stratification_results columns (alias s) as DecodeResult reads them, from column `at`.
 extern const std::string_view kResultColumns;
 Result<PersonRunResult> DecodeResult(const SqlRow& row, int at, size_t models);
