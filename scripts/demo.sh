@@ -60,6 +60,14 @@ add_account demo-commissioner commissioner QHM "Demo Commissioner" \
 add_account demo-privacy privacy-officer QHM "Demo Privacy Officer"
 add_account demo-patient patient "$practice" "Demo Patient" --patient-nhs-number "$nhs_number"
 gp_password=$(awk '$1 == "demo-gp" { print $4 }' "$accounts")
+# The case manager's caseload: a care team at the community trust holding the first 20 people.
+team_patients=()
+while read -r number; do team_patients+=(--patient "$number"); done < <(
+  head -n 20 "$out/fhir/Patient.ndjson" |
+    grep -o '"https://fhir.nhs.uk/Id/nhs-number","value":"[0-9]*"' | grep -o '[0-9]\{10\}')
+"$bin" careteam add --db "$out/joinedup.db" --name "Demo community team" --organisation RYG \
+  --member demo-case-manager "${team_patients[@]}"
+team_size=$((${#team_patients[@]} / 2))
 
 cat <<HOW
 == Serving $base (FHIR base $base/fhir) on the synthetic population; Ctrl-C stops it
@@ -73,7 +81,7 @@ Sign in as the GP at $practice and read a registered patient (NHS number $nhs_nu
 Also: $base/fhir/metadata, $base/.well-known/smart-configuration, $base/metrics, and Bulk Data
 export (curl -H 'Prefer: respond-async' "$base/fhir/Patient/\$export" with the token; files go
 to $out/exports).
-The case manager is on no care team yet (care teams come with caseloads), so they see nobody;
+The case manager sees the $team_size people on their care team ("Demo community team");
 the commissioner sees Groups (segments), never a person; the privacy officer reads AuditEvent.
 HOW
 exec "$bin" serve --db "$out/joinedup.db" --port "$port" --export-dir "$out/exports"

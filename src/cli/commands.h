@@ -18,6 +18,7 @@ void AddReportCommand(CLI::App& app, int* exit_code);
 void AddStratifyCommand(CLI::App& app, int* exit_code);
 void AddRunsCommands(CLI::App& app, int* exit_code);   // runs, history, movement, worklist
 void AddUserCommands(CLI::App& app, int* exit_code);   // user add, user list
+void AddCareTeamCommands(CLI::App& app, int* exit_code);  // careteam add, careteam extend
 void AddAuditCommands(CLI::App& app, int* exit_code);  // audit verify
 void AddServeCommand(CLI::App& app, int* exit_code);   // serve
 

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   joinedup::cli::AddRunsCommands(app, &exit_code);
   joinedup::cli::AddScoreCommand(app, &exit_code);
   joinedup::cli::AddUserCommands(app, &exit_code);
+  joinedup::cli::AddCareTeamCommands(app, &exit_code);
   joinedup::cli::AddAuditCommands(app, &exit_code);
   joinedup::cli::AddServeCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);

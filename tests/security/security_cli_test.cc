@@ -1,4 +1,5 @@
-// `joinedup user add|list` and `joinedup audit verify` through the real executable.
+// `joinedup user add|list`, `joinedup careteam add|extend` and `joinedup audit verify` through the
+// real executable.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -159,6 +160,38 @@ TEST_F(SecurityCliTest, AuditVerifyPassesThenNamesTheTamperedEvent) {
 
   auto missing = Run("audit verify --db " + Path("nowhere/x.db"));
   EXPECT_EQ(missing.exit_code, 2);
+}
+
+TEST_F(SecurityCliTest, CareTeamsGiveTheirMembersTheirPeopleAndAreAudited) {
+  ASSERT_EQ(Run("generate --out fhir --patients 5 --practices 1 --seed 3").exit_code, 0);
+  ASSERT_EQ(Run("import fhir").exit_code, 0);
+  const std::string nhs_number = Sql("SELECT nhs_number FROM patients ORDER BY key LIMIT 1");
+  ASSERT_EQ(nhs_number.size(), 10u) << nhs_number;
+  ASSERT_EQ(Run("user add --username cm --role case-manager --organisation RYG "
+                "--organisation-kind community_trust",
+                "long enough pw!")
+                .exit_code,
+            0);
+
+  auto added = Run("careteam add --name 'Frailty team' --organisation RYG --member cm --patient " +
+                   nhs_number);
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_THAT(added.out, HasSubstr("added care team 1 (Frailty team at RYG)"));
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM care_team_members"), "1");
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM care_team_patients"), "1");
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM audit_events WHERE subtype = 'care-team-create'"), "1");
+
+  // Unknown names are refused before anything is written.
+  auto unknown = Run("careteam extend --team 1 --member cm --member nobody");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("--member: no user 'nobody'"));
+  auto bad_number = Run("careteam extend --team 1 --patient 1234567890");
+  EXPECT_EQ(bad_number.exit_code, 1);
+  EXPECT_THAT(bad_number.err, HasSubstr("--patient:"));
+  auto no_team = Run("careteam extend --team 9 --member cm");
+  EXPECT_EQ(no_team.exit_code, 1);
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM audit_events WHERE subtype = 'care-team-update'"), "0");
+  EXPECT_EQ(Run("audit verify").exit_code, 0);
 }
 
 }  // namespace
