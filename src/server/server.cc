@@ -10,15 +10,11 @@
 #include <mutex>
 #include <thread>
 
+#include "api/fhir_api.h"
+#include "export/bulk_export.h"
 #include "fhir/search/response.h"
 #include "server/http_text.h"
 #include "store/store.h"
-#ifdef JOINEDUP_HAVE_FHIR_API
-#include "api/fhir_api.h"
-#endif
-#ifdef JOINEDUP_HAVE_BULK_EXPORT
-#include "export/bulk_export.h"
-#endif
 
 namespace joinedup::server {
 namespace {
@@ -89,12 +85,8 @@ struct Server::Impl {
   std::unique_ptr<StorePool> stores;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Service> service;
-#ifdef JOINEDUP_HAVE_BULK_EXPORT
   std::unique_ptr<exporter::BulkExport> bulk_export;
-#endif
-#ifdef JOINEDUP_HAVE_FHIR_API
   std::unique_ptr<api::FhirApi> fhir_api;
-#endif
   httplib::Server http;
   std::thread listener;
   int port = 0;
@@ -199,6 +191,11 @@ Status Server::Start() {
     JU_ASSIGN_OR_RETURN(cursor_key, lease->ServerSecret("cursor", 32));
   }
 
+  // A response written in two pieces must not wait for the client's delayed ACK (Nagle):
+  // bench/README.md measured 44 ms per request. Set before binding: TCP_NODELAY goes on the
+  // listening socket, and Linux copies it to every accepted one.
+  s.http.set_tcp_nodelay(true);
+
   if (o.port == 0) {
     s.port = s.http.bind_to_any_port(o.bind);
   } else {
@@ -212,13 +209,11 @@ Status Server::Start() {
 
   s.metrics = std::make_unique<Metrics>(o.clock());
   FhirHandler fhir;
-#ifdef JOINEDUP_HAVE_FHIR_API
   api::FhirApiOptions api_options;
   api_options.base_url = s.base_url + "/fhir";
   api_options.software_version = JOINEDUP_VERSION;
   api_options.cursor_key = cursor_key;
   api_options.clock = o.clock;
-#ifdef JOINEDUP_HAVE_BULK_EXPORT
   if (!o.export_dir.empty()) {
     exporter::BulkExportOptions export_options;
     export_options.directory = o.export_dir;
@@ -228,12 +223,10 @@ Status Server::Start() {
     s.bulk_export = std::make_unique<exporter::BulkExport>(std::move(export_options));
     api_options.bulk_export = s.bulk_export.get();
   }
-#endif
   s.fhir_api = std::make_unique<api::FhirApi>(std::move(api_options));
   fhir = [api = s.fhir_api.get()](
              const api::HttpRequest& request, const std::optional<api::Principal>& principal,
              store::Store& store) { return api->Handle(request, principal, store); };
-#endif
   ServiceOptions service_options = o.service;
   service_options.base_url = s.base_url;
   service_options.csrf_key = csrf_key;
@@ -247,9 +240,6 @@ Status Server::Start() {
   const int threads = o.threads > 0 ? o.threads : kDefaultThreads;
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.http.set_payload_max_length(o.max_body_bytes);
-  // A response written in two pieces must not wait for the client's delayed ACK (Nagle):
-  // bench/README.md measured it; the Debian build leaves CPPHTTPLIB_TCP_NODELAY off.
-  s.http.set_tcp_nodelay(true);
   s.http.set_read_timeout(o.read_timeout_s, 0);
   s.http.set_write_timeout(o.write_timeout_s, 0);
   s.http.set_keep_alive_timeout(o.keep_alive_timeout_s);
