@@ -56,9 +56,7 @@ Status Extend(store::Store& s, int64_t team, const TeamOptions& o, std::string_v
   std::sort(patients.begin(), patients.end());
   patients.erase(std::unique(patients.begin(), patients.end()), patients.end());
   event.patient_keys = std::move(patients);
-  JU_ASSIGN_OR_RETURN(store::AuditEvent recorded,
-                      security::AuditTrail(s, security::SystemClockMs).Record(std::move(event)));
-  (void)recorded;
+  JU_RETURN_IF_ERROR(security::AuditTrail(s, security::SystemClockMs).Record(std::move(event)));
   std::printf("care team %lld: %zu member(s) and %zu person(s) added\n",
               static_cast<long long>(team), o.members.size(), o.nhs_numbers.size());
   return Ok();

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "core/strings.h"
 #include "fhir/fhir_mapping.h"
 #include "security/scopes.h"
 
@@ -42,18 +43,6 @@ std::string_view Trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
-}
-
-std::vector<std::string_view> Split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string_view::npos ? text.npos : end - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return parts;
 }
 
 // Length of the UTF-8 sequence at text[i] if it is well formed (RFC 3629 §4), else 0.
