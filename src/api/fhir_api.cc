@@ -17,6 +17,7 @@
 #include <set>
 
 #include "api/render.h"
+#include "core/strings.h"
 #include "export/bulk_export.h"
 #include "fhir/fhir_mapping.h"
 #include "fhir/resource.h"
@@ -62,7 +63,7 @@ constexpr TypeRoutes kRoutes[] = {
     {"PractitionerRole", true, true, true, true, true, true},
     {"RiskAssessment", true, true, false, true, false, false},
     {"Group", true, true, false, true, false, false},
-    {"Consent", true, false, false, false, true, false},
+    {"Consent", true, true, true, true, true, true},
     {"AuditEvent", true, false, false, true, false, false},
 };
 
@@ -151,18 +152,6 @@ std::optional<std::string> FormDecode(std::string_view text) {
   }
   if (!IsValidUtf8(out)) return std::nullopt;
   return out;
-}
-
-std::vector<std::string_view> Split(std::string_view text, char sep) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t at = text.find(sep, start);
-    parts.push_back(text.substr(start, at == std::string_view::npos ? text.npos : at - start));
-    if (at == std::string_view::npos) break;
-    start = at + 1;
-  }
-  return parts;
 }
 
 std::optional<int64_t> ParseNonNegative(std::string_view text) {
@@ -357,8 +346,9 @@ struct FhirApi::Impl {
   HttpResponse SearchGroups(Ctx& c, search::SearchRequest& request) const;
   HttpResponse Write(Ctx& c, const TypeRoutes& t, std::optional<std::string_view> id) const;
   HttpResponse CreateConsent(Ctx& c) const;
+  HttpResponse UpdateConsent(Ctx& c, std::string_view id) const;
   HttpResponse ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level level,
-                             std::string_view group_id) const;
+                             std::string_view group_id, std::string_view query) const;
   HttpResponse ExportStatus(Ctx& c, std::string_view job, bool cancel) const;
   HttpResponse ExportFile(Ctx& c, std::string_view job, std::string_view file) const;
 
@@ -467,10 +457,12 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
       c.caller.break_glass_reason = std::string(text);
     }
     // ---- Bulk Data.
+    // Kick-off by GET (parameters in the query) or POST (a Parameters body).
+    const bool kickoff_method = req.method == "GET" || req.method == "POST";
     if (seg[0] == "$export") {
       if (seg.size() != 1) return Outcome(404, IssueType::kNotFound, "no such route");
-      if (req.method != "GET") return MethodNotAllowed("GET");
-      return ExportKickoff(c, exporter::ExportJobSpec::Level::kSystem, "");
+      if (!kickoff_method) return MethodNotAllowed("GET, POST");
+      return ExportKickoff(c, exporter::ExportJobSpec::Level::kSystem, "", query);
     }
     if (seg[0] == "$export-status") {
       if (seg.size() != 2) return Outcome(404, IssueType::kNotFound, "no such route");
@@ -511,20 +503,21 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
     }
     if (seg.size() == 2 && seg[1] == "$export") {
       if (t->type != "Patient") return Outcome(404, IssueType::kNotFound, "no such route");
-      if (req.method != "GET") return MethodNotAllowed("GET");
-      return ExportKickoff(c, exporter::ExportJobSpec::Level::kPatient, "");
+      if (!kickoff_method) return MethodNotAllowed("GET, POST");
+      return ExportKickoff(c, exporter::ExportJobSpec::Level::kPatient, "", query);
     }
     if (seg.size() == 3 && seg[2] == "$export") {
       if (t->type != "Group") return Outcome(404, IssueType::kNotFound, "no such route");
-      if (req.method != "GET") return MethodNotAllowed("GET");
-      return ExportKickoff(c, exporter::ExportJobSpec::Level::kGroup, seg[1]);
+      if (!kickoff_method) return MethodNotAllowed("GET, POST");
+      return ExportKickoff(c, exporter::ExportJobSpec::Level::kGroup, seg[1], query);
     }
     const std::string_view id = seg[1];
     if (seg.size() == 2) {
       std::string allow = "GET";
       if (t->update) allow += ", PUT";
       if (req.method == "GET") return Read(c, *t, id, std::nullopt, false);
-      if (req.method == "PUT" && t->update) return Write(c, *t, id);
+      if (req.method == "PUT" && t->update)
+        return t->type == "Consent" ? UpdateConsent(c, id) : Write(c, *t, id);
       return MethodNotAllowed(allow);
     }
     if (seg[2] != "_history" || seg.size() > 4)
@@ -559,6 +552,27 @@ HttpResponse FhirApi::Impl::Metadata() const {
   }
   HttpResponse r;
   r.body = search::CapabilityStatementJson(o);
+  if (options.bulk_export) {
+    // Bulk Data $export (kick-off by GET or POST), as the Bulk Data IG's CapabilityStatement
+    // lists it: https://hl7.org/fhir/uv/bulkdata/CapabilityStatement-bulk-data.html
+    constexpr std::string_view kBulk = "http://hl7.org/fhir/uv/bulkdata/";
+    json cs = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    if (cs.is_object() && cs["rest"].is_array() && !cs["rest"].empty()) {
+      cs["instantiates"] = json::array({std::string(kBulk) + "CapabilityStatement/bulk-data"});
+      auto operation = [&](std::string_view definition) {
+        return json::array({{{"name", "export"},
+                             {"definition", std::string(kBulk) + "OperationDefinition/" +
+                                                std::string(definition)}}});
+      };
+      json& rest = cs["rest"][0];
+      rest["operation"] = operation("export");
+      for (json& resource : rest["resource"]) {
+        if (resource["type"] == "Patient") resource["operation"] = operation("patient-export");
+        if (resource["type"] == "Group") resource["operation"] = operation("group-export");
+      }
+      r.body = Dump(cs);
+    }
+  }
   return r;
 }
 
@@ -1115,6 +1129,55 @@ std::variant<Incoming, HttpResponse> ReadIncoming(std::string_view type, std::st
 
 std::string NewId() { return security::Sha256Hex(security::NewBearerToken()).substr(0, 32); }
 
+// $export kick-off parameters as (name, value) pairs, in order.
+using ExportParameters = std::vector<std::pair<std::string, std::string>>;
+
+// A POST kick-off's FHIR Parameters body (Bulk Data IG, "Bulk Data Kick-off Request"):
+// `_type` and `_outputFormat` as valueString, `_since` as valueInstant; `_type` may repeat (each
+// a type or a comma-separated list). Anything else is a 400 naming the parameter. Kick-off
+// parameters come in the body only: a query as well is refused (which one would count?).
+std::variant<ExportParameters, HttpResponse> ReadExportParameters(std::string_view text,
+                                                                  std::string_view query) {
+  if (!query.empty())
+    return Outcome(400, IssueType::kInvalid,
+                   "a POST $export takes its parameters in the Parameters body, not the query");
+  json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return Outcome(400, IssueType::kStructure, "the body is not valid JSON");
+  auto rt = body.is_object() ? body.find("resourceType") : body.end();
+  if (!body.is_object() || rt == body.end() || *rt != "Parameters")
+    return Outcome(400, IssueType::kInvalid, "a POST $export body must be a Parameters resource",
+                   {"resourceType"});
+  ExportParameters out;
+  auto list = body.find("parameter");
+  if (list == body.end()) return out;  // no parameters: everything the caller may export
+  if (!list->is_array())
+    return Outcome(400, IssueType::kStructure, "Parameters.parameter must be an array",
+                   {"parameter"});
+  std::set<std::string> seen;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& p = (*list)[i];
+    const std::string at = "parameter[" + std::to_string(i) + "]";
+    auto name = p.is_object() ? p.find("name") : p.end();
+    if (!p.is_object() || name == p.end() || !name->is_string())
+      return Outcome(400, IssueType::kStructure, at + " needs a name", {at + ".name"});
+    const std::string n = name->get<std::string>();
+    const std::string_view want = n == "_since"                          ? "valueInstant"
+                                  : n == "_type" || n == "_outputFormat" ? "valueString"
+                                                                         : "";
+    if (want.empty())
+      return Outcome(400, IssueType::kNotSupported,
+                     n.substr(0, 40) + ": not a supported $export parameter", {n.substr(0, 40)});
+    if (n != "_type" && !seen.insert(n).second)
+      return Outcome(400, IssueType::kInvalid, n + ": give it once", {n});
+    auto value = p.find(want);
+    if (value == p.end() || !value->is_string() || p.size() != 2)
+      return Outcome(400, IssueType::kInvalid,
+                     n + ": give one " + std::string(want) + " (and nothing else) in " + at, {n});
+    out.emplace_back(n, value->get<std::string>());
+  }
+  return out;
+}
+
 }  // namespace
 
 HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
@@ -1339,10 +1402,108 @@ HttpResponse FhirApi::Impl::CreateConsent(Ctx& c) const {
   return r;
 }
 
+// A person changes their sharing decision (docs/fhir-api.md, "Consent"): the body is read as
+// for create; the Consent stays about the same person; the store keeps the previous decision
+// as a version and records the new one now, so the access policy follows it at once. Only the
+// person's current Consent can change (409 for one a later Consent superseded). A Consent is
+// never created by PUT: its id is the store's.
+HttpResponse FhirApi::Impl::UpdateConsent(Ctx& c, std::string_view id) const {
+  if (!security::DecideUnbound(c.caller, {Interaction::kUpdate, "Consent"}).allowed)
+    return Denied(c, "Consent", Interaction::kUpdate, "update", 'U');
+  if (auto bad = CheckJsonBody(c.req)) return *bad;
+  json body = json::parse(c.req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return Outcome(400, IssueType::kStructure, "the body is not valid JSON");
+  if (!body.is_object() || !body.contains("resourceType") || body["resourceType"] != "Consent")
+    return Outcome(400, IssueType::kInvalid, "resourceType must be Consent at this URL",
+                   {"resourceType"});
+  if (!fhir::IsValidFhirId(id))
+    return Outcome(400, IssueType::kInvalid, "the URL's id is not a FHIR id", {"id"});
+  if (auto bid = body.find("id"); bid == body.end() || !bid->is_string() || *bid != id)
+    return Outcome(400, IssueType::kInvalid, "the resource's id must equal the id in the URL",
+                   {"id"});
+  std::optional<int64_t> if_match;
+  if (auto header = c.req.Header("if-match")) {
+    auto version = search::ParseIfMatch(*header);
+    if (!version.ok()) return FromError(version.error());
+    auto v = ParseNonNegative(*version);
+    if (!v)
+      return Outcome(400, IssueType::kInvalid, "If-Match: the version is not a number",
+                     {"If-Match"});
+    if_match = *v;
+  }
+  auto input = ReadConsent(c.req.body);
+  if (auto* e = std::get_if<FieldError>(&input)) return Unprocessable(e->message, e->field);
+  const ConsentInput& in = std::get<ConsentInput>(input);
+
+  // A missing Consent and one about a person the caller may not see answer alike.
+  auto found = c.resources.FindResource("Consent", id);
+  if (!found.ok()) return FromError(found.error());
+  if (!*found || !(*found)->patient_key) {
+    auto a = Audit(c, 'U', "update", AuditOutcome::kMinorFailure, {});
+    if (!a.ok()) return FromError(a.error());
+    return NotFound("Consent", id);
+  }
+  const store::FoundResource& existing = **found;
+  const int64_t key = *existing.patient_key;
+  auto d = DecidePerson(c, Interaction::kUpdate, "Consent", key);
+  if (!d.ok()) return FromError(d.error());
+  if (!d->allowed) {
+    auto a = Audit(c, 'U', "update", AuditOutcome::kSeriousFailure, {key});
+    if (!a.ok()) return FromError(a.error());
+    return NotFound("Consent", id);
+  }
+  store::ConsentRecord record = std::get<store::ConsentRecord>(existing.record);
+  if (in.patient_id != record.patient_id) {
+    auto a = Audit(c, 'U', "update", AuditOutcome::kMinorFailure, {key});
+    if (!a.ok()) return FromError(a.error());
+    return Unprocessable("a Consent's patient cannot be changed (this one is about Patient/" +
+                             record.patient_id + "): record a new Consent for another person",
+                         "patient.reference");
+  }
+  auto baseline = RenderRecord(existing);
+  if (!baseline.ok()) return FromError(baseline.error());
+  record.consent.decision = in.decision;
+  record.consent.recorded_by = c.caller.user_id;
+  // Recorded now, and never before the decision it replaces: it must stay the latest.
+  record.consent.recorded_at_ms = std::max(options.clock(), record.consent.recorded_at_ms);
+  store::ResourceWrite w;
+  w.resource_type = "Consent";
+  w.id = std::string(id);
+  w.json = ConsentJson(record);
+  w.record = record;
+  w.baseline_json = std::move(*baseline);
+  w.if_match = if_match;
+  w.now_ms = record.consent.recorded_at_ms;
+  auto meta = c.resources.PutResource(w);
+  if (!meta.ok()) {
+    const Error& e = meta.error();
+    HttpResponse r = e.code == ErrorCode::kInvalidInput
+                         ? FromError(e, search::ErrorContext::kResourceBody)
+                     : e.code == ErrorCode::kNotFound ? NotFound("Consent", id)
+                                                      : FromError(e);
+    auto a = Audit(c, 'U', "update", AuditOutcome::kMinorFailure, {key});
+    if (!a.ok()) return FromError(a.error());
+    return r;
+  }
+  auto a = Audit(c, 'U', "update", AuditOutcome::kSuccess, {key});
+  if (!a.ok()) return FromError(a.error());
+  HttpResponse r;
+  r.headers.emplace_back("ETag", ETag(meta->version_id));
+  if (meta->last_updated_ms)
+    r.headers.emplace_back("Last-Modified", FormatInstant(*meta->last_updated_ms));
+  if (Lower(c.req.Header("prefer").value_or("")).find("return=minimal") != std::string::npos) {
+    r.body.clear();
+    r.content_type.clear();
+  } else {
+    r.body = WithMeta(w.json, *meta);
+  }
+  return r;
+}
+
 // ---- Bulk Data $export ---------------------------------------------------------------------
 
 HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level level,
-                                          std::string_view group_id) const {
+                                          std::string_view group_id, std::string_view query) const {
   // What the exporter can write, and the served type whose policy row governs each.
   static constexpr std::pair<std::string_view, std::string_view> kExportable[] = {
       {"Organization", "Organization"},
@@ -1356,15 +1517,30 @@ HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level
   exporter::ExportJobSpec spec;
   spec.level = level;
   spec.group_id = std::string(group_id);
-  // Bulk Data kick-off parameters: _type, _since, _outputFormat (others refused).
-  for (std::string_view pair : Split(c.req.query, '&')) {
-    if (pair.empty()) continue;
-    const std::string_view name = pair.substr(0, pair.find('='));
-    auto value = FormDecode(pair.size() > name.size() ? pair.substr(name.size() + 1) : "");
-    if (!value)
-      return Outcome(400, IssueType::kInvalid,
-                     std::string(name.substr(0, 40)) + ": bad percent-escape",
-                     {std::string(name.substr(0, 40))});
+  // Bulk Data kick-off parameters (_type, _since, _outputFormat; others refused): from the
+  // query of a GET, or the Parameters body of a POST.
+  std::vector<std::pair<std::string, std::string>> params;
+  const bool post = c.req.method == "POST";
+  if (post) {
+    if (auto bad = CheckJsonBody(c.req)) return *bad;
+    auto read = ReadExportParameters(c.req.body, query);
+    if (auto* r = std::get_if<HttpResponse>(&read)) return *r;
+    params = std::move(std::get<ExportParameters>(read));
+  } else {
+    for (std::string_view pair : Split(query, '&')) {
+      if (pair.empty()) continue;
+      const std::string_view name = pair.substr(0, pair.find('='));
+      auto value = FormDecode(pair.size() > name.size() ? pair.substr(name.size() + 1) : "");
+      if (!value)
+        return Outcome(400, IssueType::kInvalid,
+                       std::string(name.substr(0, 40)) + ": bad percent-escape",
+                       {std::string(name.substr(0, 40))});
+      params.emplace_back(name, std::move(*value));
+    }
+  }
+  for (const auto& [name_text, value_text] : params) {
+    const std::string_view name = name_text;
+    const std::string* value = &value_text;
     if (name == "_type") {
       for (std::string_view type : Split(*value, ',')) {
         auto it = std::find_if(std::begin(kExportable), std::end(kExportable),
@@ -1433,11 +1609,20 @@ HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level
   spec.organisation_id = c.caller.organisation_id;
   spec.request_id = c.req.request_id;
   spec.source_address = c.req.remote_address;
-  spec.request_url = options.base_url + c.req.path + (c.req.query.empty() ? "" : "?" + c.req.query);
+  // What was asked, as a query string (a POST's parameters included) for the audit trail.
+  std::string asked = query.empty() ? "" : "?" + std::string(query);
+  if (post)
+    for (const auto& [name, value] : params)
+      asked += (asked.empty() ? "?" : "&") + search::PercentEncode(name) + "=" +
+               search::PercentEncode(value);
+  // The manifest's `request`: the kick-off URL; for a POST without its parameters (Bulk Data
+  // IG, "Response - Complete Status").
+  spec.request_url =
+      options.base_url + c.req.path + (post || query.empty() ? "" : "?" + std::string(query));
   HttpResponse r = options.bulk_export->Kickoff(spec);
   auto a = Audit(c, 'E', "export",
                  r.status == 202 ? AuditOutcome::kSuccess : AuditOutcome::kMinorFailure, {},
-                 c.req.path + (c.req.query.empty() ? "" : "?" + c.req.query));
+                 c.req.path + asked);
   if (!a.ok()) return FromError(a.error());
   return r;
 }

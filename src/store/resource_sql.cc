@@ -82,7 +82,7 @@ enum class Table {
 struct TypeInfo {
   std::string_view name;
   Table table;
-  bool writable;  // through PutResource
+  bool writable;  // through PutResource (Consent: update only; see PutResource)
   // SQL over the typed tables (empty for Group, AuditEvent and the JSON types).
   std::string_view from;
   std::string_view base;     // condition every row of the type meets
@@ -135,7 +135,7 @@ const TypeInfo kTypes[] = {
     {"RiskAssessment", Table::kRisk, false,
      "stratification_results s JOIN patients p ON p.key = s.patient_key", "1 = 1", "", "", true},
     {"Group", Table::kGroup, false, "", "", "", "", false},
-    {"Consent", Table::kConsent, false, "consents k JOIN patients p ON p.key = k.patient_key",
+    {"Consent", Table::kConsent, true, "consents k JOIN patients p ON p.key = k.patient_key",
      "1 = 1", "CAST(k.id AS TEXT)", kConsentCols, true},
     {"AuditEvent", Table::kAudit, false, "", "", "", "", false},
     {"Practitioner", Table::kJson, true, "", "", "", "", false},
@@ -278,10 +278,12 @@ std::string ActivityPeriodSql(const search::DateValue& v, Sql& sql) {
   return DateSql(v, atoms);
 }
 
-// lastUpdated in milliseconds, a range one millisecond wide; NULL never matches.
-std::string LastUpdatedSql(const search::DateValue& v, Sql& sql) {
+// An instant in milliseconds (lastUpdated, or when a consent was recorded), a range one
+// millisecond wide; NULL never matches.
+std::string LastUpdatedSql(const search::DateValue& v, Sql& sql,
+                           std::string_view column = "v.last_updated_ms") {
   DateAtoms atoms;
-  const std::string col = "v.last_updated_ms";
+  const std::string col(column);
   atoms.start_ge = [&](int64_t x) { return col + " >= " + sql.BindInt(x * 1000); };
   atoms.start_lt = [&](int64_t x) { return col + " < " + sql.BindInt(x * 1000); };
   atoms.end_le = [&](int64_t x) { return col + " < " + sql.BindInt(x * 1000); };
@@ -441,13 +443,22 @@ std::string IdExpr(const TypeInfo& t, Dialect dialect) {
   return std::string(t.id);
 }
 
+// meta.lastUpdated of a row. A Consent's is when its decision was recorded: create records it
+// and every update records the new decision at the version's lastUpdated (PutResource), so the
+// two are the same instant, and a consent never updated has one too.
+std::string LastUpdatedExpr(const TypeInfo& t) {
+  if (t.table == Table::kConsent) return "k.recorded_at_ms";
+  return t.writable ? "v.last_updated_ms" : "CAST(NULL AS BIGINT)";
+}
+
 // The whole SELECT (columns, then version id and lastUpdated) for a typed type.
 std::string SelectSql(const TypeInfo& t, Dialect dialect, int& columns) {
   std::string cols = t.table == Table::kRisk ? RiskColumns() : std::string(t.columns);
   columns = CountColumns(cols) + 2;
   std::string sql = "SELECT " + cols;
   if (t.writable) {
-    sql += ", v.version_id, v.last_updated_ms FROM " + std::string(t.from) + VersionJoin(t);
+    sql +=
+        ", v.version_id, " + LastUpdatedExpr(t) + " FROM " + std::string(t.from) + VersionJoin(t);
   } else {
     sql += ", NULL, NULL FROM " + std::string(t.from);
   }
@@ -870,7 +881,7 @@ Result<std::vector<ResourceVersion>> SqlStore::ResourceHistory(std::string_view 
   // Never written through the API: its one version is the record as imported, whose text the
   // store does not keep (json "": the API renders the current record).
   JU_ASSIGN_OR_RETURN(std::optional<FoundResource> found, FindResource(resource_type, id));
-  if (found) versions.push_back(ResourceVersion{1, std::nullopt, ""});
+  if (found) versions.push_back(ResourceVersion{1, found->meta.last_updated_ms, ""});
   return versions;
 }
 
@@ -897,7 +908,7 @@ Result<std::string> FilterSql(const TypeInfo& t, const search::Filter& filter, D
     if (name == "_lastUpdated") {
       const auto* date = std::get_if<search::DateValue>(&value);
       if (date == nullptr) return invalid();
-      any.push_back(t.writable ? LastUpdatedSql(*date, sql) : "0 = 1");
+      any.push_back(t.writable ? LastUpdatedSql(*date, sql, LastUpdatedExpr(t)) : "0 = 1");
       continue;
     }
     if (const auto* ref = std::get_if<search::ReferenceValue>(&value)) {
@@ -919,6 +930,8 @@ Result<std::string> FilterSql(const TypeInfo& t, const search::Filter& filter, D
         any.push_back(DayColumnSql(*date, "e.date", sql));
       } else if (t.table == Table::kActivity && name == "date") {
         any.push_back(ActivityPeriodSql(*date, sql));
+      } else if (t.table == Table::kConsent && name == "date") {
+        any.push_back(LastUpdatedSql(*date, sql, "k.recorded_at_ms"));
       } else {
         return invalid();
       }
@@ -1026,8 +1039,8 @@ Result<SortSpec> SortSql(const TypeInfo& t, const search::SortKey& key, Dialect 
     spec.expr = IdExpr(t, dialect);
     spec.text = true;
   } else if (key.name == "_lastUpdated") {
-    spec.expr = t.writable ? "v.last_updated_ms" : "CAST(NULL AS BIGINT)";
-    spec.nullable = true;
+    spec.expr = LastUpdatedExpr(t);
+    spec.nullable = t.table != Table::kConsent;  // recorded_at_ms is NOT NULL
   } else if (t.table == Table::kPatient && key.name == "family") {
     spec.expr = "p.family_folded";
     spec.text = true;
@@ -1040,6 +1053,8 @@ Result<SortSpec> SortSql(const TypeInfo& t, const search::SortKey& key, Dialect 
     spec.expr = "e.date";
   } else if (t.table == Table::kActivity && key.name == "date") {
     spec.expr = "a.start_date";
+  } else if (t.table == Table::kConsent && key.name == "date") {
+    spec.expr = "k.recorded_at_ms";
   } else {
     return Error::Invalid("_sort: " + std::string(key.name) + " is not a sort key for " +
                           std::string(t.name));
@@ -1127,8 +1142,7 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
                                                const search::PageCursor* after,
                                                const Visibility& visibility, bool want_total) {
   const TypeInfo* t = FindType(request.resource_type);
-  if (t == nullptr || t->table == Table::kGroup || t->table == Table::kAudit ||
-      t->table == Table::kConsent)
+  if (t == nullptr || t->table == Table::kGroup || t->table == Table::kAudit)
     return Error::Invalid("resource type " + request.resource_type + " cannot be searched");
   ResourcePage page;
   if (t->table == Table::kJson || t->table == Table::kPractice) {
@@ -1514,6 +1528,10 @@ Result<std::pair<std::string, std::string>> RecordIds(const TypeInfo& t,
       if (std::holds_alternative<ResourceJson>(record))
         return std::pair(std::string(), std::string());
       return mismatch();
+    case Table::kConsent:
+      if (const auto* c = std::get_if<ConsentRecord>(&record))
+        return std::pair(std::to_string(c->id), c->patient_id);
+      return mismatch();
     default:
       return mismatch();
   }
@@ -1524,8 +1542,9 @@ Result<std::pair<std::string, std::string>> RecordIds(const TypeInfo& t,
 Result<ResourceMeta> SqlStore::PutResource(const ResourceWrite& write) {
   const TypeInfo* t = FindType(write.resource_type);
   if (t == nullptr || !t->writable)
-    return Error::Invalid(write.resource_type + " cannot be written" +
-                          (write.resource_type == "Consent" ? " (use RecordConsent)" : ""));
+    return Error::Invalid(write.resource_type + " cannot be written");
+  if (t->table == Table::kConsent && write.create_only)
+    return Error::Invalid("a Consent is created with RecordConsent");
   if (write.id.empty() || write.id.size() > 64)
     return Error::Invalid(write.resource_type + ": the id must be 1 to 64 characters");
   if (write.json.empty()) return Error::Invalid(write.resource_type + ": no resource text");
@@ -1534,7 +1553,82 @@ Result<ResourceMeta> SqlStore::PutResource(const ResourceWrite& write) {
     return Error::Invalid(write.resource_type + "/" + write.id + ": the record's id is " +
                           ids.first);
   if (t->table == Table::kJson) return PutJsonResource(write);
-  return PutTypedResource(write);
+  if (t->table != Table::kConsent) return PutTypedResource(write);
+
+  // Consent update: the person's new sharing decision, recorded now. The consents row keeps
+  // the current decision of this Consent (what LatestConsent and the visibility SQL read);
+  // each earlier one stays readable as a stored version. Only the person's current Consent
+  // can change — one whose decision a later Consent superseded is history — so the update is
+  // at once the decision the access policy follows. (Written here, not in a member of its own:
+  // sql_store.h is shared with the security store.)
+  const ConsentRecord& record = std::get<ConsentRecord>(write.record);
+  const std::string label = "Consent/" + write.id;
+  ResourceMeta next;
+  JU_RETURN_IF_ERROR(InTransaction(false, [&]() -> Status {
+    JU_RETURN_IF_ERROR(LockResource(write.resource_type, write.id));
+    std::optional<Consent> stored;
+    const SqlParam id_param = SqlParam::Int(record.id);
+    JU_RETURN_IF_ERROR(
+        Query("SELECT patient_key, recorded_at_ms FROM consents WHERE id = ?1", {&id_param, 1},
+              [&](const SqlRow& row) -> Status {
+                stored = Consent{row.Int(0), ConsentDecision::kPermitSharing, 0, row.Int(1)};
+                return Ok();
+              }));
+    if (!stored) return Error::NotFound(label + " is not known");
+    if (stored->patient_key != record.consent.patient_key)
+      return Error::Invalid("patient: " + label +
+                            " is about another person; a Consent's patient "
+                            "cannot be changed");
+    std::optional<int64_t> current;
+    const SqlParam person = SqlParam::Int(stored->patient_key);
+    JU_RETURN_IF_ERROR(
+        Query("SELECT id FROM consents WHERE patient_key = ?1 ORDER BY recorded_at_ms DESC, id DESC"
+              " LIMIT 1",
+              {&person, 1}, [&](const SqlRow& row) -> Status {
+                current = row.Int(0);
+                return Ok();
+              }));
+    if (current != record.id)
+      return Error::Conflict(label + " was superseded by Consent/" +
+                             std::to_string(current.value_or(0)) +
+                             ", the person's current decision: update that one");
+    JU_ASSIGN_OR_RETURN(std::optional<ResourceMeta> versions,
+                        CurrentMeta(write.resource_type, write.id));
+    const int64_t version = versions ? versions->version_id : 1;
+    if (write.if_match && *write.if_match != version)
+      return Error{ErrorCode::kPreconditionFailed, label + " is at version " +
+                                                       std::to_string(version) + ", not " +
+                                                       std::to_string(*write.if_match)};
+    if (!versions && write.baseline_json.empty())
+      return Error::Invalid(label + ": its first update needs baseline_json");
+    // Never before now: the update must stay the latest decision (LatestConsent orders by time).
+    const int64_t at = std::max(write.now_ms, stored->recorded_at_ms);
+    auto insert = [&](int64_t v, int64_t ms, std::string_view json) {
+      const SqlParam params[] = {SqlParam::Text(write.resource_type),
+                                 SqlParam::Text(write.id),
+                                 SqlParam::Int(v),
+                                 SqlParam::Int(ms),
+                                 SqlParam::Int(stored->patient_key),
+                                 SqlParam::Text(json)};
+      return Query(
+          "INSERT INTO resource_versions (resource_type, id, version_id, last_updated_ms,"
+          " patient_key, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+          params, [](const SqlRow&) { return Ok(); });
+    };
+    // Version 1 is the decision as created, at the time it was recorded.
+    if (!versions) JU_RETURN_IF_ERROR(insert(1, stored->recorded_at_ms, write.baseline_json));
+    const auto decision = static_cast<int64_t>(record.consent.decision);
+    if (decision < 0 || decision > 1) return Error::Invalid("consent: unknown decision");
+    const SqlParam update[] = {SqlParam::Int(decision), SqlParam::Int(record.consent.recorded_by),
+                               SqlParam::Int(at), SqlParam::Int(record.id)};
+    JU_RETURN_IF_ERROR(Query(
+        "UPDATE consents SET decision = ?1, recorded_by = ?2, recorded_at_ms = ?3 WHERE id = ?4",
+        update, [](const SqlRow&) { return Ok(); }));
+    next.version_id = version + 1;
+    next.last_updated_ms = at;
+    return insert(next.version_id, at, write.json);
+  }));
+  return next;
 }
 
 Status SqlStore::InsertVersions(const ResourceWrite& write, int64_t current_version, bool exists,

@@ -20,7 +20,10 @@
 //   RiskAssessment     stratification_results; id "<run id>-<patient key>"; read-only
 //   Group              a run's segment of one model; id "<run id>-<model index>-<segment index>";
 //                      read-only
-//   Consent            consents; id = the row's key as decimal text; create and read only
+//   Consent            consents; id = the row's key as decimal text; created with
+//                      SecurityStore::RecordConsent, updated with PutResource (the person's
+//                      current Consent only: see PutResource); meta.lastUpdated is when the
+//                      decision was recorded
 //   AuditEvent         audit_events; id = sequence as decimal text; read-only
 //   Practitioner, PractitionerRole   JSON only (no typed table): stored whole in
 //                      resource_versions; the store searches them in memory (a small directory)
@@ -172,12 +175,19 @@ class ResourceStore {
                                                bool want_total) = 0;
 
   // Creates or updates one resource and returns its new meta, in one transaction:
-  //   kConflict             create_only and the id exists, or a Writer is open;
+  //   kConflict             create_only and the id exists, or a Writer is open; a Consent
+  //                         that a later Consent of the person superseded;
   //   kPreconditionFailed   if_match differs from the current version (nothing written);
-  //   kNotFound             a reference the record makes is not known ("Patient/x is not known");
-  //   kInvalidInput         a type that cannot be written (RiskAssessment, Group, AuditEvent,
-  //                         Consent: use RecordConsent) or a record/type mismatch.
+  //   kNotFound             a reference the record makes is not known ("Patient/x is not known"),
+  //                         or the Consent to update;
+  //   kInvalidInput         a type that cannot be written (RiskAssessment, Group, AuditEvent),
+  //                         a Consent create (use RecordConsent), a Consent whose patient is not
+  //                         the stored one ("patient: …"), or a record/type mismatch.
   // Versions are contiguous: the new version is the current one + 1 (1 for a new resource).
+  // Consent (record: ConsentRecord with the id, patient, decision and recorded_by): the row's
+  // decision is replaced and recorded at max(now_ms, its previous time), so it stays the
+  // person's latest decision (LatestConsent); the first update stores baseline_json as
+  // version 1 at the time the decision was first recorded.
   virtual Result<ResourceMeta> PutResource(const ResourceWrite& write) = 0;
 
   // Patients of a segment (Group/[id]/$export), in key order, visible ones only.

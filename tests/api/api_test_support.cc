@@ -106,12 +106,16 @@ Result<Population> Populate(store::Store& store) {
   }
   JU_RETURN_IF_ERROR(store.AddCareTeamPatient(team, pop.patient_keys["p2"]));
   JU_RETURN_IF_ERROR(store.AddCareTeamPatient(team, pop.patient_keys["p3"]));
-  JU_RETURN_IF_ERROR(
-      store.RecordConsent({pop.patient_keys["p2"], store::ConsentDecision::kPermitSharing,
-                           pop.user_ids["gp"], kNowMs - 2000}));
-  JU_RETURN_IF_ERROR(store.RecordConsent({pop.patient_keys["p3"],
-                                          store::ConsentDecision::kDeclineBeyondOwnPractice,
-                                          pop.user_ids["gp"], kNowMs - 1000}));
+  const std::pair<const char*, store::ConsentDecision> consents[] = {
+      {"p2", store::ConsentDecision::kPermitSharing},
+      {"p3", store::ConsentDecision::kDeclineBeyondOwnPractice},
+      {"p1", store::ConsentDecision::kPermitSharing},
+      {"p4", store::ConsentDecision::kPermitSharing}};
+  int64_t at = kNowMs - 4000;
+  for (const auto& [pid, decision] : consents) {
+    JU_ASSIGN_OR_RETURN(pop.consent_ids[pid], store.RecordConsent({pop.patient_keys[pid], decision,
+                                                                   pop.user_ids["gp"], at += 500}));
+  }
   StratificationRun run;
   run.index_date = D(2026, 4, 1);
   run.models.push_back({"mcmw", "1", {"low", "high"}});

@@ -7,6 +7,7 @@
 //   p3 is at B82002, on T1, declined sharing       → "consent withdrawn" (hidden from the team)
 //   p4 is at B82002, on no team                    → "other practice" (hidden; break-glass)
 //   the patient account is p1                      → "patient self" (p1) / "patient other" (p2)
+// Everyone has one Consent: p1 and p4 permit (they change nobody's view), p2 and p3 as above.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,7 @@ inline constexpr int64_t kNowMs = 1'790'000'000'000;  // 2026-09-21
 struct Population {
   std::map<std::string, int64_t> patient_keys;  // "p1" → key
   std::map<std::string, int64_t> user_ids;      // username (= role name) → id
+  std::map<std::string, int64_t> consent_ids;   // "p1" → the id of their one Consent
   int64_t run_id = 0;
 };
 

@@ -89,11 +89,29 @@ class AuthorizationMatrix : public ::testing::Test {
     text = Replace(text, "{medication}", "m-" + pid);
     text = Replace(text, "{risk}", std::to_string(population_->run_id) + "-" + key);
     text = Replace(text, "{group}", std::to_string(population_->run_id) + "-0-1");
+    text = Replace(text, "{consent}", ConsentOf(pid));
     return text;
   }
 
-  static std::string BodyFor(const Row& row, store::Store& store, const std::string& pid) {
+  // The id of person `pid`'s Consent; "999999" (no such Consent) for an unknown person.
+  static std::string ConsentOf(const std::string& pid) {
+    auto it = population_->consent_ids.find(pid);
+    return it == population_->consent_ids.end() ? "999999" : std::to_string(it->second);
+  }
+
+  // The body of `row` about person `pid`; `url_pid` is the person whose ids the URL carries
+  // (the missing person of the 404 probe).
+  static std::string BodyFor(const Row& row, store::Store& store, const std::string& pid,
+                             const std::string& url_pid) {
     if (row.method == "POST" && row.route == "/Patient/_search") return "_id=" + pid;
+    if (row.method == "POST" && row.route == "/Consent/_search") return "patient=" + pid;
+    if (row.method == "PUT" && row.route == "/Consent/{consent}")
+      return R"({"resourceType":"Consent","id":")" + ConsentOf(url_pid) +
+             R"(","status":"active","patient":{"reference":"Patient/)" + pid +
+             R"("},"provision":{"type":"deny"}})";
+    if (row.method == "POST" && row.route == "/Patient/$export")
+      return R"({"resourceType":"Parameters","parameter":[{"name":"_type","valueString":"Patient"},{"name":"_type","valueString":"Condition"}]})";
+    if (row.method == "POST" && row.route == "/$export") return R"({"resourceType":"Parameters"})";
     if (row.method == "POST" && row.route == "/Condition")
       return R"({"resourceType":"Condition","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003","display":"Hypertension"}]},"subject":{"reference":"Patient/)" +
              pid + R"("},"onsetDateTime":"2021-05-06"})";
@@ -166,9 +184,10 @@ TEST_F(AuthorizationMatrix, EveryRouteMethodRoleAndRelationship) {
       headers.emplace_back("x-break-glass-reason", "unconscious in A&E, no history available");
     if (row.route.find("$export") != std::string::npos)
       headers.emplace_back("prefer", "respond-async");
-    if (row.route == "/Patient/_search")
+    if (row.route.ends_with("/_search"))
       headers.emplace_back("content-type", "application/x-www-form-urlencoded");
-    HttpRequest req = Request(row.method, Fill(row.route, pid), BodyFor(row, store, pid), headers);
+    HttpRequest req =
+        Request(row.method, Fill(row.route, pid), BodyFor(row, store, pid, pid), headers);
     std::optional<Principal> principal;
     if (row.relationship != "anonymous") principal = PrincipalOf(store, row.role);
     const HttpResponse res = api.Handle(req, principal, store);
@@ -187,12 +206,14 @@ TEST_F(AuthorizationMatrix, EveryRouteMethodRoleAndRelationship) {
       // No existence leak: the same route on an id that does not exist answers the same bytes.
       const std::string missing = "p9";
       HttpRequest probe =
-          Request(row.method, Fill(row.route, missing), BodyFor(row, store, pid), headers);
+          Request(row.method, Fill(row.route, missing), BodyFor(row, store, pid, missing), headers);
       const HttpResponse absent = api.Handle(probe, principal, store);
       EXPECT_EQ(absent.status, 404);
       const std::string key = std::to_string(population_->patient_keys.at(pid));
-      EXPECT_EQ(Replace(Replace(res.body, pid, "X"), key, "K"),
-                Replace(Replace(absent.body, missing, "X"), "999999", "K"));
+      std::string hidden = Replace(Replace(res.body, pid, "X"), key, "K");
+      if (row.route.find("{consent}") != std::string::npos)
+        hidden = Replace(hidden, ConsentOf(pid), "K");
+      EXPECT_EQ(hidden, Replace(Replace(absent.body, missing, "X"), "999999", "K"));
       EXPECT_EQ(res.headers, absent.headers);
     }
     ++checked;

@@ -195,7 +195,17 @@ TEST_F(FhirApiTest, AnonymousGetsOnlyMetadata) {
   for (const json& r : cs["rest"][0]["resource"])
     for (const json& i : r["interaction"]) served[r["type"]].insert(i["code"]);
   EXPECT_EQ(served["AuditEvent"], (std::set<std::string>{"read", "search-type"}));
-  EXPECT_EQ(served["Consent"], (std::set<std::string>{"read", "create"}));
+  EXPECT_EQ(served["Consent"], (std::set<std::string>{"read", "vread", "update", "history-instance",
+                                                      "create", "search-type"}));
+  std::set<std::string> consent_params;
+  for (const json& r : cs["rest"][0]["resource"])
+    if (r["type"] == "Consent") {
+      for (const json& p : r["searchParam"]) consent_params.insert(p["name"]);
+      EXPECT_EQ(r["searchInclude"], json::array({"Consent:patient"}));
+    }
+  EXPECT_EQ(consent_params, (std::set<std::string>{"_id", "_lastUpdated", "patient", "date"}));
+  // No exporter, no $export advertised.
+  EXPECT_FALSE(cs["rest"][0].contains("operation"));
   EXPECT_EQ(served["Group"], (std::set<std::string>{"read", "vread", "search-type"}));
   EXPECT_EQ(served["Patient"], (std::set<std::string>{"read", "vread", "update", "history-instance",
                                                       "create", "search-type"}));
@@ -364,6 +374,195 @@ TEST_F(FhirApiTest, ConsentCreateChangesWhoSees) {
       201);
 }
 
+// Consent search: by patient and date, sorted, paged, with totals — only the consents of people
+// the caller may see, each search audited with the people it returned.
+TEST_F(FhirApiTest, ConsentSearchShowsOnlyVisiblePeopleAndIsAudited) {
+  auto ids_of = [](const json& bundle) {
+    std::vector<std::string> ids;
+    for (const json& e : bundle.value("entry", json::array()))
+      if (e["search"]["mode"] == "match") ids.push_back(e["resource"]["id"]);
+    return ids;
+  };
+  const std::string c1 = std::to_string(pop_.consent_ids["p1"]),
+                    c2 = std::to_string(pop_.consent_ids["p2"]);
+  // The GP sees p1 (practice) and p2 (team): not p3 (declined) nor p4 (unrelated).
+  const HttpResponse all = Call("gp", "GET", "/Consent?_sort=-date");
+  ASSERT_EQ(all.status, 200) << all.body;
+  json b = json::parse(all.body);
+  EXPECT_EQ(b["total"], 2);
+  EXPECT_EQ(ids_of(b), (std::vector<std::string>{c1, c2}));  // p1's is the later
+  EXPECT_EQ(b["entry"][0]["resource"]["patient"]["reference"], "Patient/p1");
+  EXPECT_EQ(b["entry"][0]["resource"]["meta"]["versionId"], "1");
+  EXPECT_EQ(b["entry"][0]["resource"]["meta"]["lastUpdated"], "2026-09-21T14:13:17.500Z");
+  EXPECT_EQ(json::parse(Call("gp", "GET", "/Consent?patient=p3").body)["total"], 0);
+  EXPECT_EQ(json::parse(Call("gp", "GET", "/Consent?patient=Patient/p2").body)["total"], 1);
+  const HttpResponse count = Call("gp", "GET", "/Consent?_summary=count");
+  json cb = json::parse(count.body);
+  EXPECT_EQ(cb["total"], 2);
+  EXPECT_FALSE(cb.contains("entry"));
+  // date: the recorded instant (p2 at 14:13:16.500, p1 at 14:13:17.500).
+  EXPECT_EQ(ids_of(json::parse(Call("gp", "GET", "/Consent?date=ge2026-09-21T14:13:17Z").body)),
+            std::vector<std::string>{c1});
+  EXPECT_EQ(ids_of(json::parse(Call("gp", "GET", "/Consent?date=lt2026-09-21T14:13:17Z").body)),
+            std::vector<std::string>{c2});
+  EXPECT_EQ(Call("gp", "GET", "/Consent?date=yesterday").status, 400);
+  EXPECT_EQ(Call("gp", "GET", "/Consent?subject=p1").status, 400);  // not an R4 Consent param
+  // Pages of one, walked through the next links, totals on the first page only.
+  std::vector<std::string> walked;
+  std::string target = "/Consent?_sort=date&_count=1";
+  for (int pages = 0; !target.empty() && pages < 5; ++pages) {
+    const HttpResponse page = Call("gp", "GET", target);
+    ASSERT_EQ(page.status, 200) << page.body;
+    json pb = json::parse(page.body);
+    EXPECT_EQ(pb.contains("total"), pages == 0);
+    for (const std::string& id : ids_of(pb)) walked.push_back(id);
+    target.clear();
+    for (const json& l : pb["link"])
+      if (l["relation"] == "next") target = l["url"].get<std::string>().substr(kBaseUrl.size());
+  }
+  EXPECT_EQ(walked, (std::vector<std::string>{c2, c1}));
+  // _include and POST _search.
+  const HttpResponse included = Call("gp", "GET", "/Consent?patient=p2&_include=Consent:patient");
+  json ib = json::parse(included.body);
+  ASSERT_EQ(ib["entry"].size(), 2u) << included.body;
+  EXPECT_EQ(ib["entry"][1]["resource"]["id"], "p2");
+  EXPECT_EQ(ib["entry"][1]["search"]["mode"], "include");
+  const HttpResponse form = Call("gp", "POST", "/Consent/_search", "patient=p1",
+                                 {{"content-type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(form.status, 200) << form.body;
+  EXPECT_EQ(ids_of(json::parse(form.body)), std::vector<std::string>{c1});
+  // A patient sees their own; a role without Consent rights is refused.
+  EXPECT_EQ(ids_of(json::parse(Call("patient", "GET", "/Consent").body)),
+            std::vector<std::string>{c1});
+  EXPECT_EQ(Call("commissioner", "GET", "/Consent").status, 403);
+
+  // Every search above was audited with exactly the people it returned.
+  const std::vector<store::AuditEvent> events = AuditTrail();
+  ASSERT_FALSE(events.empty());
+  const store::AuditEvent& first = events.front();
+  EXPECT_EQ(first.subtype, "search");
+  EXPECT_EQ(first.action, 'E');
+  EXPECT_EQ(first.query, "Consent?_sort=-date");
+  const int64_t p1 = pop_.patient_keys["p1"], p2 = pop_.patient_keys["p2"];
+  EXPECT_EQ(first.patient_keys, (std::vector<int64_t>{std::min(p1, p2), std::max(p1, p2)}));
+  const store::AuditEvent& hidden = events[1];  // patient=p3: nothing returned
+  EXPECT_EQ(hidden.query, "Consent?patient=p3");
+  EXPECT_TRUE(hidden.patient_keys.empty());
+  EXPECT_EQ(events.back().outcome, store::AuditOutcome::kSeriousFailure);  // the commissioner
+}
+
+// Consent update: a new decision for the same person, If-Match, the previous decision kept as
+// version 1, the access policy following the new one at once.
+TEST_F(FhirApiTest, ConsentUpdateChangesTheDecisionTheAccessPolicyFollows) {
+  const std::string id = std::to_string(pop_.consent_ids["p2"]);
+  const int64_t p2 = pop_.patient_keys["p2"];
+  auto body = [&](std::string_view patient, std::string_view type) {
+    return R"({"resourceType":"Consent","id":")" + id +
+           R"(","status":"active","patient":{"reference":"Patient/)" + std::string(patient) +
+           R"("},"provision":{"type":")" + std::string(type) + R"("}})";
+  };
+  ASSERT_EQ(Call("case-manager", "GET", "/Patient/p2").status, 200);
+  const HttpResponse before = Call("gp", "GET", "/Consent/" + id);
+  ASSERT_EQ(before.status, 200);
+  EXPECT_EQ(Header(before, "ETag"), "W/\"1\"");
+
+  // The patient of a Consent cannot change; a bad provision is named; ids must agree.
+  const HttpResponse moved = Call("gp", "PUT", "/Consent/" + id, body("p1", "deny"));
+  EXPECT_EQ(moved.status, 422) << moved.body;
+  EXPECT_EQ(json::parse(moved.body)["issue"][0]["expression"][0], "patient.reference");
+  const HttpResponse maybe = Call("gp", "PUT", "/Consent/" + id, body("p2", "maybe"));
+  EXPECT_EQ(maybe.status, 422);
+  EXPECT_EQ(json::parse(maybe.body)["issue"][0]["expression"][0], "provision.type");
+  EXPECT_EQ(Call("gp", "PUT", "/Consent/999", body("p2", "deny")).status, 400);  // id differs
+  EXPECT_EQ(Call("social-worker", "PUT", "/Consent/" + id, body("p2", "deny")).status, 403);
+
+  const HttpResponse updated =
+      Call("gp", "PUT", "/Consent/" + id, body("p2", "deny"), {{"if-match", "W/\"1\""}});
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(Header(updated, "ETag"), "W/\"2\"");
+  EXPECT_EQ(Header(updated, "Last-Modified"), "2026-09-21T14:13:20.000Z");
+  json u = json::parse(updated.body);
+  EXPECT_EQ(u["meta"]["versionId"], "2");
+  EXPECT_EQ(u["provision"]["type"], "deny");
+  EXPECT_EQ(u["dateTime"], "2026-09-21T14:13:20.000Z");
+  EXPECT_EQ(u["performer"][0]["identifier"]["value"], std::to_string(pop_.user_ids["gp"]));
+  // At once: the care team no longer sees p2 (their practice is B82002).
+  auto latest = store_->LatestConsent(p2);
+  ASSERT_TRUE(latest.ok() && *latest);
+  EXPECT_EQ((*latest)->decision, store::ConsentDecision::kDeclineBeyondOwnPractice);
+  EXPECT_EQ(Call("case-manager", "GET", "/Patient/p2").status, 404);
+  EXPECT_EQ(Call("gp", "GET", "/Consent/" + id).status, 404);  // p2 is hidden from A81001 now
+
+  // p2 is hidden from the GP now: a further update answers as for a missing Consent, before
+  // any version check, and changes nothing.
+  const HttpResponse hidden =
+      Call("gp", "PUT", "/Consent/" + id, body("p2", "permit"), {{"if-match", "W/\"1\""}});
+  EXPECT_EQ(hidden.status, 404);
+  store::FoundResource current = *store_->FindResource("Consent", id).value();
+  EXPECT_EQ(current.meta.version_id, 2);
+  EXPECT_EQ(std::get<store::ConsentRecord>(current.record).consent.decision,
+            store::ConsentDecision::kDeclineBeyondOwnPractice);
+
+  // p1's Consent, by the patient themself: stale If-Match → 412 and nothing changes.
+  const std::string mine = std::to_string(pop_.consent_ids["p1"]);
+  auto my_body = [&](std::string_view type) {
+    return R"({"resourceType":"Consent","id":")" + mine +
+           R"(","status":"active","patient":{"reference":"Patient/p1"},"provision":{"type":")" +
+           std::string(type) + R"("}})";
+  };
+  ASSERT_EQ(Call("patient", "PUT", "/Consent/" + mine, my_body("deny")).status, 200);
+  const HttpResponse stale_mine =
+      Call("patient", "PUT", "/Consent/" + mine, my_body("permit"), {{"if-match", "W/\"1\""}});
+  EXPECT_EQ(stale_mine.status, 412) << stale_mine.body;
+  EXPECT_EQ(store_->LatestConsent(pop_.patient_keys["p1"]).value()->decision,
+            store::ConsentDecision::kDeclineBeyondOwnPractice);
+  // vread and history: version 1 is the decision as first recorded.
+  const HttpResponse v1 = Call("patient", "GET", "/Consent/" + mine + "/_history/1");
+  ASSERT_EQ(v1.status, 200) << v1.body;
+  json j1 = json::parse(v1.body);
+  EXPECT_EQ(j1["provision"]["type"], "permit");
+  EXPECT_EQ(j1["meta"]["lastUpdated"], "2026-09-21T14:13:17.500Z");
+  const HttpResponse history = Call("patient", "GET", "/Consent/" + mine + "/_history");
+  json h = json::parse(history.body);
+  ASSERT_EQ(h["total"], 2) << history.body;
+  EXPECT_EQ(h["entry"][0]["resource"]["provision"]["type"], "deny");
+  EXPECT_EQ(h["entry"][1]["resource"]["provision"]["type"], "permit");
+  // A later Consent supersedes this one: it can no longer be updated.
+  ASSERT_EQ(
+      Call(
+          "patient", "POST", "/Consent",
+          R"({"resourceType":"Consent","status":"active","patient":{"reference":"Patient/p1"},"provision":{"type":"permit"}})")
+          .status,
+      201);
+  const HttpResponse superseded =
+      Call("patient", "PUT", "/Consent/" + mine, my_body("deny"), {{"if-match", "W/\"2\""}});
+  EXPECT_EQ(superseded.status, 409) << superseded.body;
+  EXPECT_EQ(store_->LatestConsent(pop_.patient_keys["p1"]).value()->decision,
+            store::ConsentDecision::kPermitSharing);
+  EXPECT_EQ(
+      Call(
+          "patient", "PUT", "/Consent/999999",
+          R"({"resourceType":"Consent","id":"999999","status":"active","patient":{"reference":"Patient/p1"},"provision":{"type":"deny"}})")
+          .status,
+      404);
+
+  // Audited like other writes: one update event per attempt that reached the person.
+  std::vector<store::AuditEvent> updates;
+  for (const store::AuditEvent& e : AuditTrail())
+    if (e.subtype == "update") updates.push_back(e);
+  ASSERT_GE(updates.size(), 5u);
+  // The moved one (refused), the social worker's (403), the GP's, the hidden one.
+  EXPECT_EQ(updates[0].outcome, store::AuditOutcome::kMinorFailure);
+  EXPECT_EQ(updates[0].patient_keys, std::vector<int64_t>{p2});
+  EXPECT_EQ(updates[1].action, 'U');
+  EXPECT_EQ(updates[1].outcome, store::AuditOutcome::kSeriousFailure);  // social worker: 403
+  EXPECT_TRUE(updates[1].patient_keys.empty());
+  EXPECT_EQ(updates[2].outcome, store::AuditOutcome::kSuccess);
+  EXPECT_EQ(updates[2].patient_keys, std::vector<int64_t>{p2});
+  EXPECT_EQ(updates[3].outcome, store::AuditOutcome::kSeriousFailure);  // hidden now
+  EXPECT_EQ(updates[3].patient_keys, std::vector<int64_t>{p2});
+}
+
 TEST_F(FhirApiTest, ElementsSummaryCountTotalsAndPaging) {
   const HttpResponse subset = Call("gp", "GET", "/Patient?_id=p1&_elements=birthDate");
   ASSERT_EQ(subset.status, 200) << subset.body;
@@ -496,6 +695,142 @@ TEST_F(FhirApiTest, ExportRoutesReachTheExporterWithTheCallersVisibility) {
   for (const store::AuditEvent& e : AuditTrail())
     if (e.subtype == "export" && e.request_id == "req-1") ++exports;
   EXPECT_GE(exports, 2);
+}
+
+// POST $export with a Parameters body: the same kick-off as GET, malformed bodies refused
+// naming the parameter, the same access checks and audit; advertised in the metadata.
+TEST_F(FhirApiTest, ExportKickoffByPostWithParameters) {
+  TempDir jobs;
+  exporter::BulkExportOptions bo;
+  bo.directory = jobs.path();
+  bo.store_url = path_;
+  bo.base_url = std::string(kBaseUrl);
+  bo.clock = [] { return kNowMs; };
+  exporter::BulkExport bulk(bo);
+  FhirApiOptions options = TestOptions();
+  options.bulk_export = &bulk;
+  const FhirApi api(options);
+  auto post = [&](std::string_view who, std::string_view target, std::string body,
+                  std::string_view content_type = "application/fhir+json") {
+    return api.Handle(
+        Request("POST", target, std::move(body),
+                {{"prefer", "respond-async"}, {"content-type", std::string(content_type)}}),
+        PrincipalOf(*store_, who), *store_);
+  };
+  auto parameters = [](std::string_view list) {
+    return R"({"resourceType":"Parameters","parameter":[)" + std::string(list) + "]}";
+  };
+  // Malformed: 400 naming what is wrong.
+  struct Bad {
+    std::string body;
+    std::string field;  // expression; "" for none
+  };
+  const std::vector<Bad> bad = {
+      {"not json", ""},
+      {R"({"resourceType":"Patient"})", "resourceType"},
+      {R"({"resourceType":"Parameters","parameter":{}})", "parameter"},
+      {parameters(R"({"valueString":"Patient"})"), "parameter[0].name"},
+      {parameters(R"({"name":"_type","valueCode":"Patient"})"), "_type"},
+      {parameters(R"({"name":"_type","valueString":"Claim"})"), "_type"},
+      {parameters(R"({"name":"_since","valueString":"2024-01-01T00:00:00Z"})"), "_since"},
+      {parameters(R"({"name":"_since","valueInstant":"last week"})"), "_since"},
+      {parameters(
+           R"({"name":"_since","valueInstant":"2024-01-01T00:00:00Z"},{"name":"_since","valueInstant":"2024-01-02T00:00:00Z"})"),
+       "_since"},
+      {parameters(R"({"name":"_outputFormat","valueString":"text/csv"})"), "_outputFormat"},
+      {parameters(R"({"name":"patient","valueReference":{"reference":"Patient/p1"}})"), "patient"},
+  };
+  for (const Bad& b : bad) {
+    SCOPED_TRACE(b.body);
+    const HttpResponse r = post("gp", "/$export", b.body);
+    ASSERT_EQ(r.status, 400) << r.body;
+    json oo = json::parse(r.body);
+    EXPECT_EQ(oo["resourceType"], "OperationOutcome");
+    if (!b.field.empty()) {
+      EXPECT_EQ(oo["issue"][0]["expression"][0], b.field) << r.body;
+    }
+  }
+  EXPECT_EQ(post("gp", "/$export", parameters(""), "application/xml").status, 415);
+  EXPECT_EQ(post("gp", "/$export?_type=Patient", parameters("")).status, 400);  // query too
+  // The same access checks as GET.
+  EXPECT_EQ(
+      post("nurse", "/$export", parameters(R"({"name":"_type","valueString":"Patient"})")).status,
+      403);
+  EXPECT_EQ(post("gp", "/Group/" + std::to_string(pop_.run_id) + "-9-9/$export",
+                 parameters(R"({"name":"_type","valueString":"Patient"})"))
+                .status,
+            404);
+
+  // p1 written through the API (lastUpdated now); p2 never: _since picks p1 only.
+  std::string p1_json;
+  ASSERT_TRUE(fhir::AppendPatientJson(**store_->FindPatient("p1"), p1_json).ok());
+  ASSERT_EQ(Call("gp", "PUT", "/Patient/p1", p1_json).status, 200);
+  const HttpResponse kicked = post(
+      "gp", "/Patient/$export",
+      parameters(
+          R"({"name":"_type","valueString":"Patient"},{"name":"_since","valueInstant":"2000-01-01T00:00:00Z"},{"name":"_outputFormat","valueString":"application/fhir+ndjson"})"));
+  ASSERT_EQ(kicked.status, 202) << kicked.body;
+  std::string status_path;
+  for (const auto& [k, v] : kicked.headers)
+    if (k == "Content-Location") status_path = v.substr(kBaseUrl.size());
+  ASSERT_EQ(status_path.rfind("/$export-status/", 0), 0u) << status_path;
+  HttpResponse polled;
+  for (int i = 0; i < 200; ++i) {
+    polled = api.Handle(Request("GET", status_path), PrincipalOf(*store_, "gp"), *store_);
+    if (polled.status != 202) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(polled.status, 200) << polled.body;
+  json manifest = json::parse(polled.body);
+  EXPECT_EQ(manifest["request"], std::string(kBaseUrl) + "/Patient/$export");  // POST: no query
+  ASSERT_EQ(manifest["output"].size(), 1u) << polled.body;
+  EXPECT_EQ(manifest["output"][0]["type"], "Patient");
+  const std::string file = manifest["output"][0]["url"].get<std::string>().substr(kBaseUrl.size());
+  const HttpResponse ndjson = api.Handle(Request("GET", file), PrincipalOf(*store_, "gp"), *store_);
+  ASSERT_EQ(ndjson.status, 200);
+  EXPECT_NE(ndjson.body.find("\"id\":\"p1\""), std::string::npos);
+  EXPECT_EQ(ndjson.body.find("\"id\":\"p2\""), std::string::npos);  // _since: never written
+
+  // Audited as the GET kick-off, with the body's parameters as the query; the job's completion
+  // event names the kick-off URL and the person exported.
+  const std::string asked =
+      "/Patient/$export?_type=Patient&_since=2000-01-01T00:00:00Z&_outputFormat="
+      "application/fhir%2Bndjson";
+  int kickoffs = 0, completions = 0;
+  for (const store::AuditEvent& e : AuditTrail()) {
+    if (e.subtype != "export") continue;
+    if (e.query == asked) {
+      ++kickoffs;
+      EXPECT_EQ(e.outcome, store::AuditOutcome::kSuccess);
+    } else if (e.query == std::string(kBaseUrl) + "/Patient/$export") {
+      ++completions;
+      EXPECT_EQ(e.patient_keys, std::vector<int64_t>{pop_.patient_keys["p1"]});
+    }
+  }
+  EXPECT_EQ(kickoffs, 1);
+  EXPECT_EQ(completions, 1);
+
+  // Advertised: the Bulk Data operations, now that an exporter is there.
+  json cs = json::parse(api.Handle(Request("GET", "/metadata"), std::nullopt, *store_).body);
+  EXPECT_EQ(cs["rest"][0]["operation"][0]["name"], "export");
+  EXPECT_EQ(cs["rest"][0]["operation"][0]["definition"],
+            "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export");
+  for (const json& r : cs["rest"][0]["resource"]) {
+    if (r["type"] == "Patient") {
+      EXPECT_EQ(r["operation"][0]["definition"],
+                "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export");
+    }
+    if (r["type"] == "Group") {
+      EXPECT_EQ(r["operation"][0]["definition"],
+                "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export");
+    }
+  }
+
+  // Other methods are still refused, naming both kick-off methods.
+  const HttpResponse put =
+      api.Handle(Request("PUT", "/$export", parameters("")), PrincipalOf(*store_, "gp"), *store_);
+  EXPECT_EQ(put.status, 405);
+  EXPECT_EQ(Header(put, "Allow"), "GET, POST");
 }
 
 // ---- Injection payloads ---------------------------------------------------------------------

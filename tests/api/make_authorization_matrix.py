@@ -30,9 +30,11 @@ CLINICIANS = {"gp", "nurse", "case-manager", "mental-health", "pharmacist"}
 STAFF_RELATIONSHIPS = ["own-practice", "care-team", "other-practice", "consent-withdrawn", "break-glass"]
 PATIENT_RELATIONSHIPS = ["patient-self", "patient-other"]
 VISIBLE = {"own-practice", "care-team", "patient-self"}
-# Consents stored for each target person (api_test_support.h): p2 one, p3 one.
-CONSENTS = {"own-practice": 0, "care-team": 1, "other-practice": 0, "consent-withdrawn": 1,
-            "break-glass": 0, "patient-self": 0, "patient-other": 1}
+# Consents stored for each target person (api_test_support.h): one each.
+CONSENTS = {"own-practice": 1, "care-team": 1, "other-practice": 1, "consent-withdrawn": 1,
+            "break-glass": 1, "patient-self": 1, "patient-other": 1}
+# What an export kick-off sends out without _type: the person-bound types the exporter writes.
+EXPORTED = ["Patient", "Condition", "Observation", "Encounter", "MedicationRequest"]
 
 
 def allows(role, rtype, letter):
@@ -58,7 +60,15 @@ ROUTES = [
      ["Patient", "Condition"], S, 2),
     ("/MedicationRequest?subject={patient}", "GET", "search", ["MedicationRequest"], S, 1),
     ("/RiskAssessment?subject={patient}", "GET", "search", ["RiskAssessment"], S, 1),
-    ("/Consent?patient={patient}", "GET", "405", [], None, None),
+    ("/Consent?patient={patient}", "GET", "search", ["Consent"], S, "consents"),
+    ("/Consent/_search", "POST", "search", ["Consent"], S, "consents"),
+    ("/Consent?patient={patient}&date=le2026-09-21&_sort=-date&_include=Consent:patient", "GET",
+     "search", ["Consent", "Patient"], S, "consents+1"),
+    ("/Patient?_id={patient}&_revinclude=Consent:patient", "GET", "search",
+     ["Patient", "Consent"], S, "1+consents"),
+    ("/Consent/{consent}", "GET", "read", ["Consent"], R, None),
+    ("/Consent/{consent}/_history", "GET", "read", ["Consent"], R, None),
+    ("/Consent/{consent}", "PUT", "consent-update", ["Consent"], U, None),
     ("/Patient/{patient}", "PUT", "update", ["Patient"], U, None),
     ("/Condition/{condition}", "PUT", "update", ["Condition"], U, None),
     ("/Condition", "POST", "create", ["Condition"], C, None),
@@ -66,6 +76,8 @@ ROUTES = [
     ("/Patient/{patient}", "DELETE", "405", [], None, None),
     ("/AuditEvent/1", "PUT", "405", [], None, None),
     ("/Patient/$export", "GET", "export", [], None, None),
+    ("/Patient/$export", "POST", "export", ["Patient", "Condition"], None, None),
+    ("/$export", "POST", "export", [], None, None),
     ("/Organization/A81001", "GET", "unbound", ["Organization"], R, None),
     ("/Group/{group}", "GET", "unbound", ["Group"], R, None),
     ("/Group?_id={group}", "GET", "unbound-search", ["Group"], S, 1),
@@ -81,9 +93,9 @@ def expect(route, method, kind, types, letter, count, role, rel):
     if kind == "405":
         return 405, "-"
     if kind == "export":
-        # Patient-level export needs export on every person-bound type that goes out.
-        ok = all(allows(role, t, E) for t in
-                 ["Patient", "Condition", "Observation", "Encounter", "MedicationRequest"])
+        # An export needs the export right on every person-bound type that goes out: those of
+        # _type (the POST rows' Parameters body), else all of them.
+        ok = all(allows(role, t, E) for t in (types or EXPORTED))
         return (202 if ok else 403), "-"
     if not all(allows(role, t, letter) for t in types):
         return 403, "-"
@@ -97,10 +109,15 @@ def expect(route, method, kind, types, letter, count, role, rel):
     if kind == "read":
         return (200 if visible else 404), "-"
     if kind == "search":
-        n = CONSENTS[rel] if count == "consents" else count
-        return 200, (n if visible else 0)
+        if isinstance(count, str):  # "consents", "consents+1", "1+consents"
+            count = sum(CONSENTS[rel] if part == "consents" else int(part)
+                        for part in count.split("+"))
+        return 200, (count if visible else 0)
     if kind == "update":
         return (200 if visible else 409), "-"
+    if kind == "consent-update":
+        # A Consent is never created by PUT: a hidden one answers as a missing one.
+        return (200 if visible else 404), "-"
     if kind == "create":
         return (201 if visible else 422), "-"
     raise ValueError(kind)

@@ -892,6 +892,172 @@ TEST_P(ResourceStoreTest, IncludesAndRevincludes) {
   EXPECT_EQ(orgs->included[0].id, "p1003");
 }
 
+// Consent: searched by patient, date (the recorded instant, against DateMatches), _id,
+// _lastUpdated, sorted and paged, with includes and visibility; updated through PutResource
+// (the person's current Consent only, If-Match, the previous decision kept as version 1, the
+// new one what LatestConsent reads).
+TEST_P(ResourceStoreTest, ConsentSearchAndUpdate) {
+  Write(MakePopulation(12));
+  ASSERT_TRUE(store_->PutOrganisation({"A81001", "Alpha", OrganisationKind::kGpPractice}).ok());
+  User u;
+  u.username = "gp";
+  u.display_name = "GP";
+  u.organisation_id = "A81001";
+  u.password_hash = "x";
+  const int64_t gp = *store_->AddUser(u);
+  // Whole seconds from 2024-01-01T00:00:00Z: p1000..p1005 one consent each at hour i, and
+  // p1001 a second one at hour 10 (superseding the first).
+  const int64_t base = int64_t{19723} * kDay;
+  struct Recorded {
+    std::string id, patient;
+    int64_t seconds;
+  };
+  std::vector<Recorded> recorded;
+  auto record = [&](const std::string& pid, int64_t seconds, ConsentDecision decision) {
+    auto id = store_->RecordConsent({keys_[pid], decision, gp, seconds * 1000});
+    ASSERT_TRUE(id.ok()) << id.error().ToString();
+    recorded.push_back({std::to_string(*id), pid, seconds});
+  };
+  for (int i = 0; i < 6; ++i)
+    record("p" + std::to_string(1000 + i), base + i * 3600, ConsentDecision::kPermitSharing);
+  record("p1001", base + 10 * 3600, ConsentDecision::kDeclineBeyondOwnPractice);
+  auto ids_where = [&](auto pred) {
+    std::vector<std::string> ids;
+    for (const Recorded& r : recorded)
+      if (pred(r)) ids.push_back(r.id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  EXPECT_EQ(Ids("Consent", ""), ids_where([](const Recorded&) { return true; }));
+  EXPECT_EQ(Ids("Consent", "patient=p1001"),
+            ids_where([](const Recorded& r) { return r.patient == "p1001"; }));
+  EXPECT_EQ(Ids("Consent", "patient=Patient/p1003,p1004"), ids_where([](const Recorded& r) {
+              return r.patient == "p1003" || r.patient == "p1004";
+            }));
+  EXPECT_EQ(Ids("Consent", "_id=" + recorded[2].id), std::vector<std::string>{recorded[2].id});
+  for (const char* value :
+       {"2024-01-01", "ge2024-01-01T02:00:00Z", "lt2024-01-01T01:00Z", "ne2024-01-01T03:00:00Z",
+        "gt2024-01-01T04:00", "le2024-01-01T04:00:00Z", "sa2024-01-01T04:00Z",
+        "eb2024-01-01T05:00Z", "2023", "eq2024-01-01T10:00:00Z"}) {
+    SCOPED_TRACE(value);
+    search::SearchRequest request = Parse("Consent", std::string("date=") + value);
+    ASSERT_EQ(request.filters.size(), 1u);
+    const auto& date = std::get<search::DateValue>(request.filters[0].any_of[0]);
+    const auto expected = ids_where(
+        [&](const Recorded& r) { return search::DateMatches(date, r.seconds, r.seconds + 1); });
+    EXPECT_EQ(Ids("Consent", std::string("date=") + value), expected);
+    // A consent's lastUpdated is when it was recorded.
+    EXPECT_EQ(Ids("Consent", std::string("_lastUpdated=") + value), expected);
+  }
+  // Newest decision first, walked two at a time.
+  Walk newest = WalkAll("Consent", "_sort=-date&_count=2");
+  std::vector<Recorded> by_time = recorded;
+  std::sort(by_time.begin(), by_time.end(),
+            [](const Recorded& a, const Recorded& b) { return a.seconds > b.seconds; });
+  std::vector<std::string> expected_order;
+  for (const Recorded& r : by_time) expected_order.push_back(r.id);
+  EXPECT_EQ(newest.ids, expected_order);
+  EXPECT_EQ(newest.pages, 4);
+  EXPECT_EQ(WalkAll("Consent", "_sort=-_lastUpdated&_count=3").ids, expected_order);
+  // Includes both ways.
+  Walk with_patient = WalkAll("Consent", "patient=p1001&_include=Consent:patient");
+  EXPECT_EQ(with_patient.included, std::vector<std::string>{"Patient/p1001"});
+  Walk rev = WalkAll("Patient", "_id=p1001,p1002&_revinclude=Consent:patient");
+  std::vector<std::string> rev_expected;
+  for (const Recorded& r : recorded)
+    if (r.patient == "p1001" || r.patient == "p1002") rev_expected.push_back("Consent/" + r.id);
+  EXPECT_THAT(rev.included, UnorderedElementsAreArray(rev_expected));
+  // Visibility: a person sees their own consents only.
+  Visibility self{Visibility::Kind::kSelf, keys_["p1001"], "", 0};
+  Walk own = WalkAll("Consent", "", self);
+  std::sort(own.ids.begin(), own.ids.end());
+  EXPECT_EQ(own.ids, ids_where([](const Recorded& r) { return r.patient == "p1001"; }));
+  Visibility nobody{Visibility::Kind::kNobody, 0, "", 0};
+  EXPECT_EQ(WalkAll("Consent", "", nobody).total, 0);
+
+  // Update.
+  const Recorded& old = recorded[1];      // p1001's first, superseded
+  const Recorded& current = recorded[6];  // p1001's current (deny)
+  auto write_of = [&](const Recorded& r, ConsentDecision decision, std::optional<int64_t> if_match,
+                      int64_t now_ms) {
+    ConsentRecord c;
+    c.id = std::stoll(r.id);
+    c.patient_id = r.patient;
+    c.consent = {keys_[r.patient], decision, gp, now_ms};
+    ResourceWrite w;
+    w.resource_type = "Consent";
+    w.id = r.id;
+    w.record = c;
+    w.json = R"({"resourceType":"Consent","id":")" + r.id + R"(","provision":{"type":"permit"}})";
+    w.baseline_json = R"({"resourceType":"Consent","id":")" + r.id + R"(","v":1})";
+    w.if_match = if_match;
+    w.now_ms = now_ms;
+    return w;
+  };
+  const int64_t now_ms = (base + 20 * 3600) * 1000;
+  auto superseded = store_->PutResource(write_of(old, ConsentDecision::kPermitSharing, 1, now_ms));
+  ASSERT_FALSE(superseded.ok());
+  EXPECT_EQ(superseded.error().code, ErrorCode::kConflict) << superseded.error().ToString();
+  EXPECT_THAT(superseded.error().message, HasSubstr("Consent/" + current.id));
+  auto stale = store_->PutResource(write_of(current, ConsentDecision::kPermitSharing, 2, now_ms));
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, ErrorCode::kPreconditionFailed);
+  ResourceWrite moved = write_of(current, ConsentDecision::kPermitSharing, 1, now_ms);
+  std::get<ConsentRecord>(moved.record).consent.patient_key = keys_["p1002"];
+  auto other_person = store_->PutResource(moved);
+  ASSERT_FALSE(other_person.ok());
+  EXPECT_EQ(other_person.error().code, ErrorCode::kInvalidInput);
+  EXPECT_THAT(other_person.error().message, HasSubstr("patient"));
+  ResourceWrite create = write_of(current, ConsentDecision::kPermitSharing, std::nullopt, now_ms);
+  create.create_only = true;
+  EXPECT_EQ(store_->PutResource(create).error().code, ErrorCode::kInvalidInput);
+  Recorded missing{"999999", "p1001", 0};
+  EXPECT_EQ(store_->PutResource(write_of(missing, ConsentDecision::kPermitSharing, 1, now_ms))
+                .error()
+                .code,
+            ErrorCode::kNotFound);
+  // Nothing of that changed anything.
+  EXPECT_EQ(store_->LatestConsent(keys_["p1001"]).value()->decision,
+            ConsentDecision::kDeclineBeyondOwnPractice);
+  EXPECT_EQ(store_->ResourceHistory("Consent", current.id).value().size(), 1u);
+
+  auto updated = store_->PutResource(write_of(current, ConsentDecision::kPermitSharing, 1, now_ms));
+  ASSERT_TRUE(updated.ok()) << updated.error().ToString();
+  EXPECT_EQ(updated->version_id, 2);
+  EXPECT_EQ(updated->last_updated_ms, now_ms);
+  auto latest = store_->LatestConsent(keys_["p1001"]);
+  ASSERT_TRUE(latest.ok() && *latest);
+  EXPECT_EQ((*latest)->decision, ConsentDecision::kPermitSharing);
+  EXPECT_EQ((*latest)->recorded_at_ms, now_ms);
+  auto found = store_->FindResource("Consent", current.id);
+  ASSERT_TRUE(found.ok() && *found);
+  EXPECT_EQ((*found)->meta.version_id, 2);
+  EXPECT_EQ((*found)->meta.last_updated_ms, now_ms);
+  EXPECT_EQ(std::get<ConsentRecord>((*found)->record).consent.decision,
+            ConsentDecision::kPermitSharing);
+  auto history = store_->ResourceHistory("Consent", current.id);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[1].version_id, 1);
+  EXPECT_EQ((*history)[1].last_updated_ms, current.seconds * 1000);
+  EXPECT_THAT((*history)[1].json, HasSubstr("\"v\":1"));
+  // Searches see the new time; the next update needs version 2.
+  EXPECT_EQ(WalkAll("Consent", "_sort=-date&_count=1").ids.front(), current.id);
+  EXPECT_EQ(Ids("Consent", "date=2024-01-01T20:00:00Z"), std::vector<std::string>{current.id});
+  EXPECT_EQ(store_->PutResource(write_of(current, ConsentDecision::kPermitSharing, 1, now_ms + 1))
+                .error()
+                .code,
+            ErrorCode::kPreconditionFailed);
+  // An update is never recorded before the decision it replaces (a clock behind another
+  // server's): it stays the latest.
+  auto behind =
+      store_->PutResource(write_of(current, ConsentDecision::kDeclineBeyondOwnPractice, 2, 5));
+  ASSERT_TRUE(behind.ok()) << behind.error().ToString();
+  EXPECT_EQ(behind->last_updated_ms, now_ms);
+  EXPECT_EQ(store_->LatestConsent(keys_["p1001"]).value()->decision,
+            ConsentDecision::kDeclineBeyondOwnPractice);
+}
+
 // The kRelationship SQL filter gives exactly the people security::Decide lets a staff member
 // read, for a population with practices, care teams and consent histories.
 TEST_P(ResourceStoreTest, RelationshipVisibilityIsExactlyWhatDecideAllows) {

@@ -20,9 +20,10 @@ constexpr std::string_view kPatient = "Patient";
 constexpr std::string_view kOrganization = "Organization";
 constexpr std::string_view kPractitioner = "Practitioner";
 
-constexpr std::array<std::string_view, 11> kSearchableTypes = {
-    "Patient",     "Organization",   "Practitioner", "PractitionerRole",  "Condition", "Encounter",
-    "Observation", "RiskAssessment", "Group",        "MedicationRequest", "AuditEvent"};
+constexpr std::array<std::string_view, 12> kSearchableTypes = {
+    "Patient",   "Organization",      "Practitioner", "PractitionerRole",
+    "Condition", "Encounter",         "Observation",  "RiskAssessment",
+    "Group",     "MedicationRequest", "Consent",      "AuditEvent"};
 
 using P = ParamType;
 // FHIRPath expressions follow the R4 SearchParameter definitions. Condition/Encounter/
@@ -75,6 +76,11 @@ constexpr SearchParamDef kParams[] = {
      "https://dmd.nhs.uk|322236009"},
     {"MedicationRequest", "authoredon", P::kDate, "", "MedicationRequest.authoredOn", "ge2023"},
 
+    // Consent: the recorded decisions (store/resource_store.h). `date` is when the decision was
+    // recorded (Consent.dateTime, an instant).
+    {"Consent", "patient", P::kReference, kPatient, "Consent.patient", "Patient/p1"},
+    {"Consent", "date", P::kDate, "", "Consent.dateTime", "ge2026-01-01"},
+
     // AuditEvent searches are answered by the API from the audit trail (SearchAuditEvents),
     // not by the store's SearchResources. `altid` is the user's username (agent.altId).
     {"AuditEvent", "patient", P::kReference, kPatient,
@@ -112,6 +118,7 @@ constexpr SortDef kSorts[] = {
     {"Observation", "date"},
     {"Organization", "name"},
     {"MedicationRequest", "authoredon"},
+    {"Consent", "date"},
 };
 
 constexpr IncludeDef kIncludes[] = {
@@ -125,6 +132,7 @@ constexpr IncludeDef kIncludes[] = {
     {"RiskAssessment", "patient", kPatient},
     {"MedicationRequest", "subject", kPatient},
     {"MedicationRequest", "patient", kPatient},
+    {"Consent", "patient", kPatient},
     {"Patient", "general-practitioner", kOrganization},
     {"Patient", "organization", kOrganization},
     {"PractitionerRole", "practitioner", kPractitioner},
