@@ -454,6 +454,20 @@ Result<int64_t> SqlStore::RevokeUserTokens(int64_t user_id) {
 
 // ---- Audit trail --------------------------------------------------------------------------------
 
+// One append waiting for its group to be written.
+struct PendingAudit {
+  AuditEvent* event;
+  const AuditSealer* seal;
+  Status status;
+  bool done = false;
+  bool retry_alone = false;  // its group failed: write it in a transaction of its own
+};
+
+// Group commit: every request of the server appends an event, and a transaction each (with
+// SQLite's single write lock) capped the server's throughput. The appends of one process queue
+// on the database's SharedDatabase; the first to find no group being written becomes its
+// writer, takes the whole queue and appends it in one transaction on its own connection while
+// the next queue gathers. Each caller returns once its own event is committed, as before.
 Result<AuditEvent> SqlStore::AppendAuditEvent(AuditEvent event, const AuditSealer& seal) {
   if (std::string_view("CRUDE").find(event.action) == std::string_view::npos || event.action == 0)
     return Error::Invalid("audit event: action must be one of C, R, U, D, E");
@@ -474,47 +488,88 @@ Result<AuditEvent> SqlStore::AppendAuditEvent(AuditEvent event, const AuditSeale
   if (std::adjacent_find(event.patient_keys.begin(), event.patient_keys.end()) !=
       event.patient_keys.end())
     return Error::Invalid("audit event: a patient key is repeated");
-  JU_RETURN_IF_ERROR(InTransaction(true, [&]() -> Status {
-    event.sequence = 1;
-    event.prev_hash = std::string(64, '0');
+
+  PendingAudit mine{&event, &seal, Ok()};
+  SharedDatabase& db = shared();
+  std::unique_lock lock(db.audit_mutex);
+  db.audit_queue.push_back(&mine);
+  while (!mine.done) {
+    if (db.audit_writing) {
+      db.audit_written.wait(lock);
+      continue;
+    }
+    db.audit_writing = true;
+    std::vector<PendingAudit*> group;
+    group.swap(db.audit_queue);
+    lock.unlock();
+    const Status written = WriteAuditGroup(group);
+    lock.lock();
+    // A failed group of several: each caller then writes its own event alone, so one bad
+    // event (or this writer's connection) fails no one else's.
+    for (PendingAudit* pending : group) {
+      pending->status = written;
+      pending->retry_alone = !written.ok() && group.size() > 1;
+      pending->done = true;
+    }
+    db.audit_writing = false;
+    db.audit_written.notify_all();
+  }
+  lock.unlock();
+  if (mine.retry_alone) {
+    PendingAudit* alone[] = {&mine};
+    mine.status = WriteAuditGroup(alone);
+  }
+  JU_RETURN_IF_ERROR(mine.status);
+  return event;
+}
+
+Status SqlStore::WriteAuditGroup(std::span<PendingAudit* const> group) {
+  return InTransaction(true, [&]() -> Status {
+    int64_t sequence = 0;
+    std::string prev_hash(64, '0');
     JU_RETURN_IF_ERROR(
         Query("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1", {},
               [&](const SqlRow& row) -> Status {
-                event.sequence = row.Int(0) + 1;
-                event.prev_hash = row.Text(1);
+                sequence = row.Int(0);
+                prev_hash = row.Text(1);
                 return Ok();
               }));
-    event.hash = seal(event);
-    const std::string action(1, event.action);
-    const SqlParam params[] = {SqlParam::Int(event.sequence),
-                               SqlParam::Int(event.time_ms),
-                               SqlParam::Text(action),
-                               SqlParam::Text(event.subtype),
-                               SqlParam::Int(outcome),
-                               event.user_id ? SqlParam::Int(*event.user_id) : SqlParam::Null(),
-                               SqlParam::Text(event.username),
-                               SqlParam::Text(event.role),
-                               SqlParam::Text(event.organisation_id),
-                               SqlParam::Text(event.request_id),
-                               SqlParam::Text(event.source_address),
-                               SqlParam::Text(event.query),
-                               SqlParam::Text(event.break_glass_reason),
-                               SqlParam::Text(event.prev_hash),
-                               SqlParam::Text(event.hash)};
-    JU_RETURN_IF_ERROR(
-        Execute("INSERT INTO audit_events (sequence, time_ms, action, subtype, outcome, user_id,"
-                " username, role, organisation_id, request_id, source_address, query,"
-                " break_glass_reason, prev_hash, hash)"
-                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                params));
-    for (int64_t key : event.patient_keys) {
-      const SqlParam entity[] = {SqlParam::Int(event.sequence), SqlParam::Int(key)};
+    for (PendingAudit* pending : group) {
+      AuditEvent& event = *pending->event;
+      event.sequence = ++sequence;
+      event.prev_hash = std::move(prev_hash);
+      event.hash = (*pending->seal)(event);
+      prev_hash = event.hash;
+      const std::string action(1, event.action);
+      const SqlParam params[] = {SqlParam::Int(event.sequence),
+                                 SqlParam::Int(event.time_ms),
+                                 SqlParam::Text(action),
+                                 SqlParam::Text(event.subtype),
+                                 SqlParam::Int(static_cast<int>(event.outcome)),
+                                 event.user_id ? SqlParam::Int(*event.user_id) : SqlParam::Null(),
+                                 SqlParam::Text(event.username),
+                                 SqlParam::Text(event.role),
+                                 SqlParam::Text(event.organisation_id),
+                                 SqlParam::Text(event.request_id),
+                                 SqlParam::Text(event.source_address),
+                                 SqlParam::Text(event.query),
+                                 SqlParam::Text(event.break_glass_reason),
+                                 SqlParam::Text(event.prev_hash),
+                                 SqlParam::Text(event.hash)};
       JU_RETURN_IF_ERROR(Execute(
-          "INSERT INTO audit_event_entities (sequence, patient_key) VALUES (?1, ?2)", entity));
+          "INSERT INTO audit_events (sequence, time_ms, action, subtype, outcome, user_id,"
+          " username, role, organisation_id, request_id, source_address, query,"
+          " break_glass_reason, prev_hash, hash)"
+          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+          params));
+      for (int64_t key : event.patient_keys) {
+        const SqlParam entity[] = {SqlParam::Int(event.sequence), SqlParam::Int(key)};
+        JU_RETURN_IF_ERROR(Execute(
+            "INSERT INTO audit_event_entities (sequence, patient_key) VALUES (?1, ?2)", entity));
+      }
     }
     return Ok();
-  }));
-  return event;
+  });
 }
 
 Result<std::vector<AuditEvent>> SqlStore::LoadAuditEvents(std::string_view where_order_limit,

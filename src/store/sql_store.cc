@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <unordered_map>
 #include <utility>
 
@@ -115,6 +116,21 @@ std::string Concat(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+void SqlStore::ShareDatabase(const std::string& key) {
+  if (key.empty()) return;
+  // Weak: the entry lives as long as some store on that database does.
+  static std::mutex registry_mutex;
+  static std::unordered_map<std::string, std::weak_ptr<SharedDatabase>> registry;
+  std::lock_guard lock(registry_mutex);
+  std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
+  std::weak_ptr<SharedDatabase>& entry = registry[key];
+  if (auto existing = entry.lock()) {
+    shared_ = std::move(existing);
+  } else {
+    entry = shared_;
+  }
+}
 
 Result<TableCounts> SqlStore::Counts() {
   TableCounts counts;

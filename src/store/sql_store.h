@@ -6,8 +6,11 @@
 // them to `$N`.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -70,6 +73,23 @@ Result<PersonRunResult> DecodeResult(const SqlRow& row, int at, size_t models);
 // in ascending patient_key order — the order they are written in.
 Result<std::vector<uint32_t>> CheckRunResults(const StratificationRun& run,
                                               std::span<const PersonRunResult> results);
+
+struct PendingAudit;  // security_sql.cc
+
+// What the stores on one database share within this process: one per SQLite file or
+// PostgreSQL URL (a private in-memory database shares with no other store).
+struct SharedDatabase {
+  // SQLite: this process's write transactions queue here instead of in SQLite's busy
+  // handler, which sleeps between tries (1 ms up to 100 ms) — under load those sleeps were
+  // the server's p99.
+  std::mutex write_mutex;
+  // Audit group commit: appends queue here; whoever finds no group being written writes the
+  // whole queue in one transaction (SqlStore::AppendAuditEvent).
+  std::mutex audit_mutex;
+  std::condition_variable audit_written;
+  std::vector<PendingAudit*> audit_queue;
+  bool audit_writing = false;
+};
 
 class SqlStore : public Store {
  public:
@@ -135,6 +155,11 @@ class SqlStore : public Store {
 
  protected:
   virtual Dialect dialect() const = 0;
+  // Joins the other stores of this process on the database named `key` (a file path or a
+  // URL); until then, or with "", the store shares with no one.
+  void ShareDatabase(const std::string& key);
+  SharedDatabase& shared() { return *shared_; }
+  const std::shared_ptr<SharedDatabase>& shared_database() const { return shared_; }
   // Serialises PutResource calls on one (type, id) across connections until the transaction
   // ends. SQLite's write lock (BEGIN IMMEDIATE) does so already; PostgreSQL takes an advisory
   // lock.
@@ -173,6 +198,10 @@ class SqlStore : public Store {
   Result<int64_t> InsertRun(const StratificationRun& run);
 
  private:
+  // Appends `group` (in order) to the audit chain in one transaction; on failure, nothing.
+  Status WriteAuditGroup(std::span<PendingAudit* const> group);
+
+  std::shared_ptr<SharedDatabase> shared_ = std::make_shared<SharedDatabase>();
   Result<std::optional<Patient>> FindOnePatient(std::string_view where, const SqlParam& param);
   Result<std::vector<User>> LoadUsers(std::string_view where, std::span<const SqlParam> params);
   // True if `sql` (with `params`) returns a row.

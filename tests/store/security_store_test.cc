@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -228,12 +229,15 @@ TEST_P(SecurityStoreTest, TheDatabaseRefusesToChangeOrDeleteAuditEvents) {
   EXPECT_EQ(count, "1");
 }
 
-// Several connections appending at once: every append lands, sequences are 1..N with no gap
-// or repeat, and each event's prev_hash is its predecessor's hash (no fork).
+// Several connections appending at once (the server's workers): every append lands,
+// sequences are 1..N with no gap or repeat, each event's prev_hash is its predecessor's hash
+// (no fork), and each caller gets back exactly the event stored for it — appends of one
+// process are committed in groups by whichever caller is writing (SharedDatabase).
 TEST_P(SecurityStoreTest, ConcurrentAppendsNeverForkTheChain) {
-  constexpr int kThreads = 4, kEach = 25;
+  constexpr int kThreads = 16, kEach = 40;
   std::vector<std::thread> threads;
   std::vector<std::string> errors(kThreads);
+  std::vector<std::vector<AuditEvent>> returned(kThreads);
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
       auto store = OpenStore(db_->url());
@@ -245,29 +249,38 @@ TEST_P(SecurityStoreTest, ConcurrentAppendsNeverForkTheChain) {
         AuditEvent e;
         e.subtype = "read";
         e.request_id = std::to_string(t) + "-" + std::to_string(i);
+        e.patient_keys = {keys_[static_cast<size_t>(i) % keys_.size()]};
         auto appended = (*store)->AppendAuditEvent(e, Seal);
         if (!appended.ok()) {
           errors[t] = appended.error().ToString();
           return;
         }
+        returned[t].push_back(*appended);
       }
     });
   for (auto& thread : threads) thread.join();
   for (const std::string& error : errors) EXPECT_EQ(error, "");
   int64_t expected = 1;
   std::string prev_hash(64, '0');
-  std::set<std::string> requests;
+  std::map<std::string, AuditEvent> stored;
   ASSERT_TRUE(store_
                   ->ScanAuditEvents(0,
                                     [&](const AuditEvent& event) {
                                       EXPECT_EQ(event.sequence, expected++);
                                       EXPECT_EQ(event.prev_hash, prev_hash);
+                                      EXPECT_EQ(event.hash, Seal(event));
                                       prev_hash = event.hash;
-                                      requests.insert(event.request_id);
+                                      stored.emplace(event.request_id, event);
                                       return Ok();
                                     })
                   .ok());
-  EXPECT_EQ(requests.size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(stored.size(), static_cast<size_t>(kThreads * kEach));
+  for (const auto& events : returned)
+    for (const AuditEvent& event : events) {
+      auto it = stored.find(event.request_id);
+      ASSERT_NE(it, stored.end()) << event.request_id;
+      EXPECT_EQ(event, it->second) << event.request_id;
+    }
 }
 
 TEST_P(SecurityStoreTest, SecurityWritesWaitForAnOpenWriter) {

@@ -548,6 +548,8 @@ class PgStore final : public SqlStore {
  public:
   explicit PgStore(PGconn* conn) : conn_(conn) {}
   ~PgStore() override { PQfinish(conn_); }
+  // Audit appends of this process's connections to `url` are committed in groups.
+  void ShareUrl(const std::string& url) { ShareDatabase(url); }
 
   std::string_view backend() const override { return "postgresql"; }
   int schema_version() const override { return schema_version_; }
@@ -1193,6 +1195,7 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url) {
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
   auto store = std::make_unique<PgStore>(conn);
+  store->ShareUrl(url);
   JU_RETURN_IF_ERROR(store->Migrate());
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -193,6 +193,117 @@ class SqliteWriter final : public Writer {
       find_concept_, insert_concept_, set_cost_;
 };
 
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+
+// Checkpoints one database file's WAL on a thread of its own, for the stores of this process
+// on that file (they share one; their commits only tell it when one is due).
+// - SQLite's automatic checkpoint runs inside the COMMIT that crossed 1000 WAL pages, fsync
+//   included, while that connection holds the process's write turn: every waiting request paid.
+// - Under a steady stream of commits (each request appends an audit event) the WAL is never
+//   fully copied back when a writer begins, so SQLite never starts it afresh: it grew by GBs and
+//   every page read searched it (sqlite3WalFindFrame was 13% of the server's CPU). Past
+//   kRestartPages a RESTART checkpoint, holding the process's write turn, lets the next writer
+//   start the WAL from the beginning; the PASSIVE one before it leaves it little to copy.
+class Checkpointer {
+ public:
+  static constexpr int kDuePages = 1000;  // SQLite's default wal_autocheckpoint
+  static constexpr int kRestartPages = 4 * kDuePages;
+
+  // The one for `file` in this process (whose stores share `shared`), started on first use.
+  static std::shared_ptr<Checkpointer> For(const std::string& file,
+                                           std::shared_ptr<SharedDatabase> shared) {
+    static std::mutex registry_mutex;
+    static std::unordered_map<std::string, std::weak_ptr<Checkpointer>> registry;
+    std::lock_guard lock(registry_mutex);
+    std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
+    std::weak_ptr<Checkpointer>& entry = registry[file];
+    std::shared_ptr<Checkpointer> checkpointer = entry.lock();
+    if (!checkpointer) {
+      checkpointer = std::make_shared<Checkpointer>(file, std::move(shared));
+      entry = checkpointer;
+    }
+    return checkpointer;
+  }
+
+  Checkpointer(std::string file, std::shared_ptr<SharedDatabase> shared)
+      : file_(std::move(file)),
+        shared_(std::move(shared)),
+        thread_([this](std::stop_token stop) { Run(stop); }) {}
+  ~Checkpointer() {
+    thread_.request_stop();
+    wake_.notify_all();
+  }
+
+  // The WAL hook of every store on the file (it replaces the automatic checkpoint).
+  static int OnCommit(void* self, sqlite3*, const char*, int wal_pages) {
+    auto* checkpointer = static_cast<Checkpointer*>(self);
+    if (wal_pages >= checkpointer->due_at_.load(std::memory_order_relaxed)) checkpointer->Due();
+    return SQLITE_OK;
+  }
+
+ private:
+  void Due() {
+    {
+      std::lock_guard lock(mutex_);
+      due_ = true;
+    }
+    wake_.notify_one();
+  }
+
+  // If a checkpoint fails (the file is busy, or gone), the next commit past the mark asks
+  // again; the WAL only grows meanwhile.
+  void Run(std::stop_token stop) {
+    DbPtr db;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, stop, [&] { return due_; });
+        if (stop.stop_requested()) return;
+        due_ = false;
+      }
+      if (!db) {
+        sqlite3* opened = nullptr;
+        const int rc = sqlite3_open_v2(file_.c_str(), &opened,
+                                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+        db.reset(opened);
+        if (rc != SQLITE_OK) {
+          db.reset();
+          continue;
+        }
+        sqlite3_busy_timeout(db.get(), 1000);
+        // A connection learns the file is in WAL mode on its first read.
+        if (!Exec(db.get(), "SELECT 1 FROM sqlite_master LIMIT 1").ok()) {
+          db.reset();
+          continue;
+        }
+      }
+      int wal_pages = 0;
+      if (sqlite3_wal_checkpoint_v2(db.get(), "main", SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
+                                    nullptr) != SQLITE_OK)
+        continue;
+      if (wal_pages < kRestartPages) {
+        due_at_ = wal_pages + kDuePages;
+        continue;
+      }
+      std::lock_guard turn(shared_->write_mutex);
+      if (sqlite3_wal_checkpoint_v2(db.get(), "main", SQLITE_CHECKPOINT_RESTART, nullptr,
+                                    nullptr) == SQLITE_OK)
+        due_at_ = kDuePages;  // the next writer starts the WAL afresh
+    }
+  }
+
+  std::string file_;
+  std::shared_ptr<SharedDatabase> shared_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  bool due_ = false;
+  std::atomic<int> due_at_{kDuePages};  // WAL pages: kDuePages past the last checkpoint
+  std::jthread thread_;  // last: starts once the rest is ready, stops first
+};
+
 class SqliteStore final : public SqlStore {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
@@ -203,6 +314,15 @@ class SqliteStore final : public SqlStore {
 
   Status Configure();
   Status Migrate();
+  // Shares the write turn, the audit group commit and the checkpointer with the other stores
+  // of this process on the same file (none for ":memory:").
+  void ShareFile() {
+    const char* file = sqlite3_db_filename(db_, "main");
+    if (file == nullptr || *file == '\0') return;
+    ShareDatabase(file);
+    checkpointer_ = Checkpointer::For(file, shared_database());
+    sqlite3_wal_hook(db_, &Checkpointer::OnCommit, checkpointer_.get());
+  }
 
   Result<std::unique_ptr<Writer>> BeginWrite() override {
     if (writer_active_) return Error::Conflict("sqlite: a writer is already open on this store");
@@ -257,6 +377,7 @@ class SqliteStore final : public SqlStore {
   // Read statements, prepared once per store and reused.
   std::unordered_map<std::string, StmtPtr, StringHash, std::equal_to<>> statements_;
   std::function<void(std::string_view)> observer_;  // tests only
+  std::shared_ptr<Checkpointer> checkpointer_;       // file databases only
 };
 
 Status SqliteStore::Configure() {
@@ -269,7 +390,9 @@ Status SqliteStore::Configure() {
               "PRAGMA foreign_keys = ON;"
               "PRAGMA synchronous = NORMAL;"
               "PRAGMA cache_size = -65536;"
-              "PRAGMA temp_store = MEMORY;");
+              "PRAGMA temp_store = MEMORY;"
+              // Pages read from the file cost no read() call and copy (WAL frames still do).
+              "PRAGMA mmap_size = 17179869184;");
 }
 
 Status SqliteStore::Migrate() {
@@ -356,9 +479,14 @@ Status SqliteStore::Query(std::string_view sql, std::span<const SqlParam> params
 }
 
 // IMMEDIATE takes the database's single write lock at BEGIN, so audit appends from any
-// connection or process are serialised whatever `audit_lock` says.
+// connection or process are serialised whatever `audit_lock` says. Within this process the
+// writers take turns on the shared write mutex first (see SharedDatabase).
 Status SqliteStore::InTransaction(bool /*audit_lock*/, const std::function<Status()>& body) {
   if (writer_active_) return Error::Conflict("sqlite: a writer is open on this store");
+  // Waiting for the mutex inside an open transaction could wait for ever on ourselves.
+  if (sqlite3_get_autocommit(db_) == 0)
+    return Error::Conflict("sqlite: a transaction is already open on this connection");
+  std::lock_guard turn(shared().write_mutex);
   JU_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
   Status status = body();
   Status ended = Exec(db_, status.ok() ? "COMMIT" : "ROLLBACK");
@@ -371,10 +499,6 @@ Status SqliteStore::InTransaction(bool /*audit_lock*/, const std::function<Statu
 
 // ---- LoadCohort -------------------------------------------------------------------------------
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
 
 std::optional<int64_t> OptionalInt(sqlite3_stmt* stmt, int column) {
   if (sqlite3_column_type(stmt, column) == SQLITE_NULL) return std::nullopt;
@@ -1102,6 +1226,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
     return Error::Unavailable(std::move(message));
   }
   auto store = std::make_unique<SqliteStore>(db);
+  store->ShareFile();
   Status status = store->Configure();
   if (status.ok()) status = store->Migrate();
   if (!status.ok()) {
