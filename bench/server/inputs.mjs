@@ -20,7 +20,9 @@ const numbers = [];
 for await (const p of resources('Patient')) {
   if (!(p.generalPractitioner ?? []).some((gp) => gp.reference === `Organization/${practice}`)) continue;
   ids.push(p.id);
-  numbers.push(p.identifier.find((i) => i.system === NHS).value);
+  // Beyond 909,090 people the synthetic population has no NHS numbers left (the 999 range).
+  const nhs = (p.identifier ?? []).find((i) => i.system === NHS);
+  if (nhs) numbers.push(nhs.value);
 }
 const mine = new Set(ids);
 const subjects = new Set();
