@@ -272,11 +272,20 @@ ALTER TABLE patients ADD COLUMN family_folded {{TEXT}} NOT NULL DEFAULT '';
 ALTER TABLE patients ADD COLUMN given_folded {{TEXT}} NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// Migration 5: a practice's people in id order. A staff member's searches read their practice's
+// people from this index and their care teams' people from the care team lists
+// (SqlStore::SearchResources) instead of walking the whole population in sort order.
+constexpr std::string_view kPracticeOrderSchema = R"sql(
+DROP INDEX patients_by_practice;
+CREATE INDEX patients_by_practice_and_id ON patients (practice_id, id);
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "population", kPopulationSchema, {}, {}},
     {2, "stratification", kStratificationSchema, {}, {}},
     {3, "security", kSecuritySchema, kSecuritySqliteTriggers, kSecurityPostgresTriggers},
     {4, "resources", kResourceSchema, {}, {}},
+    {5, "practice order", kPracticeOrderSchema, {}, {}},
 }};
 static_assert(kMigrations.back().version == kLatestSchemaVersion);
 

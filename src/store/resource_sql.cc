@@ -687,6 +687,23 @@ std::string SqlStore::VisibilitySql(const Visibility& visibility, std::vector<Sq
   return "0 = 1";
 }
 
+std::array<std::string, 2> SqlStore::RelationshipArmsSql(const Visibility& visibility,
+                                                         std::vector<SqlParam>& params) {
+  auto next = [&](SqlParam param) {
+    params.push_back(param);
+    return "?" + std::to_string(params.size());
+  };
+  const std::string org = next(SqlParam::Text(visibility.organisation_id));
+  const std::string user = next(SqlParam::Int(visibility.user_id));
+  static_assert(static_cast<int>(ConsentDecision::kDeclineBeyondOwnPractice) == 1);
+  return {"p.practice_id = " + org,
+          "p.key IN (SELECT ctp.patient_key FROM care_team_members ctm JOIN care_team_patients"
+          " ctp ON ctp.care_team_id = ctm.care_team_id WHERE ctm.user_id = " +
+              user + ") AND (p.practice_id IS NULL OR p.practice_id <> " + org +
+              ") AND COALESCE((SELECT ck.decision FROM consents ck WHERE ck.patient_key = p.key"
+              " ORDER BY ck.recorded_at_ms DESC, ck.id DESC LIMIT 1), 0) <> 1"};
+}
+
 namespace {
 
 std::string VisibilityCondition(const TypeInfo& t, const Visibility& visibility, Sql& sql) {
@@ -1125,14 +1142,18 @@ std::string KeysetSql(const std::vector<SortSpec>& sort, const std::string& id,
   return "(" + Join(any, " OR ") + ")";
 }
 
-std::string OrderSql(const std::vector<SortSpec>& sort, const std::string& id) {
+// `aliased`: by the result columns ju_s<i> and ju_id, as a compound SELECT must be ordered.
+std::string OrderSql(const std::vector<SortSpec>& sort, const std::string& id,
+                     bool aliased = false) {
   std::vector<std::string> keys;
-  for (const SortSpec& s : sort) {
-    std::string key = s.expr + (s.descending ? " DESC" : " ASC");
+  for (size_t i = 0; i < sort.size(); ++i) {
+    const SortSpec& s = sort[i];
+    std::string key =
+        (aliased ? "ju_s" + std::to_string(i) : s.expr) + (s.descending ? " DESC" : " ASC");
     if (s.nullable) key += s.descending ? " NULLS LAST" : " NULLS FIRST";
     keys.push_back(std::move(key));
   }
-  keys.push_back(id + " ASC");
+  keys.push_back((aliased ? std::string("ju_id") : id) + " ASC");
   return " ORDER BY " + Join(keys, ", ");
 }
 
@@ -1161,7 +1182,27 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
       needs_versions = needs_versions || filter.param->name == "_lastUpdated";
       conditions.push_back(std::move(condition));
     }
-    conditions.push_back(VisibilityCondition(*t, visibility, where));
+    // A staff member's relationships, on a person-bound type: two disjoint arms, the caller's
+    // practice and the other people on their care teams, each read from its own index
+    // (patients_by_practice_and_id; the care team lists) and merged in order. As one OR, the
+    // search walked every person in sort order testing each: a narrow search's last page
+    // (the one that finds no more) read the whole population.
+    std::vector<std::string> arms;
+    if (t->person && visibility.kind == Visibility::Kind::kRelationship) {
+      for (std::string& arm : RelationshipArmsSql(visibility, where.params))
+        arms.push_back(std::move(arm));
+    } else {
+      conditions.push_back(VisibilityCondition(*t, visibility, where));
+    }
+    // The statement over `conditions` once per arm (or once), `each` writing one arm's SELECT.
+    auto over_arms = [&](const std::function<std::string(const std::string& where)>& each,
+                         std::string_view join) {
+      if (arms.empty()) return each(Join(conditions, " AND "));
+      std::vector<std::string> parts;
+      for (const std::string& arm : arms)
+        parts.push_back(each(Join(conditions, " AND ") + " AND " + arm));
+      return Join(parts, join);
+    };
     std::vector<SortSpec> sort;
     for (const search::SortKey& key : request.sort) {
       JU_ASSIGN_OR_RETURN(SortSpec spec, SortSql(*t, key, d));
@@ -1171,9 +1212,18 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
     const int count = request.summary_count ? 0 : std::clamp(request.count, 0, search::kMaxCount);
 
     if (want_total) {
-      std::string sql = "SELECT COUNT(*) FROM " + std::string(t->from);
-      if (t->writable && needs_versions) sql += VersionJoin(*t);
-      sql += " WHERE " + Join(conditions, " AND ");
+      auto count_where = [&](const std::string& condition) {
+        std::string count = "SELECT COUNT(*) FROM " + std::string(t->from);
+        if (t->writable && needs_versions) count += VersionJoin(*t);
+        return count + " WHERE " + condition;
+      };
+      const std::string sql =
+          arms.empty() ? count_where(Join(conditions, " AND "))
+                       : "SELECT " + over_arms(
+                                         [&](const std::string& condition) {
+                                           return "(" + count_where(condition) + ")";
+                                         },
+                                         " + ");
       auto on_count = [&](const SqlRow& row) -> Status {
         page.total = row.Int(0);
         return Ok();
@@ -1192,13 +1242,18 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
         conditions.push_back(KeysetSql(sort, id, *after, where));
       }
       int columns = 0;
-      std::string sql = SelectSql(*t, d, columns);
-      // Sort values after the version columns, for the next page's cursor.
-      for (const SortSpec& s : sort) {
-        sql.insert(sql.find(" FROM "), ", " + s.expr);
-      }
-      sql += " WHERE " + Join(conditions, " AND ") + OrderSql(sort, id) + " LIMIT " +
-             where.BindInt(count + 1);
+      std::string select = SelectSql(*t, d, columns);
+      // Sort values after the version columns, for the next page's cursor (named, and the id
+      // too, for a compound SELECT's ORDER BY).
+      std::string extra;
+      for (size_t i = 0; i < sort.size(); ++i)
+        extra += ", " + sort[i].expr + " AS ju_s" + std::to_string(i);
+      if (!arms.empty()) extra += ", " + id + " AS ju_id";
+      select.insert(select.find(" FROM "), extra);
+      std::string sql =
+          over_arms([&](const std::string& condition) { return select + " WHERE " + condition; },
+                    " UNION ALL ") +
+          OrderSql(sort, id, /*aliased=*/!arms.empty()) + " LIMIT " + where.BindInt(count + 1);
       auto on_row = [&](const SqlRow& row) -> Status {
         JU_ASSIGN_OR_RETURN(FoundResource found, DecodeRow(*t, row, columns, context));
         for (size_t i = 0; i < sort.size(); ++i) {

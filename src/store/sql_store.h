@@ -6,6 +6,7 @@
 // them to `$N`.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -152,6 +153,11 @@ class SqlStore : public Store {
   // params.size() + 1) that `visibility` puts on a row whose person is `patients p`.
   // Public for tests: the policy test compares it with security::Decide.
   static std::string VisibilitySql(const Visibility& visibility, std::vector<SqlParam>& params);
+  // The same for Kind::kRelationship as two disjoint conditions whose union is VisibilitySql's:
+  // the caller's practice, and the other people on the caller's care teams whose consent
+  // allows it. Searches run one SELECT per arm (see SearchResources).
+  static std::array<std::string, 2> RelationshipArmsSql(const Visibility& visibility,
+                                                        std::vector<SqlParam>& params);
 
  protected:
   virtual Dialect dialect() const = 0;

@@ -1116,8 +1116,23 @@ TEST_P(ResourceStoreTest, RelationshipVisibilityIsExactlyWhatDecideAllows) {
     ASSERT_LT(allowed.size(), pop_.patients.size());
     Visibility v{Visibility::Kind::kRelationship, 0, u.organisation_id, user};
     Walk walk = WalkAll("Patient", "_count=9", v);
+    EXPECT_EQ(walk.total, static_cast<int64_t>(allowed.size())) << u.username;
     std::sort(walk.ids.begin(), walk.ids.end());
     EXPECT_EQ(walk.ids, allowed) << u.username;
+    // In another order, with a filter: the practice and the care teams are searched apart
+    // (two SELECTs merged), so the pages must still interleave them in order.
+    std::map<std::string, Date> born;
+    for (const Patient& p : pop_.patients) born[p.id] = p.birth_date;
+    std::vector<std::string> older;
+    for (const std::string& id : allowed)
+      if (born[id] <= Date::FromYmd(1950, 1, 1)) older.push_back(id);
+    std::stable_sort(older.begin(), older.end(), [&](const std::string& a, const std::string& b) {
+      return born[a] > born[b];
+    });
+    ASSERT_FALSE(older.empty());
+    Walk sorted = WalkAll("Patient", "birthdate=le1950-01-01&_sort=-birthdate&_count=4", v);
+    EXPECT_EQ(sorted.ids, older) << u.username;
+    EXPECT_EQ(sorted.total, static_cast<int64_t>(older.size())) << u.username;
     // The same people's records, and only theirs, in other types and totals.
     Walk conditions = WalkAll("Condition", "_count=11", v);
     std::set<std::string> people;
