@@ -276,7 +276,7 @@ ALTER TABLE patients ADD COLUMN given_folded {{TEXT}} NOT NULL DEFAULT '';
 // people from this index and their care teams' people from the care team lists
 // (SqlStore::SearchResources) instead of walking the whole population in sort order.
 constexpr std::string_view kPracticeOrderSchema = R"sql(
-DROP INDEX patients_by_practice;
+DROP INDEX IF EXISTS patients_by_practice;
 CREATE INDEX patients_by_practice_and_id ON patients (practice_id, id);
 )sql";
 
