@@ -1182,13 +1182,16 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
       needs_versions = needs_versions || filter.param->name == "_lastUpdated";
       conditions.push_back(std::move(condition));
     }
-    // A staff member's relationships, on a person-bound type: two disjoint arms, the caller's
+    // A staff member's relationships, on Patient: two disjoint arms, the caller's
     // practice and the other people on their care teams, each read from its own index
     // (patients_by_practice_and_id; the care team lists) and merged in order. As one OR, the
     // search walked every person in sort order testing each: a narrow search's last page
     // (the one that finds no more) read the whole population.
+    // Patients only: for a clinical type the merge wants each arm in its own id order, and
+    // SQLite then walks the whole clinical table by id (Condition?subject= went from 3,000 to
+    // 2 requests/s) where the single statement looks the person up first.
     std::vector<std::string> arms;
-    if (t->person && visibility.kind == Visibility::Kind::kRelationship) {
+    if (t->table == Table::kPatient && visibility.kind == Visibility::Kind::kRelationship) {
       for (std::string& arm : RelationshipArmsSql(visibility, where.params))
         arms.push_back(std::move(arm));
     } else {
