@@ -80,10 +80,10 @@ struct PendingAudit;  // security_sql.cc
 // What the stores on one database share within this process: one per SQLite file or
 // PostgreSQL URL (a private in-memory database shares with no other store).
 struct SharedDatabase {
-  // SQLite: this process's write transactions queue here instead of in SQLite's busy
-  // handler, which sleeps between tries (1 ms up to 100 ms) — under load those sleeps were
-  // the server's p99.
-  std::mutex write_mutex;
+  // SQLite: this process's write transactions (and Writers) queue here instead of in SQLite's
+  // busy handler, which sleeps between tries (1 ms up to 100 ms) — under load those sleeps were
+  // the server's p99. Timed: a writer waits no longer than SQLite's busy timeout would.
+  std::timed_mutex write_mutex;
   // Audit group commit: appends queue here; whoever finds no group being written writes the
   // whole queue in one transaction (SqlStore::AppendAuditEvent).
   std::mutex audit_mutex;

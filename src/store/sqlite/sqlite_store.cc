@@ -68,6 +68,17 @@ Result<StmtPtr> Prepare(sqlite3* db, std::string_view sql) {
   return StmtPtr(stmt);
 }
 
+constexpr int kBusyTimeoutMs = 5000;
+
+// This process's turn to write `file` (SharedDatabase::write_mutex), waited for as long as
+// SQLite's busy timeout would wait for another process.
+Status TakeWriteTurn(std::timed_mutex& mutex, std::unique_lock<std::timed_mutex>& turn) {
+  turn = std::unique_lock(mutex, std::defer_lock);
+  if (!turn.try_lock_for(std::chrono::milliseconds(kBusyTimeoutMs)))
+    return Error::Unavailable("sqlite: database is locked (another writer of this process)");
+  return Ok();
+}
+
 Status Exec(sqlite3* db, const std::string& sql) {
   char* message = nullptr;
   int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
@@ -180,6 +191,7 @@ class SqliteWriter final : public Writer {
 
   SqliteStore& store_;
   sqlite3* db_;
+  std::unique_lock<std::timed_mutex> turn_;  // this process's write turn, held while open
   bool open_ = false;  // the transaction is open
   bool committed_ = false;
   std::optional<Error> failed_;
@@ -288,7 +300,8 @@ class Checkpointer {
         due_at_ = wal_pages + kDuePages;
         continue;
       }
-      std::lock_guard turn(shared_->write_mutex);
+      std::unique_lock<std::timed_mutex> turn;
+      if (!TakeWriteTurn(shared_->write_mutex, turn).ok()) continue;
       if (sqlite3_wal_checkpoint_v2(db.get(), "main", SQLITE_CHECKPOINT_RESTART, nullptr,
                                     nullptr) == SQLITE_OK)
         due_at_ = kDuePages;  // the next writer starts the WAL afresh
@@ -332,6 +345,7 @@ class SqliteStore final : public SqlStore {
     return std::unique_ptr<Writer>(std::move(writer));
   }
   void WriterClosed() { writer_active_ = false; }
+  std::timed_mutex& WriteTurn() { return shared().write_mutex; }
 
   Result<Cohort> LoadCohort(const CohortLoadOptions& options) override;
   Result<int64_t> SaveRun(const StratificationRun& run,
@@ -381,7 +395,7 @@ class SqliteStore final : public SqlStore {
 };
 
 Status SqliteStore::Configure() {
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   // page_size only takes effect on a new database; 64 MiB of page cache keeps the id indexes
   // of a million-patient import in memory.
   return Exec(db_,
@@ -486,7 +500,8 @@ Status SqliteStore::InTransaction(bool /*audit_lock*/, const std::function<Statu
   // Waiting for the mutex inside an open transaction could wait for ever on ourselves.
   if (sqlite3_get_autocommit(db_) == 0)
     return Error::Conflict("sqlite: a transaction is already open on this connection");
-  std::lock_guard turn(shared().write_mutex);
+  std::unique_lock<std::timed_mutex> turn;
+  JU_RETURN_IF_ERROR(TakeWriteTurn(shared().write_mutex, turn));
   JU_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
   Status status = body();
   Status ended = Exec(db_, status.ok() ? "COMMIT" : "ROLLBACK");
@@ -705,7 +720,7 @@ Result<Cohort> SqliteStore::LoadCohort(const CohortLoadOptions& options) {
           sqlite3_open_v2(file, &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
       owned.emplace_back(reader);
       if (rc != SQLITE_OK) return SqliteError(reader, rc, "opening a reader");
-      sqlite3_busy_timeout(reader, 5000);
+      sqlite3_busy_timeout(reader, kBusyTimeoutMs);
       // Memory-mapped pages: a full scan then costs no read() call and copy per page.
       JU_RETURN_IF_ERROR(Exec(reader, "PRAGMA mmap_size = 17179869184"));
       readers.push_back(reader);
@@ -719,7 +734,7 @@ Result<Cohort> SqliteStore::LoadCohort(const CohortLoadOptions& options) {
   if (threads > 1) {
     sqlite3_busy_timeout(db_, 0);
     locked = Exec(db_, "BEGIN IMMEDIATE").ok();
-    sqlite3_busy_timeout(db_, 5000);
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   }
   if (threads > 1 && !locked) {
     threads = 1;
@@ -869,11 +884,15 @@ SqliteWriter::~SqliteWriter() {
 void SqliteWriter::Close(std::string_view end) {
   if (!end.empty()) (void)Exec(db_, std::string(end));
   open_ = false;
+  if (turn_.owns_lock()) turn_.unlock();
   // Back to enforcing foreign keys for whatever else uses the connection.
   (void)Exec(db_, "PRAGMA foreign_keys = ON");
 }
 
 Status SqliteWriter::Init() {
+  // A Writer is a write transaction too: it takes this process's turn like InTransaction (the
+  // server's PUTs used to wait in SQLite's sleeping busy handler behind the audit appends).
+  JU_RETURN_IF_ERROR(TakeWriteTurn(store_.WriteTurn(), turn_));
   // Must precede BEGIN: the pragma is a no-op inside a transaction.
   JU_RETURN_IF_ERROR(Exec(db_, "PRAGMA foreign_keys = OFF"));
   open_ = true;  // from here on Close() restores the pragma
