@@ -244,6 +244,24 @@ std::string WithMeta(std::string_view resource_json, const store::ResourceMeta& 
 
 std::string ETag(int64_t version) { return search::FormatETag(std::to_string(version)); }
 
+// A successful create or update: the ETag and Last-Modified of the stored version, and the
+// resource as stored unless the client asked for `Prefer: return=minimal`.
+HttpResponse WrittenResponse(const HttpRequest& req, int status, const store::ResourceMeta& meta,
+                             std::string_view resource_json) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("ETag", ETag(meta.version_id));
+  if (meta.last_updated_ms)
+    r.headers.emplace_back("Last-Modified", FormatInstant(*meta.last_updated_ms));
+  if (Lower(req.Header("prefer").value_or("")).find("return=minimal") != std::string::npos) {
+    r.body.clear();
+    r.content_type.clear();
+  } else {
+    r.body = WithMeta(resource_json, meta);
+  }
+  return r;
+}
+
 // The JSON of a found record as served, without meta.
 Result<std::string> RenderRecord(const store::FoundResource& found) {
   std::string out;
@@ -1337,20 +1355,10 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
     auto a = Audit(c, action, subtype, AuditOutcome::kSuccess, keys);
     if (!a.ok()) return FromError(a.error());
   }
-  HttpResponse r;
-  r.status = creating ? 201 : 200;
-  r.headers.emplace_back("ETag", ETag(meta->version_id));
-  const std::string url = options.base_url + "/" + std::string(t.type) + "/" + id;
+  HttpResponse r = WrittenResponse(c.req, creating ? 201 : 200, *meta, in.json);
   if (creating)
-    r.headers.emplace_back("Location", url + "/_history/" + std::to_string(meta->version_id));
-  if (meta->last_updated_ms)
-    r.headers.emplace_back("Last-Modified", FormatInstant(*meta->last_updated_ms));
-  if (Lower(c.req.Header("prefer").value_or("")).find("return=minimal") != std::string::npos) {
-    r.body.clear();
-    r.content_type.clear();
-  } else {
-    r.body = WithMeta(in.json, *meta);
-  }
+    r.headers.emplace_back("Location", options.base_url + "/" + std::string(t.type) + "/" + id +
+                                           "/_history/" + std::to_string(meta->version_id));
   return r;
 }
 
@@ -1487,17 +1495,7 @@ HttpResponse FhirApi::Impl::UpdateConsent(Ctx& c, std::string_view id) const {
   }
   auto a = Audit(c, 'U', "update", AuditOutcome::kSuccess, {key});
   if (!a.ok()) return FromError(a.error());
-  HttpResponse r;
-  r.headers.emplace_back("ETag", ETag(meta->version_id));
-  if (meta->last_updated_ms)
-    r.headers.emplace_back("Last-Modified", FormatInstant(*meta->last_updated_ms));
-  if (Lower(c.req.Header("prefer").value_or("")).find("return=minimal") != std::string::npos) {
-    r.body.clear();
-    r.content_type.clear();
-  } else {
-    r.body = WithMeta(w.json, *meta);
-  }
-  return r;
+  return WrittenResponse(c.req, 200, *meta, w.json);
 }
 
 // ---- Bulk Data $export ---------------------------------------------------------------------

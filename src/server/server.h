@@ -45,7 +45,9 @@ struct ServerOptions {
   int read_timeout_s = 10;
   int write_timeout_s = 10;
   int keep_alive_timeout_s = 5;
-  int keep_alive_max_requests = 100;
+  // Requests on one keep-alive connection before it is closed (nginx's keepalive_requests
+  // default). At 100, one request in a hundred paid for a new connection: the p99.
+  int keep_alive_max_requests = 1000;
   int64_t request_budget_ms = 10'000;
   security::Clock clock;  // default: the system clock
   // Receives each access-log line (no newline); default: stderr.
