@@ -2,6 +2,7 @@
 // written once in SQL for both backends (see store/security_store.h for the contracts).
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <unordered_map>
 #include <utility>
 
@@ -502,7 +503,14 @@ Result<AuditEvent> SqlStore::AppendAuditEvent(AuditEvent event, const AuditSeale
     std::vector<PendingAudit*> group;
     group.swap(db.audit_queue);
     lock.unlock();
-    const Status written = WriteAuditGroup(group);
+    // Whatever happens, the group is answered and the writer's place given up: the others
+    // wait on it.
+    Status written;
+    try {
+      written = WriteAuditGroup(group);
+    } catch (const std::exception& e) {
+      written = Error::Internal(std::string("audit group: ") + e.what());
+    }
     lock.lock();
     // A failed group of several: each caller then writes its own event alone, so one bad
     // event (or this writer's connection) fails no one else's.
