@@ -1220,13 +1220,14 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
         if (t->writable && needs_versions) count += VersionJoin(*t);
         return count + " WHERE " + condition;
       };
-      const std::string sql =
-          arms.empty() ? count_where(Join(conditions, " AND "))
-                       : "SELECT " + over_arms(
-                                         [&](const std::string& condition) {
-                                           return "(" + count_where(condition) + ")";
-                                         },
-                                         " + ");
+      // One count, or the arms' counts added up (they are disjoint).
+      std::string sql = "SELECT ";
+      if (arms.empty()) {
+        sql = count_where(Join(conditions, " AND "));
+      } else {
+        sql +=
+            over_arms([&](const std::string& arm) { return "(" + count_where(arm) + ")"; }, " + ");
+      }
       auto on_count = [&](const SqlRow& row) -> Status {
         page.total = row.Int(0);
         return Ok();

@@ -564,12 +564,12 @@ Status SqlStore::WriteAuditGroup(std::span<PendingAudit* const> group) {
                                  SqlParam::Text(event.break_glass_reason),
                                  SqlParam::Text(event.prev_hash),
                                  SqlParam::Text(event.hash)};
-      JU_RETURN_IF_ERROR(Execute(
-          "INSERT INTO audit_events (sequence, time_ms, action, subtype, outcome, user_id,"
-          " username, role, organisation_id, request_id, source_address, query,"
-          " break_glass_reason, prev_hash, hash)"
-          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-          params));
+      JU_RETURN_IF_ERROR(
+          Execute("INSERT INTO audit_events (sequence, time_ms, action, subtype, outcome, user_id,"
+                  " username, role, organisation_id, request_id, source_address, query,"
+                  " break_glass_reason, prev_hash, hash)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                  params));
       for (int64_t key : event.patient_keys) {
         const SqlParam entity[] = {SqlParam::Int(event.sequence), SqlParam::Int(key)};
         JU_RETURN_IF_ERROR(Execute(

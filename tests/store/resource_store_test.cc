@@ -1126,9 +1126,8 @@ TEST_P(ResourceStoreTest, RelationshipVisibilityIsExactlyWhatDecideAllows) {
     std::vector<std::string> older;
     for (const std::string& id : allowed)
       if (born[id] <= Date::FromYmd(1950, 1, 1)) older.push_back(id);
-    std::stable_sort(older.begin(), older.end(), [&](const std::string& a, const std::string& b) {
-      return born[a] > born[b];
-    });
+    std::stable_sort(older.begin(), older.end(),
+                     [&](const std::string& a, const std::string& b) { return born[a] > born[b]; });
     ASSERT_FALSE(older.empty());
     Walk sorted = WalkAll("Patient", "birthdate=le1950-01-01&_sort=-birthdate&_count=4", v);
     EXPECT_EQ(sorted.ids, older) << u.username;

@@ -366,10 +366,10 @@ TEST_P(RunsTest, MigratingAVersionOneDatabaseKeepsItsData) {
         "care_team_patients", "care_team_members", "care_teams", "users", "organisations",
         "resource_versions", "server_secrets"})
     ASSERT_EQ(db_->RawExec(std::string("DROP TABLE ") + table), "") << table;
-  for (const char* index : {"patients_by_birth_date", "patients_by_family", "patients_by_given",
-                            "patients_by_source_identifier", "concepts_by_code",
-                            "events_by_patient_kind_date", "activities_by_patient_start",
-                            "patients_by_practice_and_id"})
+  for (const char* index :
+       {"patients_by_birth_date", "patients_by_family", "patients_by_given",
+        "patients_by_source_identifier", "concepts_by_code", "events_by_patient_kind_date",
+        "activities_by_patient_start", "patients_by_practice_and_id"})
     ASSERT_EQ(db_->RawExec(std::string("DROP INDEX ") + index), "") << index;
   ASSERT_EQ(db_->RawExec("CREATE INDEX patients_by_practice ON patients (practice_id)"), "");
   for (const char* column : {"family_folded", "given_folded"})

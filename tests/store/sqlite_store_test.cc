@@ -182,9 +182,9 @@ TEST_F(SqliteOnlyTest, ResourceSearchesAreServedByIndexes) {
     ASSERT_TRUE(SqliteObserveQueries(**store, [&](std::string_view sql) {
                   statements.emplace_back(sql);
                 }).ok());
-    const Visibility visibility =
-        c.relationship ? Visibility{Visibility::Kind::kRelationship, 0, "A81001", 7}
-                       : Visibility{Visibility::Kind::kEveryone, 0, "", 0};
+    const Visibility visibility = c.relationship
+                                      ? Visibility{Visibility::Kind::kRelationship, 0, "A81001", 7}
+                                      : Visibility{Visibility::Kind::kEveryone, 0, "", 0};
     auto page = (*store)->SearchResources(request, nullptr, visibility, true);
     ASSERT_TRUE(page.ok()) << page.error().ToString();
     if (page->has_next) {  // and the keyset continuation
@@ -199,9 +199,14 @@ TEST_F(SqliteOnlyTest, ResourceSearchesAreServedByIndexes) {
       ASSERT_TRUE(plan.ok()) << plan.error().ToString();
       // "SCAN x USING INDEX" is a full walk too, only in index order — which only a walk of
       // everyone's Patients in id order may take — and so is a search of events by kind alone.
-      std::vector<std::string_view> scans = {
-          "SCAN p\n",     "SCAN e\n",  "SCAN a\n",  "SCAN e USING",
-          "SCAN a USING", "SCAN cc\n", "SCAN p USING COVERING", "events_by_kind_concept (kind=?)\n"};
+      std::vector<std::string_view> scans = {"SCAN p\n",
+                                             "SCAN e\n",
+                                             "SCAN a\n",
+                                             "SCAN e USING",
+                                             "SCAN a USING",
+                                             "SCAN cc\n",
+                                             "SCAN p USING COVERING",
+                                             "events_by_kind_concept (kind=?)\n"};
       if (c.relationship) scans.push_back("SCAN p USING");
       for (std::string_view table : scans)
         EXPECT_EQ(plan->find(table), std::string::npos) << c.type << "?" << c.query << "\n"

@@ -192,7 +192,7 @@ class SqliteWriter final : public Writer {
   SqliteStore& store_;
   sqlite3* db_;
   std::unique_lock<std::timed_mutex> turn_;  // this process's write turn, held while open
-  bool open_ = false;  // the transaction is open
+  bool open_ = false;                        // the transaction is open
   bool committed_ = false;
   std::optional<Error> failed_;
 
@@ -314,7 +314,7 @@ class Checkpointer {
   std::condition_variable_any wake_;
   bool due_ = false;
   std::atomic<int> due_at_{kDuePages};  // WAL pages: kDuePages past the last checkpoint
-  std::jthread thread_;  // last: starts once the rest is ready, stops first
+  std::jthread thread_;                 // last: starts once the rest is ready, stops first
 };
 
 class SqliteStore final : public SqlStore {
@@ -391,7 +391,7 @@ class SqliteStore final : public SqlStore {
   // Read statements, prepared once per store and reused.
   std::unordered_map<std::string, StmtPtr, StringHash, std::equal_to<>> statements_;
   std::function<void(std::string_view)> observer_;  // tests only
-  std::shared_ptr<Checkpointer> checkpointer_;       // file databases only
+  std::shared_ptr<Checkpointer> checkpointer_;      // file databases only
 };
 
 Status SqliteStore::Configure() {
@@ -513,7 +513,6 @@ Status SqliteStore::InTransaction(bool /*audit_lock*/, const std::function<Statu
 }
 
 // ---- LoadCohort -------------------------------------------------------------------------------
-
 
 std::optional<int64_t> OptionalInt(sqlite3_stmt* stmt, int column) {
   if (sqlite3_column_type(stmt, column) == SQLITE_NULL) return std::nullopt;
