@@ -381,6 +381,13 @@ struct FhirApi::Impl {
                       std::string_view subtype, char action) const;
   store::Visibility VisibilityOf(const security::Caller& caller) const;
   std::optional<HttpResponse> CheckJsonBody(const HttpRequest& req) const;
+  // CheckJsonBody, then the body parsed into `body`: 400 unless it is a JSON object whose
+  // resourceType is `type`.
+  std::optional<HttpResponse> ReadResourceBody(const HttpRequest& req, std::string_view type,
+                                               json& body) const;
+  // The If-Match header's version, if any (400 if it is not W/"<number>").
+  std::optional<HttpResponse> ReadIfMatch(const HttpRequest& req,
+                                          std::optional<int64_t>& version) const;
 };
 
 FhirApi::FhirApi(FhirApiOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -678,6 +685,38 @@ std::optional<HttpResponse> FhirApi::Impl::CheckJsonBody(const HttpRequest& req)
   const std::string media = MediaType(req.Header("content-type").value_or(""));
   if (!IsJsonMediaType(media)) return FromHttpError(search::UnsupportedMediaType(media));
   if (Status s = search::CheckRequestBody(req.body); !s.ok()) return FromError(s.error());
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> FhirApi::Impl::ReadResourceBody(const HttpRequest& req,
+                                                            std::string_view type,
+                                                            json& body) const {
+  if (auto bad = CheckJsonBody(req)) return bad;
+  try {
+    body = json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    return Outcome(400, IssueType::kStructure,
+                   "the body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  }
+  if (!body.is_object())
+    return Outcome(400, IssueType::kStructure, "the body is not a JSON object");
+  auto rt = body.find("resourceType");
+  if (rt == body.end() || !rt->is_string() || rt->get<std::string>() != type)
+    return Outcome(400, IssueType::kInvalid,
+                   "resourceType must be " + std::string(type) + " at this URL", {"resourceType"});
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> FhirApi::Impl::ReadIfMatch(const HttpRequest& req,
+                                                       std::optional<int64_t>& version) const {
+  auto header = req.Header("if-match");
+  if (!header) return std::nullopt;
+  auto text = search::ParseIfMatch(*header);
+  if (!text.ok()) return FromError(text.error());
+  auto v = ParseNonNegative(*text);
+  if (!v)
+    return Outcome(400, IssueType::kInvalid, "If-Match: the version is not a number", {"If-Match"});
+  version = *v;
   return std::nullopt;
 }
 
@@ -1207,21 +1246,8 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
   const bool may_update = security::DecideUnbound(c.caller, {Interaction::kUpdate, t.type}).allowed;
   if (!(is_put ? (may_update || may_create) : may_create))
     return Denied(c, t.type, first, is_put ? "update" : "create", is_put ? 'U' : 'C');
-  if (auto bad = CheckJsonBody(c.req)) return *bad;
   json body;
-  try {
-    body = json::parse(c.req.body);
-  } catch (const json::parse_error& e) {
-    return Outcome(400, IssueType::kStructure,
-                   "the body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
-  }
-  if (!body.is_object())
-    return Outcome(400, IssueType::kStructure, "the body is not a JSON object");
-  auto rt = body.find("resourceType");
-  if (rt == body.end() || !rt->is_string() || rt->get<std::string>() != t.type)
-    return Outcome(400, IssueType::kInvalid,
-                   "resourceType must be " + std::string(t.type) + " at this URL",
-                   {"resourceType"});
+  if (auto bad = ReadResourceBody(c.req, t.type, body)) return *bad;
   std::string id;
   if (is_put) {
     if (!fhir::IsValidFhirId(*path_id))
@@ -1235,14 +1261,8 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
     id = NewId();  // FHIR create: the server assigns the id; the client's is ignored
   }
   std::optional<int64_t> if_match;
-  if (auto header = c.req.Header("if-match"); header && is_put) {
-    auto version = search::ParseIfMatch(*header);
-    if (!version.ok()) return FromError(version.error());
-    auto v = ParseNonNegative(*version);
-    if (!v)
-      return Outcome(400, IssueType::kInvalid, "If-Match: the version is not a number",
-                     {"If-Match"});
-    if_match = *v;
+  if (is_put) {
+    if (auto bad = ReadIfMatch(c.req, if_match)) return *bad;
   }
 
   auto incoming = ReadIncoming(t.type, id, std::move(body));
@@ -1365,12 +1385,8 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
 HttpResponse FhirApi::Impl::CreateConsent(Ctx& c) const {
   if (!security::DecideUnbound(c.caller, {Interaction::kCreate, "Consent"}).allowed)
     return Denied(c, "Consent", Interaction::kCreate, "create", 'C');
-  if (auto bad = CheckJsonBody(c.req)) return *bad;
-  json body = json::parse(c.req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return Outcome(400, IssueType::kStructure, "the body is not valid JSON");
-  if (!body.is_object() || !body.contains("resourceType") || body["resourceType"] != "Consent")
-    return Outcome(400, IssueType::kInvalid, "resourceType must be Consent at this URL",
-                   {"resourceType"});
+  json body;
+  if (auto bad = ReadResourceBody(c.req, "Consent", body)) return *bad;
   auto input = ReadConsent(c.req.body);
   if (auto* e = std::get_if<FieldError>(&input)) return Unprocessable(e->message, e->field);
   const ConsentInput& in = std::get<ConsentInput>(input);
@@ -1418,27 +1434,15 @@ HttpResponse FhirApi::Impl::CreateConsent(Ctx& c) const {
 HttpResponse FhirApi::Impl::UpdateConsent(Ctx& c, std::string_view id) const {
   if (!security::DecideUnbound(c.caller, {Interaction::kUpdate, "Consent"}).allowed)
     return Denied(c, "Consent", Interaction::kUpdate, "update", 'U');
-  if (auto bad = CheckJsonBody(c.req)) return *bad;
-  json body = json::parse(c.req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return Outcome(400, IssueType::kStructure, "the body is not valid JSON");
-  if (!body.is_object() || !body.contains("resourceType") || body["resourceType"] != "Consent")
-    return Outcome(400, IssueType::kInvalid, "resourceType must be Consent at this URL",
-                   {"resourceType"});
+  json body;
+  if (auto bad = ReadResourceBody(c.req, "Consent", body)) return *bad;
   if (!fhir::IsValidFhirId(id))
     return Outcome(400, IssueType::kInvalid, "the URL's id is not a FHIR id", {"id"});
   if (auto bid = body.find("id"); bid == body.end() || !bid->is_string() || *bid != id)
     return Outcome(400, IssueType::kInvalid, "the resource's id must equal the id in the URL",
                    {"id"});
   std::optional<int64_t> if_match;
-  if (auto header = c.req.Header("if-match")) {
-    auto version = search::ParseIfMatch(*header);
-    if (!version.ok()) return FromError(version.error());
-    auto v = ParseNonNegative(*version);
-    if (!v)
-      return Outcome(400, IssueType::kInvalid, "If-Match: the version is not a number",
-                     {"If-Match"});
-    if_match = *v;
-  }
+  if (auto bad = ReadIfMatch(c.req, if_match)) return *bad;
   auto input = ReadConsent(c.req.body);
   if (auto* e = std::get_if<FieldError>(&input)) return Unprocessable(e->message, e->field);
   const ConsentInput& in = std::get<ConsentInput>(input);

@@ -173,6 +173,16 @@ FhirApiOptions TestOptions() {
   return o;
 }
 
+exporter::BulkExportOptions TestExportOptions(const std::string& directory,
+                                              const std::string& store_url) {
+  exporter::BulkExportOptions o;
+  o.directory = directory;
+  o.store_url = store_url;
+  o.base_url = std::string(kBaseUrl);
+  o.clock = [] { return kNowMs; };
+  return o;
+}
+
 HttpRequest Request(std::string_view method, std::string_view target, std::string body,
                     std::vector<std::pair<std::string, std::string>> headers) {
   HttpRequest r;

@@ -22,6 +22,7 @@
 #include "api/fhir_api.h"
 #include "api/http_message.h"
 #include "core/result.h"
+#include "export/bulk_export.h"
 #include "store/store.h"
 
 namespace joinedup::api::testing {
@@ -46,6 +47,10 @@ Principal PrincipalOf(store::Store& store, std::string_view username);
 // A 32-byte cursor key for tests.
 std::string TestCursorKey();
 FhirApiOptions TestOptions();
+// An exporter's options for tests: jobs in `directory`, the store at `store_url`, the test
+// base URL and clock.
+exporter::BulkExportOptions TestExportOptions(const std::string& directory,
+                                              const std::string& store_url);
 
 // "GET", "/Patient?_id=p1" → request with path and query split; JSON content type for bodies.
 HttpRequest Request(std::string_view method, std::string_view target, std::string body = {},

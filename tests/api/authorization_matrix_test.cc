@@ -167,11 +167,7 @@ TEST_F(AuthorizationMatrix, EveryRouteMethodRoleAndRelationship) {
     std::unique_ptr<exporter::BulkExport> bulk;
     TempDir export_dir;
     if (row.route.find("$export") != std::string::npos) {
-      exporter::BulkExportOptions bo;
-      bo.directory = export_dir.path();
-      bo.store_url = path;
-      bo.base_url = std::string(kBaseUrl);
-      bo.clock = [] { return kNowMs; };
+      exporter::BulkExportOptions bo = TestExportOptions(export_dir.path(), path);
       bo.max_concurrent_jobs = 4;
       bulk = std::make_unique<exporter::BulkExport>(bo);
       options.bulk_export = bulk.get();

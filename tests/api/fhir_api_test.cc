@@ -647,12 +647,7 @@ TEST_F(FhirApiTest, JsonOnlyDirectoryTypesAuditEventReadAndGroups) {
 
 TEST_F(FhirApiTest, ExportRoutesReachTheExporterWithTheCallersVisibility) {
   TempDir jobs;
-  exporter::BulkExportOptions bo;
-  bo.directory = jobs.path();
-  bo.store_url = path_;
-  bo.base_url = std::string(kBaseUrl);
-  bo.clock = [] { return kNowMs; };
-  exporter::BulkExport bulk(bo);
+  exporter::BulkExport bulk(TestExportOptions(jobs.path(), path_));
   FhirApiOptions options = TestOptions();
   options.bulk_export = &bulk;
   const FhirApi api(options);
@@ -701,12 +696,7 @@ TEST_F(FhirApiTest, ExportRoutesReachTheExporterWithTheCallersVisibility) {
 // naming the parameter, the same access checks and audit; advertised in the metadata.
 TEST_F(FhirApiTest, ExportKickoffByPostWithParameters) {
   TempDir jobs;
-  exporter::BulkExportOptions bo;
-  bo.directory = jobs.path();
-  bo.store_url = path_;
-  bo.base_url = std::string(kBaseUrl);
-  bo.clock = [] { return kNowMs; };
-  exporter::BulkExport bulk(bo);
+  exporter::BulkExport bulk(TestExportOptions(jobs.path(), path_));
   FhirApiOptions options = TestOptions();
   options.bulk_export = &bulk;
   const FhirApi api(options);

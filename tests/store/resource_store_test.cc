@@ -162,6 +162,17 @@ class ResourceStoreTest : public ::testing::TestWithParam<Backend> {
     int pages = 0;
   };
 
+  // Practice A81001 and a GP user "gp" there; the user's id.
+  Result<int64_t> AddPracticeGp() {
+    JU_RETURN_IF_ERROR(store_->PutOrganisation({"A81001", "Alpha", OrganisationKind::kGpPractice}));
+    User u;
+    u.username = "gp";
+    u.display_name = "GP";
+    u.organisation_id = "A81001";
+    u.password_hash = "x";
+    return store_->AddUser(u);
+  }
+
   // Every page of a search, following cursors from each page's last row.
   Walk WalkAll(std::string_view type, std::string_view query,
                const Visibility& visibility = Everyone()) {
@@ -289,13 +300,7 @@ TEST_P(ResourceStoreTest, EveryTypeIsFoundById) {
   EXPECT_FALSE(find("Group", std::to_string(*run_id) + "-1-0"));
 
   // Consent and AuditEvent.
-  ASSERT_TRUE(store_->PutOrganisation({"A81001", "Alpha", OrganisationKind::kGpPractice}).ok());
-  User u;
-  u.username = "gp";
-  u.display_name = "GP";
-  u.organisation_id = "A81001";
-  u.password_hash = "x";
-  auto user = store_->AddUser(u);
+  auto user = AddPracticeGp();
   ASSERT_TRUE(user.ok());
   ASSERT_TRUE(
       store_->RecordConsent({keys_["p1002"], ConsentDecision::kDeclineBeyondOwnPractice, *user, 5})
@@ -898,13 +903,9 @@ TEST_P(ResourceStoreTest, IncludesAndRevincludes) {
 // new one what LatestConsent reads).
 TEST_P(ResourceStoreTest, ConsentSearchAndUpdate) {
   Write(MakePopulation(12));
-  ASSERT_TRUE(store_->PutOrganisation({"A81001", "Alpha", OrganisationKind::kGpPractice}).ok());
-  User u;
-  u.username = "gp";
-  u.display_name = "GP";
-  u.organisation_id = "A81001";
-  u.password_hash = "x";
-  const int64_t gp = *store_->AddUser(u);
+  auto added = AddPracticeGp();
+  ASSERT_TRUE(added.ok());
+  const int64_t gp = *added;
   // Whole seconds from 2024-01-01T00:00:00Z: p1000..p1005 one consent each at hour i, and
   // p1001 a second one at hour 10 (superseding the first).
   const int64_t base = int64_t{19723} * kDay;
