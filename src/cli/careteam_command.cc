@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,24 +27,32 @@ struct TeamOptions {
   std::vector<std::string> nhs_numbers;  // people on the team
 };
 
-// Adds the members and people to `team`, then audits the change. Unknown names are errors
-// before anything is written.
-Status Extend(store::Store& s, int64_t team, const TeamOptions& o, std::string_view subtype) {
+// The members' user ids and the people's patient keys the options name; an unknown name is
+// an error (checked before anything is written).
+struct Named {
   std::vector<int64_t> users, patients;
+};
+Result<Named> Resolve(store::Store& s, const TeamOptions& o) {
+  Named named;
   for (const std::string& username : o.members) {
     JU_ASSIGN_OR_RETURN(std::optional<store::User> user, s.FindUser(username));
     if (!user) return Error::NotFound("--member: no user '" + username + "'");
-    users.push_back(user->id);
+    named.users.push_back(user->id);
   }
   for (const std::string& text : o.nhs_numbers) {
     auto nhs_number = NhsNumber::Parse(text);
     if (!nhs_number.ok()) return Error::Invalid("--patient: " + nhs_number.error().message);
     JU_ASSIGN_OR_RETURN(std::optional<int64_t> key, s.PatientKeyForNhsNumber(*nhs_number));
     if (!key) return Error::NotFound("--patient: no stored patient has NHS number " + text);
-    patients.push_back(*key);
+    named.patients.push_back(*key);
   }
-  for (int64_t user : users) JU_RETURN_IF_ERROR(s.AddCareTeamMember(team, user));
-  for (int64_t key : patients) JU_RETURN_IF_ERROR(s.AddCareTeamPatient(team, key));
+  return named;
+}
+
+// Adds the named members and people to `team`, then audits the change.
+Status Extend(store::Store& s, int64_t team, Named named, std::string_view subtype) {
+  for (int64_t user : named.users) JU_RETURN_IF_ERROR(s.AddCareTeamMember(team, user));
+  for (int64_t key : named.patients) JU_RETURN_IF_ERROR(s.AddCareTeamPatient(team, key));
 
   store::AuditEvent event;
   event.action = 'U';
@@ -52,27 +61,32 @@ Status Extend(store::Store& s, int64_t team, const TeamOptions& o, std::string_v
   event.username = std::string("cli:") + (operator_name != nullptr ? operator_name : "unknown");
   event.role = "operator";
   event.source_address = "local";
-  event.query = "care_team=" + std::to_string(team) + "&members=" + std::to_string(users.size());
-  std::sort(patients.begin(), patients.end());
-  patients.erase(std::unique(patients.begin(), patients.end()), patients.end());
-  event.patient_keys = std::move(patients);
+  event.query =
+      "care_team=" + std::to_string(team) + "&members=" + std::to_string(named.users.size());
+  const size_t members = named.users.size(), people = named.patients.size();
+  std::sort(named.patients.begin(), named.patients.end());
+  named.patients.erase(std::unique(named.patients.begin(), named.patients.end()),
+                       named.patients.end());
+  event.patient_keys = std::move(named.patients);
   JU_RETURN_IF_ERROR(security::AuditTrail(s, security::SystemClockMs).Record(std::move(event)));
   std::printf("care team %lld: %zu member(s) and %zu person(s) added\n",
-              static_cast<long long>(team), o.members.size(), o.nhs_numbers.size());
+              static_cast<long long>(team), members, people);
   return Ok();
 }
 
 Status AddTeam(const TeamOptions& o) {
   JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s, store::OpenStore(o.db));
+  JU_ASSIGN_OR_RETURN(Named named, Resolve(*s, o));  // before the team exists
   JU_ASSIGN_OR_RETURN(int64_t team, s->AddCareTeam(o.name, o.organisation));
   std::printf("added care team %lld (%s at %s)\n", static_cast<long long>(team), o.name.c_str(),
               o.organisation.c_str());
-  return Extend(*s, team, o, "care-team-create");
+  return Extend(*s, team, std::move(named), "care-team-create");
 }
 
 Status ExtendTeam(const TeamOptions& o) {
   JU_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s, store::OpenStore(o.db));
-  return Extend(*s, o.team, o, "care-team-update");
+  JU_ASSIGN_OR_RETURN(Named named, Resolve(*s, o));
+  return Extend(*s, o.team, std::move(named), "care-team-update");
 }
 
 void AddMemberOptions(CLI::App& command, TeamOptions& o) {

@@ -190,6 +190,11 @@ TEST_F(SecurityCliTest, CareTeamsGiveTheirMembersTheirPeopleAndAreAudited) {
   EXPECT_THAT(bad_number.err, HasSubstr("--patient:"));
   auto no_team = Run("careteam extend --team 9 --member cm");
   EXPECT_EQ(no_team.exit_code, 1);
+  // A new team naming an unknown member is not created at all.
+  auto unknown_new = Run("careteam add --name 'Other' --organisation RYG --member nobody");
+  EXPECT_EQ(unknown_new.exit_code, 1);
+  EXPECT_THAT(unknown_new.err, HasSubstr("--member: no user 'nobody'"));
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM care_teams"), "1");
   EXPECT_EQ(Sql("SELECT COUNT(*) FROM audit_events WHERE subtype = 'care-team-update'"), "0");
   EXPECT_EQ(Run("audit verify").exit_code, 0);
 }
