@@ -21,9 +21,11 @@
 #include "export/bulk_export.h"
 #include "fhir/fhir_mapping.h"
 #include "fhir/resource.h"
+#include "fhir/served_text.h"
 #include "fhir/search/paging.h"
 #include "fhir/search/response.h"
 #include "fhir/search/search_params.h"
+#include "resources/registry.h"
 #include "security/crypto.h"
 #include "security/policy.h"
 #include "store/resource_store.h"
@@ -46,31 +48,12 @@ constexpr std::string_view kBreakGlassHeader = "x-break-glass-reason";
 constexpr size_t kMaxBreakGlassReason = 500;
 constexpr int kAuditSearchLimit = 10000;  // SearchAuditEvents' own maximum
 
-// What each served type answers to. The CapabilityStatement is generated from this table, so
-// it lists exactly what the router serves.
-struct TypeRoutes {
-  std::string_view type;
-  bool read, vread, history, search, create, update;
-};
-constexpr TypeRoutes kRoutes[] = {
-    {"Patient", true, true, true, true, true, true},
-    {"Organization", true, true, true, true, true, true},
-    {"Condition", true, true, true, true, true, true},
-    {"Encounter", true, true, true, true, true, true},
-    {"Observation", true, true, true, true, true, true},
-    {"MedicationRequest", true, true, true, true, true, true},
-    {"Practitioner", true, true, true, true, true, true},
-    {"PractitionerRole", true, true, true, true, true, true},
-    {"RiskAssessment", true, true, false, true, false, false},
-    {"Group", true, true, false, true, false, false},
-    {"Consent", true, true, true, true, true, true},
-    {"AuditEvent", true, false, false, true, false, false},
-};
-
-const TypeRoutes* FindRoutes(std::string_view type) {
-  for (const TypeRoutes& r : kRoutes)
-    if (r.type == type) return &r;
-  return nullptr;
+// What each served type answers to is the resource registry's (resources/registry.h): the
+// router and the CapabilityStatement both read it, so the statement lists exactly what is served.
+using TypeDef = resources::ResourceTypeDef;
+const TypeDef* FindRoutes(std::string_view type) {
+  const TypeDef* t = resources::FindType(type);
+  return t != nullptr && t->IsServed() ? t : nullptr;
 }
 
 bool IsJsonOnlyType(std::string_view type) {
@@ -301,7 +284,7 @@ Result<std::string> RenderRecord(const store::FoundResource& found) {
   if (!status.ok())
     return Error::Internal("rendering " + found.resource_type + "/" + found.id + ": " +
                            status.error().message);
-  return out;
+  return fhir::ServedText(std::move(out), found.document);
 }
 
 std::vector<int64_t> SortedUnique(std::vector<int64_t> keys) {
@@ -357,12 +340,12 @@ struct FhirApi::Impl {
 
   // Routes.
   HttpResponse Metadata() const;
-  HttpResponse Read(Ctx& c, const TypeRoutes& t, std::string_view id,
+  HttpResponse Read(Ctx& c, const TypeDef& t, std::string_view id,
                     std::optional<std::string_view> version, bool history) const;
-  HttpResponse Search(Ctx& c, const TypeRoutes& t, std::string_view query) const;
+  HttpResponse Search(Ctx& c, const TypeDef& t, std::string_view query) const;
   HttpResponse SearchAudit(Ctx& c, search::SearchRequest& request) const;
   HttpResponse SearchGroups(Ctx& c, search::SearchRequest& request) const;
-  HttpResponse Write(Ctx& c, const TypeRoutes& t, std::optional<std::string_view> id) const;
+  HttpResponse Write(Ctx& c, const TypeDef& t, std::optional<std::string_view> id) const;
   HttpResponse CreateConsent(Ctx& c) const;
   HttpResponse UpdateConsent(Ctx& c, std::string_view id) const;
   HttpResponse ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level level,
@@ -501,21 +484,21 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
       return ExportFile(c, seg[1], seg[2]);
     }
     // ---- Resource types.
-    const TypeRoutes* t = FindRoutes(seg[0]);
+    const TypeDef* t = FindRoutes(seg[0]);
     if (!t)
       return Outcome(
           404, IssueType::kNotSupported,
           "'" + std::string(seg[0].substr(0, 64)) + "' is not a resource type this server serves");
     if (seg.size() == 1) {
-      std::string allow = t->search ? "GET" : "";
-      if (t->create) allow += allow.empty() ? "POST" : ", POST";
-      if (req.method == "GET" && t->search) return Search(c, *t, query);
-      if (req.method == "POST" && t->create)
-        return t->type == "Consent" ? CreateConsent(c) : Write(c, *t, std::nullopt);
+      std::string allow = t->interactions.search ? "GET" : "";
+      if (t->interactions.create) allow += allow.empty() ? "POST" : ", POST";
+      if (req.method == "GET" && t->interactions.search) return Search(c, *t, query);
+      if (req.method == "POST" && t->interactions.create)
+        return t->name == "Consent" ? CreateConsent(c) : Write(c, *t, std::nullopt);
       return MethodNotAllowed(allow);
     }
     if (seg.size() == 2 && seg[1] == "_search") {
-      if (req.method != "POST" || !t->search) return MethodNotAllowed(t->search ? "POST" : "");
+      if (req.method != "POST" || !t->interactions.search) return MethodNotAllowed(t->interactions.search ? "POST" : "");
       const std::string media = MediaType(req.Header("content-type").value_or(""));
       if (media != "application/x-www-form-urlencoded")
         return FromHttpError(search::UnsupportedMediaType(media));
@@ -527,32 +510,32 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
       return Search(c, *t, combined);
     }
     if (seg.size() == 2 && seg[1] == "$export") {
-      if (t->type != "Patient") return Outcome(404, IssueType::kNotFound, "no such route");
+      if (t->name != "Patient") return Outcome(404, IssueType::kNotFound, "no such route");
       if (!kickoff_method) return MethodNotAllowed("GET, POST");
       return ExportKickoff(c, exporter::ExportJobSpec::Level::kPatient, "", query);
     }
     if (seg.size() == 3 && seg[2] == "$export") {
-      if (t->type != "Group") return Outcome(404, IssueType::kNotFound, "no such route");
+      if (t->name != "Group") return Outcome(404, IssueType::kNotFound, "no such route");
       if (!kickoff_method) return MethodNotAllowed("GET, POST");
       return ExportKickoff(c, exporter::ExportJobSpec::Level::kGroup, seg[1], query);
     }
     const std::string_view id = seg[1];
     if (seg.size() == 2) {
       std::string allow = "GET";
-      if (t->update) allow += ", PUT";
+      if (t->interactions.update) allow += ", PUT";
       if (req.method == "GET") return Read(c, *t, id, std::nullopt, false);
-      if (req.method == "PUT" && t->update)
-        return t->type == "Consent" ? UpdateConsent(c, id) : Write(c, *t, id);
+      if (req.method == "PUT" && t->interactions.update)
+        return t->name == "Consent" ? UpdateConsent(c, id) : Write(c, *t, id);
       return MethodNotAllowed(allow);
     }
     if (seg[2] != "_history" || seg.size() > 4)
       return Outcome(404, IssueType::kNotFound, "no such route");
     if (req.method != "GET") return MethodNotAllowed("GET");
     if (seg.size() == 3) {
-      if (!t->history) return MethodNotAllowed("");
+      if (!t->interactions.history) return MethodNotAllowed("");
       return Read(c, *t, id, std::nullopt, true);
     }
-    if (!t->vread) return MethodNotAllowed("");
+    if (!t->interactions.vread) return MethodNotAllowed("");
     return Read(c, *t, id, seg[3], false);
   }();
   if (response.content_type == kFhirJson) response.content_type = content_type;
@@ -566,14 +549,15 @@ HttpResponse FhirApi::Impl::Metadata() const {
   o.software_version = options.software_version;
   o.base_url = options.base_url;
   o.date = FormatInstant(options.clock());
-  for (const TypeRoutes& t : kRoutes) {
-    std::vector<std::string>& list = o.interactions[std::string(t.type)];
-    if (t.read) list.push_back("read");
-    if (t.vread) list.push_back("vread");
-    if (t.update) list.push_back("update");
-    if (t.history) list.push_back("history-instance");
-    if (t.create) list.push_back("create");
-    if (t.search) list.push_back("search-type");
+  for (const TypeDef& t : resources::AllTypes()) {
+    if (!t.IsServed()) continue;
+    std::vector<std::string>& list = o.interactions[std::string(t.name)];
+    if (t.interactions.read) list.push_back("read");
+    if (t.interactions.vread) list.push_back("vread");
+    if (t.interactions.update) list.push_back("update");
+    if (t.interactions.history) list.push_back("history-instance");
+    if (t.interactions.create) list.push_back("create");
+    if (t.interactions.search) list.push_back("search-type");
   }
   HttpResponse r;
   r.body = search::CapabilityStatementJson(o);
@@ -722,30 +706,30 @@ std::optional<HttpResponse> FhirApi::Impl::ReadIfMatch(const HttpRequest& req,
 
 // ---- Read, vread, history ------------------------------------------------------------------
 
-HttpResponse FhirApi::Impl::Read(Ctx& c, const TypeRoutes& t, std::string_view id,
+HttpResponse FhirApi::Impl::Read(Ctx& c, const TypeDef& t, std::string_view id,
                                  std::optional<std::string_view> version, bool history) const {
   const std::string_view subtype = history ? "history-instance" : version ? "vread" : "read";
   const security::Decision unbound =
-      security::DecideUnbound(c.caller, {Interaction::kRead, t.type});
-  if (!unbound.allowed) return Denied(c, t.type, Interaction::kRead, subtype, 'R');
-  const bool audited = AuditedType(t.type);
+      security::DecideUnbound(c.caller, {Interaction::kRead, t.name});
+  if (!unbound.allowed) return Denied(c, t.name, Interaction::kRead, subtype, 'R');
+  const bool audited = AuditedType(t.name);
   auto missing = [&]() -> HttpResponse {
     if (audited) {
       auto a = Audit(c, 'R', subtype, AuditOutcome::kMinorFailure, {});
       if (!a.ok()) return FromError(a.error());
     }
-    return NotFound(t.type, id);
+    return NotFound(t.name, id);
   };
   if (!fhir::IsValidFhirId(id)) return missing();
-  auto found = c.resources.FindResource(t.type, id);
+  auto found = c.resources.FindResource(t.name, id);
   if (!found.ok()) return FromError(found.error());
   if (!*found) return missing();
   const store::FoundResource& res = **found;
 
   security::Decision decision = unbound;
   std::vector<int64_t> keys;
-  if (PersonBound(t.type) && res.patient_key) {
-    auto d = DecidePerson(c, Interaction::kRead, t.type, *res.patient_key);
+  if (PersonBound(t.name) && res.patient_key) {
+    auto d = DecidePerson(c, Interaction::kRead, t.name, *res.patient_key);
     if (!d.ok()) return FromError(d.error());
     decision = *d;
     keys.push_back(*res.patient_key);
@@ -755,14 +739,14 @@ HttpResponse FhirApi::Impl::Read(Ctx& c, const TypeRoutes& t, std::string_view i
     auto a = Audit(c, 'R', subtype, AuditOutcome::kSeriousFailure, keys, {},
                    !c.caller.break_glass_reason.empty());
     if (!a.ok()) return FromError(a.error());
-    return NotFound(t.type, id);
+    return NotFound(t.name, id);
   }
 
   auto current = RenderRecord(res);
   if (!current.ok()) return FromError(current.error());
   HttpResponse r;
   if (history) {
-    auto versions = c.resources.ResourceHistory(t.type, id);
+    auto versions = c.resources.ResourceHistory(t.name, id);
     if (!versions.ok()) return FromError(versions.error());
     std::vector<store::ResourceVersion> list = std::move(*versions);
     // A record never written through the API has no stored text: its one version is the
@@ -772,17 +756,17 @@ HttpResponse FhirApi::Impl::Read(Ctx& c, const TypeRoutes& t, std::string_view i
                   store::ResourceVersion{res.meta.version_id, res.meta.last_updated_ms, *current});
     json bundle = {{"resourceType", "Bundle"}, {"type", "history"}, {"total", list.size()}};
     bundle["link"] = json::array({{{"relation", "self"},
-                                   {"url", options.base_url + "/" + std::string(t.type) + "/" +
+                                   {"url", options.base_url + "/" + std::string(t.name) + "/" +
                                                std::string(id) + "/_history"}}});
     json entries = json::array();
     for (const store::ResourceVersion& v : list) {
       const std::string text = WithMeta(v.version_id == res.meta.version_id ? *current : v.json,
                                         store::ResourceMeta{v.version_id, v.last_updated_ms});
       json entry = {
-          {"fullUrl", options.base_url + "/" + std::string(t.type) + "/" + std::string(id)},
+          {"fullUrl", options.base_url + "/" + std::string(t.name) + "/" + std::string(id)},
           {"resource", json::parse(text, nullptr, false)}};
       entry["request"] = {{"method", v.version_id == 1 ? "POST" : "PUT"},
-                          {"url", std::string(t.type) + "/" + std::string(id)}};
+                          {"url", std::string(t.name) + "/" + std::string(id)}};
       json resp = {{"status", v.version_id == 1 ? "201 Created" : "200 OK"},
                    {"etag", ETag(v.version_id)}};
       if (v.last_updated_ms) resp["lastModified"] = FormatInstant(*v.last_updated_ms);
@@ -794,11 +778,11 @@ HttpResponse FhirApi::Impl::Read(Ctx& c, const TypeRoutes& t, std::string_view i
   } else if (version) {
     auto v = ParseNonNegative(*version);
     if (!v || *v < 1)
-      return NotFound(t.type, std::string(id) + "/_history/" + std::string(version->substr(0, 20)));
+      return NotFound(t.name, std::string(id) + "/_history/" + std::string(version->substr(0, 20)));
     if (*v == res.meta.version_id) {
       r.body = WithMeta(*current, res.meta);
     } else {
-      auto versions = c.resources.ResourceHistory(t.type, id);
+      auto versions = c.resources.ResourceHistory(t.name, id);
       if (!versions.ok()) return FromError(versions.error());
       auto it = std::find_if(versions->begin(), versions->end(),
                              [&](const store::ResourceVersion& rv) { return rv.version_id == *v; });
@@ -807,7 +791,7 @@ HttpResponse FhirApi::Impl::Read(Ctx& c, const TypeRoutes& t, std::string_view i
           auto a = Audit(c, 'R', subtype, AuditOutcome::kMinorFailure, keys);
           if (!a.ok()) return FromError(a.error());
         }
-        return NotFound(t.type, std::string(id) + "/_history/" + std::string(*version));
+        return NotFound(t.name, std::string(id) + "/_history/" + std::string(*version));
       }
       r.body = WithMeta(it->json, store::ResourceMeta{it->version_id, it->last_updated_ms});
       r.headers.emplace_back("ETag", ETag(it->version_id));
@@ -829,14 +813,14 @@ HttpResponse FhirApi::Impl::Read(Ctx& c, const TypeRoutes& t, std::string_view i
 
 // ---- Search --------------------------------------------------------------------------------
 
-HttpResponse FhirApi::Impl::Search(Ctx& c, const TypeRoutes& t, std::string_view query) const {
+HttpResponse FhirApi::Impl::Search(Ctx& c, const TypeDef& t, std::string_view query) const {
   const security::Decision unbound =
-      security::DecideUnbound(c.caller, {Interaction::kSearch, t.type});
-  if (!unbound.allowed) return Denied(c, t.type, Interaction::kSearch, "search", 'E');
+      security::DecideUnbound(c.caller, {Interaction::kSearch, t.name});
+  if (!unbound.allowed) return Denied(c, t.name, Interaction::kSearch, "search", 'E');
   const bool lenient =
       Lower(c.req.Header("prefer").value_or("")).find("handling=lenient") != std::string::npos;
   auto parsed = search::ParseSearch(
-      t.type, query, lenient ? search::UnknownParams::kLenient : search::UnknownParams::kStrict);
+      t.name, query, lenient ? search::UnknownParams::kLenient : search::UnknownParams::kStrict);
   if (auto* error = std::get_if<search::SearchError>(&parsed))
     return FromHttpError(search::ToHttpError(*error));
   search::SearchRequest& request = std::get<search::SearchRequest>(parsed);
@@ -847,8 +831,8 @@ HttpResponse FhirApi::Impl::Search(Ctx& c, const TypeRoutes& t, std::string_view
   for (const search::IncludeDef* inc : request.revincludes)
     if (!security::DecideUnbound(c.caller, {Interaction::kSearch, inc->source_type}).allowed)
       return Denied(c, inc->source_type, Interaction::kSearch, "search", 'E');
-  if (t.type == "AuditEvent") return SearchAudit(c, request);
-  if (t.type == "Group") return SearchGroups(c, request);
+  if (t.name == "AuditEvent") return SearchAudit(c, request);
+  if (t.name == "Group") return SearchGroups(c, request);
 
   std::optional<search::PageCursor> cursor;
   if (!request.cursor.empty()) {
@@ -892,9 +876,9 @@ HttpResponse FhirApi::Impl::Search(Ctx& c, const TypeRoutes& t, std::string_view
   if (want_total) bundle.total = page->total;
   bundle.warnings = search::IgnoredParameterWarnings(request);
 
-  if (AuditedType(t.type) || !keys.empty()) {
+  if (AuditedType(t.name) || !keys.empty()) {
     auto a = Audit(c, 'E', "search", AuditOutcome::kSuccess, std::move(keys),
-                   std::string(t.type) + "?" + std::string(query));
+                   std::string(t.name) + "?" + std::string(query));
     if (!a.ok()) return FromError(a.error());
   }
   HttpResponse r;
@@ -1118,7 +1102,8 @@ constexpr std::string_view kSubjectField = "subject.reference";
 
 struct Incoming {
   store::ResourceRecord record;
-  std::string json;        // as it will be served, without meta
+  std::string json;  // the client's resource, whole, as it will be served (without meta)
+  std::optional<int64_t> rendering_hash;  // typed types: of `record`'s rendering (StoredDocument)
   std::string patient_id;  // the person it is about ("" for Patient itself and non-person types)
 };
 
@@ -1129,7 +1114,8 @@ HttpResponse Unprocessable(std::string diagnostics, std::string field) {
 }
 
 // The body as a record of `type` with logical id `id`: client meta dropped, the server's id set,
-// then mapped (fhir/resource.h) and rendered back, so what is served is what the tables hold.
+// then mapped (fhir/resource.h) for the typed tables. The body itself is kept whole and served
+// back: nothing the client wrote is dropped (fhir/served_text.h).
 std::variant<Incoming, HttpResponse> ReadIncoming(std::string_view type, std::string_view id,
                                                   json body) {
   body.erase("meta");
@@ -1144,19 +1130,22 @@ std::variant<Incoming, HttpResponse> ReadIncoming(std::string_view type, std::st
   auto mapped = fhir::MapResource(text, fhir::MapOptions{}, fhir::ResolveRelativeReference);
   if (auto* e = std::get_if<fhir::MapError>(&mapped)) return Unprocessable(e->message, e->field);
   fhir::Mapped& m = std::get<fhir::Mapped>(mapped);
+  // The typed record is what search and analytics read; the client's text is what is served
+  // back, whole, while the typed rows still render as they do now (fhir/served_text.h).
+  std::string rendering;
   Status rendered = Ok();
   bool type_ok = false;
   if (auto* p = std::get_if<Practice>(&m)) {
     type_ok = type == "Organization";
-    rendered = fhir::AppendOrganizationJson(*p, in.json);
+    rendered = fhir::AppendOrganizationJson(*p, rendering);
     in.record = *p;
   } else if (auto* p = std::get_if<Patient>(&m)) {
     type_ok = type == "Patient";
-    rendered = fhir::AppendPatientJson(*p, in.json);
+    rendered = fhir::AppendPatientJson(*p, rendering);
     in.record = *p;
   } else if (auto* ev = std::get_if<ClinicalEvent>(&m)) {
     type_ok = type == (ev->kind == EventKind::kCondition ? "Condition" : "Observation");
-    rendered = fhir::AppendClinicalEventJson(*ev, in.json);
+    rendered = fhir::AppendClinicalEventJson(*ev, rendering);
     in.patient_id = ev->patient_id;
     in.record = *ev;
   } else if (auto* a = std::get_if<Activity>(&m)) {
@@ -1166,12 +1155,12 @@ std::variant<Incoming, HttpResponse> ReadIncoming(std::string_view type, std::st
                                std::string(fhir::ActivityResourceType(a->type)) + ", not " +
                                std::string(type),
                            "type");
-    rendered = fhir::AppendActivityJson(*a, in.json);
+    rendered = fhir::AppendActivityJson(*a, rendering);
     in.patient_id = a->patient_id;
     in.record = *a;
   } else if (auto* med = std::get_if<Medication>(&m)) {
     type_ok = type == "MedicationRequest";
-    rendered = fhir::AppendMedicationRequestJson(*med, in.json);
+    rendered = fhir::AppendMedicationRequestJson(*med, rendering);
     in.patient_id = med->patient_id;
     in.record = *med;
   } else if (auto* skipped = std::get_if<fhir::Skipped>(&m)) {
@@ -1181,6 +1170,8 @@ std::variant<Incoming, HttpResponse> ReadIncoming(std::string_view type, std::st
   }
   if (!type_ok) return Unprocessable("the resource is not a " + std::string(type), "resourceType");
   if (!rendered.ok()) return Unprocessable(rendered.error().message, "");
+  in.json = text;
+  in.rendering_hash = StableHash64(rendering);
   return in;
 }
 
@@ -1237,17 +1228,17 @@ std::variant<ExportParameters, HttpResponse> ReadExportParameters(std::string_vi
 
 }  // namespace
 
-HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
+HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeDef& t,
                                   std::optional<std::string_view> path_id) const {
   const bool is_put = path_id.has_value();
   // Scope and role first: the weakest right this request could need.
   const Interaction first = is_put ? Interaction::kUpdate : Interaction::kCreate;
-  const bool may_create = security::DecideUnbound(c.caller, {Interaction::kCreate, t.type}).allowed;
-  const bool may_update = security::DecideUnbound(c.caller, {Interaction::kUpdate, t.type}).allowed;
+  const bool may_create = security::DecideUnbound(c.caller, {Interaction::kCreate, t.name}).allowed;
+  const bool may_update = security::DecideUnbound(c.caller, {Interaction::kUpdate, t.name}).allowed;
   if (!(is_put ? (may_update || may_create) : may_create))
-    return Denied(c, t.type, first, is_put ? "update" : "create", is_put ? 'U' : 'C');
+    return Denied(c, t.name, first, is_put ? "update" : "create", is_put ? 'U' : 'C');
   json body;
-  if (auto bad = ReadResourceBody(c.req, t.type, body)) return *bad;
+  if (auto bad = ReadResourceBody(c.req, t.name, body)) return *bad;
   std::string id;
   if (is_put) {
     if (!fhir::IsValidFhirId(*path_id))
@@ -1265,14 +1256,14 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
     if (auto bad = ReadIfMatch(c.req, if_match)) return *bad;
   }
 
-  auto incoming = ReadIncoming(t.type, id, std::move(body));
+  auto incoming = ReadIncoming(t.name, id, std::move(body));
   if (auto* r = std::get_if<HttpResponse>(&incoming)) return *r;
   Incoming& in = std::get<Incoming>(incoming);
 
   // The current version, if any: it decides create vs update, and whose record it is.
   std::optional<store::FoundResource> existing;
   if (is_put) {
-    auto found = c.resources.FindResource(t.type, id);
+    auto found = c.resources.FindResource(t.name, id);
     if (!found.ok()) return FromError(found.error());
     existing = std::move(*found);
   }
@@ -1280,16 +1271,16 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
   const Interaction interaction = creating ? Interaction::kCreate : Interaction::kUpdate;
   const char action = creating ? 'C' : 'U';
   const std::string_view subtype = creating ? "create" : "update";
-  if (!security::DecideUnbound(c.caller, {interaction, t.type}).allowed)
-    return Denied(c, t.type, interaction, subtype, action);
+  if (!security::DecideUnbound(c.caller, {interaction, t.name}).allowed)
+    return Denied(c, t.name, interaction, subtype, action);
 
   // Whose data: the existing record's person, and the person the new version is about.
   std::vector<int64_t> keys;
-  if (PersonBound(t.type)) {
+  if (PersonBound(t.name)) {
     std::vector<int64_t> to_check;
     if (existing && existing->patient_key) to_check.push_back(*existing->patient_key);
     for (int64_t key : to_check) {
-      auto d = DecidePerson(c, interaction, t.type, key);
+      auto d = DecidePerson(c, interaction, t.name, key);
       if (!d.ok()) return FromError(d.error());
       keys.push_back(key);
       if (!d->allowed) {
@@ -1298,7 +1289,7 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
         // The id is taken by a record the caller may not see: it cannot be created either.
         // (Client-chosen ids can reveal that an id is in use; POST assigns ids instead.)
         return Outcome(409, IssueType::kConflict,
-                       std::string(t.type) + "/" + id + " cannot be written; choose another id");
+                       std::string(t.name) + "/" + id + " cannot be written; choose another id");
       }
     }
     if (!in.patient_id.empty()) {
@@ -1307,7 +1298,7 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
       std::optional<int64_t> key = *person ? (*person)->patient_key : std::nullopt;
       bool visible = key.has_value();
       if (key) {
-        auto d = DecidePerson(c, interaction, t.type, *key);
+        auto d = DecidePerson(c, interaction, t.name, *key);
         if (!d.ok()) return FromError(d.error());
         visible = d->allowed;
         keys.push_back(*key);
@@ -1321,12 +1312,12 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
                              std::string(kSubjectField));
       }
     }
-    if (t.type == "Patient" && creating) {
+    if (t.name == "Patient" && creating) {
       // A new person: the relationship is the one the record gives (their registered practice).
       const Patient& p = std::get<Patient>(in.record);
       store::PatientAccessFacts facts;
       facts.practice_id = p.practice_id;
-      const security::Decision d = security::Decide(c.caller, {interaction, t.type}, facts);
+      const security::Decision d = security::Decide(c.caller, {interaction, t.name}, facts);
       if (!d.allowed) {
         auto a = Audit(c, action, subtype, AuditOutcome::kSeriousFailure, {});
         if (!a.ok()) return FromError(a.error());
@@ -1338,10 +1329,11 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
   }
 
   store::ResourceWrite w;
-  w.resource_type = std::string(t.type);
+  w.resource_type = std::string(t.name);
   w.id = id;
   w.record = std::move(in.record);
   w.json = in.json;
+  w.rendering_hash = in.rendering_hash;
   w.if_match = if_match;
   w.create_only = !is_put;
   w.now_ms = options.clock();
@@ -1361,23 +1353,23 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeRoutes& t,
     } else {
       r = FromError(e);
     }
-    if (AuditedType(t.type)) {
+    if (AuditedType(t.name)) {
       auto a = Audit(c, action, subtype, AuditOutcome::kMinorFailure, keys);
       if (!a.ok()) return FromError(a.error());
     }
     return r;
   }
-  if (t.type == "Patient" && creating) {
+  if (t.name == "Patient" && creating) {
     auto person = c.resources.FindResource("Patient", id);
     if (person.ok() && *person && (*person)->patient_key) keys.push_back(*(*person)->patient_key);
   }
-  if (AuditedType(t.type)) {
+  if (AuditedType(t.name)) {
     auto a = Audit(c, action, subtype, AuditOutcome::kSuccess, keys);
     if (!a.ok()) return FromError(a.error());
   }
   HttpResponse r = WrittenResponse(c.req, creating ? 201 : 200, *meta, in.json);
   if (creating)
-    r.headers.emplace_back("Location", options.base_url + "/" + std::string(t.type) + "/" + id +
+    r.headers.emplace_back("Location", options.base_url + "/" + std::string(t.name) + "/" + id +
                                            "/_history/" + std::to_string(meta->version_id));
   return r;
 }
@@ -1506,16 +1498,6 @@ HttpResponse FhirApi::Impl::UpdateConsent(Ctx& c, std::string_view id) const {
 
 HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level level,
                                           std::string_view group_id, std::string_view query) const {
-  // What the exporter can write, and the served type whose policy row governs each.
-  static constexpr std::pair<std::string_view, std::string_view> kExportable[] = {
-      {"Organization", "Organization"},
-      {"Patient", "Patient"},
-      {"Condition", "Condition"},
-      {"Observation", "Observation"},
-      {"Encounter", "Encounter"},
-      {"EpisodeOfCare", "Encounter"},
-      {"MedicationRequest", "MedicationRequest"},
-      {"ChargeItem", "Encounter"}};
   exporter::ExportJobSpec spec;
   spec.level = level;
   spec.group_id = std::string(group_id);
@@ -1545,9 +1527,8 @@ HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level
     const std::string* value = &value_text;
     if (name == "_type") {
       for (std::string_view type : Split(*value, ',')) {
-        auto it = std::find_if(std::begin(kExportable), std::end(kExportable),
-                               [&](const auto& e) { return e.first == type; });
-        if (it == std::end(kExportable))
+        const TypeDef* exported = resources::FindType(type);
+        if (exported == nullptr || !exported->exported)
           return Outcome(400, IssueType::kNotSupported,
                          "_type: '" + std::string(type.substr(0, 64)) + "' cannot be exported",
                          {"_type"});
@@ -1575,10 +1556,12 @@ HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level
   // writes). Person-bound types need the export right; Organization (the directory) needs
   // search; a Group level export needs read of the Group.
   std::vector<std::string_view> checked;
-  for (const auto& [type, governed_by] : kExportable)
-    if (spec.types.empty() ||
-        std::find(spec.types.begin(), spec.types.end(), type) != spec.types.end())
-      checked.push_back(governed_by);
+  // What the exporter can write (the registry's exported types), each decided by the served
+  // type whose policy row governs it.
+  for (const TypeDef& type : resources::AllTypes())
+    if (type.exported && (spec.types.empty() || std::find(spec.types.begin(), spec.types.end(),
+                                                          type.name) != spec.types.end()))
+      checked.push_back(resources::GoverningType(type));
   if (level == exporter::ExportJobSpec::Level::kGroup) checked.push_back("Group");
   for (std::string_view type : checked) {
     const Interaction needed = type == "Organization" ? Interaction::kSearch

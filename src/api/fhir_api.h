@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/http_message.h"
+#include "http/message.h"
 #include "security/audit.h"
 
 namespace joinedup::store {
@@ -29,6 +29,10 @@ class BulkExport;
 }
 
 namespace joinedup::api {
+
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Principal;
 
 struct FhirApiOptions {
   std::string base_url;  // the FHIR base as clients reach it, no trailing slash

@@ -21,6 +21,7 @@ void AddUserCommands(CLI::App& app, int* exit_code);   // user add, user list
 void AddCareTeamCommands(CLI::App& app, int* exit_code);  // careteam add, careteam extend
 void AddAuditCommands(CLI::App& app, int* exit_code);  // audit verify
 void AddServeCommand(CLI::App& app, int* exit_code);   // serve
+void AddResourceTypesCommand(CLI::App& app, int* exit_code);  // resource-types
 
 // Prints "joinedup COMMAND: <error>" on stderr and sets exit code 1 when `status` failed.
 void ReportFailure(const char* command, const Status& status, int* exit_code);

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   joinedup::cli::AddCareTeamCommands(app, &exit_code);
   joinedup::cli::AddAuditCommands(app, &exit_code);
   joinedup::cli::AddServeCommand(app, &exit_code);
+  joinedup::cli::AddResourceTypesCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -20,9 +20,11 @@
 
 #include "export/job_state.h"
 #include "fhir/fhir_mapping.h"
+#include "fhir/served_text.h"
 #include "fhir/search/paging.h"
 #include "fhir/search/response.h"
 #include "fhir/search/search_params.h"
+#include "resources/registry.h"
 #include "store/store.h"
 
 namespace joinedup::exporter {
@@ -34,11 +36,6 @@ using internal::JobState;
 using internal::JobStatus;
 using internal::OutputFile;
 
-// What can be exported, in the order the files are listed in the manifest (the order
-// `joinedup import` needs them in: referenced resources first).
-constexpr std::string_view kExportTypes[] = {"Organization",  "Patient",          "Encounter",
-                                             "EpisodeOfCare", "ChargeItem",       "Condition",
-                                             "Observation",   "MedicationRequest"};
 
 constexpr int kPageSize = 1000;                // rows per SearchResources call
 constexpr int64_t kMaxLinesPerFile = 100'000;  // a file is read whole by File(): bound it
@@ -48,22 +45,23 @@ constexpr auto kProgressEvery = std::chrono::seconds(1);
 // process runs, belongs to a process that ended (a worker writes at least once per page).
 constexpr int64_t kStaleAfterMs = 10 * 60 * 1000;
 
+// What can be exported is the registry's (resources/registry.h); the manifest lists files in
+// registry order, which is the order `joinedup import` needs them in: referenced first.
 bool IsExportType(std::string_view type) {
-  for (std::string_view t : kExportTypes)
-    if (t == type) return true;
-  return false;
+  const resources::ResourceTypeDef* t = resources::FindType(type);
+  return t != nullptr && t->exported;
 }
 
-api::HttpResponse Outcome(int status, search::IssueSeverity severity, search::IssueType type,
+http::HttpResponse Outcome(int status, search::IssueSeverity severity, search::IssueType type,
                           std::string diagnostics, std::vector<std::string> expression = {}) {
   search::OutcomeIssue issue{severity, type, std::move(diagnostics), std::move(expression)};
-  api::HttpResponse response;
+  http::HttpResponse response;
   response.status = status;
   response.body = search::OperationOutcomeJson({&issue, 1});
   return response;
 }
 
-api::HttpResponse NoSuchJob() {
+http::HttpResponse NoSuchJob() {
   return Outcome(404, search::IssueSeverity::kError, search::IssueType::kNotFound,
                  "no such export job");
 }
@@ -245,8 +243,8 @@ class ExportRun {
     JU_RETURN_IF_ERROR(trail.Record(std::move(event)));
 
     state_.output.clear();
-    for (std::string_view type : kExportTypes) {
-      auto it = outputs_.find(std::string(type));
+    for (const resources::ResourceTypeDef& type : resources::AllTypes()) {
+      auto it = outputs_.find(std::string(type.name));
       if (it == outputs_.end()) continue;
       for (const OutputFile& file : it->second->files()) state_.output.push_back(file);
     }
@@ -352,6 +350,9 @@ class ExportRun {
       it = outputs_
                .emplace(std::string(type), std::make_unique<TypeOutput>(folder_, std::string(type)))
                .first;
+    // A record written through the API goes out as the client wrote it (a ChargeItem is
+    // derived from its activity, so it is always the rendering).
+    if (type == found.resource_type) line_ = fhir::ServedText(std::move(line_), found.document);
     JU_RETURN_IF_ERROR(it->second->AddLine(line_));
     if (found.patient_key) people_.insert(*found.patient_key);
     ++written_;
@@ -475,7 +476,7 @@ BulkExport::~BulkExport() {
   impl_->workers.clear();
 }
 
-api::HttpResponse BulkExport::Kickoff(const ExportJobSpec& spec) {
+http::HttpResponse BulkExport::Kickoff(const ExportJobSpec& spec) {
   for (const std::string& type : spec.types)
     if (!IsExportType(type))
       return Outcome(400, search::IssueSeverity::kError, search::IssueType::kNotSupported,
@@ -492,7 +493,7 @@ api::HttpResponse BulkExport::Kickoff(const ExportJobSpec& spec) {
   if (static_cast<int>(impl_->workers.size()) >= impl_->options.max_concurrent_jobs) {
     search::HttpError error =
         search::TooManyRequests("too many exports are running on this server; try again later");
-    api::HttpResponse response{error.status, "application/fhir+json", {}, error.Body()};
+    http::HttpResponse response{error.status, "application/fhir+json", {}, error.Body()};
     response.headers.emplace_back("Retry-After", "60");
     return response;
   }
@@ -525,14 +526,14 @@ api::HttpResponse BulkExport::Kickoff(const ExportJobSpec& spec) {
   });
   impl_->workers.emplace(state.id, std::move(worker));
 
-  api::HttpResponse response = Outcome(202, search::IssueSeverity::kInformation,
+  http::HttpResponse response = Outcome(202, search::IssueSeverity::kInformation,
                                        search::IssueType::kInformational, "export started");
   response.headers.emplace_back("Content-Location",
                                 impl_->options.base_url + "/$export-status/" + state.id);
   return response;
 }
 
-api::HttpResponse BulkExport::Poll(std::string_view job_id, int64_t user_id) {
+http::HttpResponse BulkExport::Poll(std::string_view job_id, int64_t user_id) {
   auto loaded = impl_->Load(job_id, user_id);
   if (!loaded.ok())
     return Outcome(500, search::IssueSeverity::kError, search::IssueType::kException,
@@ -549,7 +550,7 @@ api::HttpResponse BulkExport::Poll(std::string_view job_id, int64_t user_id) {
       if (!ours && impl_->options.clock() - state.updated_ms > kStaleAfterMs)
         return Outcome(500, search::IssueSeverity::kError, search::IssueType::kException,
                        "the export stopped: the server process running it ended; start it again");
-      api::HttpResponse response;
+      http::HttpResponse response;
       response.status = 202;
       response.body.clear();
       response.headers.emplace_back("X-Progress", state.progress);
@@ -557,7 +558,7 @@ api::HttpResponse BulkExport::Poll(std::string_view job_id, int64_t user_id) {
       return response;
     }
     case JobStatus::kCompleted: {
-      api::HttpResponse response;
+      http::HttpResponse response;
       response.status = 200;
       response.content_type = "application/json";  // the IG: the manifest is plain JSON
       response.body = ManifestJson(state, impl_->options.base_url);
@@ -571,7 +572,7 @@ api::HttpResponse BulkExport::Poll(std::string_view job_id, int64_t user_id) {
   return NoSuchJob();
 }
 
-api::HttpResponse BulkExport::Cancel(std::string_view job_id, int64_t user_id) {
+http::HttpResponse BulkExport::Cancel(std::string_view job_id, int64_t user_id) {
   auto loaded = impl_->Load(job_id, user_id);
   if (!loaded.ok())
     return Outcome(500, search::IssueSeverity::kError, search::IssueType::kException,
@@ -599,7 +600,7 @@ api::HttpResponse BulkExport::Cancel(std::string_view job_id, int64_t user_id) {
                  "export deleted");
 }
 
-api::HttpResponse BulkExport::File(std::string_view job_id, std::string_view file_name,
+http::HttpResponse BulkExport::File(std::string_view job_id, std::string_view file_name,
                                    int64_t user_id) {
   auto loaded = impl_->Load(job_id, user_id);
   if (!loaded.ok())
@@ -615,7 +616,7 @@ api::HttpResponse BulkExport::File(std::string_view job_id, std::string_view fil
       return Outcome(500, search::IssueSeverity::kError, search::IssueType::kException,
                      "cannot read the export file");
     }
-    api::HttpResponse response;
+    http::HttpResponse response;
     response.status = 200;
     response.content_type = "application/fhir+ndjson";
     response.body = std::move(body).value();

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "api/http_message.h"
+#include "http/message.h"
 #include "security/audit.h"
 #include "store/resource_store.h"
 
@@ -59,14 +59,14 @@ class BulkExport {
 
   // 202 with Content-Location <base>/$export-status/<job>; 429 when max_concurrent_jobs run;
   // 400 OperationOutcome for a _type this module cannot export.
-  api::HttpResponse Kickoff(const ExportJobSpec& spec);
+  http::HttpResponse Kickoff(const ExportJobSpec& spec);
   // 202 + X-Progress while running; 200 + the manifest when done; 500 OperationOutcome if the
   // job failed; 404 for an unknown job or one that `user_id` did not start.
-  api::HttpResponse Poll(std::string_view job_id, int64_t user_id);
+  http::HttpResponse Poll(std::string_view job_id, int64_t user_id);
   // 202 and the job's files removed; 404 as for Poll.
-  api::HttpResponse Cancel(std::string_view job_id, int64_t user_id);
+  http::HttpResponse Cancel(std::string_view job_id, int64_t user_id);
   // application/fhir+ndjson; 404 as for Poll or for a file the manifest does not list.
-  api::HttpResponse File(std::string_view job_id, std::string_view file_name, int64_t user_id);
+  http::HttpResponse File(std::string_view job_id, std::string_view file_name, int64_t user_id);
 
  private:
   struct Impl;

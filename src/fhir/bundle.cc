@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 
 #include "fhir/fhir_mapping.h"
 #include "fhir/map_tables.h"
+#include "resources/registry.h"
 
 namespace joinedup::fhir {
 namespace {
@@ -17,14 +19,10 @@ constexpr std::array<std::string_view, 6> kReadableTypes{
     "transaction", "batch", "collection", "searchset", "transaction-response", "batch-response"};
 
 // Lower ranks are written first: what is referred to before what refers to it.
+// The registry's exchange rank; what is not imported goes last (it is skipped with a reason).
 int Rank(std::string_view resource_type) {
-  if (resource_type == "Organization") return 0;
-  if (resource_type == "Patient") return 1;
-  if (resource_type == "Encounter" || resource_type == "EpisodeOfCare") return 2;
-  if (resource_type == "Condition" || resource_type == "Observation" ||
-      resource_type == "MedicationRequest" || resource_type == "ChargeItem")
-    return 3;
-  return 4;
+  const resources::ResourceTypeDef* t = resources::FindType(resource_type);
+  return t != nullptr && t->imported ? t->exchange_rank : std::numeric_limits<int>::max();
 }
 
 std::optional<std::string_view> StringField(dom::object o, std::string_view key) {

@@ -13,7 +13,9 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "core/strings.h"
 #include "domain/population.h"
+#include "resources/registry.h"
 
 namespace joinedup::fhir {
 
@@ -65,8 +67,8 @@ std::string_view ActivityResourceType(ActivityType type);
 // The ChargeItem.id written for an activity's cost.
 std::string ChargeItemId(std::string_view activity_id);
 
-// A FHIR logical id: 1–64 of [A-Za-z0-9-.].
-bool IsValidFhirId(std::string_view id);
+// A FHIR logical id: 1–64 of [A-Za-z0-9-.] (declared with the resource registry).
+using resources::IsValidFhirId;
 
 // "E1 6AN" → "E1", "e16an" → "E1", "EC1A" → "EC1A"; "" for anything that is not a UK
 // postcode or outward code (e.g. a US ZIP code), so a foreign address is never misread.
@@ -86,8 +88,7 @@ Status AppendActivityJson(const Activity& activity, std::string& out);
 Status AppendChargeItemJson(const Activity& activity, std::string& out);
 Status AppendMedicationRequestJson(const Medication& medication, std::string& out);
 
-// Appends `text` as a JSON string literal: quotes, backslash and control characters escaped,
-// UTF-8 passed through. The caller checks UTF-8 validity.
-void AppendJsonString(std::string_view text, std::string& out);
+// A JSON string literal (core/strings.h). The caller checks UTF-8 validity.
+using ::joinedup::AppendJsonString;
 
 }  // namespace joinedup::fhir

@@ -15,6 +15,7 @@
 
 #include "fhir/fhir_mapping.h"
 #include "fhir/map_tables.h"
+#include "resources/registry.h"
 #include "fhir/resource.h"
 
 namespace joinedup::fhir {
@@ -987,10 +988,8 @@ std::variant<Mapped, MapError> MapResource(std::string_view json, const MapOptio
     if (!type_element) Refuse(Path(&root, "resourceType"), "missing");
     std::string_view type = AsString(*type_element, Path(&root, "resourceType"));
     failure.resource_type = std::string(type);
-    static constexpr std::array<std::string_view, 8> kStored{
-        "Organization", "Patient",  "Condition",  "Observation",
-        "Encounter",    "EpisodeOfCare", "ChargeItem", "MedicationRequest"};
-    if (std::find(kStored.begin(), kStored.end(), type) == kStored.end())
+    const resources::ResourceTypeDef* registered = resources::FindType(type);
+    if (registered == nullptr || !registered->imported)
       return Mapped(Skipped{std::string(type), "joinedup does not store " + std::string(type)});
     auto id_element = Get(resource, "id");
     if (!id_element) Refuse(Path(&root, "id"), "missing: joinedup keys every record on its id");

@@ -78,23 +78,9 @@ const std::array<RoleRow, store::kRoleCount> kRoleMatrix = {{
     /* patient         */ {R | S, R | S, 0, R | S | C | U, R | S, 0, 0},
 }};
 
-bool IsPersonBound(Category category) {
-  return category == Category::kDemographics || category == Category::kClinical ||
-         category == Category::kRisk || category == Category::kConsent;
-}
-
 std::optional<Category> CategoryOf(std::string_view type) {
-  if (type == "Patient") return Category::kDemographics;
-  if (type == "Condition" || type == "Encounter" || type == "Observation" ||
-      type == "MedicationRequest")
-    return Category::kClinical;
-  if (type == "RiskAssessment") return Category::kRisk;
-  if (type == "Consent") return Category::kConsent;
-  if (type == "Organization" || type == "Practitioner" || type == "PractitionerRole")
-    return Category::kDirectory;
-  if (type == "AuditEvent") return Category::kAudit;
-  if (type == "Group") return Category::kPopulation;
-  return std::nullopt;
+  if (!resources::IsServed(type)) return std::nullopt;
+  return resources::CategoryOf(type);
 }
 
 bool RoleAllows(Role role, Category category, Interaction interaction) {
@@ -124,12 +110,6 @@ std::string_view InteractionName(Interaction interaction) {
   constexpr std::array<std::string_view, kInteractionCount> kNames = {"read", "search", "create",
                                                                       "update", "export"};
   return kNames[static_cast<size_t>(interaction)];
-}
-
-std::string_view CategoryName(Category category) {
-  constexpr std::array<std::string_view, kCategoryCount> kNames = {
-      "Demographics", "Clinical", "Risk", "Consent", "Directory", "Audit", "Population"};
-  return kNames[static_cast<size_t>(category)];
 }
 
 std::string_view DenyReasonName(DenyReason reason) {

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "resources/registry.h"
 #include "security/scopes.h"
 #include "store/security_store.h"
 
@@ -34,21 +35,15 @@ using store::Role;
 enum class Interaction : uint8_t { kRead, kSearch, kCreate, kUpdate, kExport };
 inline constexpr int kInteractionCount = 5;
 
-// Kinds of thing a role may touch. Person-bound categories are about one identifiable person
-// and need a relationship; the others are not.
-enum class Category : uint8_t {
-  kDemographics,  // Patient
-  kClinical,      // Condition, Encounter, Observation, MedicationRequest
-  kRisk,          // RiskAssessment (a person's stratification result, with reasons)
-  kConsent,       // Consent
-  kDirectory,     // Organization, Practitioner, PractitionerRole
-  kAudit,         // AuditEvent
-  kPopulation,    // aggregate figures and pseudonymised rows (Group segments, run summaries)
-};
-inline constexpr int kCategoryCount = 7;
-bool IsPersonBound(Category category);
+// Kinds of thing a role may touch: the resource registry's access categories (each type's
+// category is declared there). Person-bound categories are about one identifiable person and
+// need a relationship; the others are not.
+using Category = resources::AccessCategory;
+inline constexpr int kCategoryCount = resources::kAccessCategoryCount;
+using resources::IsPersonBound;
+constexpr std::string_view CategoryName(Category c) { return resources::AccessCategoryName(c); }
 
-// The category of a served FHIR resource type; empty for any other.
+// The category of a type the FHIR API serves (resources::IsServed); empty for any other.
 std::optional<Category> CategoryOf(std::string_view resource_type);
 
 // Interaction bits per (role, category): bit (1 << Interaction).
@@ -62,7 +57,6 @@ bool IsClinician(Role role);
 std::string_view RoleName(Role role);  // "gp", "nurse", … (stable; used on the command line)
 std::optional<Role> ParseRole(std::string_view name);
 std::string_view InteractionName(Interaction interaction);
-std::string_view CategoryName(Category category);
 
 struct Caller {
   int64_t user_id = 0;

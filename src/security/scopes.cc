@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <array>
 
+#include "resources/registry.h"
+
 namespace joinedup::security {
 namespace {
-
-constexpr std::array<std::string_view, 12> kServedTypes = {
-    "AuditEvent", "Condition",         "Consent",          "Encounter",
-    "Group",      "MedicationRequest", "Observation",      "Organization",
-    "Patient",    "Practitioner",      "PractitionerRole", "RiskAssessment"};
 
 constexpr std::array<std::string_view, 7> kOtherScopes = {
     "openid", "fhirUser", "profile", "launch", "launch/patient", "offline_access", "online_access"};
@@ -75,9 +72,7 @@ std::string_view ContextName(ScopeContext context) {
 
 }  // namespace
 
-bool IsServedResourceType(std::string_view type) {
-  return std::find(kServedTypes.begin(), kServedTypes.end(), type) != kServedTypes.end();
-}
+bool IsServedResourceType(std::string_view type) { return resources::IsServed(type); }
 
 Result<ScopeSet> ParseScopes(std::string_view text) {
   ScopeSet set;

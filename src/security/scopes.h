@@ -48,7 +48,7 @@ struct ScopeSet {
   std::string ToString() const;
 };
 
-// The resource types the FHIR API serves (issue 4), which resource scopes may name.
+// The resource types the FHIR API serves (resources::IsServed), which resource scopes may name.
 bool IsServedResourceType(std::string_view type);
 
 // kInvalidInput naming the offending scope and what is wrong with it; an empty string is an

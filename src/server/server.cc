@@ -104,7 +104,7 @@ struct Server::Impl {
   }
 
   void Handle(const httplib::Request& in, httplib::Response& out) {
-    api::HttpRequest request;
+    http::HttpRequest request;
     request.method = in.method;
     request.path = in.path;
     const size_t question = in.target.find('?');
@@ -120,7 +120,7 @@ struct Server::Impl {
     request.remote_address = in.remote_addr;
     request.request_id = t_context.request_id;
     RequestInfo info;
-    api::HttpResponse response = service->Handle(request, &info);
+    http::HttpResponse response = service->Handle(request, &info);
     t_context.user_id = info.user_id;
     out.status = response.status;
     for (const auto& [name, value] : response.headers) out.set_header(name, value);
@@ -225,7 +225,7 @@ Status Server::Start() {
   }
   s.fhir_api = std::make_unique<api::FhirApi>(std::move(api_options));
   fhir = [api = s.fhir_api.get()](
-             const api::HttpRequest& request, const std::optional<api::Principal>& principal,
+             const http::HttpRequest& request, const std::optional<http::Principal>& principal,
              store::Store& store) { return api->Handle(request, principal, store); };
   ServiceOptions service_options = o.service;
   service_options.base_url = s.base_url;

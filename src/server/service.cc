@@ -17,8 +17,8 @@
 namespace joinedup::server {
 
 namespace search = fhir::search;
-using api::HttpRequest;
-using api::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
 // ---- StorePool ---------------------------------------------------------------------------------
 
@@ -652,7 +652,7 @@ HttpResponse Service::Fhir(const HttpRequest& request, RequestInfo* info) const 
   if (!lease.ok()) return Unavailable();
   store::Store& store = **lease;
 
-  std::optional<api::Principal> principal;
+  std::optional<http::Principal> principal;
   if (bearer || malformed_header) {
     std::optional<security::AuthenticatedToken> token;
     if (bearer) {
@@ -688,7 +688,7 @@ HttpResponse Service::Fhir(const HttpRequest& request, RequestInfo* info) const 
     }
     auto care_teams = store.CareTeamsOfUser(token->user.id);
     if (!care_teams.ok()) return Unavailable();
-    api::Principal who;
+    http::Principal who;
     who.username = token->user.username;
     who.caller.user_id = token->user.id;
     who.caller.role = token->user.role;

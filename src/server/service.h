@@ -27,8 +27,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "api/http_message.h"
 #include "core/result.h"
+#include "http/message.h"
 #include "security/audit.h"
 #include "server/metrics.h"
 #include "store/security_store.h"
@@ -72,8 +72,8 @@ class StorePool {
 };
 
 // The FHIR API as the server calls it (api::FhirApi::Handle, bound).
-using FhirHandler = std::function<api::HttpResponse(
-    const api::HttpRequest&, const std::optional<api::Principal>&, store::Store&)>;
+using FhirHandler = std::function<http::HttpResponse(
+    const http::HttpRequest&, const std::optional<http::Principal>&, store::Store&)>;
 
 struct ServiceOptions {
   std::string base_url;  // how clients reach this server, no trailing slash: "http://host:8080"
@@ -103,7 +103,7 @@ class Service {
   ~Service();
 
   // `request.path` is the whole path ("/fhir/Patient/1"), percent-decoded.
-  api::HttpResponse Handle(const api::HttpRequest& request, RequestInfo* info) const;
+  http::HttpResponse Handle(const http::HttpRequest& request, RequestInfo* info) const;
 
   // The CSRF token for a session token: hex HMAC-SHA256(csrf key, SHA-256 of the token).
   std::string CsrfToken(std::string_view token_hash_hex) const;
@@ -118,17 +118,17 @@ class Service {
 
   // Checks the throttles, then the credentials; every failure is audited (subtype "login")
   // and answered here (RFC 6749 §5.2 JSON).
-  SignInAttempt SignIn(const api::HttpRequest& request, store::Store& store,
+  SignInAttempt SignIn(const http::HttpRequest& request, store::Store& store,
                        std::string_view username, std::string_view password, Grant grant) const;
   // Audits a sign-in (action E, subtype "login"); false if the audit trail refused it.
-  bool AuditSignIn(const api::HttpRequest& request, store::Store& store, std::string_view username,
+  bool AuditSignIn(const http::HttpRequest& request, store::Store& store, std::string_view username,
                    const store::User* user, bool ok) const;
 
-  api::HttpResponse Fhir(const api::HttpRequest& request, RequestInfo* info) const;
-  api::HttpResponse Token(const api::HttpRequest& request, RequestInfo* info) const;
-  api::HttpResponse Revoke(const api::HttpRequest& request) const;
-  api::HttpResponse Session(const api::HttpRequest& request, RequestInfo* info) const;
-  api::HttpResponse Ready() const;
+  http::HttpResponse Fhir(const http::HttpRequest& request, RequestInfo* info) const;
+  http::HttpResponse Token(const http::HttpRequest& request, RequestInfo* info) const;
+  http::HttpResponse Revoke(const http::HttpRequest& request) const;
+  http::HttpResponse Session(const http::HttpRequest& request, RequestInfo* info) const;
+  http::HttpResponse Ready() const;
   std::string SmartConfiguration() const;
 
   ServiceOptions options_;

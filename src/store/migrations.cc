@@ -280,12 +280,22 @@ DROP INDEX IF EXISTS patients_by_practice;
 CREATE INDEX patients_by_practice_and_id ON patients (practice_id, id);
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// Migration 6: nothing written is lost. A version written through the API keeps the client's
+// resource whole as its `json`, and `rendering_hash` is the hash (core/strings.h StableHash64)
+// of the typed rows' rendering at that moment: the text is served while the typed rows still
+// render so (store/resource_store.h, StoredDocument). NULL: the text is itself the rendering
+// (versions written before this migration, and imported records' baselines).
+constexpr std::string_view kDocumentSchema = R"sql(
+ALTER TABLE resource_versions ADD COLUMN rendering_hash BIGINT;
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "population", kPopulationSchema, {}, {}},
     {2, "stratification", kStratificationSchema, {}, {}},
     {3, "security", kSecuritySchema, kSecuritySqliteTriggers, kSecurityPostgresTriggers},
     {4, "resources", kResourceSchema, {}, {}},
     {5, "practice order", kPracticeOrderSchema, {}, {}},
+    {6, "documents kept whole", kDocumentSchema, {}, {}},
 }};
 static_assert(kMigrations.back().version == kLatestSchemaVersion);
 

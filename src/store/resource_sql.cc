@@ -14,7 +14,7 @@
 //   * Dates: a stored date is the day it names, [00:00, next day 00:00) UTC; an Encounter is
 //     [start day, end day + 1 day); one without an end is a single day for contacts (GP,
 //     outpatient, community nursing) and open-ended for A&E and admissions (still open). The
-//     prefixes follow fhir::search::DateMatches exactly (the conformance tests use it as the
+//     prefixes follow resources::DateMatches exactly (the conformance tests use it as the
 //     oracle). A record with no stored version has no lastUpdated and never matches a
 //     _lastUpdated filter (whatever the prefix, ne included).
 //   * _revinclude: at most kMaxRevincludes (1000) rows per page, over all _revinclude
@@ -41,13 +41,11 @@
 #include <utility>
 
 #include "core/text_fold.h"
-#include "fhir/search/paging.h"
-#include "fhir/search/search_params.h"
 #include "store/sql_store.h"
 #include "store/store_columns.h"
 
 namespace joinedup::store {
-namespace search = fhir::search;
+namespace search = resources;  // the storage-neutral query (resources/query.h)
 namespace {
 
 constexpr int64_t kDay = 86400;
@@ -451,16 +449,22 @@ std::string LastUpdatedExpr(const TypeInfo& t) {
   return t.writable ? "v.last_updated_ms" : "CAST(NULL AS BIGINT)";
 }
 
-// The whole SELECT (columns, then version id and lastUpdated) for a typed type.
+// The version columns after a typed type's own: version id, lastUpdated, and the client's
+// document with its rendering hash (StoredDocument; NULL where the text is a rendering).
+constexpr int kVersionColumns = 4;
+
+// The whole SELECT (columns, then the kVersionColumns) for a typed type.
 std::string SelectSql(const TypeInfo& t, Dialect dialect, int& columns) {
   std::string cols = t.table == Table::kRisk ? RiskColumns() : std::string(t.columns);
-  columns = CountColumns(cols) + 2;
+  columns = CountColumns(cols) + kVersionColumns;
   std::string sql = "SELECT " + cols;
   if (t.writable) {
-    sql +=
-        ", v.version_id, " + LastUpdatedExpr(t) + " FROM " + std::string(t.from) + VersionJoin(t);
+    sql += ", v.version_id, " + LastUpdatedExpr(t) +
+           ", CASE WHEN v.rendering_hash IS NULL THEN NULL ELSE v.json END, v.rendering_hash"
+           " FROM " +
+           std::string(t.from) + VersionJoin(t);
   } else {
-    sql += ", NULL, NULL FROM " + std::string(t.from);
+    sql += ", NULL, NULL, NULL, NULL FROM " + std::string(t.from);
   }
   (void)dialect;
   return sql;
@@ -474,9 +478,11 @@ Result<FoundResource> DecodeRow(const TypeInfo& t, const SqlRow& row, int column
                                 const DecodeContext& context) {
   FoundResource found;
   found.resource_type = std::string(t.name);
-  const int meta = columns - 2;
+  const int meta = columns - kVersionColumns;
   if (!row.IsNull(meta)) found.meta.version_id = row.Int(meta);
   if (!row.IsNull(meta + 1)) found.meta.last_updated_ms = row.Int(meta + 1);
+  if (!row.IsNull(meta + 3))
+    found.document = StoredDocument{std::string(row.Text(meta + 2)), row.Int(meta + 3)};
   switch (t.table) {
     case Table::kPractice: {
       Practice p{std::string(row.Text(0)), std::string(row.Text(1)), std::string(row.Text(2)),
@@ -949,6 +955,8 @@ Result<std::string> FilterSql(const TypeInfo& t, const search::Filter& filter, D
         any.push_back(ActivityPeriodSql(*date, sql));
       } else if (t.table == Table::kConsent && name == "date") {
         any.push_back(LastUpdatedSql(*date, sql, "k.recorded_at_ms"));
+      } else if (t.table == Table::kMedication && name == "authoredon") {
+        any.push_back(DayColumnSql(*date, "m.start_date", sql));
       } else {
         return invalid();
       }
@@ -1015,7 +1023,7 @@ Result<std::string> FilterSql(const TypeInfo& t, const search::Filter& filter, D
       any.push_back(sex ? "p.sex = " + sql.BindInt(Ordinal(*sex)) : std::string("0 = 1"));
       continue;
     }
-    if (t.table == Table::kEvent && name == "code") {
+    if ((t.table == Table::kEvent || t.table == Table::kMedication) && name == "code") {
       std::optional<CodeSystem> system;
       if (token.system) {
         system = CodeSystemFromUri(*token.system);
@@ -1027,7 +1035,9 @@ Result<std::string> FilterSql(const TypeInfo& t, const search::Filter& filter, D
       std::vector<std::string> where;
       if (system) where.push_back("cc.code_system = " + sql.BindInt(Ordinal(*system)));
       if (token.code) where.push_back("cc.code = " + sql.Bind(*token.code));
-      any.push_back("e.concept_key IN (SELECT cc.key FROM concepts cc WHERE " +
+      const std::string_view concept_column =
+          t.table == Table::kEvent ? "e.concept_key" : "m.concept_key";
+      any.push_back(std::string(concept_column) + " IN (SELECT cc.key FROM concepts cc WHERE " +
                     Join(where, " AND ") + ")");
       continue;
     }
@@ -1072,6 +1082,8 @@ Result<SortSpec> SortSql(const TypeInfo& t, const search::SortKey& key, Dialect 
     spec.expr = "a.start_date";
   } else if (t.table == Table::kConsent && key.name == "date") {
     spec.expr = "k.recorded_at_ms";
+  } else if (t.table == Table::kMedication && key.name == "authoredon") {
+    spec.expr = "m.start_date";
   } else {
     return Error::Invalid("_sort: " + std::string(key.name) + " is not a sort key for " +
                           std::string(t.name));
@@ -1693,23 +1705,26 @@ Result<ResourceMeta> SqlStore::PutResource(const ResourceWrite& write) {
 Status SqlStore::InsertVersions(const ResourceWrite& write, int64_t current_version, bool exists,
                                 bool has_versions, std::optional<int64_t> patient_key,
                                 ResourceMeta& next) {
-  auto insert = [&](int64_t version, std::optional<int64_t> at, std::string_view json) {
+  auto insert = [&](int64_t version, std::optional<int64_t> at, std::string_view json,
+                    std::optional<int64_t> rendering_hash) {
     const SqlParam params[] = {SqlParam::Text(write.resource_type),
                                SqlParam::Text(write.id),
                                SqlParam::Int(version),
                                at ? SqlParam::Int(*at) : SqlParam::Null(),
                                patient_key ? SqlParam::Int(*patient_key) : SqlParam::Null(),
-                               SqlParam::Text(json)};
+                               SqlParam::Text(json),
+                               rendering_hash ? SqlParam::Int(*rendering_hash) : SqlParam::Null()};
     return Query(
         "INSERT INTO resource_versions (resource_type, id, version_id, last_updated_ms,"
-        " patient_key, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        " patient_key, json, rendering_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params, [](const SqlRow&) { return Ok(); });
   };
-  // An imported record's first API write keeps what it was as version 1.
-  if (exists && !has_versions) JU_RETURN_IF_ERROR(insert(1, std::nullopt, write.baseline_json));
+  // An imported record's first API write keeps what it was (its rendering) as version 1.
+  if (exists && !has_versions)
+    JU_RETURN_IF_ERROR(insert(1, std::nullopt, write.baseline_json, std::nullopt));
   next.version_id = exists ? current_version + 1 : 1;
   next.last_updated_ms = write.now_ms;
-  return insert(next.version_id, write.now_ms, write.json);
+  return insert(next.version_id, write.now_ms, write.json, write.rendering_hash);
 }
 
 Result<ResourceMeta> SqlStore::PutJsonResource(const ResourceWrite& write) {

@@ -41,12 +41,9 @@
 #include "core/result.h"
 #include "domain/population.h"
 #include "domain/stratification_run.h"
+#include "resources/query.h"
 #include "store/security_store.h"
 
-namespace joinedup::fhir::search {
-struct SearchRequest;
-struct PageCursor;
-}  // namespace joinedup::fhir::search
 
 namespace joinedup::store {
 
@@ -98,12 +95,21 @@ struct ResourceJson {
 using ResourceRecord = std::variant<Practice, Patient, ClinicalEvent, Activity, Medication,
                                     RiskResult, Segment, ConsentRecord, AuditEvent, ResourceJson>;
 
+// A version's text as the client wrote it, kept whole (migration 6), with the hash of what the
+// typed rows rendered as when it was written. Serve `json` while the typed record still renders
+// to that hash; if another writer (an import) has changed the rows since, the rendering is the
+// truth (fhir::ServedText decides).
+struct StoredDocument {
+  std::string json;
+  int64_t rendering_hash = 0;
+};
+
 struct ResourceMeta {
   int64_t version_id = 1;
   std::optional<int64_t> last_updated_ms;  // empty: never written through the API
 };
 
-using SortCell = std::variant<std::monostate, int64_t, std::string>;  // = search::SortValue
+using SortCell = resources::SortValue;
 
 struct FoundResource {
   std::string resource_type;
@@ -111,6 +117,9 @@ struct FoundResource {
   ResourceMeta meta;
   std::optional<int64_t> patient_key;  // the person it is about; empty for non-person types
   ResourceRecord record;
+  // The current version's text as the client wrote it, for a typed record written through the
+  // API; empty for records only ever imported (render `record`).
+  std::optional<StoredDocument> document;
   // Searches only: the row's values of request.sort, in order, for the next page's cursor.
   std::vector<SortCell> sort_values;
 };
@@ -141,6 +150,9 @@ struct ResourceWrite {
   std::optional<int64_t> if_match;  // the version the client last saw
   bool create_only = false;         // POST: kConflict if the id exists
   int64_t now_ms = 0;               // becomes meta.lastUpdated
+  // Typed types: json is the client's resource kept whole, and this is the StableHash64 of
+  // `record`'s rendering (StoredDocument); empty when json is the rendering itself.
+  std::optional<int64_t> rendering_hash = std::nullopt;
 };
 
 class ResourceStore {
@@ -157,7 +169,7 @@ class ResourceStore {
   virtual Result<std::vector<ResourceVersion>> ResourceHistory(std::string_view resource_type,
                                                                std::string_view id) = 0;
 
-  // One page of request (already parsed and validated: fhir/search/search_params.h) in its
+  // One page of request (storage-neutral: resources/query.h; parsed and validated by fhir/search) in its
   // sort order, then by id, starting after `after` (from the request's cursor, or the first
   // page). Rows whose person `visibility` excludes are never returned, counted or included.
   // `total` is computed when want_total. kInvalidInput for a request the store cannot run
@@ -169,8 +181,8 @@ class ResourceStore {
   // Practitioner and PractitionerRole are matched in memory over the type's current rows (the
   // last two on their stored JSON). A count over a broad filter costs time in proportion to the
   // matches (about 0.2 s for 800,000 patients on SQLite): ask for it on the first page only.
-  virtual Result<ResourcePage> SearchResources(const fhir::search::SearchRequest& request,
-                                               const fhir::search::PageCursor* after,
+  virtual Result<ResourcePage> SearchResources(const resources::SearchRequest& request,
+                                               const resources::PageCursor* after,
                                                const Visibility& visibility,
                                                bool want_total) = 0;
 

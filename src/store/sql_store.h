@@ -140,8 +140,8 @@ class SqlStore : public Store {
                                                     std::string_view id) override;
   Result<std::vector<ResourceVersion>> ResourceHistory(std::string_view resource_type,
                                                        std::string_view id) override;
-  Result<ResourcePage> SearchResources(const fhir::search::SearchRequest& request,
-                                       const fhir::search::PageCursor* after,
+  Result<ResourcePage> SearchResources(const resources::SearchRequest& request,
+                                       const resources::PageCursor* after,
                                        const Visibility& visibility, bool want_total) override;
   Result<ResourceMeta> PutResource(const ResourceWrite& write) override;
   Result<std::vector<int64_t>> SegmentMembers(std::string_view group_id,
@@ -222,9 +222,9 @@ class SqlStore : public Store {
 
   // resource_sql.cc
   struct SearchPlan;
-  Result<ResourcePage> SearchInMemory(const fhir::search::SearchRequest& request,
-                                      const fhir::search::PageCursor* after, bool want_total);
-  Status AddIncludes(const fhir::search::SearchRequest& request, const Visibility& visibility,
+  Result<ResourcePage> SearchInMemory(const resources::SearchRequest& request,
+                                      const resources::PageCursor* after, bool want_total);
+  Status AddIncludes(const resources::SearchRequest& request, const Visibility& visibility,
                      ResourcePage& page);
   Result<std::vector<FoundResource>> LoadRows(std::string_view resource_type,
                                               std::string_view where,

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "api/fhir_api.h"
-#include "api/http_message.h"
+#include "http/message.h"
 #include "core/result.h"
 #include "export/bulk_export.h"
 #include "store/store.h"

@@ -3,9 +3,17 @@
 relationship of the FHIR API (docs/fhir-api.md), from the role matrix in docs/security.md and
 the rules of security/policy.h written out here independently of the C++ code.
 
+The resource types, their access categories and what export writes are not listed here: they
+are read from the resource registry through `joinedup resource-types`, so the model cannot
+drift from the types the server declares (a ctest, authorization_matrix_is_current, runs this
+script against the built binary and fails if the committed .tsv differs).
+
 Run it after changing a rule, review the diff of the .tsv, and commit both.
-    python3 tests/api/make_authorization_matrix.py > tests/api/authorization_matrix.tsv
+    python3 tests/api/make_authorization_matrix.py BUILD/src/cli/joinedup \
+        > tests/api/authorization_matrix.tsv
 """
+import subprocess
+import sys
 
 R, S, C, U, E = "R", "S", "C", "U", "E"
 # docs/security.md role matrix: Demographics, Clinical, Risk, Consent, Directory, Audit, Population
@@ -23,9 +31,7 @@ MATRIX = {
     "administrator":   ["", "", "", "", "RSCU", "", ""],
     "patient":         ["RS", "RS", "", "RSCU", "RS", "", ""],
 }
-CATEGORY = {"Patient": 0, "Condition": 1, "Encounter": 1, "Observation": 1,
-            "MedicationRequest": 1, "RiskAssessment": 2, "Consent": 3, "Organization": 4,
-            "AuditEvent": 5, "Group": 6}
+COLUMNS = ["Demographics", "Clinical", "Risk", "Consent", "Directory", "Audit", "Population"]
 CLINICIANS = {"gp", "nurse", "case-manager", "mental-health", "pharmacist"}
 STAFF_RELATIONSHIPS = ["own-practice", "care-team", "other-practice", "consent-withdrawn", "break-glass"]
 PATIENT_RELATIONSHIPS = ["patient-self", "patient-other"]
@@ -33,8 +39,23 @@ VISIBLE = {"own-practice", "care-team", "patient-self"}
 # Consents stored for each target person (api_test_support.h): one each.
 CONSENTS = {"own-practice": 1, "care-team": 1, "other-practice": 1, "consent-withdrawn": 1,
             "break-glass": 1, "patient-self": 1, "patient-other": 1}
-# What an export kick-off sends out without _type: the person-bound types the exporter writes.
-EXPORTED = ["Patient", "Condition", "Observation", "Encounter", "MedicationRequest"]
+
+def read_registry(joinedup):
+    """The registry's rows as dicts, from `joinedup resource-types`."""
+    out = subprocess.run([joinedup, "resource-types"], check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    header = out[0].split("\t")
+    return [dict(zip(header, line.split("\t"))) for line in out[1:]]
+
+
+REGISTRY = read_registry(sys.argv[1] if len(sys.argv) > 1 else "joinedup")
+# The access category of each served type (a column of MATRIX).
+CATEGORY = {row["type"]: COLUMNS.index(row["category"])
+            for row in REGISTRY if row["interactions"] != "-"}
+# What an export kick-off sends out without _type: the person-bound types whose rights govern
+# what the exporter writes.
+EXPORTED = sorted({row["governed_by"] for row in REGISTRY
+                   if row["exported"] == "yes" and row["person_bound"] == "yes"})
 
 
 def allows(role, rtype, letter):

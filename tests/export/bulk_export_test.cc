@@ -74,7 +74,7 @@ T Value(Result<T> result) {
   return std::move(result).value();
 }
 
-std::string Header(const api::HttpResponse& response, std::string_view name) {
+std::string Header(const http::HttpResponse& response, std::string_view name) {
   for (const auto& [key, value] : response.headers)
     if (key == name) return value;
   return "";
@@ -135,7 +135,7 @@ class BulkExportTest : public ::testing::TestWithParam<Backend> {
   static store::Visibility Everyone() { return {store::Visibility::Kind::kEveryone, 0, "", 0}; }
 
   // The job id from a 202 kick-off's Content-Location.
-  static std::string JobId(const api::HttpResponse& kickoff) {
+  static std::string JobId(const http::HttpResponse& kickoff) {
     std::string location = Header(kickoff, "Content-Location");
     const std::string prefix = "https://fhir.example/r4/$export-status/";
     EXPECT_EQ(location.rfind(prefix, 0), 0u) << location;
@@ -143,10 +143,10 @@ class BulkExportTest : public ::testing::TestWithParam<Backend> {
   }
 
   // Polls until the job is no longer 202; returns the final response.
-  static api::HttpResponse Wait(BulkExport& exporter, const std::string& job) {
+  static http::HttpResponse Wait(BulkExport& exporter, const std::string& job) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (true) {
-      api::HttpResponse poll = exporter.Poll(job, kOwner);
+      http::HttpResponse poll = exporter.Poll(job, kOwner);
       if (poll.status != 202) return poll;
       EXPECT_FALSE(Header(poll, "X-Progress").empty());
       if (std::chrono::steady_clock::now() > deadline) {
@@ -159,11 +159,11 @@ class BulkExportTest : public ::testing::TestWithParam<Backend> {
 
   // Kick-off → done; the manifest.
   Json Run(const ExportJobSpec& spec, std::string* job_out = nullptr) {
-    api::HttpResponse kickoff = Exporter().Kickoff(spec);
+    http::HttpResponse kickoff = Exporter().Kickoff(spec);
     EXPECT_EQ(kickoff.status, 202) << kickoff.body;
     std::string job = JobId(kickoff);
     if (job_out != nullptr) *job_out = job;
-    api::HttpResponse done = Wait(Exporter(), job);
+    http::HttpResponse done = Wait(Exporter(), job);
     EXPECT_EQ(done.status, 200) << done.body;
     EXPECT_EQ(done.content_type, "application/json");
     return Json::parse(done.body);
@@ -182,7 +182,7 @@ class BulkExportTest : public ::testing::TestWithParam<Backend> {
       std::string rest = url.substr(prefix.size());
       std::string job = rest.substr(0, rest.find('/'));
       std::string name = rest.substr(rest.find('/') + 1);
-      api::HttpResponse file = Exporter().File(job, name, kOwner);
+      http::HttpResponse file = Exporter().File(job, name, kOwner);
       EXPECT_EQ(file.status, 200) << url;
       EXPECT_EQ(file.content_type, "application/fhir+ndjson");
       std::ofstream(folder / name, std::ios::binary) << file.body;
@@ -411,7 +411,7 @@ TEST_P(BulkExportTest, TypeFilterWritesOnlyThoseTypes) {
 TEST_P(BulkExportTest, TypeThatCannotBeExportedIs400) {
   ExportJobSpec spec = Spec(ExportJobSpec::Level::kSystem, Everyone());
   spec.types = {"Patient", "RiskAssessment"};
-  api::HttpResponse response = Exporter().Kickoff(spec);
+  http::HttpResponse response = Exporter().Kickoff(spec);
   EXPECT_EQ(response.status, 400);
   Json outcome = Json::parse(response.body);
   EXPECT_EQ(outcome.at("resourceType"), "OperationOutcome");
@@ -511,9 +511,9 @@ TEST_P(BulkExportTest, UnknownGroupFails) {
   Fill(*store_, 5);
   ExportJobSpec spec = Spec(ExportJobSpec::Level::kGroup, Everyone());
   spec.group_id = "999-0-0";
-  api::HttpResponse kickoff = Exporter().Kickoff(spec);
+  http::HttpResponse kickoff = Exporter().Kickoff(spec);
   ASSERT_EQ(kickoff.status, 202);
-  api::HttpResponse done = Wait(Exporter(), JobId(kickoff));
+  http::HttpResponse done = Wait(Exporter(), JobId(kickoff));
   EXPECT_EQ(done.status, 500);
   EXPECT_EQ(Json::parse(done.body).at("resourceType"), "OperationOutcome");
   EXPECT_NE(done.body.find("Group/999-0-0 is not known"), std::string::npos) << done.body;
@@ -524,10 +524,10 @@ TEST_P(BulkExportTest, ServerFailuresAreNotDescribedToTheClient) {
   BulkExportOptions options = Options();
   options.store_url = (jobs_ / "no-such-folder" / "secret-name.db").string();
   BulkExport exporter(options);
-  api::HttpResponse kickoff = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
+  http::HttpResponse kickoff = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
   ASSERT_EQ(kickoff.status, 202);
   std::string job = JobId(kickoff);
-  api::HttpResponse done = Wait(exporter, job);
+  http::HttpResponse done = Wait(exporter, job);
   EXPECT_EQ(done.status, 500);
   EXPECT_NE(done.body.find("try again"), std::string::npos) << done.body;
   EXPECT_EQ(done.body.find("secret-name"), std::string::npos) << done.body;
@@ -567,7 +567,7 @@ TEST_P(BulkExportTest, DeleteRemovesTheJobAndItsFiles) {
   std::string job;
   Run(Spec(ExportJobSpec::Level::kSystem, Everyone()), &job);
   ASSERT_TRUE(fs::exists(jobs_ / job / "Patient.ndjson"));
-  api::HttpResponse deleted = Exporter().Cancel(job, kOwner);
+  http::HttpResponse deleted = Exporter().Cancel(job, kOwner);
   EXPECT_EQ(deleted.status, 202);
   EXPECT_EQ(Exporter().Poll(job, kOwner).status, 404);
   EXPECT_EQ(Exporter().File(job, "Patient.ndjson", kOwner).status, 404);
@@ -612,17 +612,17 @@ int64_t AuditedExports(const std::string& url) {
 TEST_P(BulkExportHeldTest, DeleteStopsARunningExport) {
   const int64_t audited_before = AuditedExports(db_->url());
   BulkExport exporter(options_);
-  api::HttpResponse kickoff = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
+  http::HttpResponse kickoff = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
   ASSERT_EQ(kickoff.status, 202);
   std::string job = JobId(kickoff);
-  api::HttpResponse poll = exporter.Poll(job, kOwner);
+  http::HttpResponse poll = exporter.Poll(job, kOwner);
   ASSERT_EQ(poll.status, 202);
   EXPECT_EQ(exporter.Cancel(job, kOwner).status, 202);
   EXPECT_EQ(exporter.Poll(job, kOwner).status, 404);
   Release();  // let the next job run; the deleted one is already stopping
   // The worker stops and frees its slot, writing nothing more.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  api::HttpResponse next;
+  http::HttpResponse next;
   do {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     next = exporter.Kickoff(
@@ -638,9 +638,9 @@ TEST_P(BulkExportHeldTest, DeleteStopsARunningExport) {
 
 TEST_P(BulkExportHeldTest, KickoffBeyondTheConcurrentLimitIs429) {
   BulkExport exporter(options_);
-  api::HttpResponse first = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
+  http::HttpResponse first = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
   ASSERT_EQ(first.status, 202);
-  api::HttpResponse second = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
+  http::HttpResponse second = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
   ASSERT_EQ(exporter.Poll(JobId(first), kOwner).status, 202);
   EXPECT_EQ(second.status, 429);
   EXPECT_FALSE(Header(second, "Retry-After").empty());
@@ -648,7 +648,7 @@ TEST_P(BulkExportHeldTest, KickoffBeyondTheConcurrentLimitIs429) {
   Release();
   EXPECT_EQ(Wait(exporter, JobId(first)).status, 200);
   // The slot is free again once the first is done.
-  api::HttpResponse third = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
+  http::HttpResponse third = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
   EXPECT_EQ(third.status, 202);
   EXPECT_EQ(Wait(exporter, JobId(third)).status, 200);
 }
@@ -657,13 +657,13 @@ TEST_P(BulkExportHeldTest, ShutdownLeavesARunningJobCancelled) {
   std::string job;
   {
     BulkExport exporter(options_);
-    api::HttpResponse kickoff = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
+    http::HttpResponse kickoff = exporter.Kickoff(Spec(ExportJobSpec::Level::kSystem, Everyone()));
     ASSERT_EQ(kickoff.status, 202);
     job = JobId(kickoff);
     ASSERT_EQ(exporter.Poll(job, kOwner).status, 202);
   }
   BulkExport later(options_);
-  api::HttpResponse poll = later.Poll(job, kOwner);
+  http::HttpResponse poll = later.Poll(job, kOwner);
   EXPECT_EQ(poll.status, 500);
   EXPECT_NE(poll.body.find("stopped"), std::string::npos) << poll.body;
   for (const auto& entry : fs::directory_iterator(jobs_ / job))
@@ -675,7 +675,7 @@ TEST_P(BulkExportTest, SecondInstanceOnTheSameDirectoryAnswersForTheJob) {
   std::string job;
   Json manifest = Run(Spec(ExportJobSpec::Level::kSystem, Everyone()), &job);
   BulkExport other(Options());
-  api::HttpResponse poll = other.Poll(job, kOwner);
+  http::HttpResponse poll = other.Poll(job, kOwner);
   ASSERT_EQ(poll.status, 200);
   EXPECT_EQ(Json::parse(poll.body), manifest);
   EXPECT_EQ(other.File(job, "Patient.ndjson", kOwner).body,
@@ -697,7 +697,7 @@ TEST_P(BulkExportTest, RunningJobWhoseProcessEndedIsReportedFailed) {
   ASSERT_TRUE(
       internal::WriteFileAtomically(jobs_ / state.id / "state.json", internal::JobStateJson(state))
           .ok());
-  api::HttpResponse poll = Exporter().Poll(state.id, kOwner);
+  http::HttpResponse poll = Exporter().Poll(state.id, kOwner);
   EXPECT_EQ(poll.status, 202);
   EXPECT_EQ(Header(poll, "X-Progress"), "12 resources written");
   clock_.now = kStart + 11 * 60 * 1000;

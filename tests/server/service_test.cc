@@ -14,8 +14,8 @@ namespace {
 
 struct Seen {
   int calls = 0;
-  api::HttpRequest request;
-  std::optional<api::Principal> principal;
+  http::HttpRequest request;
+  std::optional<http::Principal> principal;
 };
 
 class ServiceTest : public ServerTest {
@@ -29,12 +29,12 @@ class ServiceTest : public ServerTest {
     options.csrf_key = std::string(32, 'k');
     auto created = server::Service::Create(
         options, *pool_, *metrics_,
-        [this](const api::HttpRequest& request, const std::optional<api::Principal>& principal,
+        [this](const http::HttpRequest& request, const std::optional<http::Principal>& principal,
                store::Store&) {
           ++seen_.calls;
           seen_.request = request;
           seen_.principal = principal;
-          api::HttpResponse response;
+          http::HttpResponse response;
           response.body = "{}";
           return response;
         });
@@ -42,10 +42,10 @@ class ServiceTest : public ServerTest {
     service_ = std::move(created).value();
   }
 
-  api::HttpResponse Call(std::string method, std::string path,
+  http::HttpResponse Call(std::string method, std::string path,
                          std::vector<std::pair<std::string, std::string>> headers = {},
                          std::string body = "") {
-    api::HttpRequest request;
+    http::HttpRequest request;
     request.method = std::move(method);
     const size_t question = path.find('?');
     request.path = path.substr(0, question);
@@ -73,7 +73,7 @@ class ServiceTest : public ServerTest {
 
 TEST_F(ServiceTest, BearerTokenBecomesTheCallerWithCareTeamsAndScopes) {
   const std::string token = Issue(grace_id_, "user/*.rs");
-  api::HttpResponse response = Call("GET", "/fhir/Patient?name=smith",
+  http::HttpResponse response = Call("GET", "/fhir/Patient?name=smith",
                                     {{"authorization", "Bearer " + token}, {"accept", "x"}});
   EXPECT_EQ(response.status, 200);
   ASSERT_EQ(seen_.calls, 1);

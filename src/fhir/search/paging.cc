@@ -14,9 +14,11 @@
 #include <cassert>
 #include <cstring>
 
-#include "fhir/fhir_mapping.h"
+#include "resources/registry.h"
 
 namespace joinedup::fhir::search {
+
+using resources::IsValidFhirId;
 namespace {
 
 constexpr unsigned char kVersion = 1;

@@ -40,17 +40,8 @@ class CursorKey {
   std::array<unsigned char, kBytes> bytes_{};
 };
 
-// One sort key's value in the last row of a page: NULL (the row has none), a number (dates
-// and times as the store orders them, e.g. days or seconds since the epoch) or text.
-using SortValue = std::variant<std::monostate, int64_t, std::string>;
-
-// Where the next page starts: after the row with these values of request.sort, in order,
-// and then this id (the tie-breaker that makes the order total).
-struct PageCursor {
-  std::vector<SortValue> after;
-  std::string after_id;
-  friend bool operator==(const PageCursor&, const PageCursor&) = default;
-};
+using resources::PageCursor;
+using resources::SortValue;
 
 // base64url (no padding) of a compact encoding + a 128-bit truncated HMAC-SHA256 tag.
 // Asserts after.size() == request.sort.size().

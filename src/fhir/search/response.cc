@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <set>
 
-#include "fhir/fhir_mapping.h"
+#include "core/strings.h"
+#include "resources/registry.h"
 
 namespace joinedup::fhir::search {
+
+using resources::IsValidFhirId;
 namespace {
 
 // A JSON string from text of unknown origin: invalid UTF-8 bytes become U+FFFD.

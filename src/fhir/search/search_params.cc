@@ -1,6 +1,6 @@
-// FHIR R4 search parameter parsing (https://hl7.org/fhir/R4/search.html). The tables at the
-// top are the single source of truth: ParseSearch accepts exactly what they list, and the
-// CapabilityStatement is generated from them.
+// FHIR R4 search parameter parsing (https://hl7.org/fhir/R4/search.html). The resource
+// registry is the single source of truth: ParseSearch accepts exactly what it lists, and the
+// CapabilityStatement is generated from it.
 #include "fhir/search/search_params.h"
 
 #include <simdjson.h>
@@ -9,135 +9,21 @@
 #include <array>
 #include <charconv>
 
-#include "fhir/fhir_mapping.h"
+#include "resources/registry.h"
 
 namespace joinedup::fhir::search {
+
+using resources::IsValidFhirId;
 namespace {
 
 // ---- The tables ----------------------------------------------------------------------------
 
-constexpr std::string_view kPatient = "Patient";
-constexpr std::string_view kOrganization = "Organization";
-constexpr std::string_view kPractitioner = "Practitioner";
-
-constexpr std::array<std::string_view, 12> kSearchableTypes = {
-    "Patient",   "Organization",      "Practitioner", "PractitionerRole",
-    "Condition", "Encounter",         "Observation",  "RiskAssessment",
-    "Group",     "MedicationRequest", "Consent",      "AuditEvent"};
-
-using P = ParamType;
-// FHIRPath expressions follow the R4 SearchParameter definitions. Condition/Encounter/
-// Observation/RiskAssessment `subject` may point to a Group in FHIR; joinedup stores people
-// only, so here they point to Patient.
-constexpr SearchParamDef kParams[] = {
-    {"", "_id", P::kToken, "", "Resource.id", "abc-123"},
-    {"", "_lastUpdated", P::kDate, "", "Resource.meta.lastUpdated", "ge2024-01-01T00:00:00Z"},
-
-    {"Patient", "identifier", P::kToken, "", "Patient.identifier",
-     "https://fhir.nhs.uk/Id/nhs-number|9000000009"},
-    {"Patient", "name", P::kString, "", "Patient.name", "smith"},
-    {"Patient", "family", P::kString, "", "Patient.name.family", "Smith"},
-    {"Patient", "given", P::kString, "", "Patient.name.given", "Zoë"},
-    {"Patient", "birthdate", P::kDate, "", "Patient.birthDate", "ge1940-01"},
-    {"Patient", "gender", P::kToken, "", "Patient.gender", "female"},
-    {"Patient", "general-practitioner", P::kReference, kOrganization, "Patient.generalPractitioner",
-     "Organization/A81001"},
-    {"Patient", "organization", P::kReference, kOrganization, "Patient.managingOrganization",
-     "A81001"},
-
-    {"Condition", "subject", P::kReference, kPatient, "Condition.subject", "Patient/p1"},
-    {"Condition", "patient", P::kReference, kPatient,
-     "Condition.subject.where(resolve() is Patient)", "p1"},
-    {"Condition", "code", P::kToken, "", "Condition.code", "http://snomed.info/sct|44054006"},
-    {"Condition", "onset-date", P::kDate, "", "Condition.onset.as(dateTime)", "lt2020"},
-
-    {"Encounter", "subject", P::kReference, kPatient, "Encounter.subject", "Patient/p1"},
-    {"Encounter", "patient", P::kReference, kPatient,
-     "Encounter.subject.where(resolve() is Patient)", "p1"},
-    {"Encounter", "date", P::kDate, "", "Encounter.period", "ge2023-04-01"},
-    {"Encounter", "class", P::kToken, "", "Encounter.class",
-     "http://terminology.hl7.org/CodeSystem/v3-ActCode|IMP"},
-
-    {"Observation", "subject", P::kReference, kPatient, "Observation.subject", "Patient/p1"},
-    {"Observation", "patient", P::kReference, kPatient,
-     "Observation.subject.where(resolve() is Patient)", "p1"},
-    {"Observation", "code", P::kToken, "", "Observation.code", "http://snomed.info/sct|60621009"},
-    {"Observation", "date", P::kDate, "", "Observation.effective", "2024-02"},
-
-    {"RiskAssessment", "subject", P::kReference, kPatient, "RiskAssessment.subject", "Patient/p1"},
-    {"RiskAssessment", "patient", P::kReference, kPatient,
-     "RiskAssessment.subject.where(resolve() is Patient)", "p1"},
-
-    {"MedicationRequest", "subject", P::kReference, kPatient, "MedicationRequest.subject",
-     "Patient/p1"},
-    {"MedicationRequest", "patient", P::kReference, kPatient,
-     "MedicationRequest.subject.where(resolve() is Patient)", "p1"},
-    {"MedicationRequest", "code", P::kToken, "", "MedicationRequest.medication.as(CodeableConcept)",
-     "https://dmd.nhs.uk|322236009"},
-    {"MedicationRequest", "authoredon", P::kDate, "", "MedicationRequest.authoredOn", "ge2023"},
-
-    // Consent: the recorded decisions (store/resource_store.h). `date` is when the decision was
-    // recorded (Consent.dateTime, an instant).
-    {"Consent", "patient", P::kReference, kPatient, "Consent.patient", "Patient/p1"},
-    {"Consent", "date", P::kDate, "", "Consent.dateTime", "ge2026-01-01"},
-
-    // AuditEvent searches are answered by the API from the audit trail (SearchAuditEvents),
-    // not by the store's SearchResources. `altid` is the user's username (agent.altId).
-    {"AuditEvent", "patient", P::kReference, kPatient,
-     "AuditEvent.entity.what.where(resolve() is Patient)", "Patient/p1"},
-    {"AuditEvent", "altid", P::kToken, "", "AuditEvent.agent.altId", "grace"},
-    {"AuditEvent", "date", P::kDate, "", "AuditEvent.recorded", "ge2026-01-01"},
-    {"AuditEvent", "subtype", P::kToken, "", "AuditEvent.subtype", "break-glass-alert"},
-
-    {"Organization", "name", P::kString, "", "Organization.name", "surgery"},
-    {"Organization", "identifier", P::kToken, "", "Organization.identifier",
-     "https://fhir.nhs.uk/Id/ods-organization-code|A81001"},
-
-    {"Practitioner", "name", P::kString, "", "Practitioner.name", "jones"},
-    {"Practitioner", "identifier", P::kToken, "", "Practitioner.identifier", "G1234567"},
-
-    {"PractitionerRole", "identifier", P::kToken, "", "PractitionerRole.identifier", "|R1"},
-    {"PractitionerRole", "practitioner", P::kReference, kPractitioner,
-     "PractitionerRole.practitioner", "Practitioner/pr1"},
-    {"PractitionerRole", "organization", P::kReference, kOrganization,
-     "PractitionerRole.organization", "Organization/A81001"},
-};
-
-struct SortDef {
-  std::string_view resource_type;  // "" = every type
-  std::string_view key;
-};
-constexpr SortDef kSorts[] = {
-    {"", "_id"},
-    {"", "_lastUpdated"},
-    {"Patient", "family"},
-    {"Patient", "given"},
-    {"Patient", "birthdate"},
-    {"Condition", "onset-date"},
-    {"Encounter", "date"},
-    {"Observation", "date"},
-    {"Organization", "name"},
-    {"MedicationRequest", "authoredon"},
-    {"Consent", "date"},
-};
-
-constexpr IncludeDef kIncludes[] = {
-    {"Condition", "subject", kPatient},
-    {"Condition", "patient", kPatient},
-    {"Encounter", "subject", kPatient},
-    {"Encounter", "patient", kPatient},
-    {"Observation", "subject", kPatient},
-    {"Observation", "patient", kPatient},
-    {"RiskAssessment", "subject", kPatient},
-    {"RiskAssessment", "patient", kPatient},
-    {"MedicationRequest", "subject", kPatient},
-    {"MedicationRequest", "patient", kPatient},
-    {"Consent", "patient", kPatient},
-    {"Patient", "general-practitioner", kOrganization},
-    {"Patient", "organization", kOrganization},
-    {"PractitionerRole", "practitioner", kPractitioner},
-    {"PractitionerRole", "organization", kOrganization},
-};
+// What is searchable, sortable and includable comes from the resource registry
+// (resources/registry.h): a type is searchable when it serves search.
+bool IsSearchable(std::string_view resource_type) {
+  const resources::ResourceTypeDef* t = resources::FindType(resource_type);
+  return t != nullptr && t->interactions.search;
+}
 
 // Hostile-input limits: a query cannot make the store build an unbounded SQL statement.
 constexpr size_t kMaxParameters = 100;
@@ -640,7 +526,7 @@ class Parser {
     if (parts.size() < 2 || parts.size() > 3)
       return Invalid(name, Quoted(value) + " is not Source:parameter[:Target]");
     const IncludeDef* found = nullptr;
-    for (const IncludeDef& def : kIncludes)
+    for (const IncludeDef& def : Includes())
       if (def.source_type == parts[0] && def.param == parts[1]) found = &def;
     if (found == nullptr || (parts.size() == 3 && parts[2] != found->target_type))
       return NotSupported(
@@ -667,7 +553,7 @@ class Parser {
 
   std::string IncludeNames(bool reverse) const {
     std::string out;
-    for (const IncludeDef& def : kIncludes) {
+    for (const IncludeDef& def : Includes()) {
       if ((reverse ? def.target_type : def.source_type) != request_.resource_type) continue;
       if (!out.empty()) out += ", ";
       out += def.ToString();
@@ -685,39 +571,28 @@ class Parser {
 
 // ---- Public functions ------------------------------------------------------------------------
 
-std::string_view ParamTypeName(ParamType type) {
-  switch (type) {
-    case ParamType::kString:
-      return "string";
-    case ParamType::kToken:
-      return "token";
-    case ParamType::kDate:
-      return "date";
-    case ParamType::kReference:
-      return "reference";
-  }
-  return "";
-}
-
 std::string_view DatePrefixName(DatePrefix prefix) {
   for (const auto& [name, p] : kPrefixes)
     if (p == prefix) return name;
   return "";
 }
 
-std::string IncludeDef::ToString() const {
-  return std::string(source_type) + ":" + std::string(param);
-}
 
-std::span<const std::string_view> SearchableTypes() { return kSearchableTypes; }
+std::span<const std::string_view> SearchableTypes() {
+  static const std::vector<std::string_view> types = [] {
+    std::vector<std::string_view> out;
+    for (const resources::ResourceTypeDef& t : resources::AllTypes())
+      if (t.interactions.search) out.push_back(t.name);
+    return out;
+  }();
+  return types;
+}
 
 std::vector<const SearchParamDef*> SearchParamsOf(std::string_view resource_type) {
   std::vector<const SearchParamDef*> out;
-  if (std::find(kSearchableTypes.begin(), kSearchableTypes.end(), resource_type) ==
-      kSearchableTypes.end())
-    return out;
-  for (const SearchParamDef& def : kParams)
-    if (def.resource_type.empty() || def.resource_type == resource_type) out.push_back(&def);
+  if (!IsSearchable(resource_type)) return out;
+  for (const SearchParamDef& def : resources::CommonParams()) out.push_back(&def);
+  for (const SearchParamDef& def : resources::FindType(resource_type)->params) out.push_back(&def);
   return out;
 }
 
@@ -729,39 +604,22 @@ const SearchParamDef* FindSearchParam(std::string_view resource_type, std::strin
 
 std::vector<std::string_view> SortKeysOf(std::string_view resource_type) {
   std::vector<std::string_view> out;
-  if (std::find(kSearchableTypes.begin(), kSearchableTypes.end(), resource_type) ==
-      kSearchableTypes.end())
-    return out;
-  for (const SortDef& def : kSorts)
-    if (def.resource_type.empty() || def.resource_type == resource_type) out.push_back(def.key);
+  const resources::ResourceTypeDef* type = resources::FindType(resource_type);
+  if (type == nullptr || type->fixed_order) return out;
+  for (const SearchParamDef* def : SearchParamsOf(resource_type))
+    if (def->sortable) out.push_back(def->name);
   return out;
 }
 
-std::span<const IncludeDef> Includes() { return kIncludes; }
-
-bool DateMatches(const DateValue& value, int64_t target_start, int64_t target_end) {
-  const bool eq = target_start >= value.start && target_end <= value.end;
-  const bool gt = target_end > value.end;
-  const bool lt = target_start < value.start;
-  switch (value.prefix) {
-    case DatePrefix::kEq:
-      return eq;
-    case DatePrefix::kNe:
-      return !eq;
-    case DatePrefix::kGt:
-      return gt;
-    case DatePrefix::kLt:
-      return lt;
-    case DatePrefix::kGe:
-      return gt || eq;
-    case DatePrefix::kLe:
-      return lt || eq;
-    case DatePrefix::kSa:
-      return target_start >= value.end;
-    case DatePrefix::kEb:
-      return target_end <= value.start;
-  }
-  return false;
+std::span<const IncludeDef> Includes() {
+  static const std::vector<IncludeDef> includes = [] {
+    std::vector<IncludeDef> out;
+    for (std::string_view type : SearchableTypes())
+      for (const SearchParamDef* def : SearchParamsOf(type))
+        if (def->includable) out.push_back({def->resource_type, def->name, def->target_type});
+    return out;
+  }();
+  return includes;
 }
 
 std::variant<SearchRequest, SearchError> ParseSearch(std::string_view resource_type,

@@ -1,6 +1,7 @@
 // An HTTP request and response as plain values, and who is asking: what src/server hands to
-// the FHIR API (fhir_api.h) and Bulk Data export (export/bulk_export.h). Header-only, no HTTP
-// library, so every layer can include it.
+// the FHIR API (api/fhir_api.h) and Bulk Data export (export/bulk_export.h). Header-only, no
+// HTTP library; it sits below both (above security, whose Caller it carries), so neither has
+// to include the other.
 #pragma once
 
 #include <optional>
@@ -11,7 +12,7 @@
 
 #include "security/policy.h"
 
-namespace joinedup::api {
+namespace joinedup::http {
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", …
@@ -43,4 +44,4 @@ struct Principal {
   std::string username;
 };
 
-}  // namespace joinedup::api
+}  // namespace joinedup::http
