@@ -398,6 +398,17 @@ Status SqliteStore::Configure() {
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   // page_size only takes effect on a new database; 64 MiB of page cache keeps the id indexes
   // of a million-patient import in memory.
+  //
+  // No memory map (mmap_size 0): pages are read with pread(). In WAL mode a connection whose
+  // next read transaction finds that anything was committed since its last one drops its page
+  // cache and unmaps the whole file (pagerBeginReadTransaction: pager_reset and
+  // sqlite3OsUnfetch(fd, 0, 0)), then maps it again on its next page. A server commits an
+  // audit group all the time, so with the map every request of every pooled connection paid a
+  // munmap of a GB-sized mapping (page tables freed, TLBs of the process's other CPUs flushed),
+  // an mmap and a page fault per page touched, serialised on the process's mmap lock. Measured
+  // at 245k people on a 2-core VM: a read cost 1.5 ms of CPU against 0.45 ms with pread, half
+  // of it the kernel's, and the server answered a third as many (bench/README.md, "The memory
+  // map"). LoadCohort's readers, one long read transaction each, still map the file.
   return Exec(db_,
               "PRAGMA page_size = 8192;"
               "PRAGMA journal_mode = WAL;"
@@ -405,8 +416,7 @@ Status SqliteStore::Configure() {
               "PRAGMA synchronous = NORMAL;"
               "PRAGMA cache_size = -65536;"
               "PRAGMA temp_store = MEMORY;"
-              // Pages read from the file cost no read() call and copy (WAL frames still do).
-              "PRAGMA mmap_size = 17179869184;");
+              "PRAGMA mmap_size = 0;");
 }
 
 Status SqliteStore::Migrate() {
@@ -720,7 +730,9 @@ Result<Cohort> SqliteStore::LoadCohort(const CohortLoadOptions& options) {
       owned.emplace_back(reader);
       if (rc != SQLITE_OK) return SqliteError(reader, rc, "opening a reader");
       sqlite3_busy_timeout(reader, kBusyTimeoutMs);
-      // Memory-mapped pages: a full scan then costs no read() call and copy per page.
+      // Memory-mapped pages: a full scan then costs no read() call and copy per page. Unlike
+      // the store's own connection (Configure) a reader holds one read transaction from start
+      // to end, so commits meanwhile never make it unmap and map the file again.
       JU_RETURN_IF_ERROR(Exec(reader, "PRAGMA mmap_size = 17179869184"));
       readers.push_back(reader);
     }

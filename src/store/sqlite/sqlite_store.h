@@ -2,11 +2,13 @@
 //
 // One connection per Store, opened with journal_mode=WAL (readers in other connections see
 // the last commit while a writer works), foreign_keys=ON, synchronous=NORMAL (durable at
-// checkpoints, never corrupt) and a 5 s busy timeout. A Writer is one IMMEDIATE transaction
-// (it takes the write lock when it begins) with statements prepared once and reused. While a
-// Writer is open its connection's foreign key enforcement is suspended: the Writer checks every
-// reference itself before writing (as the Writer contract requires) and SQLite's own check
-// would double the cost of each insert. Enforcement is restored when the Writer ends.
+// checkpoints, never corrupt), a 5 s busy timeout and no memory map (under a stream of commits
+// SQLite unmaps and maps the whole file again at each read transaction: see Configure). A Writer is
+// one IMMEDIATE transaction (it takes the write lock when it begins) with statements prepared once
+// and reused. While a Writer is open its connection's foreign key enforcement is suspended: the
+// Writer checks every reference itself before writing (as the Writer contract requires) and
+// SQLite's own check would double the cost of each insert. Enforcement is restored when the Writer
+// ends.
 //
 // The Store must outlive any Writer it returned.
 #pragma once
