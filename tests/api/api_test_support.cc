@@ -7,7 +7,6 @@
 
 #include "security/policy.h"
 #include "security/scopes.h"
-#include "store_test_support.h"
 
 namespace joinedup::api::testing {
 
@@ -140,6 +139,47 @@ Result<Population> Populate(store::Store& store) {
   });
   JU_ASSIGN_OR_RETURN(pop.run_id, store.SaveRun(run, results));
   return pop;
+}
+
+std::unique_ptr<PopulatedApi> PopulatedApi::Create(store::testing::Backend backend,
+                                                   std::string& skip_reason) {
+  std::unique_ptr<PopulatedApi> api(new PopulatedApi());
+  api->db_ = store::testing::TestDatabase::Create(backend, skip_reason);
+  if (!api->db_) return nullptr;
+  auto opened = store::OpenStore(api->db_->url());
+  if (!opened.ok()) {
+    ADD_FAILURE() << opened.error().ToString();
+    return nullptr;
+  }
+  api->store_ = std::move(*opened);
+  auto population = Populate(*api->store_);
+  if (!population.ok()) {
+    ADD_FAILURE() << population.error().ToString();
+    return nullptr;
+  }
+  api->population_ = std::move(*population);
+  return api;
+}
+
+HttpResponse PopulatedApi::Call(std::string_view who, std::string_view method,
+                                std::string_view target, std::string body,
+                                std::vector<std::pair<std::string, std::string>> headers) {
+  std::optional<Principal> principal;
+  if (!who.empty()) principal = PrincipalOf(*store_, who);
+  return api_.Handle(Request(method, target, std::move(body), std::move(headers)), principal,
+                     *store_);
+}
+
+void PopulatedApiTest::SetUp() {
+  std::string skip;
+  api_ = PopulatedApi::Create(GetParam(), skip);
+  if (!api_) GTEST_SKIP() << skip;
+}
+
+std::string HeaderOf(const HttpResponse& response, std::string_view name) {
+  for (const auto& [key, value] : response.headers)
+    if (key == name) return value;
+  return "";
 }
 
 Principal PrincipalOf(store::Store& store, std::string_view username) {

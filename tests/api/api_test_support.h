@@ -10,6 +10,8 @@
 // Everyone has one Consent: p1 and p4 permit (they change nobody's view), p2 and p3 as above.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -24,6 +26,7 @@
 #include "core/result.h"
 #include "export/bulk_export.h"
 #include "store/store.h"
+#include "store_test_support.h"
 
 namespace joinedup::api::testing {
 
@@ -55,6 +58,44 @@ exporter::BulkExportOptions TestExportOptions(const std::string& directory,
 // "GET", "/Patient?_id=p1" → request with path and query split; JSON content type for bodies.
 HttpRequest Request(std::string_view method, std::string_view target, std::string body = {},
                     std::vector<std::pair<std::string, std::string>> headers = {});
+
+// The population above in a fresh database of `backend`, and the FHIR API (TestOptions) to call
+// on it as one of its users. Create returns nullptr and sets `skip_reason` where the backend
+// is not configured (PostgreSQL outside ctest); a failure to populate is a test failure.
+class PopulatedApi {
+ public:
+  static std::unique_ptr<PopulatedApi> Create(store::testing::Backend backend,
+                                              std::string& skip_reason);
+  // `who`: a username of the population ("gp", "patient", …), or "" for no principal.
+  HttpResponse Call(std::string_view who, std::string_view method, std::string_view target,
+                    std::string body = {},
+                    std::vector<std::pair<std::string, std::string>> headers = {});
+  store::Store& store() { return *store_; }
+  const Population& population() const { return population_; }
+
+ private:
+  PopulatedApi() = default;
+  std::unique_ptr<store::testing::TestDatabase> db_;
+  std::unique_ptr<store::Store> store_;
+  Population population_;
+  FhirApi api_{TestOptions()};
+};
+
+// A test over both backends with the population and its API (PopulatedApi): skipped where the
+// backend is not configured.
+class PopulatedApiTest : public ::testing::TestWithParam<store::testing::Backend> {
+ protected:
+  void SetUp() override;
+  HttpResponse Call(std::string_view who, std::string_view method, std::string_view target,
+                    std::string body = {},
+                    std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return api_->Call(who, method, target, std::move(body), std::move(headers));
+  }
+  std::unique_ptr<PopulatedApi> api_;
+};
+
+// A response header's value, "" if absent.
+std::string HeaderOf(const HttpResponse& response, std::string_view name);
 
 // A temporary directory removed on destruction.
 class TempDir {

@@ -20,7 +20,6 @@ namespace {
 
 using json = nlohmann::json;
 using store::testing::Backend;
-using store::testing::TestDatabase;
 
 const std::filesystem::path kFixtures =
     std::filesystem::path(JOINEDUP_SOURCE_DIR) / "tests/api/fixtures/roundtrip";
@@ -41,39 +40,15 @@ json WithoutMeta(json resource) {
   return resource;
 }
 
-class RoundTripTest : public ::testing::TestWithParam<Backend> {
+class RoundTripTest : public PopulatedApiTest {
  protected:
-  void SetUp() override {
-    std::string skip;
-    db_ = TestDatabase::Create(GetParam(), skip);
-    if (!db_) GTEST_SKIP() << skip;
-    auto opened = store::OpenStore(db_->url());
-    ASSERT_TRUE(opened.ok()) << opened.error().ToString();
-    store_ = std::move(*opened);
-    auto pop = Populate(*store_);
-    ASSERT_TRUE(pop.ok()) << pop.error().ToString();
-  }
-
-  HttpResponse Call(std::string_view who, std::string_view method, std::string_view target,
-                    std::string body = {},
-                    std::vector<std::pair<std::string, std::string>> headers = {}) {
-    return api_.Handle(Request(method, target, std::move(body), std::move(headers)),
-                       PrincipalOf(*store_, who), *store_);
-  }
-
-  static std::string Header(const HttpResponse& r, std::string_view name) {
-    for (const auto& [k, v] : r.headers)
-      if (k == name) return v;
-    return "";
-  }
-
   // PUTs `resource` as `who` (with If-Match when it exists) and returns the new version id.
   std::string Put(std::string_view who, const json& resource) {
     const std::string target =
         "/" + resource["resourceType"].get<std::string>() + "/" + resource["id"].get<std::string>();
     std::vector<std::pair<std::string, std::string>> headers;
     const HttpResponse current = Call(who, "GET", target);
-    if (current.status == 200) headers.emplace_back("if-match", Header(current, "ETag"));
+    if (current.status == 200) headers.emplace_back("if-match", HeaderOf(current, "ETag"));
     const HttpResponse put = Call(who, "PUT", target, resource.dump(), headers);
     EXPECT_TRUE(put.status == 200 || put.status == 201) << target << ": " << put.body;
     if (put.status != 200 && put.status != 201) return "";
@@ -81,9 +56,6 @@ class RoundTripTest : public ::testing::TestWithParam<Backend> {
     return json::parse(put.body)["meta"]["versionId"].get<std::string>();
   }
 
-  std::unique_ptr<TestDatabase> db_;
-  std::unique_ptr<store::Store> store_;
-  FhirApi api_{TestOptions()};
 };
 
 TEST_P(RoundTripTest, EveryWritableTypeReadsBackWhatWasWritten) {
@@ -128,12 +100,12 @@ TEST_P(RoundTripTest, AnImportThatChangesTheRowsIsServedInsteadOfTheStaleText) {
   const json fixture = ReadFixture("Patient");
   ASSERT_TRUE(fixture.is_object());
   ASSERT_FALSE(Put("gp", fixture).empty());
-  auto found = store_->FindResource("Patient", "p1");
+  auto found = api_->store().FindResource("Patient", "p1");
   ASSERT_TRUE(found.ok() && found->has_value());
   Patient changed = std::get<Patient>((*found)->record);
   changed.family_name = "Imported";
   {
-    auto writer = store_->BeginWrite();
+    auto writer = api_->store().BeginWrite();
     ASSERT_TRUE(writer.ok()) << writer.error().ToString();
     ASSERT_TRUE((*writer)->Add(changed).ok());
     ASSERT_TRUE((*writer)->Commit().ok());
