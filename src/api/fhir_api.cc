@@ -84,56 +84,11 @@ bool IsJsonMediaType(std::string_view media) {
   return media == "application/fhir+json" || media == "application/json";
 }
 
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80             ? 1
-                 : (c & 0xE0) == 0xC0 ? 2
-                 : (c & 0xF0) == 0xE0 ? 3
-                 : (c & 0xF8) == 0xF0 ? 4
-                                      : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    if (len == 2 && c < 0xC2) return false;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    if (len == 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) return false;
-    }
-    if (len == 4) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90) || c > 0xF4) return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Form decoding for the few parameters read outside ParseSearch (_format, $export's).
-std::optional<std::string> FormDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%') {
-      const int hi = i + 1 < text.size() ? HexValue(text[i + 1]) : -1;
-      const int lo = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  if (!IsValidUtf8(out)) return std::nullopt;
+// Form decoding for the few parameters read outside ParseSearch (_format, $export's): as
+// core's FormDecode, and the result must be UTF-8.
+std::optional<std::string> FormDecodeUtf8(std::string_view text) {
+  std::optional<std::string> out = FormDecode(text);
+  if (!out || !IsValidUtf8(*out)) return std::nullopt;
   return out;
 }
 
@@ -399,7 +354,7 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
     if (pair.empty()) continue;
     const std::string_view name = pair.substr(0, pair.find('='));
     if (name == "_format") {
-      auto value = FormDecode(pair.size() > name.size() ? pair.substr(name.size() + 1) : "");
+      auto value = FormDecodeUtf8(pair.size() > name.size() ? pair.substr(name.size() + 1) : "");
       const std::string v = value ? MediaType(*value) : "";
       if (v == "json" || v == "application/fhir+json") {
         content_type = kFhirJson;
@@ -1514,7 +1469,7 @@ HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, exporter::ExportJobSpec::Level
     for (std::string_view pair : Split(query, '&')) {
       if (pair.empty()) continue;
       const std::string_view name = pair.substr(0, pair.find('='));
-      auto value = FormDecode(pair.size() > name.size() ? pair.substr(name.size() + 1) : "");
+      auto value = FormDecodeUtf8(pair.size() > name.size() ? pair.substr(name.size() + 1) : "");
       if (!value)
         return Outcome(400, IssueType::kInvalid,
                        std::string(name.substr(0, 40)) + ": bad percent-escape",

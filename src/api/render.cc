@@ -50,17 +50,6 @@ bool IsRestInteraction(std::string_view subtype) {
 
 }  // namespace
 
-std::string FormatInstant(int64_t ms) {
-  int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  const int millis = static_cast<int>(ms - secs * 1000);
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buf;
-}
 
 std::string RiskAssessmentJson(const store::RiskResult& risk, std::string_view id) {
   const PersonRunResult& r = risk.result;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <variant>
 
+#include "core/date.h"
 #include "core/result.h"
 #include "store/resource_store.h"
 
@@ -21,8 +22,7 @@ inline constexpr std::string_view kRequestIdentifierSystem =
 inline constexpr std::string_view kAuditSubtypeSystem =
     "https://joinedup.example/fhir/CodeSystem/audit-subtype";
 
-// "2026-11-23T14:59:10.123Z" (FHIR instant, UTC, milliseconds).
-std::string FormatInstant(int64_t ms_since_epoch);
+using ::joinedup::FormatInstant;  // core/date.h
 
 std::string RiskAssessmentJson(const store::RiskResult& risk, std::string_view id);
 std::string GroupJson(const store::Segment& segment, std::string_view id);

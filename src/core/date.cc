@@ -136,4 +136,15 @@ int AgeInYears(Date birth, Date on) {
   return age;
 }
 
+std::string FormatInstant(int64_t ms) {
+  constexpr int64_t kDayMs = 86'400'000;
+  int64_t days = ms >= 0 ? ms / kDayMs : -((-ms + kDayMs - 1) / kDayMs);
+  int64_t in_day = ms - days * kDayMs;
+  char time[32];
+  std::snprintf(time, sizeof time, "T%02d:%02d:%02d.%03dZ", static_cast<int>(in_day / 3'600'000),
+                static_cast<int>(in_day / 60'000 % 60), static_cast<int>(in_day / 1000 % 60),
+                static_cast<int>(in_day % 1000));
+  return Date::FromDays(static_cast<int32_t>(days)).ToString() + time;
+}
+
 }  // namespace joinedup

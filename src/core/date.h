@@ -55,4 +55,7 @@ class Date {
 // Someone born on 29 February gains a year on 1 March in common years.
 int AgeInYears(Date birth, Date on);
 
+// A FHIR instant in UTC with milliseconds: "2024-03-31T09:15:02.123Z".
+std::string FormatInstant(int64_t ms_since_epoch);
+
 }  // namespace joinedup

@@ -1,7 +1,9 @@
 // Small string helpers shared by the layers above (JSON writers, the HTTP layers).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +17,17 @@ std::vector<std::string_view> Split(std::string_view text, char separator);
 // `text` as a JSON string, quotes included, appended to `out` (RFC 8259 §7: `"`, `\` and
 // control characters escaped; everything else, UTF-8 included, as it is).
 void AppendJsonString(std::string_view text, std::string& out);
+
+// UTF-8 as RFC 3629 §4 defines it: no overlong forms, no surrogates, nothing above U+10FFFF.
+// The length of the well-formed sequence starting at text[i] (i < text.size()), else 0.
+size_t Utf8SequenceLength(std::string_view text, size_t i);
+// The length of the longest well-formed prefix (text.size() when all of it is).
+size_t ValidUtf8Prefix(std::string_view text);
+bool IsValidUtf8(std::string_view text);
+
+// application/x-www-form-urlencoded decoding of one name or value: '+' is a space, %XX a byte;
+// empty on a bad or cut-off %XX escape. The bytes are not checked to be UTF-8.
+std::optional<std::string> FormDecode(std::string_view text);
 
 // A 64-bit FNV-1a hash of `text`: the same on every machine and build (unlike std::hash), so it
 // may be stored. Not for security.

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/date.h"
 #include "core/result.h"
 #include "export/bulk_export.h"
 
@@ -58,7 +59,6 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
 // kNotFound if there is no such file.
 Result<std::string> ReadWholeFile(const std::filesystem::path& path);
 
-// FHIR instant with milliseconds, UTC: "2024-03-31T09:15:02.123Z".
-std::string FormatInstant(int64_t ms_since_epoch);
+using ::joinedup::FormatInstant;  // core/date.h
 
 }  // namespace joinedup::exporter::internal

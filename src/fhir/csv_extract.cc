@@ -6,50 +6,11 @@
 #include <cmath>
 #include <span>
 
+#include "core/strings.h"
+
 namespace joinedup::fhir {
 
 // ---- RFC 4180 records ---------------------------------------------------------------------
-
-namespace {
-
-// Length of the valid UTF-8 prefix of `text` (== text.size() when it is all valid).
-size_t ValidUtf8Prefix(std::string_view text) {
-  size_t i = 0;
-  const size_t n = text.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;  // no overlong forms
-      if (c == 0xED) hi = 0x9F;  // no UTF-16 surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      return i;
-    }
-    if (i + len > n) return i;
-    const auto second = static_cast<unsigned char>(text[i + 1]);
-    if (second < lo || second > hi) return i;
-    for (size_t k = 2; k < len; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if (next < 0x80 || next > 0xBF) return i;
-    }
-    i += len;
-  }
-  return n;
-}
-
-}  // namespace
 
 CsvReader::CsvReader(std::unique_ptr<InputBuffer> input, size_t max_record_bytes)
     : input_(std::move(input)), max_record_bytes_(std::max<size_t>(max_record_bytes, 1)) {}

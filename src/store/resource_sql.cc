@@ -41,6 +41,7 @@
 #include <utility>
 
 #include "core/text_fold.h"
+#include "store/migrations.h"
 #include "store/sql_store.h"
 #include "store/store_columns.h"
 
@@ -610,6 +611,29 @@ JsonFacts ReadJsonFacts(simdjson::dom::parser& parser, const std::string& json) 
 }  // namespace
 
 // ---- Migration 4 -----------------------------------------------------------------------------
+
+Status SqlStore::ApplyMigrations(std::string_view backend,
+                                 const std::function<Status(const std::string&)>& run_script) {
+  int64_t current = 0;
+  JU_RETURN_IF_ERROR(Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {},
+                           [&](const SqlRow& row) -> Status {
+                             current = row.Int(0);
+                             return Ok();
+                           }));
+  if (current > kLatestSchemaVersion)
+    return Error::Conflict(std::string(backend) + ": the database has schema version " +
+                           std::to_string(current) + ", newer than this program knows (" +
+                           std::to_string(kLatestSchemaVersion) + "); use a newer joinedup");
+  for (const Migration& migration : Migrations()) {
+    if (migration.version <= current) continue;
+    JU_RETURN_IF_ERROR(run_script(MigrationSql(migration, dialect())));
+    JU_RETURN_IF_ERROR(FinishMigration(migration.version));
+    const SqlParam params[] = {SqlParam::Int(migration.version), SqlParam::Text(migration.name)};
+    JU_RETURN_IF_ERROR(Query("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
+                             params, [](const SqlRow&) { return Ok(); }));
+  }
+  return Ok();
+}
 
 Status SqlStore::FinishMigration(int version) {
   if (version != 4) return Ok();

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/strings.h"
 #include "store/sql_store.h"
 #include "store/store_columns.h"
 
@@ -19,39 +20,7 @@ auto Ignore() {
 // Both backends must store exactly what they were given: PostgreSQL text cannot hold NUL or
 // invalid UTF-8, so neither backend accepts them (the audit hash would not survive).
 bool ValidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    size_t extra = 0;
-    uint32_t min = 0;
-    if (c == 0) return false;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xe0) == 0xc0) {
-      extra = 1;
-      min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-      extra = 2;
-      min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-      extra = 3;
-      min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) return false;  // truncated sequence
-    uint32_t code = c & (0x3f >> extra);
-    for (size_t k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
-    i += extra + 1;
-  }
-  return true;
+  return text.find('\0') == std::string_view::npos && IsValidUtf8(text);
 }
 
 Status CheckText(std::string_view field, std::string_view text) {

@@ -176,6 +176,12 @@ class SqlStore : public Store {
   // Run by a backend's Migrate right after migration `version`'s script, in its transaction:
   // migration 4 folds existing patients' names, then builds ResourceIndexesSql().
   Status FinishMigration(int version);
+  // The migration loop both backends run inside their migration transaction: reads the
+  // recorded version, refuses a database newer than this program (kConflict, naming
+  // `backend`), and applies each later migration — its script through `run_script` (several
+  // statements, no parameters), FinishMigration, its row in schema_migrations.
+  Status ApplyMigrations(std::string_view backend,
+                         const std::function<Status(const std::string&)>& run_script);
 
   // Runs `body` in one write transaction: committed if it returns Ok, rolled back otherwise.
   // kConflict if a Writer is open. With `audit_lock`, appends to the audit chain are

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/strings.h"
 #include "core/text_fold.h"
 #include "store/cohort_builder.h"
 #include "store/migrations.h"
@@ -668,24 +669,8 @@ Status PgStore::Migrate() {
     JU_RETURN_IF_ERROR(
         Query("SELECT pg_advisory_xact_lock(?1)", {&lock, 1}, [](const SqlRow&) { return Ok(); }));
     JU_RETURN_IF_ERROR(Exec(conn_, SchemaMigrationsTableSql(Dialect::kPostgres)));
-    int64_t current = 0;
-    JU_RETURN_IF_ERROR(Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {},
-                             [&](const SqlRow& row) -> Status {
-                               current = row.Int(0);
-                               return Ok();
-                             }));
-    if (current > kLatestSchemaVersion)
-      return Error::Conflict("postgresql: the database has schema version " +
-                             std::to_string(current) + ", newer than this program knows (" +
-                             std::to_string(kLatestSchemaVersion) + "); use a newer joinedup");
-    for (const Migration& migration : Migrations()) {
-      if (migration.version <= current) continue;
-      JU_RETURN_IF_ERROR(Exec(conn_, MigrationSql(migration, Dialect::kPostgres)));
-      JU_RETURN_IF_ERROR(FinishMigration(migration.version));
-      const SqlParam params[] = {SqlParam::Int(migration.version), SqlParam::Text(migration.name)};
-      JU_RETURN_IF_ERROR(Query("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
-                               params, [](const SqlRow&) { return Ok(); }));
-    }
+    JU_RETURN_IF_ERROR(ApplyMigrations(
+        "postgresql", [&](const std::string& script) { return Exec(conn_, script); }));
     schema_version_ = kLatestSchemaVersion;
     return Ok();
   };
@@ -701,17 +686,8 @@ Status PgStore::Migrate() {
 // resource, from any connection or process, take turns until commit. The key is a 64-bit
 // FNV-1a hash; a collision only makes two resources take turns.
 Status PgStore::LockResource(std::string_view resource_type, std::string_view id) {
-  uint64_t hash = 0xcbf29ce484222325ull;
-  auto mix = [&](std::string_view text) {
-    for (char c : text) {
-      hash ^= static_cast<uint8_t>(c);
-      hash *= 0x100000001b3ull;
-    }
-  };
-  mix(resource_type);
-  mix("/");
-  mix(id);
-  const SqlParam lock = SqlParam::Int(static_cast<int64_t>(hash));
+  const SqlParam lock =
+      SqlParam::Int(StableHash64(std::string(resource_type) + "/" + std::string(id)));
   return Query("SELECT pg_advisory_xact_lock(?1)", {&lock, 1}, [](const SqlRow&) { return Ok(); });
 }
 

@@ -424,24 +424,8 @@ Status SqliteStore::Migrate() {
   // IMMEDIATE: two processes opening a new file at once must not both apply migration 1.
   JU_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
   auto migrate = [&]() -> Status {
-    int64_t current = 0;
-    JU_RETURN_IF_ERROR(Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {},
-                             [&](const SqlRow& row) -> Status {
-                               current = row.Int(0);
-                               return Ok();
-                             }));
-    if (current > kLatestSchemaVersion)
-      return Error::Conflict("sqlite: the database has schema version " + std::to_string(current) +
-                             ", newer than this program knows (" +
-                             std::to_string(kLatestSchemaVersion) + "); use a newer joinedup");
-    for (const Migration& migration : Migrations()) {
-      if (migration.version <= current) continue;
-      JU_RETURN_IF_ERROR(Exec(db_, MigrationSql(migration, Dialect::kSqlite)));
-      JU_RETURN_IF_ERROR(FinishMigration(migration.version));
-      const SqlParam params[] = {SqlParam::Int(migration.version), SqlParam::Text(migration.name)};
-      JU_RETURN_IF_ERROR(Query("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
-                               params, [](const SqlRow&) { return Ok(); }));
-    }
+    JU_RETURN_IF_ERROR(
+        ApplyMigrations("sqlite", [&](const std::string& script) { return Exec(db_, script); }));
     schema_version_ = kLatestSchemaVersion;
     return Ok();
   };
