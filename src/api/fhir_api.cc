@@ -453,7 +453,8 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
       return MethodNotAllowed(allow);
     }
     if (seg.size() == 2 && seg[1] == "_search") {
-      if (req.method != "POST" || !t->interactions.search) return MethodNotAllowed(t->interactions.search ? "POST" : "");
+      if (req.method != "POST" || !t->interactions.search)
+        return MethodNotAllowed(t->interactions.search ? "POST" : "");
       const std::string media = MediaType(req.Header("content-type").value_or(""));
       if (media != "application/x-www-form-urlencoded")
         return FromHttpError(search::UnsupportedMediaType(media));

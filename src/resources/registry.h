@@ -80,7 +80,6 @@ struct ResourceTypeDef {
   // it (Organization 0, Patient 1, …). -1 for types not exchanged in files.
   int exchange_rank = -1;
   std::span<const SearchParamDef> params;  // type-specific; CommonParams() apply to every type
-  std::string_view storage;                // where the store keeps it (for the reader)
   // Results come in an order of their own (a run's segments, the audit trail's sequence):
   // `_sort` is refused, even on the common _id and _lastUpdated.
   bool fixed_order = false;

@@ -4,8 +4,9 @@
 //
 // The typed population tables stay the one truth: a Patient is read from `patients`, a
 // Condition from `events`, and so on; the store returns typed records and the API renders them
-// as FHIR JSON (fhir/fhir_mapping.h). What the typed tables cannot hold — versions, and the
-// text of earlier versions for vread and history — lives in `resource_versions`. A record
+// as FHIR JSON (fhir/fhir_mapping.h). What the typed tables cannot hold — versions, and each
+// version's text for vread and history — lives in `resource_versions`; since migration 6 a
+// version written through the API keeps the client's resource whole (StoredDocument). A record
 // that only ever came in through `joinedup import` is version 1 with no lastUpdated and no
 // stored text; its first API write stores the rendering of version 1 (`baseline_json`).
 //
@@ -169,7 +170,7 @@ class ResourceStore {
   virtual Result<std::vector<ResourceVersion>> ResourceHistory(std::string_view resource_type,
                                                                std::string_view id) = 0;
 
-  // One page of request (storage-neutral: resources/query.h; parsed and validated by fhir/search) in its
+  // One page of request (storage-neutral, resources/query.h; parsed by fhir/search) in its
   // sort order, then by id, starting after `after` (from the request's cursor, or the first
   // page). Rows whose person `visibility` excludes are never returned, counted or included.
   // `total` is computed when want_total. kInvalidInput for a request the store cannot run

@@ -22,10 +22,9 @@ namespace joinedup::api::testing {
 namespace {
 
 using json = nlohmann::json;
+using fhir::search::PercentEncode;
 using resources::ResourceTypeDef;
 using store::testing::Backend;
-
-std::string PercentEncode(std::string_view text) { return fhir::search::PercentEncode(text); }
 
 // A user whose role may search this type at all (docs/security.md's role matrix).
 std::string_view SearcherOf(const ResourceTypeDef& type) {

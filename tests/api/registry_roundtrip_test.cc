@@ -100,6 +100,9 @@ TEST_P(RoundTripTest, AnImportThatChangesTheRowsIsServedInsteadOfTheStaleText) {
   const json fixture = ReadFixture("Patient");
   ASSERT_TRUE(fixture.is_object());
   ASSERT_FALSE(Put("gp", fixture).empty());
+  const HttpResponse before = Call("gp", "GET", "/Patient/p1");
+  ASSERT_EQ(before.status, 200) << before.body;
+  ASSERT_TRUE(json::parse(before.body).contains("telecom")) << "the client's text is served";
   auto found = api_->store().FindResource("Patient", "p1");
   ASSERT_TRUE(found.ok() && found->has_value());
   Patient changed = std::get<Patient>((*found)->record);

@@ -577,7 +577,6 @@ std::string_view DatePrefixName(DatePrefix prefix) {
   return "";
 }
 
-
 std::span<const std::string_view> SearchableTypes() {
   static const std::vector<std::string_view> types = [] {
     std::vector<std::string_view> out;

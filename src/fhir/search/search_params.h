@@ -1,9 +1,9 @@
 // FHIR R4 search parameters: from a resource type and a raw query string to a typed
 // SearchRequest, and back to a canonical query string for page links.
 //
-// Everything the parser accepts comes from the resource registry (SearchParamsOf, SortKeysOf,
-// Includes below read it); the CapabilityStatement (response.h) is generated from the same tables, so
-// what the server advertises and what it parses cannot drift apart. docs/fhir-api.md has
+// Everything the parser accepts comes from the resource registry (SearchParamsOf, SortKeysOf
+// and Includes below read it); the CapabilityStatement (response.h) is generated from the same
+// tables, so what the server advertises and what it parses cannot drift apart. docs/fhir-api.md has
 // the rules, with references to the FHIR R4 search page (https://hl7.org/fhir/R4/search.html).
 //
 // Pure functions, no I/O; all are reentrant.
