@@ -17,6 +17,7 @@ LAYERS = [
     ["fhir", "analytics", "synth", "security"],
     ["http"],
     ["export"],
+    ["records"],
     ["api"],
     ["server"],
     ["cli"],

@@ -54,21 +54,15 @@ Status Extend(store::Store& s, int64_t team, Named named, std::string_view subty
   for (int64_t user : named.users) JU_RETURN_IF_ERROR(s.AddCareTeamMember(team, user));
   for (int64_t key : named.patients) JU_RETURN_IF_ERROR(s.AddCareTeamPatient(team, key));
 
-  store::AuditEvent event;
-  event.action = 'U';
-  event.subtype = std::string(subtype);
-  const char* operator_name = std::getenv("USER");
-  event.username = std::string("cli:") + (operator_name != nullptr ? operator_name : "unknown");
-  event.role = "operator";
-  event.source_address = "local";
-  event.query =
+  security::AuditEntry entry;
+  entry.action = 'U';
+  entry.subtype = std::string(subtype);
+  entry.query =
       "care_team=" + std::to_string(team) + "&members=" + std::to_string(named.users.size());
   const size_t members = named.users.size(), people = named.patients.size();
-  std::sort(named.patients.begin(), named.patients.end());
-  named.patients.erase(std::unique(named.patients.begin(), named.patients.end()),
-                       named.patients.end());
-  event.patient_keys = std::move(named.patients);
-  JU_RETURN_IF_ERROR(security::AuditTrail(s, security::SystemClockMs).Record(std::move(event)));
+  entry.patient_keys = std::move(named.patients);
+  JU_RETURN_IF_ERROR(security::AuditTrail(s, security::SystemClockMs)
+                         .Record(security::AuditActor::Operator(), std::move(entry)));
   std::printf("care team %lld: %zu member(s) and %zu person(s) added\n",
               static_cast<long long>(team), members, people);
   return Ok();

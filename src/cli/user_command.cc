@@ -45,11 +45,6 @@ std::string ReadPassword() {
   return password;
 }
 
-std::string Operator() {
-  const char* user = std::getenv("USER");
-  return std::string("cli:") + (user != nullptr ? user : "unknown");
-}
-
 int AddUser(const std::string& db, const std::string& username, const std::string& role_name,
             const std::string& organisation, std::string display_name,
             const std::string& organisation_name, const std::string& organisation_kind,
@@ -126,14 +121,12 @@ int AddUser(const std::string& db, const std::string& username, const std::strin
   auto id = s.AddUser(user);
   if (!id.ok()) return fail(1, id.error().message);
 
-  store::AuditEvent event;
-  event.action = 'C';
-  event.subtype = "user-create";
-  event.username = Operator();
-  event.role = "operator";
-  event.source_address = "local";
-  event.query = "username=" + username + "&role=" + role_name + "&organisation=" + organisation;
-  auto recorded = security::AuditTrail(s, security::SystemClockMs).Record(std::move(event));
+  security::AuditEntry entry;
+  entry.action = 'C';
+  entry.subtype = "user-create";
+  entry.query = "username=" + username + "&role=" + role_name + "&organisation=" + organisation;
+  auto recorded = security::AuditTrail(s, security::SystemClockMs)
+                      .Record(security::AuditActor::Operator(), std::move(entry));
   if (!recorded.ok())
     return fail(1, "the user was added but not audited: " + recorded.error().ToString());
   std::printf("added user %s (id %lld, %s at %s)\n", username.c_str(), static_cast<long long>(*id),

@@ -32,6 +32,7 @@ std::string_view ErrorCodeName(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  std::string field = {};  // the element or parameter at fault (a FHIRPath), when one is
 
   static Error Invalid(std::string message) { return {ErrorCode::kInvalidInput, std::move(message)}; }
   static Error NotFound(std::string message) { return {ErrorCode::kNotFound, std::move(message)}; }

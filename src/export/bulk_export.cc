@@ -228,19 +228,13 @@ class ExportRun {
     JU_RETURN_IF_ERROR(CheckStop());
 
     // The completion audit comes before the files are released: no unaudited export.
-    store::AuditEvent event;
-    event.action = 'E';
-    event.subtype = "export";
-    event.user_id = spec.user_id;
-    event.username = spec.username;
-    event.role = spec.role;
-    event.organisation_id = spec.organisation_id;
-    event.request_id = spec.request_id;
-    event.source_address = spec.source_address;
-    event.query = spec.request_url;
-    event.patient_keys.assign(people_.begin(), people_.end());  // std::set: ascending, distinct
+    security::AuditEntry entry;
+    entry.action = 'E';
+    entry.subtype = "export";
+    entry.query = spec.request_url;
+    entry.patient_keys.assign(people_.begin(), people_.end());
     security::AuditTrail trail(*store_, options_.clock);
-    JU_RETURN_IF_ERROR(trail.Record(std::move(event)));
+    JU_RETURN_IF_ERROR(trail.Record(spec.actor, std::move(entry)));
 
     state_.output.clear();
     for (const resources::ResourceTypeDef& type : resources::AllTypes()) {

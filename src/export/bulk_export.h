@@ -35,8 +35,7 @@ struct ExportJobSpec {
   std::optional<int64_t> since_ms;  // _since
   store::Visibility visibility;     // whose records may go out
   int64_t user_id = 0;              // who asked: only they may poll, fetch or cancel
-  std::string username, role, organisation_id;  // for the completion AuditEvent
-  std::string request_id, source_address;
+  security::AuditActor actor;       // who the completion AuditEvent names
   std::string request_url;  // the kick-off URL as the client sent it (manifest "request")
 };
 

@@ -66,11 +66,11 @@ std::string JobStateJson(const JobState& state) {
                     {"types", spec.types},
                     {"visibility", visibility},
                     {"user_id", spec.user_id},
-                    {"username", spec.username},
-                    {"role", spec.role},
-                    {"organisation_id", spec.organisation_id},
-                    {"request_id", spec.request_id},
-                    {"source_address", spec.source_address},
+                    {"username", spec.actor.username},
+                    {"role", spec.actor.role},
+                    {"organisation_id", spec.actor.organisation_id},
+                    {"request_id", spec.actor.request_id},
+                    {"source_address", spec.actor.source_address},
                     {"request_url", spec.request_url}};
   if (spec.since_ms) spec_json["since_ms"] = *spec.since_ms;
   Json output = Json::array();
@@ -121,11 +121,12 @@ Result<JobState> ParseJobState(std::string_view text) {
     spec.visibility.organisation_id = visibility.at("organisation_id").get<std::string>();
     spec.visibility.user_id = visibility.at("user_id").get<int64_t>();
     spec.user_id = spec_json.at("user_id").get<int64_t>();
-    spec.username = spec_json.at("username").get<std::string>();
-    spec.role = spec_json.at("role").get<std::string>();
-    spec.organisation_id = spec_json.at("organisation_id").get<std::string>();
-    spec.request_id = spec_json.at("request_id").get<std::string>();
-    spec.source_address = spec_json.at("source_address").get<std::string>();
+    spec.actor.user_id = spec.user_id;
+    spec.actor.username = spec_json.at("username").get<std::string>();
+    spec.actor.role = spec_json.at("role").get<std::string>();
+    spec.actor.organisation_id = spec_json.at("organisation_id").get<std::string>();
+    spec.actor.request_id = spec_json.at("request_id").get<std::string>();
+    spec.actor.source_address = spec_json.at("source_address").get<std::string>();
     spec.request_url = spec_json.at("request_url").get<std::string>();
     for (const Json& file : json.at("output"))
       state.output.push_back({file.at("type").get<std::string>(),

@@ -135,7 +135,7 @@ constexpr ResourceTypeDef kTypes[] = {
      kPractitionerRoleParams},
     {"RiskAssessment", C::kRisk, kReadAndSearch, "", false, false, -1, kRiskAssessmentParams},
     {"Group", C::kPopulation, kReadAndSearch, "", false, false, -1, {}, true},
-    {"Consent", C::kConsent, kAllInteractions, "", false, false, -1, kConsentParams},
+    {"Consent", C::kConsent, kServerAssignedIds, "", false, false, -1, kConsentParams},
     {"AuditEvent", C::kAudit, kReadSearchNoVread, "", false, false, -1, kAuditEventParams, true},
 };
 

@@ -61,9 +61,13 @@ struct SearchParamDef {
 struct Interactions {
   bool read = false, vread = false, history = false, search = false, create = false,
        update = false;
+  // FHIR CapabilityStatement.rest.resource.updateCreate: a PUT to an id that does not exist
+  // creates the record with that id (false: ids are the server's; PUT updates only).
+  bool update_create = false;
   constexpr bool Any() const { return read || vread || history || search || create || update; }
 };
-inline constexpr Interactions kAllInteractions{true, true, true, true, true, true};
+inline constexpr Interactions kAllInteractions{true, true, true, true, true, true, true};
+inline constexpr Interactions kServerAssignedIds{true, true, true, true, true, true, false};
 inline constexpr Interactions kReadAndSearch{true, true, false, true, false, false};
 inline constexpr Interactions kNotServed{};
 

@@ -1,6 +1,10 @@
 #include "security/audit.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+
+#include "core/strings.h"
 
 #include "security/crypto.h"
 
@@ -16,7 +20,36 @@ void Field(std::string& out, std::string_view name, std::string_view value) {
   out += '\n';
 }
 
+// Text as valid UTF-8: a byte that begins no valid sequence becomes "%XX".
+std::string ValidUtf8Text(std::string_view text) {
+  if (IsValidUtf8(text)) return std::string(text);
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      const auto byte = static_cast<unsigned char>(text[i++]);
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
 }  // namespace
+
+AuditActor AuditActor::Operator() {
+  const char* user = std::getenv("USER");
+  AuditActor actor;
+  actor.username = std::string("cli:") + (user != nullptr ? user : "unknown");
+  actor.role = "operator";
+  actor.source_address = "local";
+  return actor;
+}
 
 int64_t SystemClockMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -53,8 +86,24 @@ std::string AuditEventHash(const store::AuditEvent& event) {
   return Sha256Hex(event.prev_hash + CanonicalAuditText(event));
 }
 
-Result<store::AuditEvent> AuditTrail::Record(store::AuditEvent event) {
+Result<store::AuditEvent> AuditTrail::Record(const AuditActor& actor, AuditEntry entry) {
+  store::AuditEvent event;
   event.time_ms = clock_();
+  event.action = entry.action;
+  event.subtype = std::move(entry.subtype);
+  event.outcome = entry.outcome;
+  event.user_id = actor.user_id;
+  event.username = ValidUtf8Text(actor.username);
+  event.role = actor.role;
+  event.organisation_id = actor.organisation_id;
+  event.request_id = actor.request_id;
+  event.source_address = ValidUtf8Text(actor.source_address);
+  event.query = ValidUtf8Text(entry.query);
+  event.break_glass_reason = std::move(entry.break_glass_reason);
+  std::vector<int64_t>& keys = entry.patient_keys;
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  event.patient_keys = std::move(keys);
   return store_.AppendAuditEvent(std::move(event), AuditEventHash);
 }
 

@@ -11,6 +11,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "store/security_store.h"
@@ -26,12 +28,39 @@ int64_t SystemClockMs();
 std::string CanonicalAuditText(const store::AuditEvent& event);
 std::string AuditEventHash(const store::AuditEvent& event);
 
-// Appends events with the server's time. Thread safety: as the store's.
+// Who an event names as acting, and from where. A person signed in to the server, a system
+// client, or an operator at the command line.
+struct AuditActor {
+  std::optional<int64_t> user_id;  // empty: not (yet) a known user, or the command line
+  std::string username;
+  std::string role;  // a snapshot: what the user was when they acted
+  std::string organisation_id;
+  std::string request_id;
+  std::string source_address;
+
+  // The operator of a `joinedup` command: "cli:$USER", role "operator", from "local".
+  static AuditActor Operator();
+};
+
+// What happened, and to whom.
+struct AuditEntry {
+  char action = 'R';  // FHIR AuditEvent.action: C R U D E
+  std::string subtype = {};
+  store::AuditOutcome outcome = store::AuditOutcome::kSuccess;
+  std::vector<int64_t> patient_keys = {};  // any order; repeats are kept once
+  std::string query = {};                  // what was asked, as text
+  std::string break_glass_reason = {};     // given only when the glass was broken
+};
+
+// Appends events with the server's time. Every AuditEvent joinedup writes is built here, by
+// Record, so every one is shaped alike. Thread safety: as the store's.
 class AuditTrail {
  public:
   AuditTrail(store::SecurityStore& store, Clock clock) : store_(store), clock_(std::move(clock)) {}
-  // Sets event.time_ms from the clock (the caller's value is ignored) and appends it.
-  Result<store::AuditEvent> Record(store::AuditEvent event);
+  // The event of `entry` by `actor` at the clock's time, appended to the chain. The audit
+  // trail holds valid UTF-8 only (both backends): bytes of the query that are not are kept
+  // as %XX escapes.
+  Result<store::AuditEvent> Record(const AuditActor& actor, AuditEntry entry);
 
  private:
   store::SecurityStore& store_;

@@ -185,6 +185,20 @@ Result<std::string> GrantScopes(std::string_view requested, security::ScopeConte
 
 // A token issued by the client-credentials grant carries system/ scopes and nothing else; no
 // other grant issues those (GrantScopes), so the token record itself tells.
+// The audit trail's actor for a request to the server by `user` (null: not a known user).
+security::AuditActor RequestActor(const HttpRequest& request, const store::User* user) {
+  security::AuditActor actor;
+  if (user != nullptr) {
+    actor.user_id = user->id;
+    actor.username = AuditSafeText(user->username);
+    actor.role = std::string(security::RoleName(user->role));
+    actor.organisation_id = user->organisation_id;
+  }
+  actor.request_id = request.request_id;
+  actor.source_address = AuditSafeText(request.remote_address);
+  return actor;
+}
+
 bool IsSystemToken(const security::ScopeSet& scopes) {
   if (scopes.resources.empty()) return false;
   return std::all_of(scopes.resources.begin(), scopes.resources.end(), [](const auto& scope) {
@@ -354,20 +368,13 @@ std::string Service::SmartConfiguration() const {
 
 bool Service::AuditSignIn(const HttpRequest& request, store::Store& store,
                           std::string_view username, const store::User* user, bool ok) const {
-  store::AuditEvent event;
-  event.action = 'E';
-  event.subtype = "login";
-  event.outcome = ok ? store::AuditOutcome::kSuccess : store::AuditOutcome::kMinorFailure;
-  event.username = AuditSafeText(username);
-  if (user != nullptr) {
-    event.user_id = user->id;
-    event.role = std::string(security::RoleName(user->role));
-    event.organisation_id = user->organisation_id;
-  }
-  event.request_id = request.request_id;
-  event.source_address = AuditSafeText(request.remote_address);
-  security::AuditTrail trail(store, options_.clock);
-  return trail.Record(std::move(event)).ok();
+  security::AuditActor actor = RequestActor(request, user);
+  actor.username = AuditSafeText(username);
+  security::AuditEntry entry;
+  entry.action = 'E';
+  entry.subtype = "login";
+  entry.outcome = ok ? store::AuditOutcome::kSuccess : store::AuditOutcome::kMinorFailure;
+  return security::AuditTrail(store, options_.clock).Record(actor, std::move(entry)).ok();
 }
 
 Service::SignInAttempt Service::SignIn(const HttpRequest& request, store::Store& store,
@@ -598,16 +605,9 @@ HttpResponse Service::Session(const HttpRequest& request, RequestInfo* info) con
       return Outcome(403, search::IssueType::kForbidden, "X-CSRF-Token is missing or wrong");
     Status revoked = security::RevokeBearerToken(store, *cookie);
     if (!revoked.ok()) return Unavailable();
-    store::AuditEvent event;
-    event.action = 'E';
-    event.subtype = "logout";
-    event.user_id = user.id;
-    event.username = AuditSafeText(user.username);
-    event.role = std::string(security::RoleName(user.role));
-    event.organisation_id = user.organisation_id;
-    event.request_id = request.request_id;
-    event.source_address = AuditSafeText(request.remote_address);
-    if (!security::AuditTrail(store, options_.clock).Record(std::move(event)).ok())
+    if (!security::AuditTrail(store, options_.clock)
+             .Record(RequestActor(request, &user), {.action = 'E', .subtype = "logout"})
+             .ok())
       return Unavailable();
     HttpResponse response;
     response.status = 204;
@@ -665,13 +665,12 @@ HttpResponse Service::Fhir(const HttpRequest& request, RequestInfo* info) const 
     }
     if (!token) {
       // Present but not good: never anonymous, never reaches the API, and audited.
-      store::AuditEvent event;
-      event.action = 'E';
-      event.subtype = "authenticate";
-      event.outcome = store::AuditOutcome::kMinorFailure;
-      event.request_id = request.request_id;
-      event.source_address = AuditSafeText(request.remote_address);
-      if (!security::AuditTrail(store, options_.clock).Record(std::move(event)).ok())
+      if (!security::AuditTrail(store, options_.clock)
+               .Record(RequestActor(request, nullptr),
+                       {.action = 'E',
+                        .subtype = "authenticate",
+                        .outcome = store::AuditOutcome::kMinorFailure})
+               .ok())
         return Unavailable();
       return malformed_header
                  ? InvalidToken("invalid_request", "the Authorization header must be Bearer")

@@ -124,11 +124,12 @@ class BulkExportTest : public ::testing::TestWithParam<Backend> {
     spec.level = level;
     spec.visibility = std::move(visibility);
     spec.user_id = kOwner;
-    spec.username = "analyst";
-    spec.role = "commissioner";
-    spec.organisation_id = "SYN001";
-    spec.request_id = "req-1";
-    spec.source_address = "127.0.0.1";
+    spec.actor.user_id = kOwner;
+    spec.actor.username = "analyst";
+    spec.actor.role = "commissioner";
+    spec.actor.organisation_id = "SYN001";
+    spec.actor.request_id = "req-1";
+    spec.actor.source_address = "127.0.0.1";
     spec.request_url = "https://fhir.example/r4/$export";
     return spec;
   }
@@ -728,11 +729,11 @@ TEST(JobStateTest, RoundTripsEveryField) {
   state.spec.since_ms = -5;
   state.spec.visibility = {store::Visibility::Kind::kRelationship, 4, "SYN001", 9};
   state.spec.user_id = 9;
-  state.spec.username = "Zoë";
-  state.spec.role = "gp";
-  state.spec.organisation_id = "SYN001";
-  state.spec.request_id = "r";
-  state.spec.source_address = "::1";
+  state.spec.actor.username = "Zoë";
+  state.spec.actor.role = "gp";
+  state.spec.actor.organisation_id = "SYN001";
+  state.spec.actor.request_id = "r";
+  state.spec.actor.source_address = "::1";
   state.spec.request_url = "https://x/$export?_type=Patient";
   state.output = {{"Patient", "Patient.ndjson", 3}, {"Patient", "Patient-2.ndjson", 1}};
   auto parsed = internal::ParseJobState(internal::JobStateJson(state));

@@ -39,16 +39,20 @@ class SecurityServicesTest : public ::testing::TestWithParam<Backend> {
     return [this] { return now_ms_; };
   }
 
-  store::AuditEvent Event(std::string subtype, std::vector<int64_t> keys = {}) {
-    store::AuditEvent e;
+  AuditActor Actor() const {
+    AuditActor a;
+    a.user_id = user_id_;
+    a.username = "grace";
+    a.role = "gp";
+    a.organisation_id = "A81001";
+    a.request_id = "req-" + std::to_string(now_ms_);
+    a.source_address = "203.0.113.9";
+    return a;
+  }
+  static AuditEntry Event(std::string subtype, std::vector<int64_t> keys = {}) {
+    AuditEntry e;
     e.action = 'R';
     e.subtype = std::move(subtype);
-    e.user_id = user_id_;
-    e.username = "grace";
-    e.role = "gp";
-    e.organisation_id = "A81001";
-    e.request_id = "req-" + std::to_string(now_ms_);
-    e.source_address = "203.0.113.9";
     e.patient_keys = std::move(keys);
     return e;
   }
@@ -113,7 +117,7 @@ TEST_P(SecurityServicesTest, TheChainVerifiesAndNamesTheFirstAlteredEvent) {
 
   for (int i = 0; i < 5; ++i) {
     now_ms_ += 1000;
-    auto recorded = trail.Record(Event(i == 0 ? "login" : "read", {static_cast<int64_t>(i)}));
+    auto recorded = trail.Record(Actor(), Event(i == 0 ? "login" : "read", {static_cast<int64_t>(i)}));
     ASSERT_TRUE(recorded.ok()) << recorded.error().ToString();
     EXPECT_EQ(recorded->time_ms, now_ms_);  // the server's clock, not the caller's
     EXPECT_EQ(recorded->hash, AuditEventHash(*recorded));
@@ -159,7 +163,7 @@ TEST_P(SecurityServicesTest, TheChainVerifiesAndNamesTheFirstAlteredEvent) {
 
 TEST_P(SecurityServicesTest, ADeletedEventIsAGapInTheChain) {
   AuditTrail trail(*store_, TestClock());
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(trail.Record(Event("read")).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(trail.Record(Actor(), Event("read")).ok());
   if (GetParam() == Backend::kSqlite) {
     ASSERT_EQ(db_->RawExec("DROP TRIGGER audit_events_no_delete"), "");
   } else {

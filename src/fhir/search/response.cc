@@ -239,6 +239,8 @@ HttpError ToHttpError(const Error& error, ErrorContext context) {
   out.issue.type = IssueTypeOf(error.code, context);
   // A bug's message may name internals; the log keeps it, the client gets a plain sentence.
   out.issue.diagnostics = error.code == ErrorCode::kInternal ? "internal error" : error.message;
+  if (!error.field.empty() && error.code != ErrorCode::kInternal)
+    out.issue.expression = {error.field};
   return out;
 }
 

@@ -1,6 +1,6 @@
 // FHIR JSON for the records the population mapping (fhir/fhir_mapping.h) does not write:
 // RiskAssessment (a person's stratification result), Group (a run's segment), Consent and
-// AuditEvent (IHE BALP shape), and the Consent reader. Private to joinedup_api.
+// AuditEvent (IHE BALP shape), and the Consent reader.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include "core/result.h"
 #include "store/resource_store.h"
 
-namespace joinedup::api {
+namespace joinedup::records {
 
 inline constexpr std::string_view kUserIdentifierSystem = "https://joinedup.example/fhir/Id/user";
 inline constexpr std::string_view kPatientKeyIdentifierSystem =
@@ -38,10 +38,7 @@ struct ConsentInput {
   std::string patient_id;
   store::ConsentDecision decision = store::ConsentDecision::kPermitSharing;
 };
-struct FieldError {
-  std::string field;  // FHIRPath in the resource
-  std::string message;
-};
-std::variant<ConsentInput, FieldError> ReadConsent(std::string_view json);
+// kInvalidInput naming the field (Error::field) otherwise.
+Result<ConsentInput> ReadConsent(std::string_view json);
 
-}  // namespace joinedup::api
+}  // namespace joinedup::records

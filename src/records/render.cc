@@ -1,7 +1,7 @@
 // FHIR JSON for RiskAssessment, Group, Consent and AuditEvent (render.h). Built with nlohmann's
 // ordered_json so members keep FHIR's usual order; invalid UTF-8 from the store is replaced on
 // output rather than throwing.
-#include "api/render.h"
+#include "records/render.h"
 
 #include <nlohmann/json.hpp>
 
@@ -14,7 +14,7 @@
 #include "fhir/fhir_mapping.h"
 #include "fhir/resource.h"
 
-namespace joinedup::api {
+namespace joinedup::records {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -46,6 +46,10 @@ bool IsRestInteraction(std::string_view subtype) {
                                 "history-instance", "capabilities", "operation"})
     if (subtype == code) return true;
   return false;
+}
+
+Error Refuse(std::string field, std::string message) {
+  return Error{ErrorCode::kInvalidInput, std::move(message), std::move(field)};
 }
 
 }  // namespace
@@ -216,30 +220,29 @@ std::string AuditEventJson(const store::AuditEvent& e) {
   return Dump(j);
 }
 
-std::variant<ConsentInput, FieldError> ReadConsent(std::string_view text) {
+Result<ConsentInput> ReadConsent(std::string_view text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return FieldError{"", "the body is not a JSON object"};
+  if (!j.is_object()) return Refuse("", "the body is not a JSON object");
   auto string_at = [](const json& obj, const char* key) -> const std::string* {
     auto it = obj.find(key);
     return it != obj.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
   };
   const std::string* status = string_at(j, "status");
   if (!status || *status != "active")
-    return FieldError{"status", "a Consent must have status 'active' (the latest decision counts)"};
+    return Refuse("status", "a Consent must have status 'active' (the latest decision counts)");
   auto patient = j.find("patient");
   const std::string* reference =
       patient != j.end() && patient->is_object() ? string_at(*patient, "reference") : nullptr;
-  if (!reference) return FieldError{"patient.reference", "a Consent needs patient.reference"};
+  if (!reference) return Refuse("patient.reference", "a Consent needs patient.reference");
   auto id = fhir::ResolveRelativeReference(*reference, "Patient");
   if (!id)
-    return FieldError{"patient.reference", "'" + *reference + "' is not a Patient reference"};
+    return Refuse("patient.reference", "'" + *reference + "' is not a Patient reference");
   auto provision = j.find("provision");
   const std::string* type =
       provision != j.end() && provision->is_object() ? string_at(*provision, "type") : nullptr;
   if (!type || (*type != "permit" && *type != "deny"))
-    return FieldError{"provision.type",
-                      "provision.type must be 'permit' (share with everyone who has a care "
-                      "relationship) or 'deny' (only the person's own GP practice)"};
+    return Refuse("provision.type", "provision.type must be 'permit' (share with everyone who has a care "
+                      "relationship) or 'deny' (only the person's own GP practice)");
   ConsentInput in;
   in.patient_id = std::move(*id);
   in.decision = *type == "deny" ? store::ConsentDecision::kDeclineBeyondOwnPractice
@@ -247,4 +250,4 @@ std::variant<ConsentInput, FieldError> ReadConsent(std::string_view text) {
   return in;
 }
 
-}  // namespace joinedup::api
+}  // namespace joinedup::records

@@ -1,0 +1,156 @@
+// The records service: every read, search, write and export of a record goes through here, and
+// each takes the same steps once — the access decision (scope and role, then the person), the
+// store, then the audit event (written before anything is returned: no audit, no data). The
+// FHIR API (src/api) is a codec over it; the web application's API calls it too, so neither
+// decides access nor builds an audit event itself.
+//
+// A record the caller may not see is refused exactly as a missing one — the same ErrorCode and
+// the same message — and the refusal is audited against the person. Refusals are core Errors:
+//   kForbidden     the caller's scopes or role do not allow this at all (says nothing about
+//                  any record; audited for types about people);
+//   kNotFound      no such record, or one the caller may not see;
+//   kInvalidInput  the request or the resource breaks a rule; Error::field names the element;
+//   kConflict, kPreconditionFailed, kUnavailable, kInternal  as the store reports them.
+//
+// Which types exist, which are about people and which are audited come from the resource
+// registry (resources/registry.h). One Records serves one request: make one per request, on
+// that request's store connection.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "resources/query.h"
+#include "security/audit.h"
+#include "security/policy.h"
+#include "store/resource_store.h"
+
+namespace joinedup::store {
+class Store;
+}
+
+namespace joinedup::records {
+
+// Who is asking.
+struct Requester {
+  security::Caller caller;  // break_glass_reason: only with a read of one record
+  security::AuditActor actor;
+};
+
+// What a request does to records: the policy's interaction and how the audit trail names it.
+enum class Operation : uint8_t { kRead, kVread, kHistory, kSearch, kCreate, kUpdate, kExport };
+
+// A record as served: typed, and as FHIR JSON without meta.
+struct Record {
+  std::string type;
+  std::string id;
+  store::ResourceMeta meta;
+  std::optional<int64_t> patient_key;  // the person it is about; empty for other types
+  store::ResourceRecord record;
+  std::string json;
+};
+
+// One version of a record, for vread and history.
+struct Version {
+  store::ResourceMeta meta;
+  std::string json;
+};
+
+struct SearchOptions {
+  const resources::PageCursor* after = nullptr;  // the page starts after this (the cursor's)
+  bool want_total = false;
+  std::string query;  // the search as the caller asked it, for the audit trail
+};
+
+struct Page {
+  std::vector<Record> matches;
+  std::vector<Record> included;              // _include / _revinclude, visible ones only
+  std::optional<resources::PageCursor> next;  // where the next page starts; empty: none
+  std::optional<int64_t> total;
+  std::string warning;  // "" or a note on the results (the audit search's cap)
+};
+
+struct Written {
+  Record record;  // as stored and served
+  bool created = false;
+};
+
+// Bulk Data $export: what is asked for.
+struct ExportRequest {
+  enum class Level : uint8_t { kSystem, kPatient, kGroup };
+  Level level = Level::kSystem;
+  std::string group_id;            // kGroup
+  std::vector<std::string> types;  // _type; empty: every type the exporter writes
+};
+
+class Records {
+ public:
+  Records(store::Store& store, Requester requester, security::Clock clock);
+
+  const Requester& requester() const { return requester_; }
+
+  // Whose records a search or export may return (the policy's relationship rule in the
+  // store's terms).
+  store::Visibility Visibility() const;
+
+  // The first step of every operation: may the caller's scopes and role do `operation` on
+  // `type` at all (for a write: create or update it)? kForbidden, audited, if not. Every
+  // method below checks it first itself; a codec calls it before reading a request body so
+  // that a caller without the right learns nothing from the body's problems.
+  Status Permit(Operation operation, std::string_view type);
+
+  Result<Record> Read(std::string_view type, std::string_view id);
+  Result<Version> Vread(std::string_view type, std::string_view id, std::string_view version);
+  // Every version, newest first; a record never written through the API has one.
+  Result<std::vector<Version>> History(std::string_view type, std::string_view id);
+  // `request.type` ... as parsed by fhir/search; a page of what the caller may see.
+  Result<Page> Search(const resources::SearchRequest& request, const SearchOptions& options);
+
+  // A new record of `type` from its FHIR JSON (an object of that type; its id and meta are
+  // the server's): created with a new id.
+  Result<Written> Create(std::string_view type, std::string_view json);
+  // `type`/`id` replaced by `json` (whose id must be `id`), or created with that id if there is
+  // none; `if_match`: the version the client last saw.
+  Result<Written> Update(std::string_view type, std::string_view id, std::string_view json,
+                         std::optional<int64_t> if_match);
+
+  // May the caller export what `request` asks for? kForbidden (audited) for any type it may
+  // not; kNotFound for a Group that does not exist.
+  Status PermitExport(const ExportRequest& request);
+  // The kick-off's audit event: `query` is what was asked, `accepted` whether a job started.
+  Status AuditExport(bool accepted, std::string query);
+
+ private:
+  struct Opened;
+  Result<Opened> Open(Operation operation, std::string_view type, std::string_view id);
+  Status Audited(Operation operation, store::AuditOutcome outcome,
+                 std::vector<int64_t> patient_keys, std::string query = {},
+                 bool break_glass = false);
+  Error Denied(Operation operation, std::string_view type);
+  Result<security::Decision> DecidePerson(Operation operation, std::string_view type,
+                                          int64_t patient_key);
+  Status AlertPrivacyOfficer(int64_t patient_key);
+  Result<Page> SearchAudit(const resources::SearchRequest& request, const SearchOptions& options);
+  Result<Page> SearchGroups(const resources::SearchRequest& request,
+                            const SearchOptions& options);
+  Result<Written> Write(std::string_view type, std::optional<std::string_view> id,
+                        std::string_view json, std::optional<int64_t> if_match);
+  Result<Written> CreateConsent(std::string_view json);
+  Result<Written> UpdateConsent(std::string_view id, std::string_view json,
+                                std::optional<int64_t> if_match);
+
+  store::Store& store_;
+  store::ResourceStore& resources_;
+  Requester requester_;
+  security::Clock clock_;
+};
+
+// The JSON of a found record as served, without meta: the client's text where it is kept and
+// still current (fhir/served_text.h), else the typed record rendered.
+Result<std::string> RenderRecord(const store::FoundResource& found);
+
+}  // namespace joinedup::records
