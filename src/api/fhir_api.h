@@ -2,9 +2,10 @@
 // authenticated) in, an HTTP response out. No sockets here — src/server adapts cpp-httplib to
 // this, tests and the request-handler fuzz target call it directly.
 //
-// Every request about a person's data is decided by the access policy (security/policy.h) and
-// audited (security/audit.h). A record the caller may not see answers exactly as one that does
-// not exist. docs/fhir-api.md lists the routes.
+// A codec over the records service (records/records.h), which decides every request about a
+// person's data by the access policy (security/policy.h) and audits it (security/audit.h). A
+// record the caller may not see answers exactly as one that does not exist. docs/fhir-api.md
+// lists the routes.
 //
 // Thread safety: one FhirApi may serve many threads at once; each call brings its own Store
 // (one connection per worker thread).

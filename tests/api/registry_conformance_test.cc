@@ -145,6 +145,10 @@ TEST_P(RegistryConformanceTest, CapabilityStatementListsExactlyTheDeclaredIntera
     for (const auto& [on, code] : declared) {
       EXPECT_EQ(interactions.count(code), on ? 1u : 0u) << type << " " << code;
     }
+    if (d.update) {
+      ASSERT_TRUE(resource.contains("updateCreate")) << type;
+      EXPECT_EQ(resource["updateCreate"].get<bool>(), d.update_create) << type;
+    }
     std::set<std::string> params;
     for (const json& p : resource.value("searchParam", json::array())) params.insert(p["name"]);
     for (const resources::SearchParamDef& p : t->params)

@@ -419,6 +419,12 @@ std::string CapabilityStatementJson(const CapabilityOptions& options) {
       w.Close('}');
     }
     w.Close(']');
+    // Whether a PUT to an unknown id creates (FHIR R4 CapabilityStatement.rest.resource
+    // .updateCreate), for the types that take updates.
+    if (std::find(interactions.begin(), interactions.end(), "update") != interactions.end()) {
+      const resources::ResourceTypeDef* def = resources::FindType(type);
+      w.Raw("updateCreate", def != nullptr && def->interactions.update_create ? "true" : "false");
+    }
     auto include_list = [&](std::string_view key, bool reverse) {
       std::vector<std::string> names;
       for (const IncludeDef& def : Includes())
