@@ -170,6 +170,37 @@ Result<Incoming> ReadIncoming(std::string_view type, std::string_view id, std::s
   return in;
 }
 
+// A database's own message (SQL, constraint and column names, the values of a record the
+// caller may not see) never leaves the service: it is logged and replaced by a plain sentence.
+// The store's own refusals ("… is not known", version conflicts) are worded for clients and
+// pass unchanged; both backends begin theirs with the backend's name.
+Error ClientSafe(Error e) {
+  if (!e.message.starts_with("sqlite:") && !e.message.starts_with("postgresql:")) return e;
+  std::fprintf(stderr, "joinedup records: %s\n", e.ToString().c_str());
+  switch (e.code) {
+    case ErrorCode::kConflict:
+      e.message = "the change clashes with a record already stored";
+      break;
+    case ErrorCode::kInvalidInput:
+      e.message = "a value could not be stored";
+      break;
+    case ErrorCode::kUnavailable:
+      e.message = "the database is unavailable; try again";
+      break;
+    default:
+      e.message = "internal error";
+      break;
+  }
+  e.field.clear();
+  return e;
+}
+
+template <typename T>
+Result<T> ClientSafe(Result<T> result) {
+  if (result.ok()) return result;
+  return ClientSafe(result.take_error());
+}
+
 }  // namespace
 
 Result<std::string> RenderRecord(const store::FoundResource& found) {
@@ -417,14 +448,14 @@ Result<Page> Records::Search(const resources::SearchRequest& request,
     JU_RETURN_IF_ERROR(Permit(Operation::kSearch, inc->target_type));
   for (const resources::IncludeDef* inc : request.revincludes)
     JU_RETURN_IF_ERROR(Permit(Operation::kSearch, inc->source_type));
-  if (type == "AuditEvent") return SearchAudit(request, options);
-  if (type == "Group") return SearchGroups(request, options);
+  if (type == "AuditEvent") return ClientSafe(SearchAudit(request, options));
+  if (type == "Group") return ClientSafe(SearchGroups(request, options));
 
   resources::SearchRequest asked = request;
   if (asked.summary_count) asked.count = 0;
   JU_ASSIGN_OR_RETURN(store::ResourcePage found,
-                      resources_.SearchResources(asked, options.after, Visibility(),
-                                                 options.want_total));
+                      ClientSafe(resources_.SearchResources(asked, options.after, Visibility(),
+                                                            options.want_total)));
   Page page;
   std::vector<int64_t> keys;
   if (found.has_next && !found.matches.empty()) {
@@ -619,14 +650,14 @@ Result<Page> Records::SearchGroups(const resources::SearchRequest& request,
 // ---- Create and update ----------------------------------------------------------------------
 
 Result<Written> Records::Create(std::string_view type, std::string_view json) {
-  if (type == "Consent") return CreateConsent(json);
-  return Write(type, std::nullopt, json, std::nullopt);
+  if (type == "Consent") return ClientSafe(CreateConsent(json));
+  return ClientSafe(Write(type, std::nullopt, json, std::nullopt));
 }
 
 Result<Written> Records::Update(std::string_view type, std::string_view id,
                                 std::string_view json, std::optional<int64_t> if_match) {
-  if (type == "Consent") return UpdateConsent(id, json, if_match);
-  return Write(type, id, json, if_match);
+  if (type == "Consent") return ClientSafe(UpdateConsent(id, json, if_match));
+  return ClientSafe(Write(type, id, json, if_match));
 }
 
 Result<Written> Records::Write(std::string_view type, std::optional<std::string_view> path_id,

@@ -192,6 +192,32 @@ TEST_P(RecordsServiceTest, BreakingTheGlassIsFlaggedAndAlertsThePrivacyOfficer) 
   EXPECT_EQ(events[1].patient_keys, std::vector<int64_t>{Key("p4")});
 }
 
+// A new person whose NHS number is already held — here by p4, whom this GP may not see — is
+// refused without the database's words, the column, or anything of the person who holds it.
+TEST_P(RecordsServiceTest, ADuplicateNhsNumberIsRefusedWithoutTheDatabasesText) {
+  const std::string held = store::testing::TestNhsNumber(4).digits();
+  HttpResponse own = Call("gp", "GET", "/Patient/p1");
+  ASSERT_EQ(own.status, 200) << own.body;
+  json body = json::parse(own.body);
+  body.erase("id");
+  body.erase("meta");
+  bool replaced = false;
+  for (json& identifier : body["identifier"])
+    if (identifier["system"] == "https://fhir.nhs.uk/Id/nhs-number") {
+      identifier["value"] = held;
+      replaced = true;
+    }
+  ASSERT_TRUE(replaced) << own.body;
+  const HttpResponse r = Call("gp", "POST", "/Patient", body.dump());
+  EXPECT_EQ(r.status, 409) << r.body;
+  for (std::string_view leak : {"UNIQUE", "unique", "nhs_number", "sqlite", "postgresql",
+                                "DETAIL", "Key (", "patients", "Smith4"})
+    EXPECT_EQ(r.body.find(leak), std::string::npos) << leak << " in " << r.body;
+  EXPECT_EQ(r.body.find(held), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("the change clashes with a record already stored"), std::string::npos)
+      << r.body;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RecordsServiceTest,
                          ::testing::Values(store::testing::Backend::kSqlite,
                                            store::testing::Backend::kPostgres),
