@@ -386,6 +386,43 @@ Result<Record> Records::Read(std::string_view type, std::string_view id) {
   return record;
 }
 
+namespace {
+
+// The person a version of a person-bound record was about: its subject or patient reference
+// ("" for Patient itself, whose versions are all the same person, or none found).
+std::string VersionPerson(std::string_view type, std::string_view text) {
+  if (type == "Patient") return "";
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return "";
+  for (const char* element : {"subject", "patient"}) {
+    auto it = j.find(element);
+    if (it == j.end() || !it->is_object()) continue;
+    auto reference = it->find("reference");
+    if (reference == it->end() || !reference->is_string()) continue;
+    if (auto id = fhir::ResolveRelativeReference(reference->get<std::string>(), "Patient"))
+      return *id;
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<bool> Records::VersionVisible(Operation operation, std::string_view type,
+                                     std::string_view text, std::vector<int64_t>& keys) {
+  if (!PersonBound(type)) return true;
+  const std::string person = VersionPerson(type, text);
+  if (person.empty()) return true;
+  JU_ASSIGN_OR_RETURN(std::optional<store::FoundResource> found,
+                      resources_.FindResource("Patient", person));
+  if (!found || !found->patient_key) return false;  // no longer anyone the caller can see
+  const int64_t key = *found->patient_key;
+  if (std::find(keys.begin(), keys.end(), key) != keys.end()) return true;  // decided already
+  JU_ASSIGN_OR_RETURN(security::Decision d, DecidePerson(operation, type, key));
+  if (!d.allowed) return false;
+  keys.push_back(key);
+  return true;
+}
+
 Result<Version> Records::Vread(std::string_view type, std::string_view id,
                                std::string_view version) {
   JU_ASSIGN_OR_RETURN(Opened o, Open(Operation::kVread, type, id));
@@ -405,7 +442,15 @@ Result<Version> Records::Vread(std::string_view type, std::string_view id,
       return v.version_id == *wanted;
     });
     if (it == versions.end()) {
-      if (o.audited) JU_RETURN_IF_ERROR(Audited(Operation::kVread, AuditOutcome::kMinorFailure, o.keys));
+      if (o.audited)
+        JU_RETURN_IF_ERROR(Audited(Operation::kVread, AuditOutcome::kMinorFailure, o.keys));
+      return NotKnown(type, versioned);
+    }
+    // An earlier version may have been about someone else (a record moved between people):
+    // it is decided on its own person, and refused as a missing version.
+    JU_ASSIGN_OR_RETURN(bool visible, VersionVisible(Operation::kVread, type, it->json, o.keys));
+    if (!visible) {
+      JU_RETURN_IF_ERROR(Audited(Operation::kVread, AuditOutcome::kSeriousFailure, o.keys));
       return NotKnown(type, versioned);
     }
     out.meta = store::ResourceMeta{it->version_id, it->last_updated_ms};
@@ -428,6 +473,12 @@ Result<std::vector<Version>> Records::History(std::string_view type, std::string
     out.push_back(Version{meta, current});
   for (store::ResourceVersion& v : stored) {
     const bool is_current = v.version_id == meta.version_id;
+    // Each earlier version is decided on the person it was about; one the caller may not see
+    // is left out, as if it had never been.
+    if (!is_current) {
+      JU_ASSIGN_OR_RETURN(bool visible, VersionVisible(Operation::kHistory, type, v.json, o.keys));
+      if (!visible) continue;
+    }
     out.push_back(Version{store::ResourceMeta{v.version_id, v.last_updated_ms},
                           is_current ? current : std::move(v.json)});
   }
@@ -683,6 +734,7 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
 
   // Whose data: the existing record's person, and the person the new version is about.
   std::vector<int64_t> keys;
+  std::optional<int64_t> subject_key;
   if (PersonBound(type)) {
     if (existing && existing->patient_key) {
       const int64_t key = *existing->patient_key;
@@ -711,6 +763,26 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
         JU_RETURN_IF_ERROR(Audited(
             operation, key ? AuditOutcome::kSeriousFailure : AuditOutcome::kMinorFailure, keys));
         return Invalid("Patient/" + in.patient_id + " is not known", std::string(kSubjectField));
+      }
+      subject_key = key;
+    }
+    // References stay within the person: the encounter a Condition or Observation was recorded
+    // in must be the same person's, and another person's is refused exactly as an unknown one
+    // (it would otherwise be shown to everyone who reads this record).
+    if (const auto* event = std::get_if<ClinicalEvent>(&in.record);
+        event != nullptr && !event->activity_id.empty()) {
+      std::optional<int64_t> owner;
+      for (std::string_view activity_type : {"Encounter", "EpisodeOfCare"}) {
+        JU_ASSIGN_OR_RETURN(std::optional<store::FoundResource> activity,
+                            resources_.FindResource(activity_type, event->activity_id));
+        if (activity) {
+          owner = activity->patient_key;
+          break;
+        }
+      }
+      if (!owner || owner != subject_key) {
+        JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kMinorFailure, keys));
+        return Invalid("Encounter/" + event->activity_id + " is not known", "encounter.reference");
       }
     }
     if (type == "Patient" && creating) {

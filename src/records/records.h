@@ -63,7 +63,7 @@ struct Version {
 struct SearchOptions {
   const resources::PageCursor* after = nullptr;  // the page starts after this (the cursor's)
   bool want_total = false;
-  std::string query;  // the search as the caller asked it, for the audit trail
+  std::string query = {};  // the search as the caller asked it, for the audit trail
 };
 
 struct Page {
@@ -131,6 +131,10 @@ class Records {
                  std::vector<int64_t> patient_keys, std::string query = {},
                  bool break_glass = false);
   Error Denied(Operation operation, std::string_view type);
+  // Whether the caller may see a version of a person-bound record (its own subject or
+  // patient decides); the person's key is added to `keys` when it is someone new.
+  Result<bool> VersionVisible(Operation operation, std::string_view type, std::string_view json,
+                              std::vector<int64_t>& keys);
   Result<security::Decision> DecidePerson(Operation operation, std::string_view type,
                                           int64_t patient_key);
   Status AlertPrivacyOfficer(int64_t patient_key);

@@ -192,6 +192,73 @@ TEST_P(RecordsServiceTest, BreakingTheGlassIsFlaggedAndAlertsThePrivacyOfficer) 
   EXPECT_EQ(events[1].patient_keys, std::vector<int64_t>{Key("p4")});
 }
 
+// References stay within the person: a Condition of p1 recorded in p2's encounter is refused
+// exactly as one recorded in an encounter that does not exist, and nothing is written.
+TEST_P(RecordsServiceTest, AReferenceToAnotherPersonsEncounterIsRefusedAsAnUnknownOne) {
+  Records gp = As("gp");
+  auto condition = [](std::string_view encounter) {
+    return std::string(R"({"resourceType":"Condition","code":{"coding":[{"system":)"
+                       R"("http://snomed.info/sct","code":"44054006"}]},)"
+                       R"("onsetDateTime":"2020-01-02","subject":{"reference":"Patient/p1"},)"
+                       R"("encounter":{"reference":"Encounter/)") +
+           std::string(encounter) + R"("}})";
+  };
+  auto before = gp.Search(Parse("Condition", "patient=p1"), {.want_total = true});
+  ASSERT_TRUE(before.ok());
+  auto other = gp.Create("Condition", condition("e-p2"));
+  auto missing = gp.Create("Condition", condition("e-nobody"));
+  ASSERT_FALSE(other.ok());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(other.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(other.error().message, "Encounter/e-p2 is not known");
+  EXPECT_EQ(missing.error().message, "Encounter/e-nobody is not known");
+  EXPECT_EQ(other.error().field, "encounter.reference");
+  EXPECT_EQ(missing.error().field, "encounter.reference");
+  auto after = gp.Search(Parse("Condition", "patient=p1"), {.want_total = true});
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->total, before->total);
+  // The person's own encounter is accepted.
+  auto own = gp.Create("Condition", condition("e-p1"));
+  EXPECT_TRUE(own.ok()) << own.error().ToString();
+}
+
+// History is decided version by version: a record moved from p2 to p1 shows p1's patient
+// account only the version about p1; the earlier version is refused as a missing one.
+TEST_P(RecordsServiceTest, EachVersionIsDecidedOnThePersonItWasAbout) {
+  Records gp = As("gp");
+  auto original = gp.Read("Condition", "c-p2");
+  ASSERT_TRUE(original.ok());
+  json moved = json::parse(original->json);
+  moved["subject"]["reference"] = "Patient/p1";
+  auto written = gp.Update("Condition", "c-p2", moved.dump(), std::nullopt);
+  ASSERT_TRUE(written.ok()) << written.error().ToString();
+  ASSERT_EQ(written->record.meta.version_id, 2);
+
+  // The GP sees both people, so both versions.
+  auto all = gp.History("Condition", "c-p2");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+
+  Records patient = As("patient");  // p1's own account
+  auto history = patient.History("Condition", "c-p2");
+  ASSERT_TRUE(history.ok()) << history.error().ToString();
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].meta.version_id, 2);
+  auto events = EventsOf([&] {
+    auto first = patient.Vread("Condition", "c-p2", "1");
+    auto never = patient.Vread("Condition", "c-p2", "9");
+    ASSERT_FALSE(first.ok());
+    ASSERT_FALSE(never.ok());
+    EXPECT_EQ(first.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(first.error().message, "Condition/c-p2/_history/1 is not known");
+    EXPECT_EQ(never.error().message, "Condition/c-p2/_history/9 is not known");
+  });
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].outcome, AuditOutcome::kSeriousFailure);
+  EXPECT_EQ(events[1].outcome, AuditOutcome::kMinorFailure);
+  EXPECT_TRUE(patient.Vread("Condition", "c-p2", "2").ok());
+}
+
 // A new person whose NHS number is already held — here by p4, whom this GP may not see — is
 // refused without the database's words, the column, or anything of the person who holds it.
 TEST_P(RecordsServiceTest, ADuplicateNhsNumberIsRefusedWithoutTheDatabasesText) {
