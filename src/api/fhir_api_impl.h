@@ -40,7 +40,6 @@ std::string MediaType(std::string_view header);
 bool IsJsonMediaType(std::string_view media);
 // As core's FormDecode, and the result must be UTF-8.
 std::optional<std::string> FormDecodeUtf8(std::string_view text);
-std::optional<int64_t> ParseNonNegative(std::string_view text);
 std::string Dump(const json& j);
 
 // ---- Answers (responses.cc) ------------------------------------------------------------------

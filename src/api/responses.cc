@@ -1,7 +1,6 @@
 // The answers every route of the FHIR API gives (fhir_api_impl.h): OperationOutcomes for
 // refusals and failures, meta and ETags for resources, and the small text helpers they need.
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 
 #include "api/fhir_api_impl.h"
@@ -35,14 +34,6 @@ std::optional<std::string> FormDecodeUtf8(std::string_view text) {
   std::optional<std::string> out = FormDecode(text);
   if (!out || !IsValidUtf8(*out)) return std::nullopt;
   return out;
-}
-
-std::optional<int64_t> ParseNonNegative(std::string_view text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 0) return std::nullopt;
-  return v;
 }
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }

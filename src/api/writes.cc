@@ -3,6 +3,7 @@
 // records service does the rest: the access decision, the store and the audit event.
 #include "api/fhir_api_impl.h"
 #include "core/date.h"
+#include "core/strings.h"
 
 namespace joinedup::api {
 namespace {

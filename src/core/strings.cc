@@ -1,5 +1,7 @@
 #include "core/strings.h"
 
+#include <charconv>
+
 namespace joinedup {
 
 std::vector<std::string_view> Split(std::string_view text, char separator) {
@@ -116,6 +118,14 @@ std::optional<std::string> FormDecode(std::string_view text) {
     }
   }
   return out;
+}
+
+std::optional<int64_t> ParseNonNegative(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0) return std::nullopt;
+  return v;
 }
 
 }  // namespace joinedup

@@ -33,4 +33,8 @@ std::optional<std::string> FormDecode(std::string_view text);
 // may be stored. Not for security.
 int64_t StableHash64(std::string_view text);
 
+// A non-negative decimal of at most 18 digits and nothing else ("007" is 7); nullopt otherwise.
+// For version numbers and sequence numbers that arrive as text.
+std::optional<int64_t> ParseNonNegative(std::string_view text);
+
 }  // namespace joinedup

@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <variant>
 
@@ -78,14 +77,6 @@ Error NotKnown(std::string_view type, std::string_view id) {
 
 Error Invalid(std::string message, std::string field = {}) {
   return Error{ErrorCode::kInvalidInput, std::move(message), std::move(field)};
-}
-
-std::optional<int64_t> ParseNonNegative(std::string_view text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 0) return std::nullopt;
-  return v;
 }
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }

@@ -68,4 +68,13 @@ TEST(StableHashTest, IsFnv1a64) {
 }
 
 }  // namespace
+TEST(ParseNonNegativeTest, DecimalDigitsOnlyUpToEighteen) {
+  EXPECT_EQ(ParseNonNegative("0"), 0);
+  EXPECT_EQ(ParseNonNegative("007"), 7);
+  EXPECT_EQ(ParseNonNegative("999999999999999999"), 999999999999999999);  // 18 digits
+  EXPECT_EQ(ParseNonNegative("1000000000000000000"), std::nullopt);       // 19
+  for (std::string_view bad : {"", "-1", "+1", "1.0", " 1", "1 ", "1a", "0x10"})
+    EXPECT_EQ(ParseNonNegative(bad), std::nullopt) << bad;
+}
+
 }  // namespace joinedup
