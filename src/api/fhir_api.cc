@@ -19,6 +19,7 @@
 #include "api/render.h"
 #include "core/strings.h"
 #include "export/bulk_export.h"
+#include "fhir/document.h"
 #include "fhir/fhir_mapping.h"
 #include "fhir/resource.h"
 #include "fhir/served_text.h"
@@ -1061,6 +1062,8 @@ struct Incoming {
   std::string json;  // the client's resource, whole, as it will be served (without meta)
   std::optional<int64_t> rendering_hash;  // typed types: of `record`'s rendering (StoredDocument)
   std::string patient_id;  // the person it is about ("" for Patient itself and non-person types)
+  std::string patient_field = std::string(kSubjectField);  // the reference naming that person
+  std::vector<resources::IndexEntry> index;  // document types: their search values
 };
 
 HttpResponse Unprocessable(std::string diagnostics, std::string field) {
@@ -1077,6 +1080,18 @@ std::variant<Incoming, HttpResponse> ReadIncoming(std::string_view type, std::st
   body.erase("meta");
   body["id"] = id;
   Incoming in;
+  if (resources::IsKeptAsDocument(type)) {
+    // Kept whole; the fhir layer reads its person and search values (fhir/document.h).
+    in.json = Dump(body);
+    auto read = fhir::ReadDocument(in.json, fhir::ResolveRelativeReference);
+    if (auto* e = std::get_if<fhir::MapError>(&read)) return Unprocessable(e->message, e->field);
+    fhir::Document& document = std::get<fhir::Document>(read);
+    in.record = store::ResourceJson{in.json};
+    in.patient_id = std::move(document.patient_id);
+    in.patient_field = document.person_element + ".reference";
+    in.index = std::move(document.index);
+    return in;
+  }
   if (IsJsonOnlyType(type)) {
     in.json = Dump(body);
     in.record = store::ResourceJson{in.json};
@@ -1264,8 +1279,7 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeDef& t,
         auto a = Audit(c, action, subtype,
                        key ? AuditOutcome::kSeriousFailure : AuditOutcome::kMinorFailure, keys);
         if (!a.ok()) return FromError(a.error());
-        return Unprocessable("Patient/" + in.patient_id + " is not known",
-                             std::string(kSubjectField));
+        return Unprocessable("Patient/" + in.patient_id + " is not known", in.patient_field);
       }
     }
     if (t.name == "Patient" && creating) {
@@ -1290,6 +1304,8 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeDef& t,
   w.record = std::move(in.record);
   w.json = in.json;
   w.rendering_hash = in.rendering_hash;
+  w.patient_id = in.patient_id;
+  w.index = std::move(in.index);
   w.if_match = if_match;
   w.create_only = !is_put;
   w.now_ms = options.clock();
@@ -1303,7 +1319,7 @@ HttpResponse FhirApi::Impl::Write(Ctx& c, const TypeDef& t,
     const Error& e = meta.error();
     HttpResponse r;
     if (e.code == ErrorCode::kNotFound) {
-      r = Unprocessable(e.message, std::string(kSubjectField));
+      r = Unprocessable(e.message, in.patient_field);
     } else if (e.code == ErrorCode::kInvalidInput) {
       r = FromError(e, search::ErrorContext::kResourceBody);
     } else {
