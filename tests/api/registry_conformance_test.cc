@@ -78,6 +78,31 @@ TEST(RegistryTest, NamesAreUniqueAndExchangeOrderPutsReferencedTypesFirst) {
   EXPECT_EQ(resources::FindType("patient"), nullptr) << "type names are case-sensitive";
 }
 
+// What the document index can hold (fhir/document.h): string, token and reference parameters
+// on simple paths; a person-bound document type names its person with a reference to Patient.
+TEST(RegistryTest, DocumentTypesDeclareWhatTheIndexCanHold) {
+  int documents = 0;
+  for (const ResourceTypeDef& t : resources::AllTypes()) {
+    if (!t.kept_as_document) {
+      EXPECT_TRUE(t.person_param.empty()) << t.name << ": person_param is for document types";
+      continue;
+    }
+    ++documents;
+    for (const resources::SearchParamDef& p : t.params) {
+      EXPECT_NE(p.type, resources::ParamType::kDate) << t.name << "." << p.name;
+      EXPECT_TRUE(p.expression.starts_with(std::string(t.name) + ".")) << p.expression;
+      EXPECT_EQ(p.expression.find_first_of("()[] "), std::string_view::npos) << p.expression;
+    }
+    if (t.IsPersonBound()) {
+      const resources::SearchParamDef* person = resources::PersonParam(t);
+      ASSERT_NE(person, nullptr) << t.name << " belongs to a person but names no person_param";
+      EXPECT_EQ(person->type, resources::ParamType::kReference) << t.name;
+      EXPECT_EQ(person->target_type, "Patient") << t.name;
+    }
+  }
+  EXPECT_GE(documents, 1);
+}
+
 TEST(RegistryTest, ScopesAndPolicyKnowExactlyTheServedTypes) {
   for (const ResourceTypeDef& t : resources::AllTypes()) {
     const std::string scope = "user/" + std::string(t.name) + ".rs";
