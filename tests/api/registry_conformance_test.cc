@@ -33,7 +33,7 @@ std::string_view SearcherOf(const ResourceTypeDef& type) {
 
 // The parameter that finds a person's records of this type: Patient's own _id, else the
 // reference parameter pointing at Patient (preferring `patient`, as FHIR's compartment does).
-const resources::SearchParamDef* PersonParam(const ResourceTypeDef& type) {
+const resources::SearchParamDef* PersonSearchParam(const ResourceTypeDef& type) {
   const resources::SearchParamDef* found = nullptr;
   for (const resources::SearchParamDef& p : type.params)
     if (p.type == resources::ParamType::kReference && p.target_type == "Patient" &&
@@ -241,7 +241,7 @@ TEST_P(RegistryConformanceTest, PersonBoundTypesFollowTheAccessPolicy) {
   int checked = 0;
   for (const ResourceTypeDef& t : resources::AllTypes()) {
     if (!t.IsPersonBound() || !t.interactions.search) continue;
-    const resources::SearchParamDef* param = PersonParam(t);
+    const resources::SearchParamDef* param = PersonSearchParam(t);
     const std::string name = t.name == "Patient" ? "_id" : param ? std::string(param->name) : "";
     ASSERT_FALSE(name.empty()) << t.name << " belongs to a person but cannot be searched by one";
     ++checked;
