@@ -132,6 +132,17 @@ void IndexToken(std::vector<resources::IndexEntry>& out, std::string_view param,
   AddCoding(out, param, object, "value");  // Identifier, ContactPoint
 }
 
+// Replaces every JSON string value `from` in `json` by `to`. Only for text that needs no JSON
+// escaping (a urn:uuid/urn:oid and a Type/id), so the quoted forms are exactly these bytes.
+void ReplaceQuoted(std::string& json, std::string_view from, std::string_view to) {
+  const std::string quoted_from = "\"" + std::string(from) + "\"";
+  const std::string quoted_to = "\"" + std::string(to) + "\"";
+  if (quoted_from.find('\\') != std::string::npos) return;
+  for (size_t at = json.find(quoted_from); at != std::string::npos;
+       at = json.find(quoted_from, at + quoted_to.size()))
+    json.replace(at, quoted_from.size(), quoted_to);
+}
+
 }  // namespace
 
 std::variant<Document, MapError> ReadDocument(std::string_view json,
@@ -153,6 +164,7 @@ std::variant<Document, MapError> ReadDocument(std::string_view json,
     return refuse("resourceType", "\"" + document.resource_type + "\" is not kept as a document");
   if (!resources::IsValidFhirId(document.id))
     return refuse("id", "missing or not a FHIR id ([A-Za-z0-9-.]{1,64})");
+  std::vector<std::pair<std::string, std::string>> resolved_urns;  // reference → Type/id
   const resources::SearchParamDef* person = resources::PersonParam(*type);
   if (person != nullptr)
     document.person_element = std::string(person->expression.substr(person->expression.find('.') + 1));
@@ -185,6 +197,10 @@ std::variant<Document, MapError> ReadDocument(std::string_view json,
             has_person = true;
             document.patient_id = *id;
           }
+          // A Bundle's urn:uuid reference means nothing outside the Bundle: the kept text
+          // names the target as Type/id instead.
+          if (reference.starts_with("urn:"))
+            resolved_urns.emplace_back(reference, std::string(param.target_type) + "/" + *id);
           document.index.push_back(
               {std::string(param.name), std::move(*id), std::string(param.target_type)});
           break;
@@ -200,6 +216,8 @@ std::variant<Document, MapError> ReadDocument(std::string_view json,
     return refuse(person != nullptr ? document.person_element : std::string(type->person_param),
                   "missing: a " + document.resource_type + " belongs to a person");
   document.json = std::string(json);
+  for (const auto& [urn, relative] : resolved_urns)
+    ReplaceQuoted(document.json, urn, relative);
   return document;
 }
 

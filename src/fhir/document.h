@@ -17,7 +17,8 @@ namespace joinedup::fhir {
 //              Address's line, city, district, state, postalCode, country and text
 //   token      a code or boolean (no system); a CodeableConcept's codings, a Coding (system,
 //              code); an Identifier or ContactPoint (system, value)
-//   reference  a Reference to the parameter's target type, resolved with `resolve`
+//   reference  a Reference to the parameter's target type, resolved with `resolve`; a
+//              `urn:` reference (a Bundle's fullUrl) is rewritten to Type/id in Document::json
 // Refused (MapError naming the element): not a JSON object, a type that is not kept as a
 // document, a bad id, a reference that does not resolve to the target type, and for a
 // person-bound type a missing person reference ("patient").

@@ -194,12 +194,15 @@ TEST_P(ImportFilesTest, RelatedPersonsAreKeptWholeAndNeedTheirPerson) {
            R"(","patient":{"reference":"Patient/)" + patient +
            R"("},"relationship":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"DAU"}]}],"name":[{"family":"Hughes","given":["Megan"]}]})";
   };
+  // In the Bundle the carer names her person by the person's fullUrl: kept as Patient/<id>.
+  const std::string p2_urn = "urn:uuid:6f1e2d3c-4b5a-4798-8a6b-5c4d3e2f1a00";
+  std::string bundled_carer = carer("rp-b", p.p2.id);
+  bundled_carer.replace(bundled_carer.find("Patient/" + p.p2.id), 8 + p.p2.id.size(), p2_urn);
   const std::string bundle = R"({"resourceType":"Bundle","type":"collection","entry":[)"
-                             R"({"resource":)" +
-                             carer("rp-b", p.p2.id) + "}]}";
+                             R"({"resource":)" + bundled_carer + R"(},{"fullUrl":")" + p2_urn +
+                             R"(","resource":)" + Json(p.p2) + "}]}";
   auto report = Run({dir_.Write("Organization.ndjson", Lines({Json(p.practice)})),
-                     dir_.Write("mixed.ndjson", Lines({carer("rp-n", p.p1.id), Json(p.p1),
-                                                       Json(p.p2)})),
+                     dir_.Write("mixed.ndjson", Lines({carer("rp-n", p.p1.id), Json(p.p1)})),
                      dir_.Write("carers.json", bundle)});
   ASSERT_TRUE(report.ok()) << report.error().ToString();
   EXPECT_TRUE(report->committed) << Issues(*report);
