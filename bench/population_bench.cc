@@ -297,6 +297,15 @@ Status ReplayIntoStore(const fs::path& dir, const fs::path& db, bool allow_missi
             Status status = Ok();
             if constexpr (std::is_same_v<T, fhir::Charge>) {
               status = writer->SetActivityCost(record.activity_id, record.cost_pence);
+            } else if constexpr (std::is_same_v<T, fhir::Document>) {
+              store::ResourceWrite document;
+              document.resource_type = record.resource_type;
+              document.id = record.id;
+              document.record = store::ResourceJson{record.json};
+              document.json = record.json;
+              document.patient_id = record.patient_id;
+              document.index = record.index;
+              status = writer->AddDocument(document);
             } else {
               status = writer->Add(record);
             }

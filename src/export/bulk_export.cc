@@ -222,6 +222,10 @@ class ExportRun {
     }
     for (std::string_view type : {"Condition", "Observation", "MedicationRequest"})
       if (Wanted(type)) JU_RETURN_IF_ERROR(Scan(type, true));
+    // Types kept as documents go out as stored, whatever they are.
+    for (const resources::ResourceTypeDef& type : resources::AllTypes())
+      if (type.kept_as_document && type.exported && Wanted(type.name))
+        JU_RETURN_IF_ERROR(Scan(type.name, true));
     if (Wanted("Organization")) JU_RETURN_IF_ERROR(Scan("Organization", true));
 
     for (auto& [type, output] : outputs_) JU_RETURN_IF_ERROR(output->Close());
@@ -327,6 +331,12 @@ class ExportRun {
     if (const auto* medication = std::get_if<Medication>(&found.record)) {
       JU_RETURN_IF_ERROR(fhir::AppendMedicationRequestJson(*medication, line_));
       return Write("MedicationRequest", found);
+    }
+    if (const auto* document = std::get_if<store::ResourceJson>(&found.record)) {
+      if (!resources::IsKeptAsDocument(found.resource_type))
+        return Error::Internal("the store returned " + found.resource_type + " as a document");
+      line_ = document->json;
+      return Write(found.resource_type, found);
     }
     if (const auto* practice = std::get_if<Practice>(&found.record)) {
       if (state_.spec.level != ExportJobSpec::Level::kSystem && !practices_.contains(practice->id))
@@ -472,12 +482,13 @@ BulkExport::~BulkExport() {
 
 http::HttpResponse BulkExport::Kickoff(const ExportJobSpec& spec) {
   for (const std::string& type : spec.types)
-    if (!IsExportType(type))
+    if (!IsExportType(type)) {
+      std::string types;
+      for (const resources::ResourceTypeDef& t : resources::AllTypes())
+        if (t.exported) types += (types.empty() ? "" : ", ") + std::string(t.name);
       return Outcome(400, search::IssueSeverity::kError, search::IssueType::kNotSupported,
-                     "_type: " + type +
-                         " cannot be exported; the types are Organization, Patient, Encounter, "
-                         "EpisodeOfCare, ChargeItem, Condition, Observation and MedicationRequest",
-                     {"_type"});
+                     "_type: " + type + " cannot be exported; the types are " + types, {"_type"});
+    }
   if (spec.level == ExportJobSpec::Level::kGroup && spec.group_id.empty())
     return Outcome(400, search::IssueSeverity::kError, search::IssueType::kInvalid,
                    "a Group export needs the Group's id");

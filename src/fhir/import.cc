@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include "fhir/fhir_mapping.h"
 #include "fhir/ndjson_reader.h"
 #include "fhir/resource.h"
+#include "resources/registry.h"
 
 namespace joinedup::fhir {
 
@@ -69,6 +71,9 @@ int RankOfType(std::string_view type) {
 
 int RankOf(const Mapped& mapped) {
   if (std::holds_alternative<Practice>(mapped)) return kRankOrganization;
+  // A document type's rank is the registry's: it refers to what ranks below it.
+  if (const auto* document = std::get_if<Document>(&mapped))
+    return resources::FindType(document->resource_type)->exchange_rank;
   if (std::holds_alternative<Patient>(mapped)) return kRankPatient;
   if (std::holds_alternative<Activity>(mapped)) return kRankActivity;
   return kRankOther;
@@ -107,7 +112,8 @@ Kind KindOf(const Mapped& mapped) {
     }
     Kind operator()(const Medication&) const { return Kind::kMedicationRequest; }
     Kind operator()(const Charge&) const { return Kind::kChargeItem; }
-    Kind operator()(const Skipped&) const { return Kind::kChargeItem; }  // never asked
+    Kind operator()(const Skipped&) const { return Kind::kChargeItem; }   // never asked
+    Kind operator()(const Document&) const { return Kind::kChargeItem; }  // never asked
   };
   return std::visit(Visitor{}, mapped);
 }
@@ -226,6 +232,8 @@ std::string ReferenceField(const Mapped& mapped, std::string_view message, Forma
   if (std::holds_alternative<Medication>(mapped) && to_patient)
     return csv ? "patient_id" : "subject";
   if (std::holds_alternative<Charge>(mapped) && to_activity) return "context";
+  if (const auto* document = std::get_if<Document>(&mapped); document && to_patient)
+    return document->person_element;
   return "";
 }
 
@@ -599,6 +607,18 @@ class Importer {
       counts.skipped++;
       return;
     }
+    if (auto* document = std::get_if<Document>(&mapped)) {
+      Count(document->resource_type).read++;
+      auto [earlier, inserted] =
+          seen_documents_.try_emplace({document->resource_type, document->id}, origin);
+      if (!inserted) {
+        Reject(mapped, origin, "id", "the id is given twice: also at " + Where(earlier->second),
+               original, format);
+        return;
+      }
+      Write(std::move(mapped), origin, original, format, /*last_chance=*/false);
+      return;
+    }
     const Kind kind = KindOf(mapped);
     KindCount(kind).read++;
     const std::string& id = IdOf(mapped);
@@ -668,6 +688,16 @@ class Importer {
             return Ok();
           } else if constexpr (std::is_same_v<T, Charge>) {
             return writer_.SetActivityCost(record.activity_id, record.cost_pence);
+          } else if constexpr (std::is_same_v<T, Document>) {
+            store::ResourceWrite write;
+            write.resource_type = record.resource_type;
+            write.id = record.id;
+            write.record = store::ResourceJson{record.json};
+            write.json = record.json;
+            write.now_ms = import_time_ms_;
+            write.patient_id = record.patient_id;
+            write.index = record.index;
+            return writer_.AddDocument(write);
           } else {
             if constexpr (std::is_same_v<T, ClinicalEvent>) Complete(record);
             return writer_.Add(record);
@@ -680,7 +710,7 @@ class Importer {
              bool last_chance) {
     Status status = Add(mapped);
     if (status.ok()) {
-      KindCount(KindOf(mapped)).imported++;
+      CountOf(mapped).imported++;
       return;
     }
     const Error& error = status.error();
@@ -724,9 +754,8 @@ class Importer {
 
   void Reject(const Mapped& mapped, const Origin& origin, const std::string& field,
               const std::string& message, std::string_view original, Format format) {
-    const Kind kind = KindOf(mapped);
-    KindCount(kind).rejected++;
-    std::string resource = std::string(kKindNames[static_cast<size_t>(kind)]) + "/" + IdOf(mapped);
+    CountOf(mapped).rejected++;
+    std::string resource = TypeName(mapped) + "/" + IdOf(mapped);
     AddIssue(origin, resource, field, message, original, format);
   }
 
@@ -768,6 +797,16 @@ class Importer {
 
   ImportTypeCounts& Count(const std::string& type) { return report_.by_type[type]; }
   ImportTypeCounts& KindCount(Kind kind) { return kind_counts_[static_cast<size_t>(kind)]; }
+  // A document type is counted under its own name; the others by their kind.
+  ImportTypeCounts& CountOf(const Mapped& mapped) {
+    if (const auto* document = std::get_if<Document>(&mapped))
+      return Count(document->resource_type);
+    return KindCount(KindOf(mapped));
+  }
+  static std::string TypeName(const Mapped& mapped) {
+    if (const auto* document = std::get_if<Document>(&mapped)) return document->resource_type;
+    return std::string(kKindNames[static_cast<size_t>(KindOf(mapped))]);
+  }
 
   void ReportProgress(uint64_t in_file) {
     if (options_.progress) options_.progress(bytes_done_ + in_file, bytes_total_);
@@ -790,6 +829,13 @@ class Importer {
   std::ofstream rejects_;
   SeenIds seen_;
   std::unordered_map<uint64_t, std::string_view> nhs_numbers_;  // → patient id (in seen_)
+  // Document-kept resources read so far, (type, id) → where (a few; not the arena's millions).
+  std::map<std::pair<std::string, std::string>, Origin> seen_documents_;
+  // meta.lastUpdated of the document-kept resources this import writes.
+  const int64_t import_time_ms_ =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::vector<Held> held_;
   std::array<ImportTypeCounts, kKindCount> kind_counts_{};
   uint64_t bytes_total_ = 0;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "fhir/document.h"
 #include "fhir/fhir_mapping.h"
 #include "fhir/map_tables.h"
 #include "resources/registry.h"
@@ -998,6 +999,11 @@ std::variant<Mapped, MapError> MapResource(std::string_view json, const MapOptio
     if (!IsValidFhirId(id_text))
       Refuse(Path(&root, "id"), Quoted(id_text) + " is not a FHIR id ([A-Za-z0-9-.]{1,64})");
     std::string id(id_text);
+    if (registered->kept_as_document) {
+      std::variant<Document, MapError> document = ReadDocument(json, resolve);
+      if (auto* refused = std::get_if<MapError>(&document)) return std::move(*refused);
+      return Mapped(std::move(std::get<Document>(document)));
+    }
 
     Resolver resolver{resolve};
     if (type == "Organization") return MapOrganization(resource, root, std::move(id));

@@ -11,8 +11,10 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "domain/population.h"
+#include "resources/query.h"
 
 namespace joinedup::fhir {
 
@@ -29,7 +31,19 @@ struct Skipped {
   std::string reason;  // why, e.g. "joinedup does not store Claim" or "not a GP practice: …"
 };
 
-using Mapped = std::variant<Practice, Patient, ClinicalEvent, Activity, Medication, Charge, Skipped>;
+// A resource of a type kept whole as a document (fhir/document.h): its text, its person and
+// the values of its search parameters.
+struct Document {
+  std::string resource_type;
+  std::string id;
+  std::string json;        // the resource as given
+  std::string patient_id;  // its person (person-bound types); "" otherwise
+  std::string person_element;  // the element naming the person ("patient"); "" for none
+  std::vector<resources::IndexEntry> index;
+};
+
+using Mapped =
+    std::variant<Practice, Patient, ClinicalEvent, Activity, Medication, Charge, Skipped, Document>;
 
 // Why a resource was refused. `field` is a FHIRPath-style location inside the resource,
 // e.g. "identifier[0].value" or "subject.reference"; empty when the whole resource is wrong.

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "core/strings.h"
+#include "fhir/document.h"
 #include "fhir/fhir_mapping.h"
 #include "fhir/resource.h"
 #include "fhir/search/paging.h"
@@ -97,6 +98,8 @@ struct Incoming {
   std::string json;  // the client's resource, whole, as it will be served (without meta)
   std::optional<int64_t> rendering_hash;  // typed types: of `record`'s rendering
   std::string patient_id;  // the person it is about ("" for Patient itself and other types)
+  std::string patient_field = std::string(kSubjectField);  // the reference naming that person
+  std::vector<resources::IndexEntry> index;                // document types: their search values
 };
 
 bool IsJsonOnlyType(std::string_view type) {
@@ -110,6 +113,17 @@ Result<Incoming> ReadIncoming(std::string_view type, std::string_view id, std::s
   body["id"] = id;
   Incoming in;
   in.json = Dump(body);
+  if (resources::IsKeptAsDocument(type)) {
+    // Kept whole; the fhir layer reads its person and search values (fhir/document.h).
+    auto read = fhir::ReadDocument(in.json, fhir::ResolveRelativeReference);
+    if (auto* e = std::get_if<fhir::MapError>(&read)) return Invalid(e->message, e->field);
+    fhir::Document& document = std::get<fhir::Document>(read);
+    in.record = store::ResourceJson{in.json};
+    in.patient_id = std::move(document.patient_id);
+    in.patient_field = document.person_element + ".reference";
+    in.index = std::move(document.index);
+    return in;
+  }
   if (IsJsonOnlyType(type)) {
     in.record = store::ResourceJson{in.json};
     return in;
@@ -753,7 +767,7 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
         // An unknown person and one the caller may not see get the same answer.
         JU_RETURN_IF_ERROR(Audited(
             operation, key ? AuditOutcome::kSeriousFailure : AuditOutcome::kMinorFailure, keys));
-        return Invalid("Patient/" + in.patient_id + " is not known", std::string(kSubjectField));
+        return Invalid("Patient/" + in.patient_id + " is not known", in.patient_field);
       }
       subject_key = key;
     }
@@ -795,6 +809,8 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
   w.record = std::move(in.record);
   w.json = in.json;
   w.rendering_hash = in.rendering_hash;
+  w.patient_id = in.patient_id;
+  w.index = std::move(in.index);
   w.if_match = if_match;
   w.create_only = !is_put;
   w.now_ms = clock_();
@@ -805,7 +821,7 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
   if (!meta.ok()) {
     Error e = meta.take_error();
     if (e.code == ErrorCode::kNotFound)  // a reference the record makes
-      e = Invalid(std::move(e.message), std::string(kSubjectField));
+      e = Invalid(std::move(e.message), in.patient_field);
     if (AuditedType(type))
       JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kMinorFailure, keys));
     return e;

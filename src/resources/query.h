@@ -99,6 +99,19 @@ struct SearchRequest {
   std::vector<std::string> ignored;
 };
 
+// One value of a document type's search parameter (registry.h, kept_as_document), as the
+// fhir layer extracts it from the resource and the store indexes it (migration 7).
+struct IndexEntry {
+  std::string param;  // the parameter's name ("name", "relationship")
+  // string: the text folded (core/text_fold.h); token: the code (or identifier/telecom value);
+  // reference: the target's logical id.
+  std::string value;
+  // string: the text as written (for :exact); token: the system ("" when none);
+  // reference: the target's type.
+  std::string qualifier;
+  friend bool operator==(const IndexEntry&, const IndexEntry&) = default;
+};
+
 // One sort key's value in the last row of a page: NULL (the row has none), a number (dates
 // and times as the store orders them, e.g. days or seconds since the epoch) or text.
 using SortValue = std::variant<std::monostate, int64_t, std::string>;

@@ -115,15 +115,33 @@ constexpr SearchParamDef kAuditEventParams[] = {
     {"AuditEvent", "subtype", P::kToken, "", "AuditEvent.subtype", "break-glass-alert"},
 };
 
+// Carers, next of kin and family (kept as a document). `relationship` holds both the family
+// relation (v3-RoleCode: DAU, SON, WIFE…) and the contact role (v2-0131: C emergency contact,
+// N next of kin, …): FHIR R4's RelatedPerson.relationship binds to the PatientRelationshipType
+// value set, which includes both code systems, as UK Core's RelatedPerson profile does.
+constexpr SearchParamDef kRelatedPersonParams[] = {
+    {"RelatedPerson", "patient", P::kReference, kPatient, "RelatedPerson.patient", "Patient/p1",
+     false, true},
+    {"RelatedPerson", "name", P::kString, "", "RelatedPerson.name", "smith"},
+    {"RelatedPerson", "relationship", P::kToken, "", "RelatedPerson.relationship",
+     "http://terminology.hl7.org/CodeSystem/v3-RoleCode|DAU"},
+    {"RelatedPerson", "identifier", P::kToken, "", "RelatedPerson.identifier", "|rp-7"},
+    {"RelatedPerson", "telecom", P::kToken, "", "RelatedPerson.telecom", "07700900123"},
+    {"RelatedPerson", "address", P::kString, "", "RelatedPerson.address", "leeds"},
+    {"RelatedPerson", "active", P::kToken, "", "RelatedPerson.active", "true"},
+};
+
 using C = AccessCategory;
 constexpr Interactions kReadSearchNoVread{true, false, false, true, false, false};
 
 // Field order: name, category, interactions, governed_by, exported, imported, exchange_rank,
-// params, fixed_order. Where the store keeps each type: store/resource_store.h.
+// params, fixed_order, kept_as_document, person_param. Where the store keeps each type: store/resource_store.h.
 constexpr ResourceTypeDef kTypes[] = {
     {"Organization", C::kDirectory, kAllInteractions, "", true, true, 0, kOrganizationParams},
     {"Patient", C::kDemographics, kAllInteractions, "", true, true, 1, kPatientParams},
     {"Encounter", C::kClinical, kAllInteractions, "", true, true, 2, kEncounterParams},
+    {"RelatedPerson", C::kDemographics, kAllInteractions, "", true, true, 2, kRelatedPersonParams,
+     false, true, "patient"},
     {"EpisodeOfCare", C::kClinical, kNotServed, "Encounter", true, true, 2, {}},
     {"ChargeItem", C::kClinical, kNotServed, "Encounter", true, true, 3, {}},
     {"Condition", C::kClinical, kAllInteractions, "", true, true, 3, kConditionParams},
@@ -185,6 +203,18 @@ std::optional<AccessCategory> CategoryOf(std::string_view name) {
 
 std::string_view GoverningType(const ResourceTypeDef& type) {
   return type.governed_by.empty() ? type.name : type.governed_by;
+}
+
+bool IsKeptAsDocument(std::string_view name) {
+  const ResourceTypeDef* t = FindType(name);
+  return t != nullptr && t->kept_as_document;
+}
+
+const SearchParamDef* PersonParam(const ResourceTypeDef& type) {
+  if (type.person_param.empty()) return nullptr;
+  for (const SearchParamDef& param : type.params)
+    if (param.name == type.person_param) return &param;
+  return nullptr;
 }
 
 }  // namespace joinedup::resources

@@ -87,6 +87,14 @@ struct ResourceTypeDef {
   // Results come in an order of their own (a run's segments, the audit trail's sequence):
   // `_sort` is refused, even on the common _id and _lastUpdated.
   bool fixed_order = false;
+  // Kept as a document (migration 7): the resource whole as JSON, with an index of its search
+  // parameters' values that the fhir layer extracts (fhir/document.h) and the store searches
+  // in SQL. Such a type needs no table, no mapping and no store code of its own. Its params
+  // must be string, token or reference parameters with simple paths ("RelatedPerson.name").
+  bool kept_as_document = false;
+  // Person-bound document types: the reference parameter (to Patient) naming the person, whose
+  // element is required ("patient": RelatedPerson.patient).
+  std::string_view person_param = {};
   bool IsServed() const { return interactions.Any(); }
   bool IsPersonBound() const { return resources::IsPersonBound(category); }
 };
@@ -106,5 +114,9 @@ std::span<const SearchParamDef> CommonParams();
 std::optional<AccessCategory> CategoryOf(std::string_view name);
 // The type whose scopes and role rows decide access to `name` (itself unless governed_by).
 std::string_view GoverningType(const ResourceTypeDef& type);
+// Kept as a document (ResourceTypeDef::kept_as_document); false for unknown names.
+bool IsKeptAsDocument(std::string_view name);
+// A document type's person parameter (ResourceTypeDef::person_param); nullptr when it has none.
+const SearchParamDef* PersonParam(const ResourceTypeDef& type);
 
 }  // namespace joinedup::resources

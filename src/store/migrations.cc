@@ -289,13 +289,44 @@ constexpr std::string_view kDocumentSchema = R"sql(
 ALTER TABLE resource_versions ADD COLUMN rendering_hash BIGINT;
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations{{
+// Migration 7: resource types kept as documents (resources/registry.h, kept_as_document), one
+// pair of tables for all of them so a new type needs no schema of its own. `documents` holds
+// each resource's current version whole (every version stays in resource_versions);
+// `document_index` the values of its search parameters as the fhir layer extracted them
+// (resources::IndexEntry): string params the folded text and the text as written, tokens the
+// code and system, references the target's id and type. `patient_key` is the person a
+// person-bound document is about: the visibility rule and `patient=` read it.
+constexpr std::string_view kDocumentTypesSchema = R"sql(
+CREATE TABLE documents (
+  resource_type   {{TEXT}} NOT NULL,
+  id              {{TEXT}} NOT NULL,
+  patient_key     BIGINT REFERENCES patients (key),
+  version_id      BIGINT NOT NULL CHECK (version_id > 0),
+  last_updated_ms BIGINT NOT NULL,
+  json            {{TEXT}} NOT NULL,
+  PRIMARY KEY (resource_type, id)
+);
+CREATE INDEX documents_by_patient ON documents (patient_key, resource_type, id);
+
+CREATE TABLE document_index (
+  resource_type {{TEXT}} NOT NULL,
+  id            {{TEXT}} NOT NULL,
+  param         {{TEXT}} NOT NULL,
+  value         {{TEXT}} NOT NULL,
+  qualifier     {{TEXT}} NOT NULL
+);
+CREATE INDEX document_index_by_value ON document_index (resource_type, param, value, id);
+CREATE INDEX document_index_by_resource ON document_index (resource_type, id);
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations{{
     {1, "population", kPopulationSchema, {}, {}},
     {2, "stratification", kStratificationSchema, {}, {}},
     {3, "security", kSecuritySchema, kSecuritySqliteTriggers, kSecurityPostgresTriggers},
     {4, "resources", kResourceSchema, {}, {}},
     {5, "practice order", kPracticeOrderSchema, {}, {}},
     {6, "documents kept whole", kDocumentSchema, {}, {}},
+    {7, "document types", kDocumentTypesSchema, {}, {}},
 }};
 static_assert(kMigrations.back().version == kLatestSchemaVersion);
 

@@ -808,7 +808,14 @@ Result<std::optional<FoundResource>> SqlStore::FindResource(std::string_view res
                                                             std::string_view id) {
   const TypeInfo* t = FindType(resource_type);
   std::optional<FoundResource> none;
-  if (t == nullptr || id.empty() || id.size() > 64) return none;
+  if (id.empty() || id.size() > 64) return none;
+  if (resources::IsKeptAsDocument(resource_type)) {
+    const SqlParam param = SqlParam::Text(id);
+    JU_ASSIGN_OR_RETURN(auto rows, LoadDocuments(resource_type, "d.id = ?1", {&param, 1}, ""));
+    if (rows.empty()) return none;
+    return std::optional(std::move(rows.front()));
+  }
+  if (t == nullptr) return none;
   switch (t->table) {
     case Table::kJson: {
       const SqlParam params[] = {SqlParam::Text(resource_type), SqlParam::Text(id)};
@@ -1198,6 +1205,8 @@ std::string OrderSql(const std::vector<SortSpec>& sort, const std::string& id,
 Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& request,
                                                const search::PageCursor* after,
                                                const Visibility& visibility, bool want_total) {
+  if (resources::IsKeptAsDocument(request.resource_type))
+    return SearchDocuments(request, after, visibility, want_total);
   const TypeInfo* t = FindType(request.resource_type);
   if (t == nullptr || t->table == Table::kGroup || t->table == Table::kAudit)
     return Error::Invalid("resource type " + request.resource_type + " cannot be searched");
@@ -1556,7 +1565,9 @@ Status SqlStore::AddIncludes(const search::SearchRequest& request, const Visibil
   for (const search::IncludeDef* rev : request.revincludes) {
     if (budget == 0) break;
     std::vector<FoundResource> rows;
-    if (rev->target_type == "Patient") {
+    if (resources::IsKeptAsDocument(rev->source_type)) {
+      JU_ASSIGN_OR_RETURN(rows, DocumentsReferring(*rev, page, visibility, budget));
+    } else if (rev->target_type == "Patient") {
       std::vector<SqlParam> values;
       for (const FoundResource& m : page.matches)
         if (m.patient_key) values.push_back(SqlParam::Int(*m.patient_key));
@@ -1635,6 +1646,7 @@ Result<std::pair<std::string, std::string>> RecordIds(const TypeInfo& t,
 }  // namespace
 
 Result<ResourceMeta> SqlStore::PutResource(const ResourceWrite& write) {
+  if (resources::IsKeptAsDocument(write.resource_type)) return PutDocumentResource(write);
   const TypeInfo* t = FindType(write.resource_type);
   if (t == nullptr || !t->writable)
     return Error::Invalid(write.resource_type + " cannot be written");
@@ -1852,6 +1864,329 @@ Result<ResourceMeta> SqlStore::PutTypedResource(const ResourceWrite& write) {
   ResourceMeta next;
   JU_RETURN_IF_ERROR(InsertVersions(write, version, exists, stored.has_value(), patient_key, next));
   JU_RETURN_IF_ERROR(writer->Commit());
+  return next;
+}
+
+// ---- Document types (migration 7)
+// ------------------------------------------------------------------------------
+//
+// One generic path for every type the registry keeps as a document: the current version in
+// `documents`, its search values in `document_index`, every version in resource_versions.
+// Searches are one SELECT like the typed ones: a filter is `d.id IN (index rows matching)`,
+// except the person parameter, which reads the person's row (`p.id = ?`) through
+// documents_by_patient; the visibility rule applies to `patients p` joined on patient_key.
+
+namespace {
+
+constexpr std::string_view kDocumentColumns =
+    "d.id, d.version_id, d.last_updated_ms, d.json, d.patient_key";
+constexpr int kDocumentColumnCount = 5;
+
+std::string DocumentFrom(const resources::ResourceTypeDef& type) {
+  return type.IsPersonBound() ? "documents d JOIN patients p ON p.key = d.patient_key"
+                              : "documents d";
+}
+
+FoundResource DecodeDocument(std::string_view resource_type, const SqlRow& row) {
+  FoundResource found;
+  found.resource_type = std::string(resource_type);
+  found.id = std::string(row.Text(0));
+  found.meta.version_id = row.Int(1);
+  found.meta.last_updated_ms = row.Int(2);
+  found.record = ResourceJson{std::string(row.Text(3))};
+  if (!row.IsNull(4)) found.patient_key = row.Int(4);
+  return found;
+}
+
+// The SQL for one filter on a document type (its values OR-ed), or kInvalidInput naming it.
+Result<std::string> DocumentFilterSql(const resources::ResourceTypeDef& type,
+                                      const search::Filter& filter, Dialect dialect, Sql& sql) {
+  const search::SearchParamDef& param = *filter.param;
+  const resources::SearchParamDef* person = resources::PersonParam(type);
+  auto invalid = [&]() -> Error {
+    return Error::Invalid(std::string(param.name) + ": not supported for " +
+                          std::string(type.name));
+  };
+  // Rows whose index holds a value of this parameter meeting `condition`.
+  auto indexed = [&](const std::string& condition) {
+    return "d.id IN (SELECT i.id FROM document_index i WHERE i.resource_type = " +
+           sql.Bind(std::string(type.name)) + " AND i.param = " +
+           sql.Bind(std::string(param.name)) + " AND " + condition + ")";
+  };
+  std::vector<std::string> any;
+  for (const search::SearchValue& value : filter.any_of) {
+    if (param.name == "_id") {
+      const auto* token = std::get_if<search::TokenValue>(&value);
+      if (token == nullptr || !token->code) return invalid();
+      any.push_back("d.id = " + sql.Bind(*token->code));
+    } else if (param.name == "_lastUpdated") {
+      const auto* date = std::get_if<search::DateValue>(&value);
+      if (date == nullptr) return invalid();
+      any.push_back(LastUpdatedSql(*date, sql, "d.last_updated_ms"));
+    } else if (const auto* ref = std::get_if<search::ReferenceValue>(&value)) {
+      if (person != nullptr && person->name == param.name) {
+        any.push_back(ref->type == "Patient" ? "p.id = " + sql.Bind(ref->id)
+                                             : std::string("0 = 1"));
+      } else {
+        any.push_back(indexed("i.value = " + sql.Bind(ref->id) +
+                              " AND i.qualifier = " + sql.Bind(ref->type)));
+      }
+    } else if (const auto* text = std::get_if<search::StringValue>(&value)) {
+      switch (filter.modifier) {
+        case search::Modifier::kNone:
+          any.push_back(indexed(StartsWithSql("i.value", text->folded, sql)));
+          break;
+        case search::Modifier::kExact:
+          any.push_back(indexed("i.qualifier = " + sql.Bind(text->text)));
+          break;
+        case search::Modifier::kContains:
+          any.push_back(indexed(ContainsSql("i.value", text->folded, dialect, sql)));
+          break;
+      }
+    } else if (const auto* token = std::get_if<search::TokenValue>(&value)) {
+      std::vector<std::string> where;
+      if (token->system) where.push_back("i.qualifier = " + sql.Bind(*token->system));
+      if (token->code) where.push_back("i.value = " + sql.Bind(*token->code));
+      if (where.empty()) where.push_back("1 = 1");
+      any.push_back(indexed(Join(where, " AND ")));
+    } else {
+      return invalid();  // date parameters: not indexed for documents (fhir/document.h)
+    }
+  }
+  if (any.empty()) return std::string("1 = 1");
+  return "(" + Join(any, " OR ") + ")";
+}
+
+Result<SortSpec> DocumentSortSql(const resources::ResourceTypeDef& type,
+                                 const search::SortKey& key) {
+  SortSpec spec;
+  spec.descending = key.descending;
+  if (key.name == "_id") {
+    spec.expr = "d.id";
+    spec.text = true;
+  } else if (key.name == "_lastUpdated") {
+    spec.expr = "d.last_updated_ms";  // NOT NULL: every document was written at a time
+  } else {
+    return Error::Invalid("_sort: " + std::string(key.name) + " is not a sort key for " +
+                          std::string(type.name));
+  }
+  return spec;
+}
+
+}  // namespace
+
+Result<std::vector<FoundResource>> SqlStore::LoadDocuments(std::string_view resource_type,
+                                                           std::string_view where,
+                                                           std::span<const SqlParam> params,
+                                                           std::string_view order_limit) {
+  const resources::ResourceTypeDef* type = resources::FindType(resource_type);
+  if (type == nullptr || !type->kept_as_document)
+    return Error::Internal("store: " + std::string(resource_type) + " is not a document type");
+  std::vector<SqlParam> all(params.begin(), params.end());
+  all.push_back(SqlParam::Text(type->name));
+  const std::string sql = "SELECT " + std::string(kDocumentColumns) + " FROM " +
+                          DocumentFrom(*type) + " WHERE d.resource_type = ?" +
+                          std::to_string(all.size()) + " AND (" + std::string(where) + ") " +
+                          std::string(order_limit);
+  std::vector<FoundResource> out;
+  JU_RETURN_IF_ERROR(Query(sql, all, [&](const SqlRow& row) -> Status {
+    out.push_back(DecodeDocument(type->name, row));
+    return Ok();
+  }));
+  return out;
+}
+
+Result<ResourcePage> SqlStore::SearchDocuments(const search::SearchRequest& request,
+                                               const search::PageCursor* after,
+                                               const Visibility& visibility, bool want_total) {
+  const resources::ResourceTypeDef& type = *resources::FindType(request.resource_type);
+  const Dialect d = dialect();
+  Sql where;
+  std::vector<std::string> conditions{"d.resource_type = " + where.Bind(std::string(type.name))};
+  bool value_dependent = false;  // see QueryPlannedPerCall
+  for (const search::Filter& filter : request.filters) {
+    if (filter.param == nullptr) return Error::Invalid("search: a filter names no parameter");
+    value_dependent = value_dependent || filter.param->type == search::ParamType::kDate ||
+                      filter.param->type == search::ParamType::kString;
+    JU_ASSIGN_OR_RETURN(std::string condition, DocumentFilterSql(type, filter, d, where));
+    conditions.push_back(std::move(condition));
+  }
+  if (type.IsPersonBound()) conditions.push_back(VisibilitySql(visibility, where.params));
+  std::vector<SortSpec> sort;
+  for (const search::SortKey& key : request.sort) {
+    JU_ASSIGN_OR_RETURN(SortSpec spec, DocumentSortSql(type, key));
+    sort.push_back(std::move(spec));
+  }
+  const std::string from = DocumentFrom(type);
+  auto run = [&](const std::string& sql, const RowFn& on_row) {
+    return value_dependent ? QueryPlannedPerCall(sql, where.params, on_row)
+                           : Query(sql, where.params, on_row);
+  };
+  ResourcePage page;
+  if (want_total) {
+    JU_RETURN_IF_ERROR(run("SELECT COUNT(*) FROM " + from + " WHERE " + Join(conditions, " AND "),
+                           [&](const SqlRow& row) -> Status {
+                             page.total = row.Int(0);
+                             return Ok();
+                           }));
+  }
+  const int count = request.summary_count ? 0 : std::clamp(request.count, 0, search::kMaxCount);
+  if (count > 0) {
+    if (after != nullptr) {
+      JU_RETURN_IF_ERROR(CheckCursor(*after, sort));
+      conditions.push_back(KeysetSql(sort, "d.id", *after, where));
+    }
+    std::string sql = "SELECT " + std::string(kDocumentColumns);
+    for (size_t i = 0; i < sort.size(); ++i)
+      sql += ", " + sort[i].expr + " AS ju_s" + std::to_string(i);
+    sql += " FROM " + from + " WHERE " + Join(conditions, " AND ") + OrderSql(sort, "d.id") +
+           " LIMIT " + where.BindInt(count + 1);
+    JU_RETURN_IF_ERROR(run(sql, [&](const SqlRow& row) -> Status {
+      FoundResource found = DecodeDocument(type.name, row);
+      for (size_t i = 0; i < sort.size(); ++i) {
+        const int column = kDocumentColumnCount + static_cast<int>(i);
+        if (row.IsNull(column)) {
+          found.sort_values.emplace_back(std::monostate{});
+        } else if (sort[i].text) {
+          found.sort_values.emplace_back(std::string(row.Text(column)));
+        } else {
+          found.sort_values.emplace_back(row.Int(column));
+        }
+      }
+      page.matches.push_back(std::move(found));
+      return Ok();
+    }));
+    if (page.matches.size() > static_cast<size_t>(count)) {
+      page.matches.resize(static_cast<size_t>(count));
+      page.has_next = true;
+    }
+  }
+  JU_RETURN_IF_ERROR(AddIncludes(request, visibility, page));
+  return page;
+}
+
+Result<std::vector<FoundResource>> SqlStore::DocumentsReferring(
+    const search::IncludeDef& rev, const ResourcePage& page, const Visibility& visibility,
+    size_t limit) {
+  const resources::ResourceTypeDef& source = *resources::FindType(rev.source_type);
+  const resources::SearchParamDef* person = resources::PersonParam(source);
+  std::vector<SqlParam> params;
+  std::vector<std::string> marks;
+  std::string where;
+  if (person != nullptr && person->name == rev.param && rev.target_type == "Patient") {
+    for (const FoundResource& m : page.matches) {
+      if (!m.patient_key) continue;
+      params.push_back(SqlParam::Int(*m.patient_key));
+      marks.push_back("?" + std::to_string(params.size()));
+    }
+    if (marks.empty()) return std::vector<FoundResource>();
+    where = "d.patient_key IN (" + Join(marks, ", ") + ")";
+  } else {
+    for (const FoundResource& m : page.matches) {
+      params.push_back(SqlParam::Text(m.id));
+      marks.push_back("?" + std::to_string(params.size()));
+    }
+    params.push_back(SqlParam::Text(rev.source_type));
+    const std::string type_mark = "?" + std::to_string(params.size());
+    params.push_back(SqlParam::Text(rev.param));
+    const std::string param_mark = "?" + std::to_string(params.size());
+    params.push_back(SqlParam::Text(rev.target_type));
+    const std::string target_mark = "?" + std::to_string(params.size());
+    where = "d.id IN (SELECT i.id FROM document_index i WHERE i.resource_type = " + type_mark +
+            " AND i.param = " + param_mark + " AND i.qualifier = " + target_mark +
+            " AND i.value IN (" + Join(marks, ", ") + "))";
+  }
+  if (source.IsPersonBound()) where += " AND " + VisibilitySql(visibility, params);
+  params.push_back(SqlParam::Int(static_cast<int64_t>(limit)));
+  const std::string order = " ORDER BY d.id LIMIT ?" + std::to_string(params.size());
+  return LoadDocuments(source.name, where, params, order);
+}
+
+Status SqlStore::WriteDocument(const ResourceWrite& write, ResourceMeta& next) {
+  const resources::ResourceTypeDef* type = resources::FindType(write.resource_type);
+  if (type == nullptr || !type->kept_as_document)
+    return Error::Invalid(write.resource_type + " is not kept as a document");
+  const std::string label = write.resource_type + "/" + write.id;
+  if (!resources::IsValidFhirId(write.id))
+    return Error::Invalid(write.resource_type + ": the id is not a FHIR id");
+  if (!std::holds_alternative<ResourceJson>(write.record))
+    return Error::Invalid("a " + write.resource_type + " cannot be written from this record");
+  if (write.json.empty()) return Error::Invalid(label + ": no resource text");
+  JU_RETURN_IF_ERROR(LockResource(write.resource_type, write.id));
+  for (const resources::IndexEntry& entry : write.index) {
+    const bool declared = std::any_of(type->params.begin(), type->params.end(),
+                                      [&](const auto& p) { return p.name == entry.param; });
+    if (!declared)
+      return Error::Invalid(label + ": " + entry.param + " is not a search parameter of " +
+                            write.resource_type);
+  }
+  std::optional<int64_t> patient_key;
+  if (type->IsPersonBound()) {
+    if (write.patient_id.empty())
+      return Error::Invalid(std::string(type->person_param) + ": missing: a " +
+                            write.resource_type + " belongs to a person");
+    const SqlParam param = SqlParam::Text(write.patient_id);
+    JU_RETURN_IF_ERROR(Query("SELECT key FROM patients WHERE id = ?1", {&param, 1},
+                             [&](const SqlRow& row) -> Status {
+                               patient_key = row.Int(0);
+                               return Ok();
+                             }));
+    if (!patient_key) return UnknownPatient(write.patient_id);
+  }
+  std::optional<int64_t> current;
+  const SqlParam key[] = {SqlParam::Text(write.resource_type), SqlParam::Text(write.id)};
+  JU_RETURN_IF_ERROR(
+      Query("SELECT version_id FROM documents WHERE resource_type = ?1 AND id = ?2", key,
+            [&](const SqlRow& row) -> Status {
+              current = row.Int(0);
+              return Ok();
+            }));
+  if (write.create_only && current) return Error::Conflict(label + " already exists");
+  const int64_t version = current.value_or(0);
+  if (write.if_match && *write.if_match != version)
+    return Error{ErrorCode::kPreconditionFailed, label + " is at version " +
+                                                     std::to_string(version) + ", not " +
+                                                     std::to_string(*write.if_match)};
+  const SqlParam row[] = {SqlParam::Text(write.resource_type),
+                          SqlParam::Text(write.id),
+                          patient_key ? SqlParam::Int(*patient_key) : SqlParam::Null(),
+                          SqlParam::Int(version + 1),
+                          SqlParam::Int(write.now_ms),
+                          SqlParam::Text(write.json)};
+  JU_RETURN_IF_ERROR(Execute(
+      current ? "UPDATE documents SET patient_key = ?3, version_id = ?4, last_updated_ms = ?5,"
+                " json = ?6 WHERE resource_type = ?1 AND id = ?2"
+              : "INSERT INTO documents (resource_type, id, patient_key, version_id,"
+                " last_updated_ms, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      row));
+  JU_RETURN_IF_ERROR(
+      Execute("DELETE FROM document_index WHERE resource_type = ?1 AND id = ?2", key));
+  // The new values in batches of one multi-row INSERT each.
+  constexpr size_t kBatch = 100;
+  for (size_t from = 0; from < write.index.size(); from += kBatch) {
+    std::vector<SqlParam> values = {key[0], key[1]};
+    std::vector<std::string> rows;
+    for (size_t i = from; i < std::min(write.index.size(), from + kBatch); ++i) {
+      const resources::IndexEntry& entry = write.index[i];
+      const size_t at = values.size();
+      rows.push_back("(?1, ?2, ?" + std::to_string(at + 1) + ", ?" + std::to_string(at + 2) +
+                     ", ?" + std::to_string(at + 3) + ")");
+      values.push_back(SqlParam::Text(entry.param));
+      values.push_back(SqlParam::Text(entry.value));
+      values.push_back(SqlParam::Text(entry.qualifier));
+    }
+    JU_RETURN_IF_ERROR(Execute(
+        "INSERT INTO document_index (resource_type, id, param, value, qualifier) VALUES " +
+            Join(rows, ", "),
+        values));
+  }
+  return InsertVersions(write, version, current.has_value(), current.has_value(), patient_key,
+                        next);
+}
+
+Result<ResourceMeta> SqlStore::PutDocumentResource(const ResourceWrite& write) {
+  ResourceMeta next;
+  JU_RETURN_IF_ERROR(InTransaction(false, [&]() { return WriteDocument(write, next); }));
   return next;
 }
 

@@ -28,6 +28,10 @@
 //   AuditEvent         audit_events; id = sequence as decimal text; read-only
 //   Practitioner, PractitionerRole   JSON only (no typed table): stored whole in
 //                      resource_versions; the store searches them in memory (a small directory)
+//   RelatedPerson and every other type the registry keeps as a document (kept_as_document):
+//                      `documents` (the current version whole) and `document_index` (the
+//                      values of its search parameters, which the writer hands over in
+//                      ResourceWrite::index), migration 7; searched in SQL (document_sql.cc)
 //
 // Thread safety: as for Store — one thread at a time per Store; open one per worker thread.
 #pragma once
@@ -87,8 +91,8 @@ struct ConsentRecord {
   std::string patient_id;
 };
 
-// Resource text for the JSON-only types (Practitioner, PractitionerRole): the resource as
-// stored, without meta.
+// Resource text for the JSON-only types (Practitioner, PractitionerRole) and the document
+// types (RelatedPerson, …): the resource as stored, without meta.
 struct ResourceJson {
   std::string json;
 };
@@ -154,6 +158,11 @@ struct ResourceWrite {
   // Typed types: json is the client's resource kept whole, and this is the StableHash64 of
   // `record`'s rendering (StoredDocument); empty when json is the rendering itself.
   std::optional<int64_t> rendering_hash = std::nullopt;
+  // Document types (record: ResourceJson): the person it is about (required for a
+  // person-bound type; kNotFound "Patient/x is not known" if not stored) and the values of its
+  // search parameters (fhir/document.h extracts them), which replace the previous version's.
+  std::string patient_id = {};
+  std::vector<resources::IndexEntry> index = {};
 };
 
 class ResourceStore {
@@ -194,6 +203,7 @@ class ResourceStore {
   //   kNotFound             a reference the record makes is not known ("Patient/x is not known"),
   //                         or the Consent to update;
   //   kInvalidInput         a type that cannot be written (RiskAssessment, Group, AuditEvent),
+  //                         a person-bound document type without patient_id ("patient: …"),
   //                         a Consent create (use RecordConsent), a Consent whose patient is not
   //                         the stored one ("patient: …"), or a record/type mismatch.
   // Versions are contiguous: the new version is the current one + 1 (1 for a new resource).

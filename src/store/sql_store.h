@@ -159,6 +159,11 @@ class SqlStore : public Store {
   static std::array<std::string, 2> RelationshipArmsSql(const Visibility& visibility,
                                                         std::vector<SqlParam>& params);
 
+  // Writes a new version of a document-type resource (ResourceStore::PutResource's checks and
+  // versions; migration 7's rows) inside the caller's transaction: PutResource's own, or a
+  // Writer's (Writer::AddDocument, after flushing it). Takes the resource's lock.
+  Status WriteDocument(const ResourceWrite& write, ResourceMeta& next);
+
  protected:
   virtual Dialect dialect() const = 0;
   // Joins the other stores of this process on the database named `key` (a file path or a
@@ -240,6 +245,21 @@ class SqlStore : public Store {
   Result<std::optional<ResourceMeta>> CurrentMeta(std::string_view resource_type,
                                                   std::string_view id);
   Result<ResourceMeta> PutJsonResource(const ResourceWrite& write);
+  // Document types (registry kept_as_document): migration 7's tables.
+  Result<ResourcePage> SearchDocuments(const resources::SearchRequest& request,
+                                       const resources::PageCursor* after,
+                                       const Visibility& visibility, bool want_total);
+  Result<std::vector<FoundResource>> LoadDocuments(std::string_view resource_type,
+                                                   std::string_view where,
+                                                   std::span<const SqlParam> params,
+                                                   std::string_view order_limit);
+  // Rows of rev.source_type (a document type) that refer to a match of `page`, visible ones
+  // only, at most `limit`, by id.
+  Result<std::vector<FoundResource>> DocumentsReferring(const resources::IncludeDef& rev,
+                                                        const ResourcePage& page,
+                                                        const Visibility& visibility,
+                                                        size_t limit);
+  Result<ResourceMeta> PutDocumentResource(const ResourceWrite& write);
   Result<ResourceMeta> PutTypedResource(const ResourceWrite& write);
   // Stores the new version (and, for an imported record's first write, baseline_json as
   // version 1); sets `next` to the new meta.

@@ -40,6 +40,10 @@ class Writer : public PopulationSink {
  public:
   // Sets the notional cost of an activity already added or stored (FHIR ChargeItem import).
   virtual Status SetActivityCost(std::string_view activity_id, int64_t cost_pence) = 0;
+  // Adds or replaces a resource of a document type (ResourceStore::PutResource's rules for
+  // them, without if_match: a new version at write.now_ms; kNotFound "Patient/x is not known"
+  // for a person neither stored nor added by this writer).
+  virtual Status AddDocument(const ResourceWrite& write) = 0;
   virtual Status Commit() = 0;
 };
 

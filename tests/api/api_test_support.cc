@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "fhir/document.h"
 #include "security/policy.h"
 #include "security/scopes.h"
 
@@ -28,7 +29,38 @@ Patient MakePatient(std::string id, int n, std::string family, std::string pract
   return p;
 }
 
+// A daughter who is her parent's carer and next of kin, as a client would write her.
+std::string RelatedPersonJson(const std::string& id, const std::string& patient_id,
+                              const std::string& family) {
+  return R"({"resourceType":"RelatedPerson","id":")" + id +
+         R"(","active":true,"patient":{"reference":"Patient/)" + patient_id +
+         R"("},"relationship":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"DAU"}]},)"
+         R"({"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0131","code":"N"}]}],)"
+         R"("name":[{"family":")" +
+         family + R"(","given":["Jane"]}],"telecom":[{"system":"phone","value":"07700900123"}]})";
+}
+
 }  // namespace
+
+Status AddRelatedPerson(store::Store& store, const std::string& id, const std::string& patient_id,
+                        const std::string& family, int64_t now_ms) {
+  const std::string text = RelatedPersonJson(id, patient_id, family);
+  auto read = fhir::ReadDocument(text, fhir::ResolveRelativeReference);
+  if (auto* refused = std::get_if<fhir::MapError>(&read))
+    return Error::Internal("RelatedPerson fixture refused: " + refused->message);
+  fhir::Document& document = std::get<fhir::Document>(read);
+  store::ResourceWrite write;
+  write.resource_type = "RelatedPerson";
+  write.id = id;
+  write.record = store::ResourceJson{text};
+  write.json = text;
+  write.now_ms = now_ms;
+  write.patient_id = document.patient_id;
+  write.index = std::move(document.index);
+  auto written = store.PutResource(write);
+  if (!written.ok()) return written.error();
+  return Ok();
+}
 
 Result<Population> Populate(store::Store& store) {
   Population pop;
@@ -81,6 +113,8 @@ Result<Population> Populate(store::Store& store) {
   }
   for (int n = 1; n <= 4; ++n) {
     const std::string pid = "p" + std::to_string(n);
+    JU_RETURN_IF_ERROR(AddRelatedPerson(store, "rp-" + pid, pid, "Smith" + std::to_string(n),
+                                        kNowMs - 10'000 + n));
     JU_ASSIGN_OR_RETURN(auto found, store.FindResource("Patient", pid));
     if (!found || !found->patient_key) return Error::Internal(pid + " has no key");
     pop.patient_keys[pid] = *found->patient_key;

@@ -40,7 +40,12 @@ struct Population {
   int64_t run_id = 0;
 };
 
-// Adds the population above to an empty store.
+// Writes RelatedPerson `id`, Jane <family>, daughter and next of kin of `patient_id`, through
+// the store as the API would (its index read by fhir::ReadDocument).
+Status AddRelatedPerson(store::Store& store, const std::string& id, const std::string& patient_id,
+                        const std::string& family, int64_t now_ms);
+
+// Adds the population above (with one RelatedPerson each, rp-p1 … rp-p4) to an empty store.
 Result<Population> Populate(store::Store& store);
 
 // The principal of a user of the population (username = the role's name, e.g. "gp",

@@ -90,6 +90,7 @@ class AuthorizationMatrix : public ::testing::Test {
     text = Replace(text, "{risk}", std::to_string(population_->run_id) + "-" + key);
     text = Replace(text, "{group}", std::to_string(population_->run_id) + "-0-1");
     text = Replace(text, "{consent}", ConsentOf(pid));
+    text = Replace(text, "{related}", "rp-" + pid);
     return text;
   }
 
@@ -115,6 +116,12 @@ class AuthorizationMatrix : public ::testing::Test {
     if (row.method == "POST" && row.route == "/Condition")
       return R"({"resourceType":"Condition","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003","display":"Hypertension"}]},"subject":{"reference":"Patient/)" +
              pid + R"("},"onsetDateTime":"2021-05-06"})";
+    if (row.method == "POST" && row.route == "/RelatedPerson")
+      return R"({"resourceType":"RelatedPerson","patient":{"reference":"Patient/)" + pid +
+             R"("},"name":[{"family":"Carer"}]})";
+    if (row.method == "PUT" && row.route == "/RelatedPerson/{related}")
+      return R"({"resourceType":"RelatedPerson","id":"rp-)" + url_pid +
+             R"(","patient":{"reference":"Patient/)" + pid + R"("},"name":[{"family":"Carer"}]})";
     if (row.method == "POST" && row.route == "/Consent")
       return R"({"resourceType":"Consent","status":"active","patient":{"reference":"Patient/)" +
              pid + R"("},"provision":{"type":"permit"}})";

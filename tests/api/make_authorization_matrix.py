@@ -103,6 +103,16 @@ ROUTES = [
     ("/Group/{group}", "GET", "unbound", ["Group"], R, None),
     ("/Group?_id={group}", "GET", "unbound-search", ["Group"], S, 1),
     ("/AuditEvent?patient={patient}", "GET", "unbound-search", ["AuditEvent"], S, 0),
+    # RelatedPerson: a type kept as a document (each person has one carer, rp-<person>).
+    ("/RelatedPerson/{related}", "GET", "read", ["RelatedPerson"], R, None),
+    ("/RelatedPerson/{related}/_history", "GET", "read", ["RelatedPerson"], R, None),
+    ("/RelatedPerson?patient={patient}", "GET", "search", ["RelatedPerson"], S, 1),
+    ("/RelatedPerson?patient={patient}&_include=RelatedPerson:patient", "GET", "search",
+     ["RelatedPerson", "Patient"], S, 2),
+    ("/Patient?_id={patient}&_revinclude=RelatedPerson:patient", "GET", "search",
+     ["Patient", "RelatedPerson"], S, 2),
+    ("/RelatedPerson/{related}", "PUT", "update", ["RelatedPerson"], U, None),
+    ("/RelatedPerson", "POST", "create", ["RelatedPerson"], C, None),
 ]
 
 

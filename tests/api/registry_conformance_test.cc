@@ -33,7 +33,7 @@ std::string_view SearcherOf(const ResourceTypeDef& type) {
 
 // The parameter that finds a person's records of this type: Patient's own _id, else the
 // reference parameter pointing at Patient (preferring `patient`, as FHIR's compartment does).
-const resources::SearchParamDef* PersonParam(const ResourceTypeDef& type) {
+const resources::SearchParamDef* PersonSearchParam(const ResourceTypeDef& type) {
   const resources::SearchParamDef* found = nullptr;
   for (const resources::SearchParamDef& p : type.params)
     if (p.type == resources::ParamType::kReference && p.target_type == "Patient" &&
@@ -76,6 +76,31 @@ TEST(RegistryTest, NamesAreUniqueAndExchangeOrderPutsReferencedTypesFirst) {
   }
   EXPECT_EQ(resources::FindType("Claim"), nullptr);
   EXPECT_EQ(resources::FindType("patient"), nullptr) << "type names are case-sensitive";
+}
+
+// What the document index can hold (fhir/document.h): string, token and reference parameters
+// on simple paths; a person-bound document type names its person with a reference to Patient.
+TEST(RegistryTest, DocumentTypesDeclareWhatTheIndexCanHold) {
+  int documents = 0;
+  for (const ResourceTypeDef& t : resources::AllTypes()) {
+    if (!t.kept_as_document) {
+      EXPECT_TRUE(t.person_param.empty()) << t.name << ": person_param is for document types";
+      continue;
+    }
+    ++documents;
+    for (const resources::SearchParamDef& p : t.params) {
+      EXPECT_NE(p.type, resources::ParamType::kDate) << t.name << "." << p.name;
+      EXPECT_TRUE(p.expression.starts_with(std::string(t.name) + ".")) << p.expression;
+      EXPECT_EQ(p.expression.find_first_of("()[] "), std::string_view::npos) << p.expression;
+    }
+    if (t.IsPersonBound()) {
+      const resources::SearchParamDef* person = resources::PersonParam(t);
+      ASSERT_NE(person, nullptr) << t.name << " belongs to a person but names no person_param";
+      EXPECT_EQ(person->type, resources::ParamType::kReference) << t.name;
+      EXPECT_EQ(person->target_type, "Patient") << t.name;
+    }
+  }
+  EXPECT_GE(documents, 1);
 }
 
 TEST(RegistryTest, ScopesAndPolicyKnowExactlyTheServedTypes) {
@@ -220,7 +245,7 @@ TEST_P(RegistryConformanceTest, PersonBoundTypesFollowTheAccessPolicy) {
   int checked = 0;
   for (const ResourceTypeDef& t : resources::AllTypes()) {
     if (!t.IsPersonBound() || !t.interactions.search) continue;
-    const resources::SearchParamDef* param = PersonParam(t);
+    const resources::SearchParamDef* param = PersonSearchParam(t);
     const std::string name = t.name == "Patient" ? "_id" : param ? std::string(param->name) : "";
     ASSERT_FALSE(name.empty()) << t.name << " belongs to a person but cannot be searched by one";
     ++checked;

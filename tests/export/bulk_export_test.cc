@@ -18,6 +18,7 @@
 
 #include "export/bulk_export.h"
 #include "export/job_state.h"
+#include "fhir/document.h"
 #include "fhir/fhir_mapping.h"
 #include "fhir/import.h"
 #include "fhir/search/search_params.h"
@@ -319,6 +320,53 @@ TEST_P(BulkExportTest, SystemExportImportsBackToTheSameRecords) {
   EXPECT_EQ(events[0].request_id, "req-1");
   EXPECT_EQ(events[0].time_ms, kStart);
   EXPECT_EQ(static_cast<int64_t>(events[0].patient_keys.size()), counts.patients);
+}
+
+// A type kept as a document (RelatedPerson) goes out as it was written and `joinedup import`
+// brings it back whole, with its person and its search values.
+TEST_P(BulkExportTest, DocumentTypesExportAsWrittenAndImportBack) {
+  Fill(*store_, 5);
+  const std::string patient_id = Keys(*store_).begin()->first;
+  const std::string text =
+      R"({"resourceType":"RelatedPerson","id":"carer-1","patient":{"reference":"Patient/)" +
+      patient_id +
+      R"("},"relationship":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"SON"}]}],"name":[{"family":"Okafor","given":["Chidi"]}],"telecom":[{"system":"phone","value":"07700900999"}]})";
+  auto read = fhir::ReadDocument(text, fhir::ResolveRelativeReference);
+  ASSERT_TRUE(std::holds_alternative<fhir::Document>(read));
+  store::ResourceWrite write;
+  write.resource_type = "RelatedPerson";
+  write.id = "carer-1";
+  write.record = store::ResourceJson{text};
+  write.json = text;
+  write.now_ms = kStart - 1000;
+  write.patient_id = std::get<fhir::Document>(read).patient_id;
+  write.index = std::get<fhir::Document>(read).index;
+  ASSERT_TRUE(store_->PutResource(write).ok());
+
+  Json manifest = Run(Spec(ExportJobSpec::Level::kSystem, Everyone()));
+  fs::path folder;
+  auto lines = Fetch(manifest, &folder);
+  ASSERT_EQ(lines["RelatedPerson"].size(), 1u);
+  EXPECT_EQ(Json::parse(lines["RelatedPerson"][0]), Json::parse(text));
+
+  std::unique_ptr<TestDatabase> copy_db;
+  auto copy = ImportInto(folder, copy_db);
+  ASSERT_NE(copy, nullptr);
+  auto found = Value(copy->FindResource("RelatedPerson", "carer-1"));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(Json::parse(std::get<store::ResourceJson>(found->record).json), Json::parse(text));
+  EXPECT_EQ(found->patient_key, Keys(*copy).at(patient_id));
+  auto request = fhir::search::ParseSearch(
+      "RelatedPerson", "relationship=http://terminology.hl7.org/CodeSystem/v3-RoleCode|SON");
+  ASSERT_TRUE(std::holds_alternative<fhir::search::SearchRequest>(request));
+  auto page = Value(copy->SearchResources(std::get<fhir::search::SearchRequest>(request), nullptr,
+                                          Everyone(), true));
+  EXPECT_EQ(page.total, 1);
+
+  // Outside the person's visibility it is not exported.
+  store::Visibility nobody;
+  Json none = Run(Spec(ExportJobSpec::Level::kSystem, nobody));
+  for (const Json& item : none.at("output")) EXPECT_NE(item.at("type"), "RelatedPerson");
 }
 
 // ---- Visibility -------------------------------------------------------------------------------

@@ -184,6 +184,54 @@ TEST_P(ImportFilesTest, TransactionBundleWithUrnUuidReferences) {
   EXPECT_EQ((*events)[0].admission_method, AdmissionMethod::kEmergency);
 }
 
+// RelatedPerson, a type kept as a document: from a Bundle and from NDJSON (before its Patient:
+// held back, then written), kept whole; one naming nobody is an issue naming `patient`, and
+// then nothing is committed.
+TEST_P(ImportFilesTest, RelatedPersonsAreKeptWholeAndNeedTheirPerson) {
+  Population p = MakePopulation();
+  auto carer = [](const std::string& id, const std::string& patient) {
+    return R"({"resourceType":"RelatedPerson","id":")" + id +
+           R"(","patient":{"reference":"Patient/)" + patient +
+           R"("},"relationship":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"DAU"}]}],"name":[{"family":"Hughes","given":["Megan"]}]})";
+  };
+  // In the Bundle the carer names her person by the person's fullUrl: kept as Patient/<id>.
+  const std::string p2_urn = "urn:uuid:6f1e2d3c-4b5a-4798-8a6b-5c4d3e2f1a00";
+  std::string bundled_carer = carer("rp-b", p.p2.id);
+  bundled_carer.replace(bundled_carer.find("Patient/" + p.p2.id), 8 + p.p2.id.size(), p2_urn);
+  const std::string bundle = R"({"resourceType":"Bundle","type":"collection","entry":[)"
+                             R"({"resource":)" + bundled_carer + R"(},{"fullUrl":")" + p2_urn +
+                             R"(","resource":)" + Json(p.p2) + "}]}";
+  auto report = Run({dir_.Write("Organization.ndjson", Lines({Json(p.practice)})),
+                     dir_.Write("mixed.ndjson", Lines({carer("rp-n", p.p1.id), Json(p.p1)})),
+                     dir_.Write("carers.json", bundle)});
+  ASSERT_TRUE(report.ok()) << report.error().ToString();
+  EXPECT_TRUE(report->committed) << Issues(*report);
+  EXPECT_EQ(report->by_type["RelatedPerson"].read, 2u);
+  EXPECT_EQ(report->by_type["RelatedPerson"].imported, 2u);
+  for (const auto& [id, person] : {std::pair{"rp-n", p.p1.id}, std::pair{"rp-b", p.p2.id}}) {
+    auto found = store_->FindResource("RelatedPerson", id);
+    ASSERT_TRUE(found.ok() && found->has_value()) << id;
+    EXPECT_EQ(std::get<store::ResourceJson>((*found)->record).json, carer(id, person));
+    auto patient = store_->FindResource("Patient", person);
+    ASSERT_TRUE(patient.ok() && patient->has_value());
+    EXPECT_EQ((*found)->patient_key, (*patient)->patient_key) << id;
+    EXPECT_EQ((*found)->meta.version_id, 1);
+  }
+
+  const std::string before = Snapshot(*store_);
+  auto again = Run({dir_.Write("orphan.ndjson", Lines({carer("rp-x", "nobody")}))});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->committed);
+  ASSERT_EQ(again->issues.size(), 1u) << Issues(*again);
+  EXPECT_EQ(again->issues[0].resource, "RelatedPerson/rp-x");
+  EXPECT_EQ(again->issues[0].field, "patient");
+  EXPECT_THAT(again->issues[0].message, HasSubstr("Patient/nobody is not known"));
+  EXPECT_EQ(Snapshot(*store_), before);
+  auto missing = store_->FindResource("RelatedPerson", "rp-x");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
 TEST_P(ImportFilesTest, BundleErrorsNameTheEntry) {
   Population p = MakePopulation();
   Patient bad = p.p2;

@@ -132,6 +132,20 @@ TEST_F(SqliteOnlyTest, ResourceSearchesAreServedByIndexes) {
     }
     ASSERT_TRUE((*writer)->Commit().ok());
   }
+  // A document type's rows (migration 7), with the index the fhir layer would hand over.
+  for (int i = 0; i < 3; ++i) {
+    ResourceWrite carer;
+    carer.resource_type = "RelatedPerson";
+    carer.id = "rp" + std::to_string(i);
+    carer.json = R"({"resourceType":"RelatedPerson","id":"rp)" + std::to_string(i) + R"("})";
+    carer.record = ResourceJson{carer.json};
+    carer.now_ms = 1'790'000'000'000 + i;
+    carer.patient_id = "p" + std::to_string(i);
+    carer.index = {{"patient", carer.patient_id, "Patient"},
+                   {"name", "smith", "Smith"},
+                   {"relationship", "DAU", "http://terminology.hl7.org/CodeSystem/v3-RoleCode"}};
+    ASSERT_TRUE((*store)->PutResource(carer).ok());
+  }
   struct Case {
     std::string type, query;
     std::vector<std::string> uses;  // index names the page query's plan must mention
@@ -173,6 +187,16 @@ TEST_F(SqliteOnlyTest, ResourceSearchesAreServedByIndexes) {
        {"sqlite_autoindex_patients_1", "events_by_patient"},
        false,
        true},
+      // Document types: the person through documents_by_patient, the rest through the index.
+      {"RelatedPerson", "patient=p1", {"sqlite_autoindex_patients_1", "documents_by_patient"},
+       false},
+      {"RelatedPerson",
+       "relationship=http://terminology.hl7.org/CodeSystem/v3-RoleCode%7CDAU&_count=1",
+       {"document_index_by_value"},
+       true},
+      {"RelatedPerson", "name=smi&_count=1", {"document_index_by_value"}, true},
+      {"RelatedPerson", "patient=p1", {"sqlite_autoindex_patients_1", "documents_by_patient"},
+       false, true},
   };
   for (const Case& c : cases) {
     auto parsed = search::ParseSearch(c.type, c.query);
@@ -206,7 +230,9 @@ TEST_F(SqliteOnlyTest, ResourceSearchesAreServedByIndexes) {
                                              "SCAN a USING",
                                              "SCAN cc\n",
                                              "SCAN p USING COVERING",
-                                             "events_by_kind_concept (kind=?)\n"};
+                                             "events_by_kind_concept (kind=?)\n",
+                                             "SCAN d\n",
+                                             "SCAN i\n"};
       if (c.relationship) scans.push_back("SCAN p USING");
       for (std::string_view table : scans)
         EXPECT_EQ(plan->find(table), std::string::npos) << c.type << "?" << c.query << "\n"

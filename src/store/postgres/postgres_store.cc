@@ -484,6 +484,7 @@ class PgWriter final : public Writer {
   Status Add(const Activity& activity) override;
   Status Add(const Medication& medication) override;
   Status SetActivityCost(std::string_view activity_id, int64_t cost_pence) override;
+  Status AddDocument(const ResourceWrite& write) override;
   Status Commit() override;
   // Merges everything staged into the tables (inside the transaction).
   Status Flush();
@@ -1146,6 +1147,19 @@ Status PgWriter::SetActivityCost(std::string_view activity_id, int64_t cost_penc
   if (!inserted) it->second = cost_pence;
   if (++staged_rows_ >= kFlushRows) return Flush();
   return Ok();
+}
+
+// The staged rows are merged first, so the document's person, added by this writer, is there.
+Status PgWriter::AddDocument(const ResourceWrite& write) {
+  JU_RETURN_IF_ERROR(Usable());
+  JU_RETURN_IF_ERROR(Flush());
+  ResourceMeta written;
+  Status status = store_.WriteDocument(write, written);
+  // A refusal before any statement failed leaves the transaction usable; anything else ends it.
+  if (!status.ok() && status.error().code != ErrorCode::kNotFound &&
+      status.error().code != ErrorCode::kInvalidInput)
+    return Fail(status.take_error());
+  return status;
 }
 
 Status PgWriter::Commit() {

@@ -157,6 +157,7 @@ class SqliteWriter final : public Writer {
   Status Add(const Activity& activity) override;
   Status Add(const Medication& medication) override;
   Status SetActivityCost(std::string_view activity_id, int64_t cost_pence) override;
+  Status AddDocument(const ResourceWrite& write) override;
   Status Commit() override;
 
  private:
@@ -1215,6 +1216,13 @@ Status SqliteWriter::SetActivityCost(std::string_view activity_id, int64_t cost_
   sqlite3_bind_int64(stmt, 1, *activity);
   sqlite3_bind_int64(stmt, 2, cost_pence);
   return StepDone(stmt, "setting the cost of an activity");
+}
+
+// Written at once on the writer's connection, in its transaction (SqlStore::WriteDocument).
+Status SqliteWriter::AddDocument(const ResourceWrite& write) {
+  JU_RETURN_IF_ERROR(Usable());
+  ResourceMeta written;
+  return store_.WriteDocument(write, written);
 }
 
 Status SqliteWriter::Commit() {
