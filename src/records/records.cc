@@ -731,6 +731,16 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
   if (is_put) {
     JU_ASSIGN_OR_RETURN(existing, resources_.FindResource(type, id));
   }
+  if (is_put && !existing) {
+    // A PUT creates only where the registry says ids may be the client's (updateCreate);
+    // elsewhere an unknown id is refused exactly as a hidden one below.
+    const resources::ResourceTypeDef* def = resources::FindType(type);
+    if (def == nullptr || !def->interactions.update_create) {
+      if (AuditedType(type))
+        JU_RETURN_IF_ERROR(Audited(Operation::kUpdate, AuditOutcome::kMinorFailure, {}));
+      return NotKnown(type, id);
+    }
+  }
   const bool creating = !existing;
   const Operation operation = creating ? Operation::kCreate : Operation::kUpdate;
   const Interaction interaction = Info(operation).interaction;
@@ -746,11 +756,9 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
       JU_ASSIGN_OR_RETURN(security::Decision d, DecidePerson(operation, type, key));
       keys.push_back(key);
       if (!d.allowed) {
+        // Answered exactly as an id that does not exist (above).
         JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kSeriousFailure, keys));
-        // The id is taken by a record the caller may not see: it cannot be created either.
-        // (Client-chosen ids can reveal that an id is in use; POST assigns ids instead.)
-        return Error::Conflict(std::string(type) + "/" + id +
-                               " cannot be written; choose another id");
+        return NotKnown(type, id);
       }
     }
     if (!in.patient_id.empty()) {

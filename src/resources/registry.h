@@ -62,7 +62,9 @@ struct Interactions {
   bool read = false, vread = false, history = false, search = false, create = false,
        update = false;
   // FHIR CapabilityStatement.rest.resource.updateCreate: a PUT to an id that does not exist
-  // creates the record with that id (false: ids are the server's; PUT updates only).
+  // creates the record with that id (false: ids are the server's; PUT updates only). False for
+  // every type about a person: a client-chosen id would answer differently for "held by
+  // someone you may not see" and "free", so a PUT to either is refused alike as unknown.
   bool update_create = false;
   constexpr bool Any() const { return read || vread || history || search || create || update; }
 };

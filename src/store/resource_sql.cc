@@ -398,6 +398,24 @@ struct SortSpec {
   bool descending = false;
 };
 
+// A row's values of the sort keys, selected as columns first_column, first_column + 1, …: what
+// the next page's cursor starts after.
+std::vector<SortCell> SortValuesOf(const SqlRow& row, int first_column,
+                                   const std::vector<SortSpec>& sort) {
+  std::vector<SortCell> values;
+  for (size_t i = 0; i < sort.size(); ++i) {
+    const int column = first_column + static_cast<int>(i);
+    if (row.IsNull(column)) {
+      values.emplace_back(std::monostate{});
+    } else if (sort[i].text) {
+      values.emplace_back(std::string(row.Text(column)));
+    } else {
+      values.emplace_back(row.Int(column));
+    }
+  }
+  return values;
+}
+
 int CountColumns(std::string_view list) {
   return static_cast<int>(std::count(list.begin(), list.end(), ',')) + 1;
 }
@@ -1305,16 +1323,7 @@ Result<ResourcePage> SqlStore::SearchResources(const search::SearchRequest& requ
           OrderSql(sort, id, /*aliased=*/!arms.empty()) + " LIMIT " + where.BindInt(count + 1);
       auto on_row = [&](const SqlRow& row) -> Status {
         JU_ASSIGN_OR_RETURN(FoundResource found, DecodeRow(*t, row, columns, context));
-        for (size_t i = 0; i < sort.size(); ++i) {
-          const int column = columns + static_cast<int>(i);
-          if (row.IsNull(column)) {
-            found.sort_values.emplace_back(std::monostate{});
-          } else if (sort[i].text) {
-            found.sort_values.emplace_back(std::string(row.Text(column)));
-          } else {
-            found.sort_values.emplace_back(row.Int(column));
-          }
-        }
+        found.sort_values = SortValuesOf(row, columns, sort);
         page.matches.push_back(std::move(found));
         return Ok();
       };
@@ -2043,16 +2052,7 @@ Result<ResourcePage> SqlStore::SearchDocuments(const search::SearchRequest& requ
            " LIMIT " + where.BindInt(count + 1);
     JU_RETURN_IF_ERROR(run(sql, [&](const SqlRow& row) -> Status {
       FoundResource found = DecodeDocument(type.name, row);
-      for (size_t i = 0; i < sort.size(); ++i) {
-        const int column = kDocumentColumnCount + static_cast<int>(i);
-        if (row.IsNull(column)) {
-          found.sort_values.emplace_back(std::monostate{});
-        } else if (sort[i].text) {
-          found.sort_values.emplace_back(std::string(row.Text(column)));
-        } else {
-          found.sort_values.emplace_back(row.Int(column));
-        }
-      }
+      found.sort_values = SortValuesOf(row, kDocumentColumnCount, sort);
       page.matches.push_back(std::move(found));
       return Ok();
     }));

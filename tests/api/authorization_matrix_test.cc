@@ -100,6 +100,14 @@ class AuthorizationMatrix : public ::testing::Test {
     return it == population_->consent_ids.end() ? "999999" : std::to_string(it->second);
   }
 
+  // A resource's JSON with the URL's id (the body must carry the id it is PUT to).
+  static std::string WithId(const std::string& resource, const std::string& id) {
+    if (resource.empty()) return resource;
+    json j = json::parse(resource);
+    j["id"] = id;
+    return j.dump();
+  }
+
   // The body of `row` about person `pid`; `url_pid` is the person whose ids the URL carries
   // (the missing person of the 404 probe).
   static std::string BodyFor(const Row& row, store::Store& store, const std::string& pid,
@@ -131,7 +139,7 @@ class AuthorizationMatrix : public ::testing::Test {
       if (p.ok() && *p) {
         EXPECT_TRUE(fhir::AppendPatientJson(**p, out).ok());
       }
-      return out;
+      return WithId(out, url_pid);
     }
     if (row.method == "PUT" && row.route == "/Condition/{condition}") {
       auto events = store.EventsForPatient(pid);
@@ -141,7 +149,7 @@ class AuthorizationMatrix : public ::testing::Test {
           if (e.id == "c-" + pid) {
             EXPECT_TRUE(fhir::AppendClinicalEventJson(e, out).ok());
           }
-      return out;
+      return WithId(out, "c-" + url_pid);
     }
     return {};
   }

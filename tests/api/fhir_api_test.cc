@@ -319,10 +319,17 @@ TEST_F(FhirApiTest, CreateUpdateIfMatchVreadHistory) {
   EXPECT_EQ(h["entry"][0]["resource"]["meta"]["versionId"], "2");
   EXPECT_EQ(h["entry"][1]["resource"]["meta"]["versionId"], "1");
 
-  // Update of an id that does not exist creates it with the client's id.
+  // A PUT never creates a record about a person (CapabilityStatement updateCreate false):
+  // an id never written answers as one held by someone the caller may not see.
   c["id"] = "chosen-by-client";
   const HttpResponse upsert = Call("gp", "PUT", "/Condition/chosen-by-client", c.dump());
-  EXPECT_EQ(upsert.status, 201) << upsert.body;
+  EXPECT_EQ(upsert.status, 404) << upsert.body;
+  c["id"] = "c-p4";
+  const HttpResponse hidden = Call("gp", "PUT", "/Condition/c-p4", c.dump());
+  EXPECT_EQ(hidden.status, 404) << hidden.body;
+  EXPECT_EQ(json::parse(hidden.body)["issue"][0]["diagnostics"], "Condition/c-p4 is not known");
+  EXPECT_EQ(json::parse(upsert.body)["issue"][0]["diagnostics"],
+            "Condition/chosen-by-client is not known");
   // Updating an imported record keeps its first version readable.
   std::string patient;
   ASSERT_TRUE(fhir::AppendPatientJson(**store_->FindPatient("p1"), patient).ok());

@@ -173,6 +173,9 @@ TEST_P(RegistryConformanceTest, CapabilityStatementListsExactlyTheDeclaredIntera
     if (d.update) {
       ASSERT_TRUE(resource.contains("updateCreate")) << type;
       EXPECT_EQ(resource["updateCreate"].get<bool>(), d.update_create) << type;
+      // A client-chosen id of a person's record would tell "taken by someone hidden" from "free".
+      EXPECT_FALSE(d.update_create && resources::IsPersonBound(t->category))
+          << type << ": a type about a person must not create by PUT";
     }
     std::set<std::string> params;
     for (const json& p : resource.value("searchParam", json::array())) params.insert(p["name"]);

@@ -108,51 +108,63 @@ TEST_P(RelatedPersonTest, ACarerWithoutAKnownPersonIsRefusedNamingTheElement) {
   EXPECT_EQ(json::parse(none.body)["issue"][0]["expression"][0], "patient") << none.body;
 
   const HttpResponse unknown =
-      Call("gp", "PUT", "/RelatedPerson/x2", Carer("x2", "Patient/nobody", "Doe").dump());
+      Call("gp", "POST", "/RelatedPerson", Carer("x2", "Patient/nobody", "Doe").dump());
   EXPECT_EQ(unknown.status, 422) << unknown.body;
   EXPECT_EQ(json::parse(unknown.body)["issue"][0]["expression"][0], "patient.reference")
       << unknown.body;
 
   const HttpResponse wrong_type =
-      Call("gp", "PUT", "/RelatedPerson/x3", Carer("x3", "Organization/A81001", "Doe").dump());
+      Call("gp", "POST", "/RelatedPerson", Carer("x3", "Organization/A81001", "Doe").dump());
   EXPECT_EQ(wrong_type.status, 422) << wrong_type.body;
   EXPECT_EQ(json::parse(wrong_type.body)["issue"][0]["expression"][0], "patient.reference");
 
   // The other practice's person is answered like an unknown one, and nothing was written.
   const HttpResponse hidden =
-      Call("gp", "PUT", "/RelatedPerson/x4", Carer("x4", "Patient/p4", "Doe").dump());
+      Call("gp", "POST", "/RelatedPerson", Carer("x4", "Patient/p4", "Doe").dump());
   EXPECT_EQ(hidden.status, 422) << hidden.body;
-  for (std::string_view id : {"x", "x2", "x3", "x4"})
-    EXPECT_EQ(Call("gp", "GET", "/RelatedPerson/" + std::string(id)).status, 404) << id;
+  EXPECT_EQ(json::parse(hidden.body)["issue"][0]["diagnostics"], "Patient/p4 is not known");
+  EXPECT_EQ(Ids("gp", "/RelatedPerson?name:exact=Doe"), Set{}) << "nothing was written";
+  // A PUT to an id never written is refused as a hidden one would be: ids are the server's.
+  const HttpResponse put_new =
+      Call("gp", "PUT", "/RelatedPerson/x5", Carer("x5", "Patient/p1", "Doe").dump());
+  EXPECT_EQ(put_new.status, 404) << put_new.body;
+  const HttpResponse put_hidden =
+      Call("gp", "PUT", "/RelatedPerson/rp-p4", Carer("rp-p4", "Patient/p1", "Doe").dump());
+  EXPECT_EQ(put_hidden.status, 404) << put_hidden.body;
+  EXPECT_EQ(json::parse(put_new.body)["issue"][0]["code"],
+            json::parse(put_hidden.body)["issue"][0]["code"]);
 }
 
 TEST_P(RelatedPersonTest, AnUpdateReplacesTheIndexAndKeepsEveryVersion) {
   const HttpResponse created =
-      Call("gp", "PUT", "/RelatedPerson/son-p1", Carer("son-p1", "Patient/p1", "Walker").dump());
+      Call("gp", "POST", "/RelatedPerson", Carer("ignored", "Patient/p1", "Walker").dump());
   ASSERT_EQ(created.status, 201) << created.body;
-  EXPECT_EQ(Ids("gp", "/RelatedPerson?name=walker"), Set{"RelatedPerson/son-p1"});
-  EXPECT_EQ(Ids("gp", "/RelatedPerson?patient=p1&relationship=SON"), Set{"RelatedPerson/son-p1"});
+  const std::string id = json::parse(created.body)["id"];
+  const std::string path = "/RelatedPerson/" + id;
+  const std::string ref = "RelatedPerson/" + id;
+  EXPECT_EQ(Ids("gp", "/RelatedPerson?name=walker"), Set{ref});
+  EXPECT_EQ(Ids("gp", "/RelatedPerson?patient=p1&relationship=SON"), Set{ref});
 
-  const HttpResponse stale = Call("gp", "PUT", "/RelatedPerson/son-p1",
-                                  Carer("son-p1", "Patient/p1", "Walker-Smith").dump(),
+  const HttpResponse stale = Call("gp", "PUT", path,
+                                  Carer(id, "Patient/p1", "Walker-Smith").dump(),
                                   {{"if-match", "W/\"7\""}});
   EXPECT_EQ(stale.status, 412) << stale.body;
-  const HttpResponse updated = Call("gp", "PUT", "/RelatedPerson/son-p1",
-                                    Carer("son-p1", "Patient/p2", "Walker-Smith").dump(),
+  const HttpResponse updated = Call("gp", "PUT", path,
+                                    Carer(id, "Patient/p2", "Walker-Smith").dump(),
                                     {{"if-match", "W/\"1\""}});
   ASSERT_EQ(updated.status, 200) << updated.body;
   EXPECT_EQ(json::parse(updated.body)["meta"]["versionId"], "2");
   EXPECT_EQ(Ids("gp", "/RelatedPerson?name:exact=Walker"), Set{}) << "the old name is gone";
-  EXPECT_EQ(Ids("gp", "/RelatedPerson?name=walker-s"), Set{"RelatedPerson/son-p1"});
+  EXPECT_EQ(Ids("gp", "/RelatedPerson?name=walker-s"), Set{ref});
   EXPECT_EQ(Ids("gp", "/RelatedPerson?patient=p1&relationship=SON"), Set{});
-  EXPECT_EQ(Ids("gp", "/RelatedPerson?patient=p2&relationship=SON"), Set{"RelatedPerson/son-p1"});
+  EXPECT_EQ(Ids("gp", "/RelatedPerson?patient=p2&relationship=SON"), Set{ref});
 
-  const HttpResponse history = Call("gp", "GET", "/RelatedPerson/son-p1/_history");
+  const HttpResponse history = Call("gp", "GET", path + "/_history");
   ASSERT_EQ(history.status, 200) << history.body;
   const json entries = json::parse(history.body)["entry"];
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[1]["resource"]["name"][0]["family"], "Walker");
-  const HttpResponse v1 = Call("gp", "GET", "/RelatedPerson/son-p1/_history/1");
+  const HttpResponse v1 = Call("gp", "GET", path + "/_history/1");
   ASSERT_EQ(v1.status, 200);
   EXPECT_EQ(json::parse(v1.body)["patient"]["reference"], "Patient/p1");
 }
