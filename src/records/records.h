@@ -107,7 +107,8 @@ class Records {
   Result<Version> Vread(std::string_view type, std::string_view id, std::string_view version);
   // Every version, newest first; a record never written through the API has one.
   Result<std::vector<Version>> History(std::string_view type, std::string_view id);
-  // `request.type` ... as parsed by fhir/search; a page of what the caller may see.
+  // One page of `request` (as fhir/search parses it): what the caller may see, its includes
+  // too; everyone it names is on the audit event.
   Result<Page> Search(const resources::SearchRequest& request, const SearchOptions& options);
 
   // A new record of `type` from its FHIR JSON (an object of that type; its id and meta are
