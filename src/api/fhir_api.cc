@@ -17,7 +17,6 @@ namespace joinedup::api {
 namespace {
 
 constexpr std::string_view kBreakGlassHeader = "x-break-glass-reason";
-constexpr size_t kMaxBreakGlassReason = 500;
 
 // What each served type answers to is the resource registry's (resources/registry.h): the
 // router and the CapabilityStatement both read it, so the statement lists exactly what is served.
@@ -130,16 +129,14 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
         return Outcome(400, search::IssueType::kInvalid,
                        "X-Break-Glass-Reason is accepted on reads of one record only",
                        {"X-Break-Glass-Reason"});
-      bool printable = IsValidUtf8(text) && text.size() <= kMaxBreakGlassReason;
-      for (char ch : text)
-        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) printable = false;
-      if (!printable || text.empty())
+      Result<std::string> parsed = security::ParseBreakGlassReason(text);
+      if (!parsed.ok())
         return Outcome(400, search::IssueType::kInvalid,
-                       "X-Break-Glass-Reason must be printable UTF-8 text of 1 to 500 bytes",
+                       "X-Break-Glass-Reason: " + parsed.error().message,
                        {"X-Break-Glass-Reason"});
-      requester.caller.break_glass_reason = std::string(text);
+      requester.caller.break_glass_reason = std::move(*parsed);
     }
-    records::Records service(store, std::move(requester), options.clock);
+    records::Records service(store, std::move(requester), options.clock, options.records);
     Ctx c{req, service};
     // ---- Bulk Data.
     // Kick-off by GET (parameters in the query) or POST (a Parameters body).

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "http/message.h"
+#include "records/records.h"
 #include "security/audit.h"
 
 namespace joinedup::store {
@@ -41,6 +42,7 @@ struct FhirApiOptions {
   std::string cursor_key;  // 32 bytes: signs page cursors (store::ResourceStore::ServerSecret)
   security::Clock clock;   // milliseconds since the epoch
   exporter::BulkExport* bulk_export = nullptr;  // $export routes answer 501 without it
+  records::Settings records;
 };
 
 class FhirApi {

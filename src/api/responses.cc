@@ -59,7 +59,8 @@ HttpResponse FromHttpError(const search::HttpError& error) {
 }
 
 HttpResponse FromError(const Error& error, search::ErrorContext context) {
-  if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable)
+  if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable ||
+      error.backend_text)
     std::fprintf(stderr, "joinedup api: %s\n", error.ToString().c_str());
   return FromHttpError(search::ToHttpError(error, context));
 }

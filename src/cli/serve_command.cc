@@ -66,6 +66,12 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                     "How clients reach this server, e.g. https://fhir.example.org when TLS ends "
                     "at a proxy in front (cookies then get Secure, responses HSTS); default "
                     "http://BIND:PORT");
+  serve
+      ->add_option("--break-glass-daily-limit", options->server.records.break_glass_daily_limit,
+                   "Break-glass reads one user may make in any 24 hours; the next is refused "
+                   "and the privacy officer alerted")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   serve->callback([options, exit_code] {
     options->server.db_url = options->db;
     *exit_code = Serve(options->server);

@@ -33,6 +33,9 @@ struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
   std::string field = {};  // the element or parameter at fault (a FHIRPath), when one is
+  // The message is a database's or library's own words (SQL, constraint and column names,
+  // stored values): for logs and operators, never for a client (fhir/search ToHttpError).
+  bool backend_text = false;
 
   static Error Invalid(std::string message) { return {ErrorCode::kInvalidInput, std::move(message)}; }
   static Error NotFound(std::string message) { return {ErrorCode::kNotFound, std::move(message)}; }

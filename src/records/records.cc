@@ -28,6 +28,16 @@ using store::AuditOutcome;
 using store::Role;
 
 constexpr int kAuditSearchLimit = 10000;  // SearchAuditEvents' own maximum
+constexpr std::string_view kRegistrationChange = "registration-change";  // an audit subtype
+constexpr int64_t kDayMs = 24LL * 60 * 60 * 1000;
+
+// The privacy officer's alerts (audit subtypes): the glass broken; broken on a person who
+// declined sharing (their refusal overridden); refused to a role that may not break it; refused
+// beyond the user's daily limit.
+constexpr std::string_view kBreakGlassAlert = "break-glass-alert";
+constexpr std::string_view kConsentOverrideAlert = "consent-override-alert";
+constexpr std::string_view kBreakGlassRefusedAlert = "break-glass-refused-alert";
+constexpr std::string_view kBreakGlassLimitAlert = "break-glass-limit-alert";
 
 // The reference that makes a record about a person, for error messages.
 constexpr std::string_view kSubjectField = "subject.reference";
@@ -175,37 +185,6 @@ Result<Incoming> ReadIncoming(std::string_view type, std::string_view id, std::s
   return in;
 }
 
-// A database's own message (SQL, constraint and column names, the values of a record the
-// caller may not see) never leaves the service: it is logged and replaced by a plain sentence.
-// The store's own refusals ("… is not known", version conflicts) are worded for clients and
-// pass unchanged; both backends begin theirs with the backend's name.
-Error ClientSafe(Error e) {
-  if (!e.message.starts_with("sqlite:") && !e.message.starts_with("postgresql:")) return e;
-  std::fprintf(stderr, "joinedup records: %s\n", e.ToString().c_str());
-  switch (e.code) {
-    case ErrorCode::kConflict:
-      e.message = "the change clashes with a record already stored";
-      break;
-    case ErrorCode::kInvalidInput:
-      e.message = "a value could not be stored";
-      break;
-    case ErrorCode::kUnavailable:
-      e.message = "the database is unavailable; try again";
-      break;
-    default:
-      e.message = "internal error";
-      break;
-  }
-  e.field.clear();
-  return e;
-}
-
-template <typename T>
-Result<T> ClientSafe(Result<T> result) {
-  if (result.ok()) return result;
-  return ClientSafe(result.take_error());
-}
-
 }  // namespace
 
 Result<std::string> RenderRecord(const store::FoundResource& found) {
@@ -234,11 +213,13 @@ Result<std::string> RenderRecord(const store::FoundResource& found) {
   return fhir::ServedText(std::move(out), found.document);
 }
 
-Records::Records(store::Store& store, Requester requester, security::Clock clock)
+Records::Records(store::Store& store, Requester requester, security::Clock clock,
+                 Settings settings)
     : store_(store),
       resources_(store),
       requester_(std::move(requester)),
-      clock_(clock ? std::move(clock) : security::Clock(security::SystemClockMs)) {}
+      clock_(clock ? std::move(clock) : security::Clock(security::SystemClockMs)),
+      settings_(settings) {}
 
 // ---- Decisions and the audit trail ----------------------------------------------------------
 
@@ -264,11 +245,12 @@ store::Visibility Records::Visibility() const {
 }
 
 Status Records::Audited(Operation operation, AuditOutcome outcome,
-                        std::vector<int64_t> patient_keys, std::string query, bool break_glass) {
+                        std::vector<int64_t> patient_keys, std::string query, bool break_glass,
+                        std::string_view subtype) {
   const OperationInfo info = Info(operation);
   security::AuditEntry entry;
   entry.action = info.action;
-  entry.subtype = std::string(info.subtype);
+  entry.subtype = std::string(subtype.empty() ? info.subtype : subtype);
   entry.outcome = outcome;
   entry.patient_keys = std::move(patient_keys);
   entry.query = std::move(query);
@@ -312,23 +294,35 @@ Result<security::Decision> Records::DecidePerson(Operation operation, std::strin
   return security::Decide(requester_.caller, {Info(operation).interaction, type}, f);
 }
 
-// The privacy officer's alert: an AuditEvent they can search for (subtype break-glass-alert)
-// and a line on stderr for whoever watches the log — without any identifier of the person.
-Status Records::AlertPrivacyOfficer(int64_t patient_key) {
+// The privacy officer's alerts, as NHS England's Spine raises them for the Summary Care Record
+// (an alert when emergency access is used, a "dissent override" alert when a person's refusal
+// is overridden): an AuditEvent they can search for by subtype, and a line on stderr for
+// whoever watches the log — without any identifier of the person.
+Status Records::AlertPrivacyOfficer(std::string_view subtype,
+                                    std::optional<int64_t> patient_key) {
   security::AuditEntry entry;
   entry.action = 'E';
-  entry.subtype = "break-glass-alert";
-  entry.patient_keys = {patient_key};
+  entry.subtype = std::string(subtype);
+  if (patient_key) entry.patient_keys = {*patient_key};
   entry.break_glass_reason = requester_.caller.break_glass_reason;
   JU_ASSIGN_OR_RETURN(store::AuditEvent alert, security::AuditTrail(store_, clock_)
                                                    .Record(requester_.actor, std::move(entry)));
-  std::fprintf(stderr,
-               "joinedup: break-glass alert: user %lld (%s) opened a record without a care "
-               "relationship; AuditEvent/%lld, request %s\n",
-               static_cast<long long>(requester_.caller.user_id),
+  std::fprintf(stderr, "joinedup: %s: user %lld (%s); AuditEvent/%lld, request %s\n",
+               std::string(subtype).c_str(), static_cast<long long>(requester_.caller.user_id),
                std::string(security::RoleName(requester_.caller.role)).c_str(),
                static_cast<long long>(alert.sequence), requester_.actor.request_id.c_str());
   return Ok();
+}
+
+Result<bool> Records::WithinBreakGlassLimit() {
+  if (!requester_.caller.user_id) return true;
+  store::AuditQuery q;
+  q.user_id = requester_.caller.user_id;
+  q.from_ms = clock_() - kDayMs;
+  q.subtypes = {std::string(kBreakGlassAlert), std::string(kConsentOverrideAlert)};
+  q.limit = std::max(settings_.break_glass_daily_limit, 1);
+  JU_ASSIGN_OR_RETURN(std::vector<store::AuditEvent> used, store_.SearchAuditEvents(q));
+  return static_cast<int>(used.size()) < settings_.break_glass_daily_limit;
 }
 
 // ---- Read, vread, history -------------------------------------------------------------------
@@ -348,9 +342,21 @@ Result<Records::Opened> Records::Open(Operation operation, std::string_view type
       security::DecideUnbound(requester_.caller, {Info(operation).interaction, type});
   Opened o;
   o.audited = AuditedType(type);
+  // Breaking the glass (security/policy.h): every attempt is audited with its reason, whether
+  // the record exists or not; one by a role that may not, or beyond the user's daily limit, is
+  // refused as a missing record would be and the privacy officer is alerted.
+  const bool glass = !requester_.caller.break_glass_reason.empty();
+  std::string_view glass_refused;  // the alert's subtype when the glass may not be broken
+  if (glass && !security::MayBreakGlass(requester_.caller.role)) {
+    glass_refused = kBreakGlassRefusedAlert;
+  } else if (glass) {
+    JU_ASSIGN_OR_RETURN(bool within, WithinBreakGlassLimit());
+    if (!within) glass_refused = kBreakGlassLimitAlert;
+  }
   auto missing = [&]() -> Error {
-    if (o.audited) {
-      Status a = Audited(operation, AuditOutcome::kMinorFailure, {});
+    if (o.audited || glass) {
+      Status a = Audited(operation, AuditOutcome::kMinorFailure, {}, {}, glass);
+      if (a.ok() && !glass_refused.empty()) a = AlertPrivacyOfficer(glass_refused, std::nullopt);
       if (!a.ok()) return a.take_error();
     }
     return NotKnown(type, id);
@@ -364,30 +370,41 @@ Result<Records::Opened> Records::Open(Operation operation, std::string_view type
     JU_ASSIGN_OR_RETURN(o.decision, DecidePerson(operation, type, *o.found.patient_key));
     o.keys.push_back(*o.found.patient_key);
   }
+  if (o.decision.break_glass && !glass_refused.empty()) {
+    o.decision.allowed = false;
+    o.decision.break_glass = false;
+  }
   if (!o.decision.allowed) {
     // A person-level denial: logged as a failure, answered as a missing record.
-    JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kSeriousFailure, o.keys, {},
-                               !requester_.caller.break_glass_reason.empty()));
+    JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kSeriousFailure, o.keys, {}, glass));
+    if (!glass_refused.empty())
+      JU_RETURN_IF_ERROR(AlertPrivacyOfficer(
+          glass_refused, o.keys.empty() ? std::nullopt : std::optional<int64_t>(o.keys.front())));
     return NotKnown(type, id);
   }
+  if (!glass_refused.empty() && glass_refused == kBreakGlassRefusedAlert)
+    // Not needed (a relationship allowed it), but tried by a role that may not.
+    JU_RETURN_IF_ERROR(AlertPrivacyOfficer(
+        glass_refused, o.keys.empty() ? std::nullopt : std::optional<int64_t>(o.keys.front())));
   return o;
 }
 
 // The success event of a read, and the privacy officer's alert if the glass was broken.
-#define JU_AUDIT_READ(operation, opened)                                                    \
-  do {                                                                                      \
-    if ((opened).audited) {                                                                 \
-      JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kSuccess, (opened).keys, {},      \
-                                 (opened).decision.break_glass));                           \
-      if ((opened).decision.alert_privacy_officer && !(opened).keys.empty())                \
-        JU_RETURN_IF_ERROR(AlertPrivacyOfficer((opened).keys.front()));                     \
-    }                                                                                       \
-  } while (0)
+Status Records::AuditRead(Operation operation, const Opened& opened) {
+  if (!opened.audited) return Ok();
+  JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kSuccess, opened.keys, {},
+                             opened.decision.break_glass));
+  if (opened.decision.break_glass && !opened.keys.empty())
+    JU_RETURN_IF_ERROR(AlertPrivacyOfficer(
+        opened.decision.overrides_consent ? kConsentOverrideAlert : kBreakGlassAlert,
+        opened.keys.front()));
+  return Ok();
+}
 
 Result<Record> Records::Read(std::string_view type, std::string_view id) {
   JU_ASSIGN_OR_RETURN(Opened o, Open(Operation::kRead, type, id));
   JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(o.found)));
-  JU_AUDIT_READ(Operation::kRead, o);
+  JU_RETURN_IF_ERROR(AuditRead(Operation::kRead, o));
   return record;
 }
 
@@ -461,7 +478,7 @@ Result<Version> Records::Vread(std::string_view type, std::string_view id,
     out.meta = store::ResourceMeta{it->version_id, it->last_updated_ms};
     out.json = std::move(it->json);
   }
-  JU_AUDIT_READ(Operation::kVread, o);
+  JU_RETURN_IF_ERROR(AuditRead(Operation::kVread, o));
   return out;
 }
 
@@ -487,11 +504,9 @@ Result<std::vector<Version>> Records::History(std::string_view type, std::string
     out.push_back(Version{store::ResourceMeta{v.version_id, v.last_updated_ms},
                           is_current ? current : std::move(v.json)});
   }
-  JU_AUDIT_READ(Operation::kHistory, o);
+  JU_RETURN_IF_ERROR(AuditRead(Operation::kHistory, o));
   return out;
 }
-
-#undef JU_AUDIT_READ
 
 // ---- Search ---------------------------------------------------------------------------------
 
@@ -504,14 +519,14 @@ Result<Page> Records::Search(const resources::SearchRequest& request,
     JU_RETURN_IF_ERROR(Permit(Operation::kSearch, inc->target_type));
   for (const resources::IncludeDef* inc : request.revincludes)
     JU_RETURN_IF_ERROR(Permit(Operation::kSearch, inc->source_type));
-  if (type == "AuditEvent") return ClientSafe(SearchAudit(request, options));
-  if (type == "Group") return ClientSafe(SearchGroups(request, options));
+  if (type == "AuditEvent") return SearchAudit(request, options);
+  if (type == "Group") return SearchGroups(request, options);
 
   resources::SearchRequest asked = request;
   if (asked.summary_count) asked.count = 0;
   JU_ASSIGN_OR_RETURN(store::ResourcePage found,
-                      ClientSafe(resources_.SearchResources(asked, options.after, Visibility(),
-                                                            options.want_total)));
+                      resources_.SearchResources(asked, options.after, Visibility(),
+                                                 options.want_total));
   Page page;
   std::vector<int64_t> keys;
   if (found.has_next && !found.matches.empty()) {
@@ -706,14 +721,14 @@ Result<Page> Records::SearchGroups(const resources::SearchRequest& request,
 // ---- Create and update ----------------------------------------------------------------------
 
 Result<Written> Records::Create(std::string_view type, std::string_view json) {
-  if (type == "Consent") return ClientSafe(CreateConsent(json));
-  return ClientSafe(Write(type, std::nullopt, json, std::nullopt));
+  if (type == "Consent") return CreateConsent(json);
+  return Write(type, std::nullopt, json, std::nullopt);
 }
 
 Result<Written> Records::Update(std::string_view type, std::string_view id,
                                 std::string_view json, std::optional<int64_t> if_match) {
-  if (type == "Consent") return ClientSafe(UpdateConsent(id, json, if_match));
-  return ClientSafe(Write(type, id, json, if_match));
+  if (type == "Consent") return UpdateConsent(id, json, if_match);
+  return Write(type, id, json, if_match);
 }
 
 Result<Written> Records::Write(std::string_view type, std::optional<std::string_view> path_id,
@@ -810,6 +825,12 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
       }
     }
   }
+  std::string registration_change;
+  if (type == "Patient") {
+    JU_ASSIGN_OR_RETURN(registration_change,
+                        CheckRegistration(existing ? &*existing : nullptr,
+                                          std::get<Patient>(in.record), keys));
+  }
 
   store::ResourceWrite w;
   w.resource_type = std::string(type);
@@ -844,12 +865,61 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
       keys.push_back(*patient_key);
     }
   }
-  if (AuditedType(type)) JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kSuccess, keys));
+  if (AuditedType(type))
+    JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kSuccess, keys, registration_change, false,
+                               registration_change.empty() ? "" : kRegistrationChange));
   Written out;
   out.created = creating;
   out.record = Record{std::string(type), id, *meta, patient_key, std::move(w.record),
                       std::move(in.json)};
   return out;
+}
+
+Result<std::string> Records::CheckRegistration(const store::FoundResource* existing,
+                                               const Patient& next,
+                                               const std::vector<int64_t>& keys) {
+  const Operation operation = existing != nullptr ? Operation::kUpdate : Operation::kCreate;
+  if (next.nhs_number) {
+    JU_ASSIGN_OR_RETURN(std::optional<int64_t> holder,
+                        store_.PatientKeyForNhsNumber(*next.nhs_number));
+    if (holder && (existing == nullptr || existing->patient_key != holder)) {
+      // The same words whether or not the caller may see the holder; the audit event names
+      // the holder, so the privacy officer sees a probe for a number.
+      std::vector<int64_t> audited = keys;
+      audited.push_back(*holder);
+      JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kSeriousFailure, std::move(audited),
+                                 "identifier: an NHS number another record holds"));
+      return Error{ErrorCode::kConflict,
+                   "this NHS number is already registered to a person: find their record "
+                   "rather than making a new one",
+                   "identifier"};
+    }
+  }
+  if (existing == nullptr) return std::string();
+  const std::string& from = std::get<Patient>(existing->record).practice_id;
+  const std::string& to = next.practice_id;
+  if (from == to) return std::string();
+  auto named = [](const std::string& practice) {
+    return practice.empty() ? std::string("none") : "Organization/" + practice;
+  };
+  std::string change = "generalPractitioner: " + named(from) + " -> " + named(to);
+  // Registering people is the right to create a Patient; it is exercised for one's own
+  // practice: the practice a person is registered with moves them (for someone registered
+  // nowhere, the practice they join). A care team or broken glass is not enough.
+  const security::Caller& caller = requester_.caller;
+  const std::string& acting_for = from.empty() ? to : from;
+  const bool allowed =
+      security::DecideUnbound(caller, {Interaction::kCreate, "Patient"}).allowed &&
+      !caller.organisation_id.empty() && caller.organisation_id == acting_for;
+  if (!allowed) {
+    JU_RETURN_IF_ERROR(Audited(Operation::kUpdate, AuditOutcome::kSeriousFailure, keys,
+                               std::move(change), false, kRegistrationChange));
+    return Error{ErrorCode::kForbidden,
+                 "a change of registered practice is made by the practice the person is "
+                 "registered with",
+                 "generalPractitioner"};
+  }
+  return change;
 }
 
 Result<Written> Records::CreateConsent(std::string_view text) {

@@ -5,12 +5,20 @@
 // decides access nor builds an audit event itself.
 //
 // A record the caller may not see is refused exactly as a missing one — the same ErrorCode and
-// the same message — and the refusal is audited against the person. Refusals are core Errors:
+// the same message — and the refusal is audited against the person. A write is decided on the
+// record as it is and as it will be: a change of subject needs both people; a change of a
+// Patient's registered practice is made only by a role that registers people (may create a
+// Patient) acting for the practice the person is registered with now — a care-team
+// relationship is not enough — and is audited as "registration-change" naming both practices.
+// A Patient whose NHS number another record holds is refused (kConflict, the same words
+// whoever holds it) and audited against the holder. Refusals are core Errors:
 //   kForbidden     the caller's scopes or role do not allow this at all (says nothing about
 //                  any record; audited for types about people);
 //   kNotFound      no such record, or one the caller may not see;
 //   kInvalidInput  the request or the resource breaks a rule; Error::field names the element;
-//   kConflict, kPreconditionFailed, kUnavailable, kInternal  as the store reports them.
+//   kConflict, kPreconditionFailed, kUnavailable, kInternal  as the store reports them; a
+//                  database's own words are marked Error::backend_text and must not reach a
+//                  client (fhir::search::ToHttpError replaces them with a plain sentence).
 //
 // Which types exist, which are about people and which are audited come from the resource
 // registry (resources/registry.h). One Records serves one request: make one per request, on
@@ -87,9 +95,17 @@ struct ExportRequest {
   std::vector<std::string> types;  // _type; empty: every type the exporter writes
 };
 
+// How the service is run (joinedup serve's options).
+struct Settings {
+  // Break-glass reads a user may make in any 24 hours; the next is refused (answered as a
+  // missing record) and the privacy officer alerted.
+  int break_glass_daily_limit = 5;
+};
+
 class Records {
  public:
-  Records(store::Store& store, Requester requester, security::Clock clock);
+  Records(store::Store& store, Requester requester, security::Clock clock,
+          Settings settings = {});
 
   const Requester& requester() const { return requester_; }
 
@@ -128,9 +144,11 @@ class Records {
  private:
   struct Opened;
   Result<Opened> Open(Operation operation, std::string_view type, std::string_view id);
+  Status AuditRead(Operation operation, const Opened& opened);
+  // `subtype` names the event when it is more than the operation's (a registration change).
   Status Audited(Operation operation, store::AuditOutcome outcome,
                  std::vector<int64_t> patient_keys, std::string query = {},
-                 bool break_glass = false);
+                 bool break_glass = false, std::string_view subtype = {});
   Error Denied(Operation operation, std::string_view type);
   // Whether the caller may see a version of a person-bound record (its own subject or
   // patient decides); the person's key is added to `keys` when it is someone new.
@@ -138,10 +156,18 @@ class Records {
                               std::vector<int64_t>& keys);
   Result<security::Decision> DecidePerson(Operation operation, std::string_view type,
                                           int64_t patient_key);
-  Status AlertPrivacyOfficer(int64_t patient_key);
+  // An event the privacy officer searches for (`subtype`, e.g. break-glass-alert) and a line
+  // on stderr, naming no one.
+  Status AlertPrivacyOfficer(std::string_view subtype, std::optional<int64_t> patient_key);
+  // A reason for breaking the glass was given: is the caller within their daily limit?
+  Result<bool> WithinBreakGlassLimit();
   Result<Page> SearchAudit(const resources::SearchRequest& request, const SearchOptions& options);
   Result<Page> SearchGroups(const resources::SearchRequest& request,
                             const SearchOptions& options);
+  // A Patient's registration: its NHS number is no one else's, and only the practice the
+  // person is registered with moves them. Returns the change of practice to audit ("" none).
+  Result<std::string> CheckRegistration(const store::FoundResource* existing,
+                                        const Patient& next, const std::vector<int64_t>& keys);
   Result<Written> Write(std::string_view type, std::optional<std::string_view> id,
                         std::string_view json, std::optional<int64_t> if_match);
   Result<Written> CreateConsent(std::string_view json);
@@ -152,6 +178,7 @@ class Records {
   store::ResourceStore& resources_;
   Requester requester_;
   security::Clock clock_;
+  Settings settings_;
 };
 
 // The JSON of a found record as served, without meta: the client's text where it is kept and

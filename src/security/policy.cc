@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/strings.h"
+
 namespace joinedup::security {
 namespace {
 
@@ -58,6 +60,19 @@ bool IsBlank(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\t'; });
 }
 
+std::string_view TrimBlanks(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// Characters, not bytes, of valid UTF-8: every byte but a continuation byte starts one.
+size_t CountCharacters(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
 }  // namespace
 
 // Rows follow store::Role; columns follow Category:
@@ -90,9 +105,37 @@ bool RoleAllows(Role role, Category category, Interaction interaction) {
   return (kRoleMatrix[r][c] & (1u << static_cast<int>(interaction))) != 0;
 }
 
-bool IsClinician(Role role) {
-  return role == Role::kGp || role == Role::kNurse || role == Role::kCaseManager ||
-         role == Role::kMentalHealthPractitioner || role == Role::kPharmacist;
+// Rows follow store::Role (policy.h says why these).
+const std::array<bool, store::kRoleCount> kMayBreakGlass = {
+    /* gp */ true,           /* nurse */ true,          /* case-manager */ true,
+    /* care-assistant */ false, /* social-worker */ false, /* mental-health */ true,
+    /* pharmacist */ true,   /* link-worker */ false,   /* commissioner */ false,
+    /* privacy-officer */ false, /* administrator */ false, /* patient */ false};
+
+bool MayBreakGlass(Role role) {
+  const auto r = static_cast<size_t>(role);
+  return r < kMayBreakGlass.size() && kMayBreakGlass[r];
+}
+
+Result<std::string> ParseBreakGlassReason(std::string_view given) {
+  auto refuse = [](std::string why) { return Error{ErrorCode::kInvalidInput, std::move(why)}; };
+  if (given.size() > kMaxBreakGlassReason || !IsValidUtf8(given))
+    return refuse("a break-glass reason is printable UTF-8 text of at most 500 bytes");
+  for (char ch : given)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F)
+      return refuse("a break-glass reason is printable UTF-8 text of at most 500 bytes");
+  const size_t colon = given.find(':');
+  const std::string_view code = TrimBlanks(given.substr(0, colon));
+  std::string codes;
+  for (std::string_view c : kBreakGlassCodes) codes += (codes.empty() ? "" : ", ") + std::string(c);
+  if (colon == std::string_view::npos ||
+      std::find(kBreakGlassCodes.begin(), kBreakGlassCodes.end(), code) == kBreakGlassCodes.end())
+    return refuse("a break-glass reason starts with why — one of " + codes +
+                  " — then a colon and what has happened");
+  const std::string_view text = TrimBlanks(given.substr(colon + 1));
+  if (CountCharacters(text) < kMinBreakGlassText)
+    return refuse("say what has happened, in at least 20 characters, after the reason's code");
+  return std::string(code) + ": " + std::string(text);
 }
 
 std::string_view RoleName(Role role) {
@@ -163,10 +206,14 @@ Decision Decide(const Caller& caller, const Action& action, const PatientFacts& 
                                                                     : DenyReason::kNoRelationship;
   if (!IsBlank(caller.break_glass_reason)) {
     // Break-glass opens one record: reads only, never a search across people or an export.
-    if (!IsClinician(caller.role) || action.interaction != Interaction::kRead)
-      return Deny(DenyReason::kBreakGlassNotAllowed, /*hide=*/true);
+    if (!MayBreakGlass(caller.role) || action.interaction != Interaction::kRead) {
+      Decision d = Deny(DenyReason::kBreakGlassNotAllowed, /*hide=*/true);
+      d.alert_privacy_officer = !MayBreakGlass(caller.role);
+      return d;
+    }
     Decision d = Allow();
     d.break_glass = true;
+    d.overrides_consent = reason == DenyReason::kConsentDeclined;
     d.alert_privacy_officer = true;
     return d;
   }
@@ -180,6 +227,8 @@ std::string RoleMatrixMarkdown() {
   out += "\n|---|";
   for (int c = 0; c < kCategoryCount; ++c) out += "---|";
   out += "\n";
+  out.insert(out.find("\n"), " Break glass |");
+  out.insert(out.find("\n", out.find("\n") + 1), "---|");
   constexpr std::string_view kLetters = "RSCUE";  // read search create update export
   for (int r = 0; r < store::kRoleCount; ++r) {
     out += "| " + std::string(kRoleNames[static_cast<size_t>(r)]) + " |";
@@ -190,7 +239,7 @@ std::string RoleMatrixMarkdown() {
           cell += kLetters[static_cast<size_t>(i)];
       out += " " + (cell.empty() ? std::string("–") : cell) + " |";
     }
-    out += "\n";
+    out += kMayBreakGlass[static_cast<size_t>(r)] ? " yes |\n" : " – |\n";
   }
   return out;
 }

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.h"
 #include "resources/registry.h"
 #include "security/scopes.h"
 #include "store/security_store.h"
@@ -50,9 +51,26 @@ std::optional<Category> CategoryOf(std::string_view resource_type);
 using RoleRow = std::array<uint8_t, kCategoryCount>;
 extern const std::array<RoleRow, store::kRoleCount> kRoleMatrix;
 bool RoleAllows(Role role, Category category, Interaction interaction);
-// Roles that may break the glass: registered clinicians (GP, nurse, case manager — a community
-// matron —, mental-health practitioner, pharmacist).
-bool IsClinician(Role role);
+// Which roles may break the glass, per store::Role (data beside kRoleMatrix; docs/security.md).
+// The registered, regulated clinicians of the team — GP, nurse, case manager (a community
+// matron), mental-health practitioner, pharmacist — as NHS England's Summary Care Record allows
+// emergency access to "registered and regulated healthcare professionals" only; care assistants,
+// social workers (whose access is to social-care records), link workers, commissioners, privacy
+// officers, administrators and patients may not.
+extern const std::array<bool, store::kRoleCount> kMayBreakGlass;
+bool MayBreakGlass(Role role);
+
+// A break-glass reason as a caller gives it: "code: free text". The code says why (the SCR's
+// emergency access — the person cannot give permission — or an urgent need with no relationship
+// recorded yet, or a safeguarding concern); the text says what happened, at least
+// kMinBreakGlassText characters, printable UTF-8, at most kMaxBreakGlassReason bytes in all.
+inline constexpr std::array<std::string_view, 3> kBreakGlassCodes = {"emergency", "urgent-care",
+                                                                     "safeguarding"};
+inline constexpr size_t kMinBreakGlassText = 20;
+inline constexpr size_t kMaxBreakGlassReason = 500;
+// The reason in its one written form ("code: text", the text trimmed), or kInvalidInput saying
+// what is missing.
+Result<std::string> ParseBreakGlassReason(std::string_view given);
 
 std::string_view RoleName(Role role);  // "gp", "nurse", … (stable; used on the command line)
 std::optional<Role> ParseRole(std::string_view name);
@@ -95,6 +113,9 @@ struct Decision {
   // Answer as if the record did not exist (404 / absent). Set on every person-level denial.
   bool hide_existence = false;
   bool break_glass = false;  // allowed only by breaking the glass: flag it in the audit
+  bool overrides_consent = false;  // …of a person who declined sharing beyond their practice
+  // Allowed by breaking the glass, or refused because the role may not: either way the privacy
+  // officer is told.
   bool alert_privacy_officer = false;
   DenyReason reason = DenyReason::kNone;
 };

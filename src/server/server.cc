@@ -214,6 +214,7 @@ Status Server::Start() {
   api_options.software_version = JOINEDUP_VERSION;
   api_options.cursor_key = cursor_key;
   api_options.clock = o.clock;
+  api_options.records = o.records;
   if (!o.export_dir.empty()) {
     exporter::BulkExportOptions export_options;
     export_options.directory = o.export_dir;

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "records/records.h"
 #include "security/audit.h"
 #include "server/service.h"
 
@@ -55,6 +56,7 @@ struct ServerOptions {
   std::function<void(const std::string&)> access_log;
   // Token and session lifetimes and throttling; base_url, csrf_key and clock are filled in.
   ServiceOptions service;
+  records::Settings records;  // break-glass limits
 };
 
 class Server {

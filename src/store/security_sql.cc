@@ -623,6 +623,14 @@ Result<std::vector<AuditEvent>> SqlStore::SearchAuditEvents(const AuditQuery& qu
   if (query.user_id) add("e.user_id = #", *query.user_id);
   if (query.from_ms) add("e.time_ms >= #", *query.from_ms);
   if (query.to_ms) add("e.time_ms <= #", *query.to_ms);
+  if (!query.subtypes.empty()) {
+    where += where.empty() ? "WHERE e.subtype IN (" : " AND e.subtype IN (";
+    for (size_t i = 0; i < query.subtypes.size(); ++i) {
+      params.push_back(SqlParam::Text(query.subtypes[i]));
+      where += (i ? ", ?" : "?") + std::to_string(params.size());
+    }
+    where += ")";
+  }
   params.push_back(SqlParam::Int(query.limit));
   where += " ORDER BY e.sequence LIMIT ?" + std::to_string(params.size());
   return LoadAuditEvents(where, params);

@@ -45,6 +45,7 @@ struct AuditQuery {
   std::optional<int64_t> user_id = {};
   std::optional<int64_t> from_ms = {};
   std::optional<int64_t> to_ms = {};
+  std::vector<std::string> subtypes = {};  // any of these
   int limit = 1000;
 };
 

@@ -130,6 +130,37 @@ class AuthorizationMatrix : public ::testing::Test {
     if (row.method == "PUT" && row.route == "/RelatedPerson/{related}")
       return R"({"resourceType":"RelatedPerson","id":"rp-)" + url_pid +
              R"(","patient":{"reference":"Patient/)" + pid + R"("},"name":[{"family":"Carer"}]})";
+    if (row.method == "POST" && row.route == "/Patient") {
+      // A new person (an NHS number no one holds) registered at the callers' practice.
+      auto p = store.FindPatient(pid);
+      std::string out;
+      if (p.ok() && *p) {
+        Patient fresh = **p;
+        fresh.nhs_number = store::testing::TestNhsNumber(8);
+        fresh.practice_id = "A81001";
+        EXPECT_TRUE(fhir::AppendPatientJson(fresh, out).ok());
+      }
+      return out;
+    }
+    if (row.method.starts_with("PUT:to-") && row.route == "/Patient/{patient}") {
+      // The person moved to the practice the variant names.
+      auto p = store.FindPatient(pid);
+      std::string out;
+      if (p.ok() && *p) {
+        Patient moved = **p;
+        moved.practice_id = row.method.substr(std::string_view("PUT:to-").size());
+        EXPECT_TRUE(fhir::AppendPatientJson(moved, out).ok());
+      }
+      return WithId(out, url_pid);
+    }
+    if (row.method == "PUT:subject-p4" && row.route == "/Condition/{condition}") {
+      // The person's Condition made about p4 (hidden from every staff user).
+      Row put = row;
+      put.method = "PUT";
+      json condition = json::parse(BodyFor(put, store, pid, url_pid));
+      condition["subject"]["reference"] = "Patient/p4";
+      return condition.dump();
+    }
     if (row.method == "POST" && row.route == "/Consent")
       return R"({"resourceType":"Consent","status":"active","patient":{"reference":"Patient/)" +
              pid + R"("},"provision":{"type":"permit"}})";
@@ -192,13 +223,14 @@ TEST_F(AuthorizationMatrix, EveryRouteMethodRoleAndRelationship) {
     const std::string pid = TargetOf(row.relationship);
     std::vector<std::pair<std::string, std::string>> headers;
     if (row.relationship == "break-glass")
-      headers.emplace_back("x-break-glass-reason", "unconscious in A&E, no history available");
+      headers.emplace_back("x-break-glass-reason", "emergency: unconscious in A&E, no history available");
     if (row.route.find("$export") != std::string::npos)
       headers.emplace_back("prefer", "respond-async");
     if (row.route.ends_with("/_search"))
       headers.emplace_back("content-type", "application/x-www-form-urlencoded");
-    HttpRequest req =
-        Request(row.method, Fill(row.route, pid), BodyFor(row, store, pid, pid), headers);
+    // "PUT:variant": a PUT whose body BodyFor writes as the variant says.
+    const std::string verb = row.method.substr(0, row.method.find(':'));
+    HttpRequest req = Request(verb, Fill(row.route, pid), BodyFor(row, store, pid, pid), headers);
     std::optional<Principal> principal;
     if (row.relationship != "anonymous") principal = PrincipalOf(store, row.role);
     const HttpResponse res = api.Handle(req, principal, store);
@@ -217,7 +249,7 @@ TEST_F(AuthorizationMatrix, EveryRouteMethodRoleAndRelationship) {
       // No existence leak: the same route on an id that does not exist answers the same bytes.
       const std::string missing = "p9";
       HttpRequest probe =
-          Request(row.method, Fill(row.route, missing), BodyFor(row, store, pid, missing), headers);
+          Request(verb, Fill(row.route, missing), BodyFor(row, store, pid, missing), headers);
       const HttpResponse absent = api.Handle(probe, principal, store);
       EXPECT_EQ(absent.status, 404);
       const std::string key = std::to_string(population_->patient_keys.at(pid));

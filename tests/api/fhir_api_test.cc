@@ -94,7 +94,7 @@ TEST_F(FhirApiTest, ScriptedRequestsLeaveExactlyTheExpectedAuditEvents) {
       {"gp", "GET", "/Patient?birthdate=lt2100", "", {}, 200},  // p1 (practice), p2 (team)
       {"gp", "GET", "/Organization/A81001", "", {}, 200},       // directory: not audited
       {"", "GET", "/metadata", "", {}, 200},                    // not audited
-      {"gp", "GET", "/Patient/p4", "", {{"x-break-glass-reason", "collapsed in clinic"}}, 200},
+      {"gp", "GET", "/Patient/p4", "", {{"x-break-glass-reason", "emergency: collapsed in clinic, unable to speak"}}, 200},
       {"gp", "PUT", "/Patient/p1", patient_json, {}, 200},
       {"gp", "POST", "/Condition", condition, {}, 201},
       {"commissioner", "GET", "/Patient?_id=p1", "", {}, 403},
@@ -143,7 +143,7 @@ TEST_F(FhirApiTest, ScriptedRequestsLeaveExactlyTheExpectedAuditEvents) {
     EXPECT_FALSE(events[i].username.empty());
     EXPECT_EQ(events[i].organisation_id, "A81001");
   }
-  EXPECT_EQ(events[5].break_glass_reason, "collapsed in clinic");
+  EXPECT_EQ(events[5].break_glass_reason, "emergency: collapsed in clinic, unable to speak");
   EXPECT_EQ(events[4].query, "Patient?birthdate=lt2100");
   // The privacy officer found the alert (and only it) by searching the trail.
   const HttpResponse alerts =

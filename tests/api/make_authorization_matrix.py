@@ -113,7 +113,21 @@ ROUTES = [
      ["Patient", "RelatedPerson"], S, 2),
     ("/RelatedPerson/{related}", "PUT", "update", ["RelatedPerson"], U, None),
     ("/RelatedPerson", "POST", "create", ["RelatedPerson"], C, None),
+    # Writes decided on the record as it will be (security review rule 1). A method
+    # "PUT:variant" is a PUT whose body the test changes as the variant says.
+    ("/Patient/{patient}", "PUT:to-A81001", "move", ["Patient"], U, "A81001"),
+    ("/Patient/{patient}", "PUT:to-B82002", "move", ["Patient"], U, "B82002"),
+    ("/Condition/{condition}", "PUT:subject-p4", "update-to-hidden", ["Condition"], U, None),
+    # Creating a person is registering them (rule 2): a new NHS number, at the caller's practice.
+    ("/Patient", "POST", "register", ["Patient"], C, None),
 ]
+
+# Where each relationship's person is registered (api_test_support.h); the staff users all
+# work at A81001.
+PRACTICE = {"own-practice": "A81001", "care-team": "B82002", "other-practice": "B82002",
+            "consent-withdrawn": "B82002", "break-glass": "B82002", "patient-self": "A81001",
+            "patient-other": "B82002"}
+CALLERS_PRACTICE = "A81001"
 
 
 def expect(route, method, kind, types, letter, count, role, rel):
@@ -150,6 +164,21 @@ def expect(route, method, kind, types, letter, count, role, rel):
         return (200 if visible else 404), "-"
     if kind == "create":
         return (201 if visible else 422), "-"
+    if kind == "move":
+        # A change of registered practice: only a role that registers people (creates
+        # Patients), acting for the practice the person is registered with now.
+        if not visible:
+            return 404, "-"
+        if PRACTICE[rel] == count:
+            return 200, "-"
+        registers = allows(role, "Patient", C) and PRACTICE[rel] == CALLERS_PRACTICE
+        return (200 if registers else 403), "-"
+    if kind == "update-to-hidden":
+        # Both sides: the record's person now, and the one it would be about (p4, hidden,
+        # refused as an unknown reference).
+        return (422 if visible else 404), "-"
+    if kind == "register":
+        return 201, "-"
     raise ValueError(kind)
 
 

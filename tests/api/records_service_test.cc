@@ -21,7 +21,8 @@ using store::AuditOutcome;
 
 class RecordsServiceTest : public PopulatedApiTest {
  protected:
-  Records As(std::string_view who, std::string break_glass_reason = {}) {
+  Records As(std::string_view who, std::string break_glass_reason = {},
+             records::Settings settings = {}) {
     Principal p = PrincipalOf(api_->store(), who);
     records::Requester r;
     r.caller = p.caller;
@@ -31,7 +32,7 @@ class RecordsServiceTest : public PopulatedApiTest {
     r.actor.role = std::string(who);
     r.actor.request_id = "req-records-test";
     r.actor.source_address = "192.0.2.1";
-    return Records(api_->store(), std::move(r), [] { return kNowMs; });
+    return Records(api_->store(), std::move(r), [] { return kNowMs; }, settings);
   }
 
   std::vector<store::AuditEvent> Events() {
@@ -183,13 +184,94 @@ TEST_P(RecordsServiceTest, ARoleWithoutTheRightIsRefusedBeforeAnythingIsRead) {
 }
 
 TEST_P(RecordsServiceTest, BreakingTheGlassIsFlaggedAndAlertsThePrivacyOfficer) {
-  Records gp = As("gp", "patient collapsed in clinic");
+  Records gp = As("gp", "emergency: patient collapsed in clinic");
   auto events = EventsOf([&] { ASSERT_TRUE(gp.Read("Patient", "p4").ok()); });
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].subtype, "read");
-  EXPECT_EQ(events[0].break_glass_reason, "patient collapsed in clinic");
+  EXPECT_EQ(events[0].break_glass_reason, "emergency: patient collapsed in clinic");
   EXPECT_EQ(events[1].subtype, "break-glass-alert");
   EXPECT_EQ(events[1].patient_keys, std::vector<int64_t>{Key("p4")});
+}
+
+// Security review rule 8: every attempt is audited with its reason — on a record that does not
+// exist too —, and overriding a person's refusal to share raises its own alert.
+TEST_P(RecordsServiceTest, EveryBreakGlassAttemptIsAuditedWithItsReason) {
+  const std::string reason = "emergency: unconscious in A&E, no history available";
+  Records gp = As("gp", reason);
+  auto events = EventsOf([&] {
+    auto missing = gp.Read("Patient", "p9");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].outcome, AuditOutcome::kMinorFailure);
+  EXPECT_EQ(events[0].break_glass_reason, reason);
+
+  // p3 declined sharing beyond their practice: reading them is a "dissent override".
+  events = EventsOf([&] { ASSERT_TRUE(gp.Read("Condition", "c-p3").ok()); });
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].break_glass_reason, reason);
+  EXPECT_EQ(events[1].subtype, "consent-override-alert");
+  EXPECT_EQ(events[1].patient_keys, std::vector<int64_t>{Key("p3")});
+}
+
+// A role that may not break the glass is refused as if the record did not exist — for an
+// existing person and a missing one alike — and the privacy officer is alerted.
+TEST_P(RecordsServiceTest, ARoleThatMayNotBreakTheGlassIsRefusedAndReported) {
+  const std::string reason = "safeguarding: neighbour reports the person has not been seen";
+  for (std::string_view role : {"social-worker", "care-assistant", "link-worker"}) {
+    SCOPED_TRACE(role);
+    Records who = As(role, reason);
+    std::string hidden_message;
+    auto events = EventsOf([&] {
+      auto hidden = who.Read("Patient", "p4");
+      ASSERT_FALSE(hidden.ok());
+      EXPECT_EQ(hidden.error().code, ErrorCode::kNotFound);
+      hidden_message = hidden.error().message;
+    });
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].outcome, AuditOutcome::kSeriousFailure);
+    EXPECT_EQ(events[0].break_glass_reason, reason);
+    EXPECT_EQ(events[1].subtype, "break-glass-refused-alert");
+    EXPECT_EQ(events[1].patient_keys, std::vector<int64_t>{Key("p4")});
+
+    events = EventsOf([&] {
+      auto missing = who.Read("Patient", "p9");
+      ASSERT_FALSE(missing.ok());
+      EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+      EXPECT_EQ(missing.error().message, "Patient/p9 is not known");
+    });
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[1].subtype, "break-glass-refused-alert");
+    EXPECT_TRUE(events[1].patient_keys.empty());
+    EXPECT_EQ(hidden_message, "Patient/p4 is not known");
+  }
+}
+
+// Each user's break-glass reads are limited per 24 hours; the next is refused as a missing
+// record would be, and alerts the privacy officer. Reads the caller has a relationship for
+// are not break-glass and are not limited.
+TEST_P(RecordsServiceTest, BreakGlassStopsAtTheUsersDailyLimit) {
+  records::Settings two_a_day;
+  two_a_day.break_glass_daily_limit = 2;
+  Records gp = As("gp", "urgent-care: seen at the walk-in centre, no record here", two_a_day);
+  ASSERT_TRUE(gp.Read("Patient", "p4").ok());
+  ASSERT_TRUE(gp.Read("Condition", "c-p4").ok());
+  auto events = EventsOf([&] {
+    auto third = gp.Read("Observation", "o-p4");
+    ASSERT_FALSE(third.ok());
+    EXPECT_EQ(third.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(third.error().message, "Observation/o-p4 is not known");
+  });
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].outcome, AuditOutcome::kSeriousFailure);
+  EXPECT_EQ(events[1].subtype, "break-glass-limit-alert");
+  EXPECT_EQ(events[1].patient_keys, std::vector<int64_t>{Key("p4")});
+  EXPECT_TRUE(gp.Read("Patient", "p1").ok());  // own practice: no glass needed
+  // Another user's count is their own.
+  EXPECT_TRUE(As("nurse", "emergency: collapsed in the waiting room, unresponsive", two_a_day)
+                  .Read("Patient", "p4")
+                  .ok());
 }
 
 // References stay within the person: a Condition of p1 recorded in p2's encounter is refused
@@ -281,8 +363,108 @@ TEST_P(RecordsServiceTest, ADuplicateNhsNumberIsRefusedWithoutTheDatabasesText) 
                                 "DETAIL", "Key (", "patients", "Smith4"})
     EXPECT_EQ(r.body.find(leak), std::string::npos) << leak << " in " << r.body;
   EXPECT_EQ(r.body.find(held), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("the change clashes with a record already stored"), std::string::npos)
+  EXPECT_NE(r.body.find("this NHS number is already registered to a person"), std::string::npos)
       << r.body;
+}
+
+// The probe is audited against the person who holds the number (p4, hidden from this GP), so
+// the privacy officer sees it; an update to another's number is refused in the same words.
+TEST_P(RecordsServiceTest, ANhsNumberAlreadyHeldIsAuditedAgainstItsHolder) {
+  auto with_number = [&](std::string_view id, int person) {
+    HttpResponse own = Call("gp", "GET", "/Patient/p1");
+    json body = json::parse(own.body);
+    body.erase("meta");
+    if (id.empty()) body.erase("id");
+    for (json& identifier : body["identifier"])
+      if (identifier["system"] == "https://fhir.nhs.uk/Id/nhs-number")
+        identifier["value"] = store::testing::TestNhsNumber(person).digits();
+    return body.dump();
+  };
+  Records gp = As("gp");
+  const std::string p4s_number = with_number("", 4);
+  auto events = EventsOf([&] {
+    auto created = gp.Create("Patient", p4s_number);
+    ASSERT_FALSE(created.ok());
+    EXPECT_EQ(created.error().code, ErrorCode::kConflict);
+    EXPECT_EQ(created.error().field, "identifier");
+  });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].subtype, "create");
+  EXPECT_EQ(events[0].outcome, AuditOutcome::kSeriousFailure);
+  EXPECT_EQ(events[0].patient_keys, std::vector<int64_t>{Key("p4")});
+
+  auto held_by_visible = gp.Create("Patient", with_number("", 2));
+  ASSERT_FALSE(held_by_visible.ok());
+  auto update = gp.Update("Patient", "p1", with_number("p1", 4), std::nullopt);
+  ASSERT_FALSE(update.ok());
+  EXPECT_EQ(update.error().code, ErrorCode::kConflict);
+  // Held by someone the GP sees (p2) or not (p4): the same words.
+  EXPECT_EQ(update.error().message, held_by_visible.error().message);
+  auto p1 = gp.Read("Patient", "p1");
+  ASSERT_TRUE(p1.ok());
+  EXPECT_EQ(p1->meta.version_id, 1);
+  // Keeping one's own number is no clash.
+  EXPECT_TRUE(gp.Update("Patient", "p1", with_number("p1", 1), std::nullopt).ok());
+}
+
+// Rule 1 of the security review: a registration change. A GP on p2's care team (at another
+// practice) may not move p2 to their own practice — every colleague there would then read the
+// record; the practice p1 is registered with may move p1, audited with both practices named.
+TEST_P(RecordsServiceTest, OnlyThePersonsOwnPracticeChangesWhereTheyAreRegistered) {
+  auto moved_to = [&](std::string_view id, std::string_view practice) {
+    HttpResponse own = Call("gp", "GET", "/Patient/" + std::string(id));
+    EXPECT_EQ(own.status, 200) << own.body;
+    json body = json::parse(own.body);
+    body.erase("meta");
+    body["generalPractitioner"] =
+        json::array({{{"reference", "Organization/" + std::string(practice)}}});
+    return body.dump();
+  };
+  Records gp = As("gp");
+  const std::string p2_moved = moved_to("p2", "A81001");
+  auto events = EventsOf([&] {
+    auto w = gp.Update("Patient", "p2", p2_moved, std::nullopt);
+    ASSERT_FALSE(w.ok());
+    EXPECT_EQ(w.error().code, ErrorCode::kForbidden);
+    EXPECT_EQ(w.error().field, "generalPractitioner");
+  });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].subtype, "registration-change");
+  EXPECT_EQ(events[0].outcome, AuditOutcome::kSeriousFailure);
+  EXPECT_EQ(events[0].patient_keys, std::vector<int64_t>{Key("p2")});
+  EXPECT_EQ(events[0].query,
+            "generalPractitioner: Organization/B82002 -> Organization/A81001");
+  auto p2 = gp.Read("Patient", "p2");
+  ASSERT_TRUE(p2.ok());
+  EXPECT_EQ(std::get<Patient>(p2->record).practice_id, "B82002");
+  EXPECT_EQ(p2->meta.version_id, 1);
+
+  // Other details of a person on the team may still be updated.
+  json p2_phone = json::parse(moved_to("p2", "B82002"));
+  p2_phone["telecom"] = json::array({{{"system", "phone"}, {"value", "0115 496 0000"}}});
+  EXPECT_TRUE(gp.Update("Patient", "p2", p2_phone.dump(), std::nullopt).ok());
+
+  // A nurse at p1's practice may update p1 but registers no one, so may not move them.
+  const std::string p1_moved = moved_to("p1", "B82002");
+  auto by_nurse = As("nurse").Update("Patient", "p1", p1_moved, std::nullopt);
+  ASSERT_FALSE(by_nurse.ok());
+  EXPECT_EQ(by_nurse.error().code, ErrorCode::kForbidden);
+
+  events = EventsOf([&] {
+    auto w = gp.Update("Patient", "p1", p1_moved, std::nullopt);
+    ASSERT_TRUE(w.ok()) << w.error().ToString();
+  });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].subtype, "registration-change");
+  EXPECT_EQ(events[0].action, 'U');
+  EXPECT_EQ(events[0].outcome, AuditOutcome::kSuccess);
+  EXPECT_EQ(events[0].patient_keys, std::vector<int64_t>{Key("p1")});
+  EXPECT_EQ(events[0].query,
+            "generalPractitioner: Organization/A81001 -> Organization/B82002");
+  // p1 is now registered elsewhere and on no team of this GP's: hidden.
+  auto gone = gp.Read("Patient", "p1");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RecordsServiceTest,

@@ -98,7 +98,7 @@ TEST_P(RelatedPersonTest, ReadsFollowTheAccessPolicy) {
   EXPECT_EQ(status("commissioner", "rp-p1"), 403) << "commissioners see no identifiable record";
   // A break-glass read reaches the other practice's person, and is audited as such.
   const HttpResponse glass = Call("gp", "GET", "/RelatedPerson/rp-p4", {},
-                                  {{"x-break-glass-reason", "unconscious in A&E, carer needed"}});
+                                  {{"x-break-glass-reason", "emergency: unconscious in A&E, carer needed"}});
   EXPECT_EQ(glass.status, 200) << glass.body;
 }
 

@@ -180,7 +180,10 @@ TEST_P(PolicyTest, Decides) {
       c.person == 0 ? DecideUnbound(c.caller, action) : Decide(c.caller, action, Person(c.person));
   EXPECT_EQ(d.allowed, c.expect == kAllow || c.expect == kAllowBreakGlass);
   EXPECT_EQ(d.break_glass, c.expect == kAllowBreakGlass);
-  EXPECT_EQ(d.alert_privacy_officer, c.expect == kAllowBreakGlass);
+  // Told of every broken glass, and of every attempt by a role that may not break it.
+  EXPECT_EQ(d.alert_privacy_officer,
+            c.expect == kAllowBreakGlass || (c.reason == DenyReason::kBreakGlassNotAllowed &&
+                                             !MayBreakGlass(c.caller.role)));
   EXPECT_EQ(d.hide_existence, c.expect == kHidden);
   EXPECT_EQ(DenyReasonName(d.reason), DenyReasonName(c.reason));
 }
@@ -227,6 +230,57 @@ TEST(PolicyInvariantTest, PersonLevelDenialsAreAlwaysHidden) {
             EXPECT_FALSE(d.hide_existence);
           }
         }
+}
+
+// Breaking the glass on a person who declined sharing overrides their decision, and says so.
+TEST(BreakGlassTest, OverridingADeclinedConsentIsMarked) {
+  const Caller nurse = WithReason(Staff(Role::kNurse, "A", {7}), "emergency: collapsed");
+  const PatientFacts declined = Person(4);
+  ASSERT_TRUE(declined.declined_sharing);
+  const Decision overridden = Decide(nurse, {Interaction::kRead, "Condition"}, declined);
+  EXPECT_TRUE(overridden.break_glass);
+  EXPECT_TRUE(overridden.overrides_consent);
+  const Decision stranger = Decide(nurse, {Interaction::kRead, "Condition"}, Person(2));
+  EXPECT_TRUE(stranger.break_glass);
+  EXPECT_FALSE(stranger.overrides_consent);
+}
+
+TEST(BreakGlassTest, TheRolesThatMayAreTheRegisteredClinicians) {
+  std::vector<std::string_view> may;
+  for (int r = 0; r < store::kRoleCount; ++r)
+    if (MayBreakGlass(static_cast<Role>(r))) may.push_back(RoleName(static_cast<Role>(r)));
+  EXPECT_EQ(may, (std::vector<std::string_view>{"gp", "nurse", "case-manager", "mental-health",
+                                                "pharmacist"}));
+}
+
+TEST(BreakGlassTest, AReasonIsACodeAndWhatHappened) {
+  auto ok = ParseBreakGlassReason("  emergency :  unconscious in A&E, no history  ");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(*ok, "emergency: unconscious in A&E, no history");
+  EXPECT_TRUE(ParseBreakGlassReason("safeguarding: not seen by neighbours for days").ok());
+  EXPECT_TRUE(ParseBreakGlassReason("urgent-care: at the walk-in centre, no record").ok());
+  // 20 characters, counted as characters: "é" is one.
+  EXPECT_TRUE(ParseBreakGlassReason("emergency: ééééééééééééééééééé\xC3\xA9").ok());
+  EXPECT_FALSE(ParseBreakGlassReason("emergency: éééééééééééééééééé\xC3\xA9").ok());
+  struct Bad {
+    std::string given;
+    std::string_view says;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {"unconscious in A&E, no history available", "one of emergency, urgent-care, "
+                                                         "safeguarding"},
+           {"curiosity: wanted to see what is there", "one of emergency"},
+           {"emergency: collapsed", "at least 20 characters"},
+           {"emergency:                         ", "at least 20 characters"},
+           {"emergency: unconscious\tin A&E, no history", "printable"},
+           {"emergency: " + std::string(490, 'x'), "at most 500 bytes"},
+           {"emergency: unconscious in A&E \xFF\xFE history", "printable"},
+       }) {
+    auto refused = ParseBreakGlassReason(bad.given);
+    ASSERT_FALSE(refused.ok()) << bad.given;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidInput);
+    EXPECT_THAT(refused.error().message, ::testing::HasSubstr(bad.says)) << bad.given;
+  }
 }
 
 TEST(RoleNamesTest, RoundTrip) {

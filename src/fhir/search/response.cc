@@ -241,6 +241,25 @@ HttpError ToHttpError(const Error& error, ErrorContext context) {
   out.issue.diagnostics = error.code == ErrorCode::kInternal ? "internal error" : error.message;
   if (!error.field.empty() && error.code != ErrorCode::kInternal)
     out.issue.expression = {error.field};
+  if (error.backend_text) {
+    // A database's own words may name tables and columns or quote another person's values:
+    // the client gets a plain sentence (the caller logs the original).
+    out.issue.expression.clear();
+    switch (error.code) {
+      case ErrorCode::kConflict:
+        out.issue.diagnostics = "the change clashes with a record already stored";
+        break;
+      case ErrorCode::kInvalidInput:
+        out.issue.diagnostics = "a value could not be stored";
+        break;
+      case ErrorCode::kUnavailable:
+        out.issue.diagnostics = "the database is unavailable; try again";
+        break;
+      default:
+        out.issue.diagnostics = "internal error";
+        break;
+    }
+  }
   return out;
 }
 

@@ -43,7 +43,7 @@ std::string TrimEnd(std::string text) {
   return text;
 }
 
-Error PgError(PGconn* conn, const PGresult* result, std::string_view what) {
+Error PgErrorOfState(PGconn* conn, const PGresult* result, std::string_view what) {
   std::string message = "postgresql: " + std::string(what) + ": ";
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const char* primary =
@@ -59,6 +59,12 @@ Error PgError(PGconn* conn, const PGresult* result, std::string_view what) {
       PQstatus(conn) != CONNECTION_OK)
     return Error::Unavailable(std::move(message));
   return Error::Internal(std::move(message));
+}
+
+Error PgError(PGconn* conn, const PGresult* result, std::string_view what) {
+  Error error = PgErrorOfState(conn, result, what);
+  error.backend_text = true;
+  return error;
 }
 
 // Runs one or more statements without parameters (schema, transaction control, merges from
@@ -916,7 +922,8 @@ Status PgWriter::Usable() const {
     return Error{failed_->code,
                  "an earlier write failed, nothing more can be written in this "
                  "transaction: " +
-                     failed_->message};
+                     failed_->message,
+                 failed_->field, failed_->backend_text};
   return Ok();
 }
 

@@ -32,9 +32,7 @@ struct StringHash {
 // Text id → surrogate key, looked up with string_views (no allocation per lookup).
 using KeyCache = std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>>;
 
-Error SqliteError(sqlite3* db, int rc, std::string_view what) {
-  std::string message = "sqlite: " + std::string(what) + ": " +
-                        (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+Error SqliteErrorOfCode(int rc, std::string message) {
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:
       return Error::Conflict(std::move(message));
@@ -53,6 +51,13 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
     default:
       return Error::Internal(std::move(message));
   }
+}
+
+Error SqliteError(sqlite3* db, int rc, std::string_view what) {
+  Error error = SqliteErrorOfCode(rc, "sqlite: " + std::string(what) + ": " +
+                                          (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  error.backend_text = true;
+  return error;
 }
 
 struct StmtDeleter {
@@ -971,7 +976,8 @@ Status SqliteWriter::Usable() const {
     return Error{failed_->code,
                  "an earlier write failed, nothing more can be written in this "
                  "transaction: " +
-                     failed_->message};
+                     failed_->message,
+                 failed_->field, failed_->backend_text};
   return Ok();
 }
 
