@@ -118,6 +118,7 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
     requester.actor.role = std::string(security::RoleName(requester.caller.role));
     requester.actor.organisation_id = requester.caller.organisation_id;
     requester.actor.request_id = req.request_id;
+    requester.actor.client_request_id = req.client_request_id;
     requester.actor.source_address = req.remote_address;
     // ---- Break-glass: a reason given with a read of one record (security/policy.h).
     const bool instance_read = req.method == "GET" && seg.size() >= 2 && seg.size() <= 4 &&

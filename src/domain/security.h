@@ -111,7 +111,8 @@ struct AuditEvent {
   std::string username;
   std::string role;  // a snapshot: what the user was when they acted
   std::string organisation_id;
-  std::string request_id;
+  std::string request_id;         // the server's own id for the request
+  std::string client_request_id;  // the X-Request-Id the client sent, if any
   std::string source_address;
   std::string query;  // a search's query text; "" otherwise
   std::string break_glass_reason;

@@ -22,6 +22,7 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;
   std::string request_id;  // the server's id for this request (X-Request-Id, access log, audit)
+  std::string client_request_id;  // the client's X-Request-Id (printable, bounded), or ""
 
   // The first header of that (lower-case) name, or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const {

@@ -216,6 +216,12 @@ std::string AuditEventJson(const store::AuditEvent& e) {
           {{"identifier", {{"system", kRequestIdentifierSystem}, {"value", e.request_id}}}}},
          {"type", Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2",
                          "System Object")}});
+  if (!e.client_request_id.empty())
+    entities.push_back(
+        {{"what", {{"identifier",
+                    {{"system", kClientRequestIdentifierSystem}, {"value", e.client_request_id}}}}},
+         {"type", Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2",
+                         "System Object")}});
   if (!entities.empty()) j["entity"] = std::move(entities);
   return Dump(j);
 }

@@ -19,6 +19,9 @@ inline constexpr std::string_view kPatientKeyIdentifierSystem =
     "https://joinedup.example/fhir/Id/patient-key";
 inline constexpr std::string_view kRequestIdentifierSystem =
     "https://joinedup.example/fhir/Id/request";
+// The X-Request-Id a client sent, kept beside the server's own request id.
+inline constexpr std::string_view kClientRequestIdentifierSystem =
+    "https://joinedup.example/fhir/Id/client-request";
 inline constexpr std::string_view kAuditSubtypeSystem =
     "https://joinedup.example/fhir/CodeSystem/audit-subtype";
 

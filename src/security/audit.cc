@@ -69,6 +69,8 @@ std::string CanonicalAuditText(const store::AuditEvent& e) {
   Field(out, "role", e.role);
   Field(out, "organisation_id", e.organisation_id);
   Field(out, "request_id", e.request_id);
+  // Added after the first events were written: absent when empty, so their hashes still hold.
+  if (!e.client_request_id.empty()) Field(out, "client_request_id", e.client_request_id);
   Field(out, "source_address", e.source_address);
   Field(out, "query", e.query);
   Field(out, "break_glass_reason", e.break_glass_reason);
@@ -97,6 +99,7 @@ Result<store::AuditEvent> AuditTrail::Record(const AuditActor& actor, AuditEntry
   event.role = actor.role;
   event.organisation_id = actor.organisation_id;
   event.request_id = actor.request_id;
+  event.client_request_id = ValidUtf8Text(actor.client_request_id);
   event.source_address = ValidUtf8Text(actor.source_address);
   event.query = ValidUtf8Text(entry.query);
   event.break_glass_reason = std::move(entry.break_glass_reason);

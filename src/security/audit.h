@@ -35,7 +35,8 @@ struct AuditActor {
   std::string username;
   std::string role;  // a snapshot: what the user was when they acted
   std::string organisation_id;
-  std::string request_id;
+  std::string request_id;         // the server's own
+  std::string client_request_id;  // what the client sent as X-Request-Id, if anything
   std::string source_address;
 
   // The operator of a `joinedup` command: "cli:$USER", role "operator", from "local".

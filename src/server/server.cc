@@ -27,7 +27,8 @@ namespace search = fhir::search;
 struct RequestContext {
   bool active = false;  // pre-routing ran (the request line and headers were good)
   std::chrono::steady_clock::time_point start;
-  std::string request_id;
+  std::string request_id;         // ours, always
+  std::string client_request_id;  // the client's X-Request-Id, if it sent a safe one
   std::string route;
   std::optional<int64_t> user_id;
 };
@@ -35,10 +36,13 @@ thread_local RequestContext t_context;
 
 void Begin(const httplib::Request& request) {
   t_context.start = std::chrono::steady_clock::now();
+  // The server's own id names the request everywhere (a client could reuse or forge one to
+  // muddle the audit trail); the client's is kept beside it for correlation.
   std::optional<std::string> given;
   if (request.has_header("X-Request-Id"))
     given = SafeRequestId(request.get_header_value("X-Request-Id"));
-  t_context.request_id = given ? *given : NewRequestId();
+  t_context.request_id = NewRequestId();
+  t_context.client_request_id = given.value_or("");
   t_context.route = RouteTemplate(request.path);
   t_context.user_id.reset();
 }
@@ -119,6 +123,7 @@ struct Server::Impl {
     request.body = in.body;
     request.remote_address = in.remote_addr;
     request.request_id = t_context.request_id;
+    request.client_request_id = t_context.client_request_id;
     RequestInfo info;
     http::HttpResponse response = service->Handle(request, &info);
     t_context.user_id = info.user_id;
@@ -156,6 +161,9 @@ struct Server::Impl {
     std::snprintf(duration, sizeof duration, "%.3f", seconds * 1000.0);
     std::string line =
         "{\"time\":\"" + UtcNow() + "\",\"request_id\":" + JsonString(t_context.request_id) +
+        (t_context.client_request_id.empty()
+             ? std::string()
+             : ",\"client_request_id\":" + JsonString(t_context.client_request_id)) +
         ",\"method\":" + JsonString(AuditSafeText(request.method, 16)) +
         ",\"route\":" + JsonString(t_context.route) +
         ",\"status\":" + std::to_string(response.status) +

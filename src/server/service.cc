@@ -129,6 +129,17 @@ std::string MediaType(std::optional<std::string_view> content_type) {
   return out;
 }
 
+// "scheme://host[:port]" of a base URL: what a browser sends as Origin from its pages.
+std::string_view OriginOf(std::string_view base_url) {
+  const size_t scheme = base_url.find("://");
+  if (scheme == std::string_view::npos) return base_url;
+  return base_url.substr(0, base_url.find('/', scheme + 3));
+}
+
+bool IsLoopback(std::string_view address) {
+  return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
+}
+
 bool IsUnsafeMethod(std::string_view method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
@@ -195,6 +206,7 @@ security::AuditActor RequestActor(const HttpRequest& request, const store::User*
     actor.organisation_id = user->organisation_id;
   }
   actor.request_id = request.request_id;
+  actor.client_request_id = request.client_request_id;
   actor.source_address = AuditSafeText(request.remote_address);
   return actor;
 }
@@ -317,13 +329,20 @@ HttpResponse Service::Handle(const HttpRequest& request, RequestInfo* info) cons
       return response;
     });
   if (path == "/readyz") return only_get([&] { return Ready(); });
-  if (path == "/metrics")
+  if (path == "/metrics") {
+    // Not public: the figures say how busy the service is and how sign-ins fare. Answered only
+    // to a scraper on this machine talking directly (no proxy's forwarding headers); to anyone
+    // else the endpoint does not exist.
+    if (!IsLoopback(request.remote_address) || request.Header("x-forwarded-for") ||
+        request.Header("forwarded"))
+      return Outcome(404, search::IssueType::kNotFound, "no such endpoint");
     return only_get([&] {
       HttpResponse response;
       response.content_type = "text/plain; version=0.0.4; charset=utf-8";
       response.body = metrics_.Text(options_.clock());
       return response;
     });
+  }
   if (path == "/.well-known/smart-configuration")
     return only_get([&] { return Json(200, SmartConfiguration()); });
   if (path == "/auth/token")
@@ -554,6 +573,14 @@ HttpResponse Service::Session(const HttpRequest& request, RequestInfo* info) con
   };
 
   if (request.method == "POST") {
+    // Login CSRF: a page elsewhere must not sign a browser in (to an account of the attacker's
+    // choosing). A browser says where a POST comes from; it must be this server's own origin.
+    // Clients that are not browsers send neither header.
+    std::optional<std::string_view> origin = request.Header("origin");
+    std::optional<std::string_view> fetch_site = request.Header("sec-fetch-site");
+    if ((origin && *origin != OriginOf(options_.base_url)) ||
+        (fetch_site && *fetch_site != "same-origin" && *fetch_site != "none"))
+      return OAuthError(403, "invalid_request", "sign in from this service's own sign-in page");
     if (MediaType(request.Header("content-type")) != "application/x-www-form-urlencoded")
       return OAuthError(400, "invalid_request",
                         "the body must be application/x-www-form-urlencoded");

@@ -319,7 +319,13 @@ CREATE INDEX document_index_by_value ON document_index (resource_type, param, va
 CREATE INDEX document_index_by_resource ON document_index (resource_type, id);
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations{{
+// Migration 8: the request id a client sent (X-Request-Id), kept beside the server's own
+// (request_id), which is the one the audit trail is searched and joined to the access log by.
+constexpr std::string_view kClientRequestIdSchema = R"sql(
+ALTER TABLE audit_events ADD COLUMN client_request_id {{TEXT}} NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations{{
     {1, "population", kPopulationSchema, {}, {}},
     {2, "stratification", kStratificationSchema, {}, {}},
     {3, "security", kSecuritySchema, kSecuritySqliteTriggers, kSecurityPostgresTriggers},
@@ -327,6 +333,7 @@ constexpr std::array<Migration, 7> kMigrations{{
     {5, "practice order", kPracticeOrderSchema, {}, {}},
     {6, "documents kept whole", kDocumentSchema, {}, {}},
     {7, "document types", kDocumentTypesSchema, {}, {}},
+    {8, "client request ids", kClientRequestIdSchema, {}, {}},
 }};
 static_assert(kMigrations.back().version == kLatestSchemaVersion);
 

@@ -36,7 +36,7 @@ constexpr std::string_view kUserColumns =
 constexpr std::string_view kAuditColumns =
     "SELECT e.sequence, e.time_ms, e.action, e.subtype, e.outcome, e.user_id, e.username,"
     " e.role, e.organisation_id, e.request_id, e.source_address, e.query,"
-    " e.break_glass_reason, e.prev_hash, e.hash FROM audit_events e ";
+    " e.break_glass_reason, e.prev_hash, e.hash, e.client_request_id FROM audit_events e ";
 
 Result<AuditEvent> DecodeAuditEvent(const SqlRow& row) {
   AuditEvent e;
@@ -60,6 +60,7 @@ Result<AuditEvent> DecodeAuditEvent(const SqlRow& row) {
   e.break_glass_reason = row.Text(12);
   e.prev_hash = row.Text(13);
   e.hash = row.Text(14);
+  e.client_request_id = row.Text(15);
   return e;
 }
 
@@ -450,6 +451,7 @@ Result<AuditEvent> SqlStore::AppendAuditEvent(AuditEvent event, const AuditSeale
         {"role", event.role},
         {"organisation", event.organisation_id},
         {"request id", event.request_id},
+        {"client's request id", event.client_request_id},
         {"source address", event.source_address},
         {"query", event.query},
         {"break-glass reason", event.break_glass_reason}})
@@ -532,12 +534,14 @@ Status SqlStore::WriteAuditGroup(std::span<PendingAudit* const> group) {
                                  SqlParam::Text(event.query),
                                  SqlParam::Text(event.break_glass_reason),
                                  SqlParam::Text(event.prev_hash),
-                                 SqlParam::Text(event.hash)};
+                                 SqlParam::Text(event.hash),
+                                 SqlParam::Text(event.client_request_id)};
       JU_RETURN_IF_ERROR(
           Execute("INSERT INTO audit_events (sequence, time_ms, action, subtype, outcome, user_id,"
                   " username, role, organisation_id, request_id, source_address, query,"
-                  " break_glass_reason, prev_hash, hash)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                  " break_glass_reason, prev_hash, hash, client_request_id)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                  " ?16)",
                   params));
       for (int64_t key : event.patient_keys) {
         const SqlParam entity[] = {SqlParam::Int(event.sequence), SqlParam::Int(key)};

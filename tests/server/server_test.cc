@@ -176,11 +176,15 @@ TEST_F(ServerTest, SecurityHeadersAndRequestIdOnEveryResponseIncludingErrors) {
   EXPECT_NE(garbage.response.find("X-Request-Id: "), std::string::npos);
 }
 
-TEST_F(ServerTest, RequestIdIsTheClientsOnlyWhenSafe) {
+// The request id is always the server's own (a client could reuse one to muddle the audit
+// trail); a safe X-Request-Id from the client is logged beside it.
+TEST_F(ServerTest, RequestIdIsTheServersAndTheClientsIsKeptBeside) {
   server::Server& server = StartServer();
   auto client = ClientOf(server);
-  auto kept = client->Get("/healthz", {{"X-Request-Id", "trace-42.a_b"}});
-  EXPECT_EQ(kept->get_header_value("X-Request-Id"), "trace-42.a_b");
+  auto given = client->Get("/healthz", {{"X-Request-Id", "trace-42.a_b"}});
+  const std::string ours = given->get_header_value("X-Request-Id");
+  EXPECT_EQ(ours.size(), 32u);
+  EXPECT_NE(ours, "trace-42.a_b");
   auto replaced = client->Get("/healthz", {{"X-Request-Id", "evil\"},{\"user_id\":1"}});
   const std::string id = replaced->get_header_value("X-Request-Id");
   EXPECT_EQ(id.size(), 32u);
@@ -188,10 +192,14 @@ TEST_F(ServerTest, RequestIdIsTheClientsOnlyWhenSafe) {
   auto generated_a = client->Get("/healthz"), generated_b = client->Get("/healthz");
   EXPECT_NE(generated_a->get_header_value("X-Request-Id"),
             generated_b->get_header_value("X-Request-Id"));
-  // The log carries the same id as the response.
+  // The log carries the response's id and, beside it, the client's; never the unsafe one.
   bool logged = false;
-  for (const std::string& line : log_->Lines())
-    if (line.find("\"request_id\":\"trace-42.a_b\"") != std::string::npos) logged = true;
+  for (const std::string& line : log_->Lines()) {
+    if (line.find("\"request_id\":\"" + ours + "\",\"client_request_id\":\"trace-42.a_b\"") !=
+        std::string::npos)
+      logged = true;
+    EXPECT_EQ(line.find("evil"), std::string::npos) << line;
+  }
   EXPECT_TRUE(logged);
 }
 
@@ -586,14 +594,17 @@ TEST_F(ServerTest, EverySignInIsAuditedWithWhoWhereAndTheRequestId) {
   EXPECT_EQ(events[0].role, "gp");
   EXPECT_EQ(events[0].organisation_id, "A81001");
   EXPECT_EQ(events[0].source_address, "127.0.0.1");
-  EXPECT_EQ(events[0].request_id, "signin-ok");
+  EXPECT_EQ(events[0].client_request_id, "signin-ok");
+  EXPECT_EQ(events[0].request_id.size(), 32u);
   EXPECT_EQ(events[1].outcome, store::AuditOutcome::kMinorFailure);
   EXPECT_FALSE(events[1].user_id.has_value());
   EXPECT_EQ(events[1].username, "nobody??");  // hostile bytes recorded recognisably
-  EXPECT_EQ(events[1].request_id, "signin-unknown");
+  EXPECT_EQ(events[1].client_request_id, "signin-unknown");
+  EXPECT_EQ(events[1].request_id.size(), 32u);
   EXPECT_EQ(events[2].outcome, store::AuditOutcome::kMinorFailure);
   EXPECT_EQ(events[2].user_id, grace_id_);
-  EXPECT_EQ(events[2].request_id, "signin-wrong");
+  EXPECT_EQ(events[2].client_request_id, "signin-wrong");
+  EXPECT_EQ(events[2].request_id.size(), 32u);
   // The chain is intact after all of it.
   auto store = OpenDb();
   auto verified = security::VerifyAuditChain(*store);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "security/crypto.h"
 #include "security/tokens.h"
 #include "server_test_support.h"
@@ -44,7 +46,7 @@ class ServiceTest : public ServerTest {
 
   http::HttpResponse Call(std::string method, std::string path,
                          std::vector<std::pair<std::string, std::string>> headers = {},
-                         std::string body = "") {
+                         std::string body = "", std::string from = "192.0.2.7") {
     http::HttpRequest request;
     request.method = std::move(method);
     const size_t question = path.find('?');
@@ -52,7 +54,7 @@ class ServiceTest : public ServerTest {
     if (question != std::string::npos) request.query = path.substr(question + 1);
     request.headers = std::move(headers);
     request.body = std::move(body);
-    request.remote_address = "192.0.2.7";
+    request.remote_address = std::move(from);
     request.request_id = "req-1";
     return service_->Handle(request, &info_);
   }
@@ -132,6 +134,51 @@ TEST_F(ServiceTest, RefusedCredentialsNeverReachTheApi) {
           .status,
       200);
   EXPECT_EQ(seen_.calls, 1);
+}
+
+// /metrics is for a scraper on this machine: elsewhere, or through a proxy, it does not exist.
+TEST_F(ServiceTest, MetricsAnswerOnlyOnThisMachine) {
+  EXPECT_EQ(Call("GET", "/metrics", {}, "", "127.0.0.1").status, 200);
+  EXPECT_EQ(Call("GET", "/metrics", {}, "", "::1").status, 200);
+  const http::HttpResponse outside = Call("GET", "/metrics");
+  EXPECT_EQ(outside.status, 404);
+  EXPECT_EQ(outside.body.find("joinedup_"), std::string::npos);
+  EXPECT_EQ(outside.body, Call("GET", "/no-such-thing").body);
+  EXPECT_EQ(Call("GET", "/metrics", {{"x-forwarded-for", "198.51.100.9"}}, "", "127.0.0.1").status,
+            404);
+  EXPECT_EQ(Call("GET", "/metrics", {{"forwarded", "for=198.51.100.9"}}, "", "127.0.0.1").status,
+            404);
+}
+
+// Login CSRF: a browser's sign-in must come from this service's own pages.
+TEST_F(ServiceTest, SignInFromAnotherSitesPageIsRefused) {
+  std::string form = "username=grace&password=" + std::string(kPassword);
+  std::replace(form.begin(), form.end(), ' ', '+');
+  const std::pair<std::string, std::string> form_type = {"content-type",
+                                                         "application/x-www-form-urlencoded"};
+  struct Case {
+    std::vector<std::pair<std::string, std::string>> headers;
+    int status;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{form_type}, 200},  // not a browser
+           {{form_type, {"origin", "http://joinedup.test"}}, 200},
+           {{form_type, {"origin", "http://joinedup.test"}, {"sec-fetch-site", "same-origin"}},
+            200},
+           {{form_type, {"origin", "https://evil.example"}}, 403},
+           {{form_type, {"origin", "null"}}, 403},
+           {{form_type, {"origin", "http://joinedup.test:8080"}}, 403},
+           {{form_type, {"sec-fetch-site", "cross-site"}}, 403},
+           {{form_type, {"origin", "http://joinedup.test"}, {"sec-fetch-site", "same-site"}}, 403},
+       }) {
+    const http::HttpResponse r = Call("POST", "/auth/session", c.headers, form);
+    EXPECT_EQ(r.status, c.status) << c.headers.back().first << ": " << c.headers.back().second
+                                  << " → " << r.body;
+    if (c.status == 403) {
+      EXPECT_EQ(r.body.find("csrf_token"), std::string::npos);
+      for (const auto& [name, value] : r.headers) EXPECT_NE(name, "Set-Cookie");
+    }
+  }
 }
 
 TEST_F(ServiceTest, CsrfTokenIsAKeyedMacOfTheSession) {
