@@ -1,12 +1,15 @@
-// Keyset paging cursors and links. The cursor layout (version 1):
+// Keyset paging cursors and links. The cursor layout (version 2):
 //
-//   payload = 0x01 | varint n | n × value | varint len | id bytes
+//   payload = 0x02 | varint n | n × value | varint len | id bytes
 //   value   = 0x00 (null) | 0x01 zigzag-varint (number) | 0x02 varint len bytes (text)
-//   cursor  = base64url(payload | tag), tag = first 16 bytes of
-//             HMAC-SHA256(key, "joinedup-cursor-1" 0x00 binding 0x00 payload)
+//   cursor  = base64url(nonce | XChaCha20-Poly1305(key, nonce, payload,
+//                                                  ad = "joinedup-cursor-2" 0x00 binding))
 //
-// `binding` is the search the cursor belongs to (type, filters, sort). A 128-bit truncated
-// HMAC-SHA256 tag is within RFC 2104 §5's advice (at least half the output, at least 80 bits).
+// The sort values are a row's (a family name, a birth date): the cursor is encrypted, not only
+// signed, so a link in a log, a browser history or a proxy says nothing about anyone. `binding`
+// is the search the cursor belongs to (type, filters, sort), authenticated with the payload; a
+// random 192-bit nonce per cursor (libsodium's XChaCha20-Poly1305-IETF) makes nonce reuse
+// negligible without a counter shared between servers.
 #include "fhir/search/paging.h"
 
 #include <sodium.h>
@@ -21,10 +24,12 @@ namespace joinedup::fhir::search {
 using resources::IsValidFhirId;
 namespace {
 
-constexpr unsigned char kVersion = 1;
-constexpr size_t kTagBytes = 16;
+constexpr unsigned char kVersion = 2;
+constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr size_t kMaxSortValues = 16;
-constexpr std::string_view kDomain = "joinedup-cursor-1";
+constexpr std::string_view kDomain = "joinedup-cursor-2";
+static_assert(CursorKey::kBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 
 // What a cursor is bound to: the rows and order of the search, not its presentation
 // (_count, _include, _elements … may change between pages without breaking the cursor).
@@ -43,23 +48,12 @@ std::string Binding(const SearchRequest& request) {
   return request.resource_type + "?" + CanonicalQuery(rows);
 }
 
-std::array<unsigned char, crypto_auth_hmacsha256_BYTES> Tag(const CursorKey& key,
-                                                            std::string_view binding,
-                                                            std::string_view payload) {
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, key.bytes().data(), key.bytes().size());
-  const unsigned char zero = 0;
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(kDomain.data()),
-                                kDomain.size());
-  crypto_auth_hmacsha256_update(&state, &zero, 1);
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(binding.data()),
-                                binding.size());
-  crypto_auth_hmacsha256_update(&state, &zero, 1);
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(payload.data()),
-                                payload.size());
-  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> tag{};
-  crypto_auth_hmacsha256_final(&state, tag.data());
-  return tag;
+// What the encryption authenticates beside the payload: the cursor's purpose and its search.
+std::string AdditionalData(const SearchRequest& request) {
+  std::string ad(kDomain);
+  ad += '\0';
+  ad += Binding(request);
+  return ad;
 }
 
 void PutVarint(uint64_t v, std::string& out) {
@@ -207,22 +201,38 @@ std::string EncodeCursor(const PageCursor& cursor, const SearchRequest& request,
     }
   }
   PutText(cursor.after_id, payload);
-  auto tag = Tag(key, Binding(request), payload);
-  payload.append(reinterpret_cast<const char*>(tag.data()), kTagBytes);
-  return Base64UrlEncode(payload);
+  const std::string ad = AdditionalData(request);
+  std::string sealed(kNonceBytes + payload.size() + kTagBytes, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(sealed.data());
+  [[maybe_unused]] static const bool initialised = sodium_init() >= 0;
+  randombytes_buf(out, kNonceBytes);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      out + kNonceBytes, &written, reinterpret_cast<const unsigned char*>(payload.data()),
+      payload.size(), reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, out,
+      key.bytes().data());
+  sealed.resize(kNonceBytes + written);
+  return Base64UrlEncode(sealed);
 }
 
 Result<PageCursor> DecodeCursor(const SearchRequest& request, const CursorKey& key) {
   auto bytes = Base64UrlDecode(request.cursor);
   if (!bytes) return BadCursor("not a cursor this server issued (not base64url)");
-  if (bytes->size() < kTagBytes + 2)
+  if (bytes->size() < kNonceBytes + kTagBytes + 2)
     return BadCursor("not a cursor this server issued (too short)");
-  std::string_view payload(bytes->data(), bytes->size() - kTagBytes);
-  auto expected = Tag(key, Binding(request), payload);
-  if (crypto_verify_16(reinterpret_cast<const unsigned char*>(bytes->data() + payload.size()),
-                       expected.data()) != 0)
+  const std::string ad = AdditionalData(request);
+  const auto* in_bytes = reinterpret_cast<const unsigned char*>(bytes->data());
+  std::string opened(bytes->size() - kNonceBytes - kTagBytes, '\0');
+  unsigned long long opened_size = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(opened.data()), &opened_size, nullptr,
+          in_bytes + kNonceBytes, bytes->size() - kNonceBytes,
+          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), in_bytes,
+          key.bytes().data()) != 0)
     return BadCursor(
         "failed its integrity check (it was altered, or belongs to another search or server)");
+  opened.resize(opened_size);
+  std::string_view payload = opened;
 
   Reader in(payload);
   unsigned char version = 0;

@@ -1,11 +1,12 @@
-// Keyset paging for FHIR searches: opaque, signed page cursors and the self/next links.
+// Keyset paging for FHIR searches: opaque, encrypted page cursors and the self/next links.
 //
 // A page ends at its last row; the next page is "rows after (sort values, id) of that row"
 // in the search's order — keyset paging, so page 10,000 costs what page 1 costs, and rows
-// written meanwhile never shift a page. The cursor carries those values, signed with
-// HMAC-SHA256 under a server key (libsodium) and bound to the search (resource type,
-// filters and sort), so a client cannot edit it or move it to another search: any change is
-// a clear 400 error, never a crash. docs/fhir-api.md has the design.
+// written meanwhile never shift a page. The cursor carries those values — a row's, so personal
+// data — encrypted and authenticated (XChaCha20-Poly1305, libsodium) under a server key and
+// bound to the search (resource type, filters and sort): nobody can read it, edit it or move it
+// to another search; any change is a clear 400 error, never a crash. docs/fhir-api.md has the
+// design.
 //
 // Thread safety: all functions are reentrant; a CursorKey may be shared between threads.
 #pragma once
@@ -24,7 +25,7 @@
 
 namespace joinedup::fhir::search {
 
-// The server's cursor signing key. Every `joinedup serve` process sharing a database must use
+// The server's cursor key. Every `joinedup serve` process sharing a database must use
 // the same key, or their cursors will not verify on each other.
 class CursorKey {
  public:
@@ -43,7 +44,7 @@ class CursorKey {
 using resources::PageCursor;
 using resources::SortValue;
 
-// base64url (no padding) of a compact encoding + a 128-bit truncated HMAC-SHA256 tag.
+// base64url (no padding) of a random nonce and the sealed compact encoding (paging.cc).
 // Asserts after.size() == request.sort.size().
 std::string EncodeCursor(const PageCursor& cursor, const SearchRequest& request,
                          const CursorKey& key);

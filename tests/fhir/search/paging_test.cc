@@ -112,6 +112,29 @@ TEST(Cursor, EveryTamperingIsDetected) {
   }
 }
 
+// A cursor carries a row's sort values — personal data — so nothing of them shows: not in the
+// cursor, not in its decoding; and two cursors for the same row differ (a fresh nonce each).
+TEST(Cursor, SaysNothingAboutThePersonItPointsAfter) {
+  auto request = Parse("Patient", "_sort=family,birthdate");
+  const PageCursor after{{SortValue(std::string("Featherstonehaugh")), SortValue(int64_t{19450312})},
+                         "patient-featherstonehaugh"};
+  const std::string a = EncodeCursor(after, request, Key('k'));
+  const std::string b = EncodeCursor(after, request, Key('k'));
+  EXPECT_NE(a, b);
+  for (const std::string& token : {a, b}) {
+    const std::string bytes = *Base64UrlDecode(token);
+    for (std::string_view clue : {"Featherstonehaugh", "featherstonehaugh", "eather", "1945"}) {
+      EXPECT_EQ(token.find(clue), std::string::npos) << clue;
+      EXPECT_EQ(bytes.find(clue), std::string::npos) << clue;
+    }
+    request.cursor = token;
+    auto decoded = DecodeCursor(request, Key('k'));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_EQ(decoded->after_id, "patient-featherstonehaugh");
+    EXPECT_EQ(decoded->after, after.after);
+  }
+}
+
 TEST(CutPage, NeverAnEmptyLastPage) {
   EXPECT_EQ(CutPage(51, 50).rows_on_page, 50u);
   EXPECT_TRUE(CutPage(51, 50).has_next);
