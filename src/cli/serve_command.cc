@@ -72,6 +72,18 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                    "and the privacy officer alerted")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
+  serve
+      ->add_option("--counts-suppressed-up-to",
+                   options->server.records.disclosure.suppress_up_to,
+                   "Counts of people served as figures (Group quantities) from 1 to this are "
+                   "shown as masked (NHS Digital's HES rule: 7; 0 shows every count)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  serve
+      ->add_option("--counts-rounded-to", options->server.records.disclosure.round_to,
+                   "Other counts are rounded to the nearest multiple of this (HES: 5; 1: exact)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   serve->callback([options, exit_code] {
     options->server.db_url = options->db;
     *exit_code = Serve(options->server);

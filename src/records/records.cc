@@ -94,8 +94,8 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 std::string NewId() { return security::Sha256Hex(security::NewBearerToken()).substr(0, 32); }
 
-Result<Record> ToRecord(store::FoundResource found) {
-  JU_ASSIGN_OR_RETURN(std::string text, RenderRecord(found));
+Result<Record> ToRecord(store::FoundResource found, const DisclosureRule& counts = {}) {
+  JU_ASSIGN_OR_RETURN(std::string text, RenderRecord(found, counts));
   return Record{std::move(found.resource_type), std::move(found.id), found.meta,
                 found.patient_key, std::move(found.record), std::move(text)};
 }
@@ -187,7 +187,8 @@ Result<Incoming> ReadIncoming(std::string_view type, std::string_view id, std::s
 
 }  // namespace
 
-Result<std::string> RenderRecord(const store::FoundResource& found) {
+Result<std::string> RenderRecord(const store::FoundResource& found,
+                                 const DisclosureRule& counts) {
   std::string out;
   Status status = std::visit(
       [&](const auto& record) -> Status {
@@ -200,7 +201,8 @@ Result<std::string> RenderRecord(const store::FoundResource& found) {
         if constexpr (std::is_same_v<T, Medication>)
           return fhir::AppendMedicationRequestJson(record, out);
         if constexpr (std::is_same_v<T, store::RiskResult>) out = RiskAssessmentJson(record, found.id);
-        if constexpr (std::is_same_v<T, store::Segment>) out = GroupJson(record, found.id);
+        if constexpr (std::is_same_v<T, store::Segment>)
+          out = GroupJson(record, found.id, counts);
         if constexpr (std::is_same_v<T, store::ConsentRecord>) out = ConsentJson(record);
         if constexpr (std::is_same_v<T, store::AuditEvent>) out = AuditEventJson(record);
         if constexpr (std::is_same_v<T, store::ResourceJson>) out = record.json;
@@ -403,7 +405,7 @@ Status Records::AuditRead(Operation operation, const Opened& opened) {
 
 Result<Record> Records::Read(std::string_view type, std::string_view id) {
   JU_ASSIGN_OR_RETURN(Opened o, Open(Operation::kRead, type, id));
-  JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(o.found)));
+  JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(o.found), settings_.disclosure));
   JU_RETURN_IF_ERROR(AuditRead(Operation::kRead, o));
   return record;
 }
@@ -453,7 +455,7 @@ Result<Version> Records::Vread(std::string_view type, std::string_view id,
   const std::optional<int64_t> wanted = ParseNonNegative(version);
   Version out;
   if (wanted && *wanted == o.found.meta.version_id) {
-    JU_ASSIGN_OR_RETURN(out.json, RenderRecord(o.found));
+    JU_ASSIGN_OR_RETURN(out.json, RenderRecord(o.found, settings_.disclosure));
     out.meta = o.found.meta;
   } else {
     std::vector<store::ResourceVersion> versions;
@@ -484,7 +486,7 @@ Result<Version> Records::Vread(std::string_view type, std::string_view id,
 
 Result<std::vector<Version>> Records::History(std::string_view type, std::string_view id) {
   JU_ASSIGN_OR_RETURN(Opened o, Open(Operation::kHistory, type, id));
-  JU_ASSIGN_OR_RETURN(std::string current, RenderRecord(o.found));
+  JU_ASSIGN_OR_RETURN(std::string current, RenderRecord(o.found, settings_.disclosure));
   JU_ASSIGN_OR_RETURN(std::vector<store::ResourceVersion> stored,
                       resources_.ResourceHistory(type, id));
   std::vector<Version> out;
@@ -709,7 +711,7 @@ Result<Page> Records::SearchGroups(const resources::SearchRequest& request,
     JU_ASSIGN_OR_RETURN(std::optional<store::FoundResource> found,
                         resources_.FindResource("Group", id));
     if (!found) continue;
-    JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(*found)));
+    JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(*found), settings_.disclosure));
     page.matches.push_back(std::move(record));
   }
   if (has_next && !page.matches.empty())

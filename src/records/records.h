@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "domain/disclosure.h"
 #include "resources/query.h"
 #include "security/audit.h"
 #include "security/policy.h"
@@ -100,6 +101,10 @@ struct Settings {
   // Break-glass reads a user may make in any 24 hours; the next is refused (answered as a
   // missing record) and the privacy officer alerted.
   int break_glass_daily_limit = 5;
+  // Counts of people served as figures (a Group's quantity), whoever asks: a segment of a
+  // system's population is counted across practices, so a small one could single people out
+  // even to a clinician who may see some of them.
+  DisclosureRule disclosure;
 };
 
 class Records {
@@ -182,7 +187,9 @@ class Records {
 };
 
 // The JSON of a found record as served, without meta: the client's text where it is kept and
-// still current (fhir/served_text.h), else the typed record rendered.
-Result<std::string> RenderRecord(const store::FoundResource& found);
+// still current (fhir/served_text.h), else the typed record rendered — counts of people in it
+// (a Group's quantity) under `counts`.
+Result<std::string> RenderRecord(const store::FoundResource& found,
+                                 const DisclosureRule& counts = {});
 
 }  // namespace joinedup::records

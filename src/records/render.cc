@@ -100,7 +100,8 @@ std::string RiskAssessmentJson(const store::RiskResult& risk, std::string_view i
   return Dump(j);
 }
 
-std::string GroupJson(const store::Segment& segment, std::string_view id) {
+std::string GroupJson(const store::Segment& segment, std::string_view id,
+                      const DisclosureRule& counts) {
   const SegmentationModelInfo* model =
       segment.model_index >= 0 &&
               static_cast<size_t>(segment.model_index) < segment.run.models.size()
@@ -109,7 +110,14 @@ std::string GroupJson(const store::Segment& segment, std::string_view id) {
   const std::string model_text = model ? model->name + " " + model->version : "unknown model";
   json j = {{"resourceType", "Group"}, {"id", id}, {"type", "person"}, {"actual", true}};
   j["name"] = model_text + ": " + segment.label;
-  j["quantity"] = segment.members;
+  if (const DisclosedCount shown = Disclose(segment.members, counts); shown.value) {
+    j["quantity"] = *shown.value;
+  } else {
+    j["_quantity"] = {
+        {"extension",
+         json::array({{{"url", "http://hl7.org/fhir/StructureDefinition/data-absent-reason"},
+                       {"valueCode", "masked"}}})}};
+  }
   j["characteristic"] =
       json::array({{{"code", {{"text", "segmentation model"}}},
                     {"valueCodeableConcept", {{"text", model_text}}},

@@ -10,6 +10,7 @@
 
 #include "core/date.h"
 #include "core/result.h"
+#include "domain/disclosure.h"
 #include "store/resource_store.h"
 
 namespace joinedup::records {
@@ -28,7 +29,10 @@ inline constexpr std::string_view kAuditSubtypeSystem =
 using ::joinedup::FormatInstant;  // core/date.h
 
 std::string RiskAssessmentJson(const store::RiskResult& risk, std::string_view id);
-std::string GroupJson(const store::Segment& segment, std::string_view id);
+// `counts`: how the segment's size is shown (domain/disclosure.h); a suppressed one has no
+// quantity, only its data-absent-reason ("masked").
+std::string GroupJson(const store::Segment& segment, std::string_view id,
+                      const DisclosureRule& counts);
 std::string ConsentJson(const store::ConsentRecord& consent);
 std::string AuditEventJson(const store::AuditEvent& event);
 

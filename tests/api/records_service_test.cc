@@ -274,6 +274,30 @@ TEST_P(RecordsServiceTest, BreakGlassStopsAtTheUsersDailyLimit) {
                   .ok());
 }
 
+// A segment's size is a count of people: served under the small-number rule, read or searched;
+// exact only where the operator turned the rule off.
+TEST_P(RecordsServiceTest, SmallSegmentsAreMaskedInReadsAndSearches) {
+  const std::string id = std::to_string(api_->population().run_id) + "-0-1";  // two people
+  auto quantity_of = [](const std::string& text) {
+    const json g = json::parse(text);
+    return g.contains("quantity") ? g["quantity"].dump()
+                                  : g["_quantity"]["extension"][0]["valueCode"].dump();
+  };
+  auto read = As("commissioner").Read("Group", id);
+  ASSERT_TRUE(read.ok()) << read.error().ToString();
+  EXPECT_EQ(quantity_of(read->json), "\"masked\"");
+  auto page = As("commissioner").Search(Parse("Group", "_id=" + id), {});
+  ASSERT_TRUE(page.ok()) << page.error().ToString();
+  ASSERT_EQ(page->matches.size(), 1u);
+  EXPECT_EQ(quantity_of(page->matches[0].json), "\"masked\"");
+
+  records::Settings exact;
+  exact.disclosure = DisclosureRule::Off();
+  auto unmasked = As("commissioner", {}, exact).Read("Group", id);
+  ASSERT_TRUE(unmasked.ok());
+  EXPECT_EQ(quantity_of(unmasked->json), "2");
+}
+
 // References stay within the person: a Condition of p1 recorded in p2's encounter is refused
 // exactly as one recorded in an encounter that does not exist, and nothing is written.
 TEST_P(RecordsServiceTest, AReferenceToAnotherPersonsEncounterIsRefusedAsAnUnknownOne) {
