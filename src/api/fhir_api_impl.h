@@ -89,6 +89,7 @@ struct FhirApi::Impl {
   // operations.cc
   HttpResponse ExportKickoff(Ctx& c, records::ExportRequest::Level level,
                              std::string_view group_id, std::string_view query) const;
+  std::optional<HttpResponse> ReauthoriseExport(Ctx& c, std::string_view job) const;
   HttpResponse ExportStatus(Ctx& c, std::string_view job, bool cancel) const;
   HttpResponse ExportFile(Ctx& c, std::string_view job, std::string_view file) const;
 };

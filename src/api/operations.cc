@@ -3,6 +3,7 @@
 // export/bulk_export.h runs the job (and audits what went out when it completes).
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "api/fhir_api_impl.h"
@@ -165,17 +166,50 @@ HttpResponse FhirApi::Impl::ExportKickoff(Ctx& c, records::ExportRequest::Level 
   return r;
 }
 
+// Every step after the kick-off is authorised again on the caller as they are now: a role or
+// token that no longer allows the export gets 403 (audited), whatever it was allowed before.
+std::optional<HttpResponse> FhirApi::Impl::ReauthoriseExport(Ctx& c, std::string_view job) const {
+  std::optional<exporter::ExportJobSpec> spec =
+      options.bulk_export->Spec(job, c.records.requester().caller.user_id);
+  if (!spec) return std::nullopt;  // the export module answers 404 for it
+  records::ExportRequest asked_for;
+  asked_for.level = static_cast<records::ExportRequest::Level>(spec->level);
+  asked_for.group_id = spec->group_id;
+  asked_for.types = spec->types;
+  if (Status s = c.records.PermitExport(asked_for); !s.ok()) return FromError(s.error());
+  return std::nullopt;
+}
+
 HttpResponse FhirApi::Impl::ExportStatus(Ctx& c, std::string_view job, bool cancel) const {
   if (!options.bulk_export)
     return Outcome(501, search::IssueType::kNotSupported, "Bulk Data export is not enabled on this server");
+  if (std::optional<HttpResponse> refused = ReauthoriseExport(c, job)) return *refused;
   return cancel ? options.bulk_export->Cancel(job, c.records.requester().caller.user_id)
                 : options.bulk_export->Poll(job, c.records.requester().caller.user_id);
 }
 
+// A file goes out line by line as the caller may see each person now (a consent withdrawn or
+// a relationship ended since the kick-off leaves them out), and the download is audited with
+// everyone it names.
 HttpResponse FhirApi::Impl::ExportFile(Ctx& c, std::string_view job, std::string_view file) const {
   if (!options.bulk_export)
     return Outcome(501, search::IssueType::kNotSupported, "Bulk Data export is not enabled on this server");
-  return options.bulk_export->File(job, file, c.records.requester().caller.user_id);
+  if (std::optional<HttpResponse> refused = ReauthoriseExport(c, job)) return *refused;
+  std::map<std::pair<std::string, int64_t>, bool> decided;
+  auto may_see = [&](std::string_view type, int64_t key) -> Result<bool> {
+    auto [it, added] = decided.try_emplace({std::string(type), key}, false);
+    if (added) {
+      JU_ASSIGN_OR_RETURN(it->second, c.records.MayExportPerson(type, key));
+    }
+    return it->second;
+  };
+  std::vector<int64_t> people;
+  HttpResponse r = options.bulk_export->File(job, file, c.records.requester().caller.user_id,
+                                             may_see, &people);
+  if (r.status == 200)
+    if (Status a = c.records.AuditExportFile(c.req.path, std::move(people)); !a.ok())
+      return FromError(a.error());
+  return r;
 }
 
 }  // namespace joinedup::api

@@ -62,6 +62,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 1024));
   serve->add_option("--export-dir", options->server.export_dir,
                     "Directory for Bulk Data $export jobs (without it $export answers 501)");
+  serve
+      ->add_option("--export-lifetime-hours", options->server.export_lifetime_hours,
+                   "An export job and its files are deleted this many hours after it ends")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 24 * 365));
   serve->add_option("--base-url", options->server.base_url,
                     "How clients reach this server, e.g. https://fhir.example.org when TLS ends "
                     "at a proxy in front (cookies then get Secure, responses HSTS); default "

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <condition_variable>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -18,6 +19,10 @@
 #include <unordered_set>
 #include <variant>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "core/strings.h"
 #include "export/job_state.h"
 #include "fhir/fhir_mapping.h"
 #include "fhir/served_text.h"
@@ -66,6 +71,20 @@ http::HttpResponse NoSuchJob() {
                  "no such export job");
 }
 
+// Beside each output file, the person each of its lines is about, one per line: a patient key
+// or "-" (a practice). Never listed in the manifest, never served.
+std::string KeysFileOf(std::string_view file) { return std::string(file) + ".keys"; }
+
+// A new file readable and writable by the server's user only ("x": never one some other
+// writer made, e.g. in a folder re-created by hand).
+std::FILE* OpenPrivate(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return nullptr;
+  std::FILE* handle = ::fdopen(fd, "wb");
+  if (handle == nullptr) ::close(fd);
+  return handle;
+}
+
 // Why a worker stops early.
 enum class StopReason : int { kNone, kDeleted, kShutdown };
 
@@ -77,15 +96,20 @@ class TypeOutput {
       : folder_(std::move(folder)), type_(std::move(type)) {}
   ~TypeOutput() {
     if (handle_ != nullptr) std::fclose(handle_);
+    if (keys_ != nullptr) std::fclose(keys_);
   }
   TypeOutput(const TypeOutput&) = delete;
   TypeOutput& operator=(const TypeOutput&) = delete;
 
-  Status AddLine(std::string_view line) {
+  // `person`: whom the line is about (its patient key), so a download can be decided person
+  // by person as the caller's access stands then.
+  Status AddLine(std::string_view line, std::optional<int64_t> person) {
     if (handle_ == nullptr || files_.back().count == kMaxLinesPerFile)
       JU_RETURN_IF_ERROR(NextFile());
     buffer_.append(line);
     buffer_.push_back('\n');
+    keys_buffer_ += person ? std::to_string(*person) : "-";
+    keys_buffer_.push_back('\n');
     ++files_.back().count;
     ++total_;
     if (buffer_.size() >= kFlushBytes) return Flush();
@@ -96,7 +120,9 @@ class TypeOutput {
     if (handle_ == nullptr) return Ok();
     JU_RETURN_IF_ERROR(Flush());
     std::FILE* handle = std::exchange(handle_, nullptr);
-    if (std::fclose(handle) != 0) return IoError("close");
+    std::FILE* keys = std::exchange(keys_, nullptr);
+    const bool closed = std::fclose(handle) == 0;
+    if (std::fclose(keys) != 0 || !closed) return IoError("close");
     return Ok();
   }
 
@@ -110,12 +136,13 @@ class TypeOutput {
     file.type = type_;
     file.file = files_.empty() ? type_ + ".ndjson"
                                : type_ + "-" + std::to_string(files_.size() + 1) + ".ndjson";
-    // "x": never write into a file some other writer made (e.g. a folder re-created by hand).
-    handle_ = std::fopen((folder_ / file.file).c_str(), "wbx");
-    if (handle_ == nullptr) {
-      if (errno == ENOENT) return Error::NotFound("export job folder is gone");
-      return Error::Unavailable("cannot create " + (folder_ / file.file).string() + ": " +
-                                std::strerror(errno));
+    for (auto [handle, name] : {std::pair{&handle_, file.file}, {&keys_, KeysFileOf(file.file)}}) {
+      *handle = OpenPrivate(folder_ / name);
+      if (*handle == nullptr) {
+        if (errno == ENOENT) return Error::NotFound("export job folder is gone");
+        return Error::Unavailable("cannot create " + (folder_ / name).string() + ": " +
+                                  std::strerror(errno));
+      }
     }
     files_.push_back(std::move(file));
     return Ok();
@@ -123,9 +150,11 @@ class TypeOutput {
 
   Status Flush() {
     if (buffer_.empty()) return Ok();
-    if (std::fwrite(buffer_.data(), 1, buffer_.size(), handle_) != buffer_.size())
+    if (std::fwrite(buffer_.data(), 1, buffer_.size(), handle_) != buffer_.size() ||
+        std::fwrite(keys_buffer_.data(), 1, keys_buffer_.size(), keys_) != keys_buffer_.size())
       return IoError("write");
     buffer_.clear();
+    keys_buffer_.clear();
     return Ok();
   }
 
@@ -138,7 +167,9 @@ class TypeOutput {
   fs::path folder_;
   std::string type_;
   std::FILE* handle_ = nullptr;
+  std::FILE* keys_ = nullptr;  // the person of each line: a key, or "-" (KeysFileOf)
   std::string buffer_;
+  std::string keys_buffer_;
   std::vector<OutputFile> files_;
   int64_t total_ = 0;
 };
@@ -357,7 +388,7 @@ class ExportRun {
     // A record written through the API goes out as the client wrote it (a ChargeItem is
     // derived from its activity, so it is always the rendering).
     if (type == found.resource_type) line_ = fhir::ServedText(std::move(line_), found.document);
-    JU_RETURN_IF_ERROR(it->second->AddLine(line_));
+    JU_RETURN_IF_ERROR(it->second->AddLine(line_, found.patient_key));
     if (found.patient_key) people_.insert(*found.patient_key);
     ++written_;
     return Ok();
@@ -437,10 +468,21 @@ struct BulkExport::Impl {
   BulkExportOptions options;
   std::mutex mutex;
   std::map<std::string, std::unique_ptr<Worker>> workers;  // this process's jobs, by id
+  // The janitor deletes expired jobs while the server runs (SweepExpired).
+  std::thread janitor;
+  std::condition_variable janitor_wake;
+  bool stopping = false;  // guarded by `mutex`
 
   fs::path Folder(std::string_view id) const { return options.directory / std::string(id); }
 
-  // The job's state if it exists and `user_id` started it; nullopt answers 404.
+  // A job that ended (or whose process ended) more than file_lifetime_ms ago: it and its files
+  // are deleted.
+  bool Expired(const JobState& state) const {
+    return options.clock() - state.updated_ms > options.file_lifetime_ms;
+  }
+
+  // The job's state if it exists, has not expired and `user_id` started it; nullopt answers
+  // 404. An expired job found here is deleted at once.
   Result<std::optional<JobState>> Load(std::string_view id, int64_t user_id) const {
     if (!internal::IsValidJobId(id)) return std::optional<JobState>();
     auto text = internal::ReadWholeFile(Folder(id) / "state.json");
@@ -449,8 +491,27 @@ struct BulkExport::Impl {
       return text.take_error();
     }
     JU_ASSIGN_OR_RETURN(JobState state, internal::ParseJobState(*text));
-    if (state.id != id || state.spec.user_id != user_id) return std::optional<JobState>();
+    if (state.id != id) return std::optional<JobState>();
+    if (Expired(state)) {
+      Delete(id);
+      return std::optional<JobState>();
+    }
+    if (state.spec.user_id != user_id) return std::optional<JobState>();
     return std::optional<JobState>(std::move(state));
+  }
+
+  // Renames the job's folder away (atomic: from then on the job does not exist for any
+  // process), then removes it. False if it could not be renamed and still exists.
+  bool Delete(std::string_view id) const {
+    fs::path folder = Folder(id);
+    fs::path doomed =
+        options.directory / (".deleted-" + std::string(id) + "-" + internal::NewJobId().substr(0, 8));
+    std::error_code ec;
+    fs::rename(folder, doomed, ec);
+    if (ec) return !fs::exists(folder);
+    // A worker of another process may still hold a file open here; unlinking is still safe.
+    fs::remove_all(doomed, ec);
+    return true;
   }
 
   // Joins the threads of finished jobs. Called with `mutex` held.
@@ -470,14 +531,66 @@ BulkExport::BulkExport(BulkExportOptions options) : impl_(std::make_unique<Impl>
   if (!options.clock) options.clock = security::SystemClockMs;
   while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
   impl_->options = std::move(options);
+  if (impl_->options.sweep_every_ms > 0)
+    impl_->janitor = std::thread([this] {
+      std::unique_lock lock(impl_->mutex);
+      while (!impl_->stopping) {
+        lock.unlock();
+        SweepExpired();
+        lock.lock();
+        impl_->janitor_wake.wait_for(
+            lock, std::chrono::milliseconds(impl_->options.sweep_every_ms),
+            [this] { return impl_->stopping; });
+      }
+    });
 }
 
 BulkExport::~BulkExport() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->janitor_wake.notify_all();
+  if (impl_->janitor.joinable()) impl_->janitor.join();
   std::lock_guard lock(impl_->mutex);
   for (auto& [id, worker] : impl_->workers)
     worker->stop.store(static_cast<int>(StopReason::kShutdown));
   for (auto& [id, worker] : impl_->workers) worker->thread.join();
   impl_->workers.clear();
+}
+
+int BulkExport::SweepExpired() {
+  int deleted = 0;
+  std::error_code ec;
+  // Never throws: the directory may change or vanish while it is read.
+  for (fs::directory_iterator it(impl_->options.directory, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".deleted-")) {  // a removal cut short (a crash): finish it
+      std::error_code ignored;
+      fs::remove_all(entry.path(), ignored);
+      continue;
+    }
+    if (!internal::IsValidJobId(name)) continue;
+    auto text = internal::ReadWholeFile(entry.path() / "state.json");
+    if (!text.ok()) continue;
+    auto state = internal::ParseJobState(*text);
+    if (!state.ok() || !impl_->Expired(*state)) continue;
+    {
+      std::lock_guard lock(impl_->mutex);
+      impl_->Reap();
+      if (impl_->workers.contains(name)) continue;  // still being written by this process
+    }
+    if (impl_->Delete(name)) ++deleted;
+  }
+  return deleted;
+}
+
+std::optional<ExportJobSpec> BulkExport::Spec(std::string_view job_id, int64_t user_id) {
+  auto loaded = impl_->Load(job_id, user_id);
+  if (!loaded.ok() || !*loaded) return std::nullopt;
+  return (*loaded)->spec;
 }
 
 http::HttpResponse BulkExport::Kickoff(const ExportJobSpec& spec) {
@@ -515,6 +628,13 @@ http::HttpResponse BulkExport::Kickoff(const ExportJobSpec& spec) {
   if (ec || !fs::create_directory(folder, ec) || ec)
     return Outcome(503, search::IssueSeverity::kError, search::IssueType::kTransient,
                    "cannot create the export job's folder");
+  // The server's user alone may list or open what is exported (the files are 0600 too).
+  fs::permissions(folder, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) {
+    fs::remove_all(folder, ec);
+    return Outcome(503, search::IssueSeverity::kError, search::IssueType::kTransient,
+                   "cannot create the export job's folder");
+  }
   if (Status saved =
           internal::WriteFileAtomically(folder / "state.json", internal::JobStateJson(state));
       !saved.ok()) {
@@ -588,43 +708,64 @@ http::HttpResponse BulkExport::Cancel(std::string_view job_id, int64_t user_id) 
     auto it = impl_->workers.find(std::string(job_id));
     if (it != impl_->workers.end()) it->second->stop.store(static_cast<int>(StopReason::kDeleted));
   }
-  // Rename first (atomic: from here on the job does not exist for any process), then remove.
-  fs::path folder = impl_->Folder(job_id);
-  fs::path doomed = impl_->options.directory /
-                    (".deleted-" + std::string(job_id) + "-" + internal::NewJobId().substr(0, 8));
-  std::error_code ec;
-  fs::rename(folder, doomed, ec);
-  if (ec) {
-    if (!fs::exists(folder)) return NoSuchJob();  // deleted meanwhile by another request
+  if (!fs::exists(impl_->Folder(job_id))) return NoSuchJob();  // deleted meanwhile
+  if (!impl_->Delete(job_id))
     return Outcome(500, search::IssueSeverity::kError, search::IssueType::kException,
                    "cannot delete the export job");
-  }
-  // A worker of another process may still hold a file open here; unlinking is still safe.
-  fs::remove_all(doomed, ec);
   return Outcome(202, search::IssueSeverity::kInformation, search::IssueType::kInformational,
                  "export deleted");
 }
 
 http::HttpResponse BulkExport::File(std::string_view job_id, std::string_view file_name,
-                                   int64_t user_id) {
+                                   int64_t user_id, const PersonFilter& may_see,
+                                   std::vector<int64_t>* people) {
   auto loaded = impl_->Load(job_id, user_id);
-  if (!loaded.ok())
+  auto failed = [](std::string what) {
     return Outcome(500, search::IssueSeverity::kError, search::IssueType::kException,
-                   "cannot read the export job's state");
+                   std::move(what));
+  };
+  if (!loaded.ok()) return failed("cannot read the export job's state");
   if (!*loaded || (*loaded)->status != JobStatus::kCompleted) return NoSuchJob();
   // Only a name the manifest lists: the name is never used as a path unless it is one of ours.
   for (const OutputFile& file : (*loaded)->output) {
     if (file.file != file_name) continue;
     auto body = internal::ReadWholeFile(impl_->Folder(job_id) / file.file);
-    if (!body.ok()) {
-      if (body.error().code == ErrorCode::kNotFound) return NoSuchJob();  // deleted meanwhile
-      return Outcome(500, search::IssueSeverity::kError, search::IssueType::kException,
-                     "cannot read the export file");
+    auto keys = internal::ReadWholeFile(impl_->Folder(job_id) / KeysFileOf(file.file));
+    for (const auto* read : {&body, &keys})
+      if (!read->ok()) {
+        if (read->error().code == ErrorCode::kNotFound) return NoSuchJob();  // deleted meanwhile
+        return failed("cannot read the export file");
+      }
+    // Line by line, the person it is about decided as the caller's access stands now.
+    std::string served;
+    std::string_view lines = *body, persons = *keys;
+    std::set<int64_t> seen;
+    while (!lines.empty()) {
+      const size_t line_end = lines.find('\n'), key_end = persons.find('\n');
+      if (line_end == std::string_view::npos || key_end == std::string_view::npos)
+        return failed("the export file is damaged");
+      const std::string_view line = lines.substr(0, line_end + 1);
+      const std::string_view key_text = persons.substr(0, key_end);
+      lines.remove_prefix(line_end + 1);
+      persons.remove_prefix(key_end + 1);
+      bool keep = true;
+      if (key_text != "-") {
+        const std::optional<int64_t> key = ParseNonNegative(key_text);
+        if (!key) return failed("the export file is damaged");
+        if (may_see) {
+          Result<bool> allowed = may_see(file.type, *key);
+          if (!allowed.ok()) return failed("cannot decide who may be exported");
+          keep = *allowed;
+        }
+        if (keep) seen.insert(*key);
+      }
+      if (keep) served += line;
     }
+    if (people != nullptr) people->assign(seen.begin(), seen.end());
     http::HttpResponse response;
     response.status = 200;
     response.content_type = "application/fhir+ndjson";
-    response.body = std::move(body).value();
+    response.body = std::move(served);
     return response;
   }
   return NoSuchJob();

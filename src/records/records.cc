@@ -1051,6 +1051,19 @@ Status Records::PermitExport(const ExportRequest& request) {
   return Ok();
 }
 
+Result<bool> Records::MayExportPerson(std::string_view type, int64_t patient_key) {
+  const resources::ResourceTypeDef* def = resources::FindType(type);
+  if (def == nullptr) return false;
+  JU_ASSIGN_OR_RETURN(security::Decision d,
+                      DecidePerson(Operation::kExport, resources::GoverningType(*def), patient_key));
+  return d.allowed;
+}
+
+Status Records::AuditExportFile(std::string query, std::vector<int64_t> people) {
+  return Audited(Operation::kExport, AuditOutcome::kSuccess, std::move(people), std::move(query),
+                 false, "export-file");
+}
+
 Status Records::AuditExport(bool accepted, std::string query) {
   return Audited(Operation::kExport,
                  accepted ? AuditOutcome::kSuccess : AuditOutcome::kMinorFailure, {},

@@ -145,6 +145,11 @@ class Records {
   Status PermitExport(const ExportRequest& request);
   // The kick-off's audit event: `query` is what was asked, `accepted` whether a job started.
   Status AuditExport(bool accepted, std::string query);
+  // May a line of an export file of `type` about `patient_key` go to the caller now (role,
+  // scopes, relationship and the person's consent as they stand at download)?
+  Result<bool> MayExportPerson(std::string_view type, int64_t patient_key);
+  // A file downloaded: `query` names it, `people` everyone in what was served.
+  Status AuditExportFile(std::string query, std::vector<int64_t> people);
 
  private:
   struct Opened;

@@ -226,6 +226,7 @@ Status Server::Start() {
   if (!o.export_dir.empty()) {
     exporter::BulkExportOptions export_options;
     export_options.directory = o.export_dir;
+    export_options.file_lifetime_ms = int64_t{o.export_lifetime_hours} * 60 * 60 * 1000;
     export_options.store_url = o.db_url;
     export_options.base_url = s.base_url + "/fhir";
     export_options.clock = o.clock;

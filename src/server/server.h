@@ -38,6 +38,7 @@ struct ServerOptions {
   int port = 8080;         // 0: an ephemeral port (see Server::port)
   int threads = 0;         // worker threads = client connections served at once; 0: kDefaultThreads
   std::string export_dir;  // Bulk Data $export job directory; empty: $export answers 501
+  int export_lifetime_hours = 24;  // a job and its files are deleted this long after it ends
   // How clients reach the server, no trailing slash; empty: http://<bind>:<port>. An https://
   // base means TLS is terminated in front of this process (a reverse proxy): cookies get
   // Secure and responses Strict-Transport-Security.

@@ -17,6 +17,7 @@
 #include "fhir/fhir_mapping.h"
 #include "fhir/search/search_params.h"
 #include "security/audit.h"
+#include "security/scopes.h"
 #include "store_test_support.h"
 
 namespace joinedup::api::testing {
@@ -700,6 +701,78 @@ TEST_F(FhirApiTest, ExportRoutesReachTheExporterWithTheCallersVisibility) {
   for (const store::AuditEvent& e : AuditTrail())
     if (e.subtype == "export" && e.request_id == "req-1") ++exports;
   EXPECT_GE(exports, 2);
+}
+
+// Security review rule 5: every step after the kick-off is decided on the caller as they are
+// then. A consent withdrawn before the download leaves that person out; a download is audited
+// with everyone in it; a role or token that no longer allows the export gets 403 for status,
+// file and cancel alike.
+TEST_F(FhirApiTest, ExportStepsAreAuthorisedAgainAsTheCallerIsNow) {
+  TempDir jobs;
+  exporter::BulkExport bulk(TestExportOptions(jobs.path(), path_));
+  FhirApiOptions options = TestOptions();
+  options.bulk_export = &bulk;
+  const FhirApi api(options);
+  const Principal gp = PrincipalOf(*store_, "gp");
+  auto call = [&](const Principal& who, std::string_view method, std::string_view target,
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return api.Handle(Request(method, target, {}, std::move(headers)), who, *store_);
+  };
+  const HttpResponse kicked =
+      call(gp, "GET", "/Patient/$export?_type=Patient,Condition", {{"prefer", "respond-async"}});
+  ASSERT_EQ(kicked.status, 202) << kicked.body;
+  const std::string status_path = Header(kicked, "Content-Location").substr(kBaseUrl.size());
+  HttpResponse polled;
+  for (int i = 0; i < 200; ++i) {
+    polled = call(gp, "GET", status_path);
+    if (polled.status != 202) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(polled.status, 200) << polled.body;
+  std::string patients_file;
+  const json manifest = json::parse(polled.body);
+  for (const json& item : manifest["output"])
+    if (item["type"] == "Patient")
+      patients_file = item["url"].get<std::string>().substr(kBaseUrl.size());
+  ASSERT_FALSE(patients_file.empty()) << polled.body;
+
+  // p2 (on the GP's care team) declines sharing after the export was written.
+  ASSERT_TRUE(store_
+                  ->RecordConsent({pop_.patient_keys.at("p2"),
+                                   store::ConsentDecision::kDeclineBeyondOwnPractice, gp.caller.user_id,
+                                   kNowMs + 1})
+                  .ok());
+  const size_t events_before = AuditTrail().size();
+  const HttpResponse file = call(gp, "GET", patients_file);
+  ASSERT_EQ(file.status, 200) << file.body;
+  EXPECT_NE(file.body.find("\"id\":\"p1\""), std::string::npos);
+  EXPECT_EQ(file.body.find("\"id\":\"p2\""), std::string::npos) << "consent withdrawn";
+  const std::vector<store::AuditEvent> trail = AuditTrail();
+  ASSERT_EQ(trail.size(), events_before + 1);
+  EXPECT_EQ(trail.back().subtype, "export-file");
+  EXPECT_EQ(trail.back().query, patients_file);
+  EXPECT_EQ(trail.back().patient_keys, std::vector<int64_t>{pop_.patient_keys.at("p1")});
+
+  // The same user, now a commissioner (their role changed since the kick-off): nothing.
+  Principal now_commissioner = gp;
+  now_commissioner.caller.role = store::Role::kCommissioner;
+  // The same user with a token that no longer carries Patient.
+  Principal narrower = gp;
+  narrower.caller.scopes = security::ParseScopes("user/Condition.rs").value();
+  for (const Principal* who : {&now_commissioner, &narrower}) {
+    for (const auto& [method, target] :
+         std::vector<std::pair<std::string, std::string>>{{"GET", status_path},
+                                                          {"GET", patients_file},
+                                                          {"DELETE", status_path}}) {
+      const HttpResponse refused = call(*who, method, target);
+      EXPECT_EQ(refused.status, 403) << method << " " << target << ": " << refused.body;
+      EXPECT_EQ(refused.body.find("\"id\":\"p1\""), std::string::npos);
+      EXPECT_EQ(refused.body.find("output"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(AuditTrail().back().outcome, store::AuditOutcome::kSeriousFailure);
+  // Still there for the GP as they are.
+  EXPECT_EQ(call(gp, "GET", status_path).status, 200);
 }
 
 // POST $export with a Parameters body: the same kick-off as GET, malformed bodies refused

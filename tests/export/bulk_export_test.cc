@@ -599,6 +599,73 @@ TEST_P(BulkExportTest, AnotherUserCannotPollFetchOrDelete) {
   EXPECT_EQ(Exporter().File(job, "Patient.ndjson", kOwner).status, 200);
 }
 
+// Security review rule 5: what an export writes is the server user's alone, and it expires.
+TEST_P(BulkExportTest, FilesAreTheServerUsersAloneAndExpire) {
+  Fill(*store_, 10);
+  std::string job;
+  Run(Spec(ExportJobSpec::Level::kSystem, Everyone()), &job);
+  EXPECT_EQ(fs::status(jobs_ / job).permissions(), fs::perms::owner_all);
+  int files = 0;
+  for (const fs::directory_entry& entry : fs::directory_iterator(jobs_ / job)) {
+    EXPECT_EQ(entry.status().permissions(), fs::perms::owner_read | fs::perms::owner_write)
+        << entry.path();
+    ++files;
+  }
+  EXPECT_GT(files, 2);
+  // Not yet: a minute short of 24 hours after it ended.
+  clock_.now += 24LL * 60 * 60 * 1000 - 60 * 1000;
+  EXPECT_EQ(Exporter().SweepExpired(), 0);
+  EXPECT_EQ(Exporter().File(job, "Patient.ndjson", kOwner).status, 200);
+  // Then gone, files and all, for a poll as for the sweep.
+  clock_.now += 2 * 60 * 1000;
+  EXPECT_EQ(Exporter().Poll(job, kOwner).status, 404);
+  EXPECT_FALSE(fs::exists(jobs_ / job));
+  std::string second;
+  Run(Spec(ExportJobSpec::Level::kSystem, Everyone()), &second);
+  clock_.now += 25LL * 60 * 60 * 1000;
+  EXPECT_EQ(Exporter().SweepExpired(), 1);
+  EXPECT_TRUE(fs::is_empty(jobs_)) << "files left behind";
+}
+
+// A download is decided line by line on the person each line is about: the filter leaves
+// people out and the answer names everyone it served.
+TEST_P(BulkExportTest, AFileIsServedOnlyWithThePeopleTheFilterAllows) {
+  Fill(*store_, 12);
+  std::string job;
+  Run(Spec(ExportJobSpec::Level::kSystem, Everyone()), &job);
+  auto keys = Keys(*store_);
+  const auto& [kept_id, kept_key] = *keys.begin();
+  std::vector<int64_t> people;
+  std::set<std::string> types_asked;
+  http::HttpResponse file = Exporter().File(
+      job, "Patient.ndjson", kOwner,
+      [&](std::string_view type, int64_t key) -> Result<bool> {
+        types_asked.insert(std::string(type));
+        return key == kept_key;
+      },
+      &people);
+  ASSERT_EQ(file.status, 200);
+  std::istringstream in(file.body);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  EXPECT_EQ(Ids(lines), std::set<std::string>{kept_id});
+  EXPECT_EQ(people, std::vector<int64_t>{kept_key});
+  EXPECT_EQ(types_asked, std::set<std::string>{"Patient"});
+  // Lines about no one (the directory) always go.
+  http::HttpResponse organisations = Exporter().File(
+      job, "Organization.ndjson", kOwner, [](std::string_view, int64_t) -> Result<bool> {
+        return false;
+      });
+  ASSERT_EQ(organisations.status, 200);
+  EXPECT_FALSE(organisations.body.empty());
+  // A failing decision fails the download, sending nothing.
+  http::HttpResponse failed = Exporter().File(
+      job, "Patient.ndjson", kOwner,
+      [](std::string_view, int64_t) -> Result<bool> { return Error::Unavailable("down"); });
+  EXPECT_EQ(failed.status, 500);
+  EXPECT_EQ(failed.body.find("\"resourceType\":\"Patient\""), std::string::npos);
+}
+
 TEST_P(BulkExportTest, UnknownJobsAndFilesAre404) {
   Fill(*store_, 5);
   std::string job;
