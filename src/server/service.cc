@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <set>
 
 #include "fhir/search/response.h"
 #include "security/crypto.h"
@@ -227,6 +228,9 @@ std::string Hex(const unsigned char* bytes, size_t size) {
 
 }  // namespace
 
+// Sign-ins read per attempt for throttling: a month of an integration's hourly tokens fits.
+constexpr int kSignInHistoryLimit = 5000;
+
 // ---- Per-address throttle (this process) -------------------------------------------------------
 
 class Service::AddressThrottle {
@@ -418,14 +422,51 @@ Service::SignInAttempt Service::SignIn(const HttpRequest& request, store::Store&
                                    "the username or password is not right"));
   };
 
+  // A refusal while throttled is audited as such (subtype "login-throttled") and counts as no
+  // failure anywhere: hammering a locked account never extends its lock.
+  auto throttled = [&](int64_t wait_s) {
+    metrics_.SignIn(false);
+    security::AuditActor actor = RequestActor(request, nullptr);
+    actor.username = AuditSafeText(username);
+    security::AuditEntry entry;
+    entry.action = 'E';
+    entry.subtype = "login-throttled";
+    entry.outcome = store::AuditOutcome::kMinorFailure;
+    if (!security::AuditTrail(store, options_.clock).Record(actor, std::move(entry)).ok())
+      return SignInAttempt{{}, Unavailable()};
+    return SignInAttempt{{}, TooManyRequests(std::max<int64_t>(wait_s, 1))};
+  };
+
   // Throttles first, before any password is checked: a throttled guess tells nothing.
   if (int64_t wait = address_throttle_->RetryAfter(request.remote_address, now); wait > 0)
-    return refuse(nullptr, TooManyRequests(wait));
+    return throttled(wait);
+  // Per username (docs/security.md, "Sign-in throttling"): max_failures_per_user failures in
+  // the window lock the name — but only for attempts from where the person does not usually
+  // sign in. From an address they signed in from successfully within usual_address_window_ms,
+  // only failures from their usual addresses count, so someone guessing from elsewhere cannot
+  // lock a clinician out of their own desk.
   const std::string recorded_username = AuditSafeText(username);
-  auto failures = store.CountFailedSignIns(recorded_username, now - options_.throttle_window_ms);
-  if (!failures.ok()) return SignInAttempt{{}, Unavailable()};
-  if (*failures >= options_.max_failures_per_user)
-    return refuse(nullptr, TooManyRequests(options_.throttle_window_ms / 1000));
+  auto history = store.SignInsOf(recorded_username,
+                                 now - std::max(options_.usual_address_window_ms,
+                                                options_.throttle_window_ms),
+                                 kSignInHistoryLimit);
+  if (!history.ok()) return SignInAttempt{{}, Unavailable()};
+  std::set<std::string> usual;
+  for (const store::ResourceStore::SignIn& s : *history)
+    if (s.succeeded && s.time_ms >= now - options_.usual_address_window_ms)
+      usual.insert(s.source_address);
+  const bool from_usual = usual.contains(AuditSafeText(request.remote_address));
+  std::vector<int64_t> counted;  // failure times that count against this attempt, oldest first
+  for (const store::ResourceStore::SignIn& s : *history)
+    if (!s.succeeded && s.time_ms > now - options_.throttle_window_ms &&
+        (!from_usual || usual.contains(s.source_address)))
+      counted.push_back(s.time_ms);
+  const auto limit = static_cast<size_t>(std::max(options_.max_failures_per_user, 1));
+  if (counted.size() >= limit) {
+    // Locked until fewer than `limit` counted failures remain in the window.
+    const int64_t until = counted[counted.size() - limit] + options_.throttle_window_ms;
+    return throttled((until - now + 999) / 1000);
+  }
 
   auto found = store.FindUser(username);
   if (!found.ok()) return SignInAttempt{{}, Unavailable()};

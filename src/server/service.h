@@ -86,6 +86,9 @@ struct ServiceOptions {
   int max_failures_per_user = 5;
   int max_failures_per_address = 20;
   int64_t throttle_window_ms = 15 * 60 * 1000;
+  // Where a user "usually" signs in: an address of a successful sign-in within this time.
+  // Attempts from there are not locked by failures from elsewhere (docs/security.md).
+  int64_t usual_address_window_ms = 30LL * 24 * 60 * 60 * 1000;
 };
 
 // What the access log needs to know about a request beyond the response.

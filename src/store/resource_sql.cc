@@ -2215,17 +2215,20 @@ Result<std::vector<int64_t>> SqlStore::SegmentMembers(std::string_view group_id,
   return members;
 }
 
-Result<int64_t> SqlStore::CountFailedSignIns(std::string_view username, int64_t since_ms) {
-  int64_t count = 0;
-  const SqlParam params[] = {SqlParam::Text(username), SqlParam::Int(since_ms)};
+Result<std::vector<ResourceStore::SignIn>> SqlStore::SignInsOf(std::string_view username,
+                                                               int64_t since_ms, int limit) {
+  std::vector<SignIn> out;
+  const SqlParam params[] = {SqlParam::Text(username), SqlParam::Int(since_ms),
+                             SqlParam::Int(limit)};
+  // audit_events_by_username (username, time_ms) finds them.
   JU_RETURN_IF_ERROR(
-      Query("SELECT COUNT(*) FROM audit_events WHERE username = ?1 AND time_ms >= ?2"
-            " AND subtype = 'login' AND outcome <> 0",
+      Query("SELECT time_ms, source_address, outcome FROM audit_events WHERE username = ?1"
+            " AND time_ms >= ?2 AND subtype = 'login' ORDER BY time_ms, sequence LIMIT ?3",
             params, [&](const SqlRow& row) -> Status {
-              count = row.Int(0);
+              out.push_back({row.Int(0), std::string(row.Text(1)), row.Int(2) == 0});
               return Ok();
             }));
-  return count;
+  return out;
 }
 
 Result<std::string> SqlStore::ServerSecret(std::string_view name, size_t bytes) {

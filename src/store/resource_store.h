@@ -217,9 +217,15 @@ class ResourceStore {
   virtual Result<std::vector<int64_t>> SegmentMembers(std::string_view group_id,
                                                       const Visibility& visibility) = 0;
 
-  // Failed sign-ins (audit subtype "login", outcome not success) for `username` at or after
-  // `since_ms`: sign-in throttling that every server process sharing the database sees.
-  virtual Result<int64_t> CountFailedSignIns(std::string_view username, int64_t since_ms) = 0;
+  // Sign-ins (audit subtype "login") for `username` at or after `since_ms`, oldest first, at
+  // most `limit`: sign-in throttling that every server process sharing the database sees.
+  struct SignIn {
+    int64_t time_ms = 0;
+    std::string source_address;
+    bool succeeded = false;
+  };
+  virtual Result<std::vector<SignIn>> SignInsOf(std::string_view username, int64_t since_ms,
+                                                int limit) = 0;
 
   // A random secret of `bytes` bytes kept in the database under `name`, created on first use
   // (concurrently safe), so every server process sharing the database signs cursors and CSRF

@@ -146,7 +146,8 @@ class SqlStore : public Store {
   Result<ResourceMeta> PutResource(const ResourceWrite& write) override;
   Result<std::vector<int64_t>> SegmentMembers(std::string_view group_id,
                                               const Visibility& visibility) override;
-  Result<int64_t> CountFailedSignIns(std::string_view username, int64_t since_ms) override;
+  Result<std::vector<SignIn>> SignInsOf(std::string_view username, int64_t since_ms,
+                                        int limit) override;
   Result<std::string> ServerSecret(std::string_view name, size_t bytes) override;
 
   // The SQL condition (with bound parameters appended to `params`, numbered from

@@ -181,6 +181,57 @@ TEST_F(ServiceTest, SignInFromAnotherSitesPageIsRefused) {
   }
 }
 
+// Security review rule 6: sign-in throttling cannot be turned against the person it protects.
+// Someone guessing grace's password from elsewhere is slowed and then locked out; grace signs in
+// from her usual desk all the same; refusals while locked do not extend the lock.
+TEST_F(ServiceTest, AGuesserElsewhereCannotLockAClinicianOutOfHerUsualDesk) {
+  std::string right = "grant_type=password&username=grace&password=" + std::string(kPassword);
+  std::replace(right.begin(), right.end(), ' ', '+');
+  const std::string wrong = "grant_type=password&username=grace&password=guess";
+  const std::vector<std::pair<std::string, std::string>> form = {
+      {"content-type", "application/x-www-form-urlencoded"}};
+  const std::string desk = "192.0.2.10", elsewhere = "198.51.100.66";
+  ASSERT_EQ(Call("POST", "/auth/token", form, right, desk).status, 200);  // her usual address
+
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Call("POST", "/auth/token", form, wrong, elsewhere).status, 400);
+  const http::HttpResponse locked = Call("POST", "/auth/token", form, right, elsewhere);
+  ASSERT_EQ(locked.status, 429) << locked.body;  // even the right password, from there
+  int64_t first_wait = 0;
+  for (const auto& [name, value] : locked.headers)
+    if (name == "Retry-After") first_wait = std::stoll(value);
+  EXPECT_GT(first_wait, 800);
+  for (int i = 0; i < 10; ++i) {
+    const http::HttpResponse again = Call("POST", "/auth/token", form, wrong, elsewhere);
+    EXPECT_EQ(again.status, 429);
+    for (const auto& [name, value] : again.headers)
+      if (name == "Retry-After") {
+        EXPECT_LE(std::stoll(value), first_wait) << "the lock grew";
+      }
+  }
+  // The failures that count are still the five real guesses: hammering added none.
+  auto store = OpenDb();
+  auto sign_ins = store->SignInsOf("grace", 0, 100);
+  ASSERT_TRUE(sign_ins.ok());
+  int failures = 0;
+  for (const auto& s : *sign_ins) failures += s.succeeded ? 0 : 1;
+  EXPECT_EQ(failures, 5);
+  auto throttled = store->SearchAuditEvents({.limit = 1000});
+  ASSERT_TRUE(throttled.ok());
+  int refusals = 0;
+  for (const store::AuditEvent& e : *throttled)
+    if (e.subtype == "login-throttled" && e.username == "grace") {
+      ++refusals;
+      EXPECT_EQ(e.source_address, elsewhere);
+    }
+  EXPECT_EQ(refusals, 11);
+
+  // Grace, at her desk, is not locked out by them.
+  EXPECT_EQ(Call("POST", "/auth/token", form, right, desk).status, 200);
+  // Failures at her own desk do count there (a colleague at her keyboard, or her own typos).
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Call("POST", "/auth/token", form, wrong, desk).status, 400);
+  EXPECT_EQ(Call("POST", "/auth/token", form, right, desk).status, 429);
+}
+
 TEST_F(ServiceTest, CsrfTokenIsAKeyedMacOfTheSession) {
   const std::string a = service_->CsrfToken(std::string(64, 'a'));
   EXPECT_EQ(a.size(), 64u);

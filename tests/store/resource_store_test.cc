@@ -1197,12 +1197,28 @@ TEST_P(ResourceStoreTest, SegmentMembersSignInsAndSecrets) {
     e.username = i < 4 ? "mallory" : "alice";
     e.outcome = i == 0 ? AuditOutcome::kSuccess : AuditOutcome::kMinorFailure;
     e.time_ms = 100 * i;
+    e.source_address = "192.0.2." + std::to_string(i);
     ASSERT_TRUE(store_->AppendAuditEvent(e, [](const AuditEvent&) { return "h"; }).ok());
   }
-  EXPECT_EQ(*store_->CountFailedSignIns("mallory", 0), 3);
-  EXPECT_EQ(*store_->CountFailedSignIns("mallory", 200), 2);
-  EXPECT_EQ(*store_->CountFailedSignIns("alice", 0), 1);
-  EXPECT_EQ(*store_->CountFailedSignIns(kHostile[0], 0), 0);
+  auto failures = [&](std::string_view who, int64_t since) {
+    int n = 0;
+    auto sign_ins = store_->SignInsOf(who, since, 100);
+    EXPECT_TRUE(sign_ins.ok());
+    if (sign_ins.ok())
+      for (const auto& s : *sign_ins) n += s.succeeded ? 0 : 1;
+    return n;
+  };
+  EXPECT_EQ(failures("mallory", 0), 3);
+  EXPECT_EQ(failures("mallory", 200), 2);
+  EXPECT_EQ(failures("alice", 0), 1);
+  EXPECT_EQ(failures(kHostile[0], 0), 0);
+  auto found = store_->SignInsOf("mallory", 0, 2);  // oldest first, limited
+  ASSERT_TRUE(found.ok());
+  const std::vector<store::ResourceStore::SignIn>& mallory = *found;
+  ASSERT_EQ(mallory.size(), 2u);
+  EXPECT_TRUE(mallory[0].succeeded);
+  EXPECT_EQ(mallory[0].source_address, "192.0.2.0");
+  EXPECT_EQ(mallory[1].time_ms, 100);
 
   // Concurrent first use: every connection gets the same secret.
   std::vector<std::string> secrets(6);
