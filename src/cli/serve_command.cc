@@ -67,6 +67,9 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                    "An export job and its files are deleted this many hours after it ends")
       ->capture_default_str()
       ->check(CLI::Range(1, 24 * 365));
+  serve->add_option("--trusted-proxy", options->server.trusted_proxies,
+                    "A reverse proxy in front (CIDR, repeatable): requests from it are taken to "
+                    "come from the right-most X-Forwarded-For address it did not add itself");
   serve->add_option("--base-url", options->server.base_url,
                     "How clients reach this server, e.g. https://fhir.example.org when TLS ends "
                     "at a proxy in front (cookies then get Secure, responses HSTS); default "

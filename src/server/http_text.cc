@@ -1,7 +1,9 @@
 #include "server/http_text.h"
 
+#include <arpa/inet.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 
 #include "core/strings.h"
@@ -173,6 +175,78 @@ std::string JsonString(std::string_view text) {
   std::string out;
   fhir::AppendJsonString(text, out);
   return out;
+}
+
+namespace {
+
+// The 16 bytes of an IPv6 address, or an IPv4 one in the first 4; IPv4-mapped IPv6 as IPv4.
+std::optional<std::pair<std::array<unsigned char, 16>, bool>> ParseAddress(std::string_view text) {
+  if (text.empty() || text.size() > 45) return std::nullopt;
+  const std::string z(text);
+  std::array<unsigned char, 16> bytes{};
+  if (::inet_pton(AF_INET, z.c_str(), bytes.data()) == 1) return std::pair{bytes, true};
+  if (::inet_pton(AF_INET6, z.c_str(), bytes.data()) != 1) return std::nullopt;
+  static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(std::begin(kMapped), std::end(kMapped), bytes.begin())) {
+    std::array<unsigned char, 16> v4{};
+    std::copy(bytes.begin() + 12, bytes.end(), v4.begin());
+    return std::pair{v4, true};
+  }
+  return std::pair{bytes, false};
+}
+
+std::string_view TrimSpaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+Result<Cidr> ParseCidr(std::string_view text) {
+  const size_t slash = text.find('/');
+  auto address = ParseAddress(text.substr(0, slash));
+  if (!address) return Error::Invalid("not an IP address block: " + std::string(text.substr(0, 64)));
+  Cidr block;
+  block.bytes = address->first;
+  block.v4 = address->second;
+  const int bits = block.v4 ? 32 : 128;
+  block.prefix = bits;
+  if (slash != std::string_view::npos) {
+    std::optional<int64_t> prefix = ParseNonNegative(text.substr(slash + 1));
+    if (!prefix || *prefix > bits)
+      return Error::Invalid("not an IP address block: " + std::string(text.substr(0, 64)));
+    block.prefix = static_cast<int>(*prefix);
+  }
+  return block;
+}
+
+bool InCidr(std::string_view text, const Cidr& block) {
+  auto address = ParseAddress(text);
+  if (!address || address->second != block.v4) return false;
+  for (int bit = 0; bit < block.prefix; ++bit) {
+    const auto byte = static_cast<size_t>(bit / 8);
+    const int mask = 0x80 >> (bit % 8);
+    if ((address->first[byte] & mask) != (block.bytes[byte] & mask)) return false;
+  }
+  return true;
+}
+
+std::string ClientAddress(std::string_view peer, const std::vector<std::string>& forwarded_for,
+                          const std::vector<Cidr>& trusted) {
+  auto is_trusted = [&](std::string_view address) {
+    return std::any_of(trusted.begin(), trusted.end(),
+                       [&](const Cidr& block) { return InCidr(address, block); });
+  };
+  if (!is_trusted(peer)) return std::string(peer);
+  std::vector<std::string_view> hops;
+  for (const std::string& header : forwarded_for)
+    for (std::string_view hop : Split(header, ',')) hops.push_back(TrimSpaces(hop));
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    if (!ParseAddress(*it)) return std::string(peer);  // malformed: believe nothing
+    if (!is_trusted(*it)) return std::string(*it);
+  }
+  return std::string(peer);
 }
 
 }  // namespace joinedup::server

@@ -4,6 +4,7 @@
 // (fuzz/http_request_fuzz.cc) and unit tests call them directly.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +52,24 @@ std::string RouteTemplate(std::string_view path);
 // Text safe to store in the audit trail (valid UTF-8, no control characters, at most
 // `max_bytes`): hostile usernames are recorded recognisably instead of failing the append.
 std::string AuditSafeText(std::string_view text, size_t max_bytes = 256);
+
+// An address block of trusted reverse proxies: "10.0.0.0/8", "2001:db8::/32", or one address
+// ("127.0.0.1" is /32, "::1" /128). IPv4-mapped IPv6 addresses match as IPv4.
+struct Cidr {
+  std::array<unsigned char, 16> bytes{};
+  bool v4 = false;
+  int prefix = 0;
+};
+Result<Cidr> ParseCidr(std::string_view text);
+bool InCidr(std::string_view address, const Cidr& block);
+
+// The client's address: the peer's, unless the peer is a trusted proxy — then the right-most
+// X-Forwarded-For entry that is not itself a trusted proxy (RFC 7239 §5.2's reasoning: only the
+// entries our own proxies appended can be believed). A missing or malformed header, or one of
+// trusted proxies only, leaves the peer's address. `forwarded_for`: every X-Forwarded-For
+// header's value, in order.
+std::string ClientAddress(std::string_view peer, const std::vector<std::string>& forwarded_for,
+                          const std::vector<Cidr>& trusted);
 
 // `text` as a JSON string literal, quotes included.
 std::string JsonString(std::string_view text);

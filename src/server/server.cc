@@ -95,6 +95,7 @@ struct Server::Impl {
   std::thread listener;
   int port = 0;
   bool hsts = false;
+  std::vector<Cidr> trusted_proxies;
   std::mutex stop_mutex;
   std::mutex log_mutex;
 
@@ -121,7 +122,12 @@ struct Server::Impl {
       request.headers.emplace_back(std::move(lower), value);
     }
     request.body = in.body;
-    request.remote_address = in.remote_addr;
+    // Behind a trusted reverse proxy, the client is who the proxy says (throttling, audit).
+    std::vector<std::string> forwarded_for;
+    if (!trusted_proxies.empty())
+      for (size_t i = 0, n = in.get_header_value_count("X-Forwarded-For"); i < n; ++i)
+        forwarded_for.push_back(in.get_header_value("X-Forwarded-For", i));
+    request.remote_address = ClientAddress(in.remote_addr, forwarded_for, trusted_proxies);
     request.request_id = t_context.request_id;
     request.client_request_id = t_context.client_request_id;
     RequestInfo info;
@@ -189,6 +195,10 @@ Status Server::Start() {
   Impl& s = *impl_;
   ServerOptions& o = s.options;
   if (!o.clock) o.clock = security::SystemClockMs;
+  for (const std::string& block : o.trusted_proxies) {
+    JU_ASSIGN_OR_RETURN(Cidr cidr, ParseCidr(block));
+    s.trusted_proxies.push_back(cidr);
+  }
   s.stores = std::make_unique<StorePool>(o.db_url);
   std::string csrf_key, cursor_key;
   {

@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "records/records.h"
@@ -43,6 +44,9 @@ struct ServerOptions {
   // base means TLS is terminated in front of this process (a reverse proxy): cookies get
   // Secure and responses Strict-Transport-Security.
   std::string base_url;
+  // Reverse proxies in front (CIDR blocks): for a request from one of them the client's address
+  // is taken from X-Forwarded-For (http_text.h ClientAddress); from anyone else, never.
+  std::vector<std::string> trusted_proxies;
   size_t max_body_bytes = 8u << 20;
   int read_timeout_s = 10;
   int write_timeout_s = 10;

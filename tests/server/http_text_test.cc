@@ -56,6 +56,47 @@ TEST(ParseBasicAuthorization, DecodesRfc7617AndRfc6749FormEncoding) {
   EXPECT_FALSE(ParseBasicAuthorization("Basic ", true));
 }
 
+TEST(Cidr, ParsesBlocksAndMatchesTheirAddresses) {
+  auto v4 = ParseCidr("10.1.0.0/16");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_TRUE(InCidr("10.1.0.0", *v4));
+  EXPECT_TRUE(InCidr("10.1.255.255", *v4));
+  EXPECT_FALSE(InCidr("10.2.0.0", *v4));
+  EXPECT_TRUE(InCidr("::ffff:10.1.2.3", *v4));  // IPv4-mapped
+  EXPECT_FALSE(InCidr("2001:db8::1", *v4));
+  EXPECT_FALSE(InCidr("not-an-address", *v4));
+  auto host = ParseCidr("127.0.0.1");
+  ASSERT_TRUE(host.ok());
+  EXPECT_TRUE(InCidr("127.0.0.1", *host));
+  EXPECT_FALSE(InCidr("127.0.0.2", *host));
+  auto v6 = ParseCidr("2001:db8::/32");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_TRUE(InCidr("2001:db8:ffff::9", *v6));
+  EXPECT_FALSE(InCidr("2001:db9::", *v6));
+  auto everything = ParseCidr("0.0.0.0/0");
+  ASSERT_TRUE(everything.ok());
+  EXPECT_TRUE(InCidr("203.0.113.9", *everything));
+  for (std::string_view bad : {"", "10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "::/129", "x/8",
+                               "10.0.0.0/-1", "10.0.0.0/8/8"})
+    EXPECT_FALSE(ParseCidr(bad).ok()) << bad;
+}
+
+TEST(ClientAddress, BelievesForwardedForOnlyFromTrustedProxies) {
+  const std::vector<Cidr> proxies = {*ParseCidr("10.0.0.0/8"), *ParseCidr("127.0.0.1")};
+  // Not from a proxy: the header is the client's own claim, ignored.
+  EXPECT_EQ(ClientAddress("203.0.113.5", {"198.51.100.1"}, proxies), "203.0.113.5");
+  // From a proxy: the right-most address it did not add itself.
+  EXPECT_EQ(ClientAddress("127.0.0.1", {"198.51.100.1"}, proxies), "198.51.100.1");
+  EXPECT_EQ(ClientAddress("127.0.0.1", {"1.2.3.4, 198.51.100.1, 10.0.0.7"}, proxies),
+            "198.51.100.1");  // 1.2.3.4 was the client's own (forgeable) claim
+  EXPECT_EQ(ClientAddress("127.0.0.1", {"1.2.3.4", "198.51.100.1"}, proxies), "198.51.100.1");
+  // Nothing believable: the proxy's own address.
+  EXPECT_EQ(ClientAddress("127.0.0.1", {}, proxies), "127.0.0.1");
+  EXPECT_EQ(ClientAddress("127.0.0.1", {"10.0.0.9"}, proxies), "127.0.0.1");
+  EXPECT_EQ(ClientAddress("127.0.0.1", {"198.51.100.1, garbage"}, proxies), "127.0.0.1");
+  EXPECT_EQ(ClientAddress("127.0.0.1", {"198.51.100.1"}, {}), "127.0.0.1");  // no proxies
+}
+
 TEST(RequestId, AcceptsOnlyShortSafeIdsAndMakesRandomOnes) {
   EXPECT_EQ(SafeRequestId("abc-123_X.y"), "abc-123_X.y");
   EXPECT_FALSE(SafeRequestId(""));

@@ -477,6 +477,46 @@ TEST_F(ServerTest, SixthAttemptAfterFiveFailuresIs429AcrossTwoServersOnOneDataba
   EXPECT_EQ(PostForm(*b, "/auth/token", right)->status, 200);
 }
 
+// Behind a trusted proxy the per-address limit and the audit trail use the client's address
+// (X-Forwarded-For from the proxy); without --trusted-proxy the header is nobody's word.
+TEST_F(ServerTest, TheClientsAddressComesFromATrustedProxyOnly) {
+  server::Server& proxied = StartServer([](server::ServerOptions& options) {
+    options.trusted_proxies = {"127.0.0.1/32"};
+    options.service.max_failures_per_address = 2;
+  });
+  auto client = ClientOf(proxied);
+  auto from = [&](const std::string& address, const std::string& user) {
+    return client->Post("/auth/token", {{"X-Forwarded-For", address}},
+                        "grant_type=password&username=" + user + "&password=x",
+                        "application/x-www-form-urlencoded");
+  };
+  EXPECT_EQ(from("198.51.100.1", "u1")->status, 400);
+  EXPECT_EQ(from("198.51.100.1", "u2")->status, 400);
+  EXPECT_EQ(from("198.51.100.1", "u3")->status, 429);  // that client's limit
+  EXPECT_EQ(from("198.51.100.2", "u4")->status, 400);  // another client behind the same proxy
+  std::set<std::string> addresses;
+  for (const store::AuditEvent& e : AuditEvents("login")) addresses.insert(e.source_address);
+  EXPECT_EQ(addresses, (std::set<std::string>{"198.51.100.1", "198.51.100.2"}));
+
+  // Not trusted: the header changes nothing, the peer's address is what counts.
+  server::Server& direct = StartServer(
+      [](server::ServerOptions& options) { options.service.max_failures_per_address = 2; });
+  auto plain = ClientOf(direct);
+  for (const char* claimed : {"192.0.2.1", "192.0.2.2"})
+    EXPECT_EQ(plain
+                  ->Post("/auth/token", {{"X-Forwarded-For", claimed}},
+                         "grant_type=password&username=v&password=x",
+                         "application/x-www-form-urlencoded")
+                  ->status,
+              400);
+  EXPECT_EQ(plain
+                ->Post("/auth/token", {{"X-Forwarded-For", "192.0.2.3"}},
+                       "grant_type=password&username=w&password=x",
+                       "application/x-www-form-urlencoded")
+                ->status,
+            429);
+}
+
 TEST_F(ServerTest, PerAddressLimitStopsSprayingAcrossUsernames) {
   server::Server& server = StartServer(
       [](server::ServerOptions& options) { options.service.max_failures_per_address = 3; });
