@@ -326,6 +326,7 @@ void Server::Stop() {
   if (!impl_->listener.joinable()) return;
   impl_->http.stop();
   impl_->listener.join();
+  if (impl_->service) impl_->service->Flush();
 }
 
 }  // namespace joinedup::server

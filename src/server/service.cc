@@ -274,6 +274,59 @@ class Service::AddressThrottle {
   std::unordered_map<std::string, std::deque<int64_t>> failures_;
 };
 
+// ---- Refused credentials, audited in aggregate (this process) ----------------------------------
+
+// A flood of bad bearer tokens must not become a flood of hash-chained audit rows: the first
+// refusal from an address is audited at once; the rest from it within the interval are counted
+// and audited as one event with the count once the interval is over (noticed at the next
+// refusal from anywhere, or when the service stops).
+class Service::RefusalTally {
+ public:
+  using Due = RefusalCount;
+  explicit RefusalTally(int64_t interval_ms) : interval_ms_(interval_ms) {}
+
+  // True if this refusal is audited by itself now; `due` gets the counts of intervals over.
+  bool Refused(const std::string& address, int64_t now_ms, std::vector<Due>& due) {
+    std::lock_guard lock(mutex_);
+    for (auto it = open_.begin(); it != open_.end();) {
+      if (now_ms - it->second.start_ms < interval_ms_) {
+        ++it;
+        continue;
+      }
+      if (it->second.count > 0) due.push_back({it->first, it->second.count});
+      it = open_.erase(it);
+    }
+    auto [it, added] = open_.try_emplace(address, Interval{now_ms, 0});
+    if (added) {
+      if (open_.size() > kMaxAddresses) {  // a spray of addresses: audit each at once
+        open_.erase(it);
+      }
+      return true;
+    }
+    ++it->second.count;
+    return false;
+  }
+
+  std::vector<Due> Drain() {
+    std::lock_guard lock(mutex_);
+    std::vector<Due> due;
+    for (const auto& [address, interval] : open_)
+      if (interval.count > 0) due.push_back({address, interval.count});
+    open_.clear();
+    return due;
+  }
+
+ private:
+  static constexpr size_t kMaxAddresses = 100000;
+  struct Interval {
+    int64_t start_ms;
+    int64_t count;  // refusals since the one audited at start_ms
+  };
+  const int64_t interval_ms_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Interval> open_;
+};
+
 // ---- Service -----------------------------------------------------------------------------------
 
 struct Service::SignInAttempt {
@@ -289,9 +342,36 @@ Service::Service(ServiceOptions options, StorePool& stores, Metrics& metrics, Fh
       fhir_(std::move(fhir)),
       dummy_hash_(std::move(dummy_hash)),
       address_throttle_(std::make_unique<AddressThrottle>(options_.max_failures_per_address,
-                                                          options_.throttle_window_ms)) {}
+                                                          options_.throttle_window_ms)),
+      refusals_(std::make_unique<RefusalTally>(options_.refusal_audit_interval_ms)) {}
 
-Service::~Service() = default;
+Service::~Service() { Flush(); }
+
+void Service::Flush() const {
+  std::vector<RefusalCount> due = refusals_->Drain();
+  if (due.empty()) return;
+  auto lease = stores_.Acquire();
+  if (lease.ok() && AuditRefusals(**lease, due, nullptr)) return;
+  std::fprintf(stderr, "joinedup: could not audit %zu addresses' refused credentials at stop\n",
+               due.size());
+}
+
+bool Service::AuditRefusals(store::Store& store, const std::vector<RefusalCount>& due,
+                            const HttpRequest* request) const {
+  for (const RefusalCount& d : due) {
+    security::AuditActor actor;
+    if (request != nullptr) actor = RequestActor(*request, nullptr);
+    actor.source_address = AuditSafeText(d.address);
+    security::AuditEntry entry;
+    entry.action = 'E';
+    entry.subtype = "authenticate";
+    entry.outcome = store::AuditOutcome::kMinorFailure;
+    entry.query = "refused credentials: " + std::to_string(d.count);
+    if (!security::AuditTrail(store, options_.clock).Record(actor, std::move(entry)).ok())
+      return false;
+  }
+  return true;
+}
 
 Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options, StorePool& stores,
                                                  Metrics& metrics, FhirHandler fhir) {
@@ -732,14 +812,12 @@ HttpResponse Service::Fhir(const HttpRequest& request, RequestInfo* info) const 
       }
     }
     if (!token) {
-      // Present but not good: never anonymous, never reaches the API, and audited.
-      if (!security::AuditTrail(store, options_.clock)
-               .Record(RequestActor(request, nullptr),
-                       {.action = 'E',
-                        .subtype = "authenticate",
-                        .outcome = store::AuditOutcome::kMinorFailure})
-               .ok())
-        return Unavailable();
+      // Present but not good: never anonymous, never reaches the API, and audited — the first
+      // from an address at once, the rest in aggregate (RefusalTally).
+      std::vector<RefusalCount> due;
+      if (refusals_->Refused(request.remote_address, options_.clock(), due))
+        due.push_back({request.remote_address, 1});
+      if (!AuditRefusals(store, due, &request)) return Unavailable();
       return malformed_header
                  ? InvalidToken("invalid_request", "the Authorization header must be Bearer")
                  : InvalidToken("invalid_token", "the access token is not valid");

@@ -89,6 +89,9 @@ struct ServiceOptions {
   // Where a user "usually" signs in: an address of a successful sign-in within this time.
   // Attempts from there are not locked by failures from elsewhere (docs/security.md).
   int64_t usual_address_window_ms = 30LL * 24 * 60 * 60 * 1000;
+  // Refused bearer tokens and session cookies: the first from an address is audited at once,
+  // the rest from it within this interval as one event with their count.
+  int64_t refusal_audit_interval_ms = 60 * 1000;
 };
 
 // What the access log needs to know about a request beyond the response.
@@ -108,6 +111,10 @@ class Service {
   // `request.path` is the whole path ("/fhir/Patient/1"), percent-decoded.
   http::HttpResponse Handle(const http::HttpRequest& request, RequestInfo* info) const;
 
+  // Writes what is counted and not yet audited (refused credentials); the server calls it when
+  // it stops.
+  void Flush() const;
+
   // The CSRF token for a session token: hex HMAC-SHA256(csrf key, SHA-256 of the token).
   std::string CsrfToken(std::string_view token_hash_hex) const;
 
@@ -116,6 +123,7 @@ class Service {
           std::string dummy_hash);
 
   class AddressThrottle;
+  class RefusalTally;
   enum class Grant { kPassword, kClientCredentials, kSession };
   struct SignInAttempt;
 
@@ -123,6 +131,14 @@ class Service {
   // and answered here (RFC 6749 §5.2 JSON).
   SignInAttempt SignIn(const http::HttpRequest& request, store::Store& store,
                        std::string_view username, std::string_view password, Grant grant) const;
+  // Audits refused credentials, one event per address with its count (subtype
+  // "authenticate", query "refused credentials: N"); false if the audit trail refused one.
+  struct RefusalCount {
+    std::string address;
+    int64_t count = 0;
+  };
+  bool AuditRefusals(store::Store& store, const std::vector<RefusalCount>& due,
+                     const http::HttpRequest* request) const;
   // Audits a sign-in (action E, subtype "login"); false if the audit trail refused it.
   bool AuditSignIn(const http::HttpRequest& request, store::Store& store, std::string_view username,
                    const store::User* user, bool ok) const;
@@ -140,6 +156,7 @@ class Service {
   FhirHandler fhir_;
   std::string dummy_hash_;
   std::unique_ptr<AddressThrottle> address_throttle_;
+  std::unique_ptr<RefusalTally> refusals_;
 };
 
 }  // namespace joinedup::server

@@ -425,15 +425,49 @@ TEST_F(ServerTest, ExpiredForgedRevokedAndMalformedTokensAre401AndAudited) {
   clock_offset_->store(2 * 60 * 60 * 1000);  // two hours on: past the one-hour lifetime
   refuse({{"Authorization", "Bearer " + expiring}}, "invalid_token", "expired");
 
+  // Audited in aggregate per address and minute: the first of the five at once, the other four
+  // as one event with their count once the minute was over, then the expired token's own.
   std::vector<store::AuditEvent> events = AuditEvents("authenticate");
-  ASSERT_EQ(events.size(), audited_before + 6);
+  ASSERT_EQ(events.size(), audited_before + 3);
+  int64_t refused = 0;
   for (size_t i = audited_before; i < events.size(); ++i) {
     EXPECT_EQ(events[i].outcome, store::AuditOutcome::kMinorFailure);
     EXPECT_FALSE(events[i].user_id.has_value());
     EXPECT_EQ(events[i].source_address, "127.0.0.1");
     EXPECT_EQ(events[i].request_id.size(), 32u);
     EXPECT_TRUE(events[i].patient_keys.empty());
+    ASSERT_TRUE(events[i].query.starts_with("refused credentials: ")) << events[i].query;
+    refused += std::stoll(events[i].query.substr(21));
   }
+  EXPECT_EQ(refused, 6);
+  EXPECT_EQ(events[audited_before + 1].query, "refused credentials: 4");
+}
+
+// Security review rule 6: a flood of bad bearer tokens is counted, not written row by row into
+// the hash-chained trail — one event per address per interval with the count, and what is
+// still counted when the server stops is written then.
+TEST_F(ServerTest, AFloodOfBadTokensIsAuditedInAggregate) {
+  server::Server& server = StartServer();
+  auto client = ClientOf(server);
+  const httplib::Headers forged = {{"Authorization", "Bearer not-a-token"}};
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(client->Get("/fhir/Patient", forged)->status, 401);
+  EXPECT_EQ(AuditEvents("authenticate").size(), 1u);
+  clock_offset_->store(61 * 1000);
+  ASSERT_EQ(client->Get("/fhir/Patient", forged)->status, 401);
+  std::vector<store::AuditEvent> events = AuditEvents("authenticate");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].query, "refused credentials: 1");
+  EXPECT_EQ(events[1].query, "refused credentials: 199");
+  EXPECT_EQ(events[2].query, "refused credentials: 1");
+  for (int i = 0; i < 7; ++i) ASSERT_EQ(client->Get("/fhir/Patient", forged)->status, 401);
+  server.Stop();
+  events = AuditEvents("authenticate");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[3].query, "refused credentials: 7");
+  auto store = OpenDb();
+  auto verified = security::VerifyAuditChain(*store);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->intact());
 }
 
 TEST_F(ServerTest, NoCredentialsIsAnonymousNotRefusedHere) {
