@@ -195,12 +195,6 @@ std::optional<std::pair<std::array<unsigned char, 16>, bool>> ParseAddress(std::
   return std::pair{bytes, false};
 }
 
-std::string_view TrimSpaces(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 }  // namespace
 
 Result<Cidr> ParseCidr(std::string_view text) {
@@ -241,7 +235,7 @@ std::string ClientAddress(std::string_view peer, const std::vector<std::string>&
   if (!is_trusted(peer)) return std::string(peer);
   std::vector<std::string_view> hops;
   for (const std::string& header : forwarded_for)
-    for (std::string_view hop : Split(header, ',')) hops.push_back(TrimSpaces(hop));
+    for (std::string_view hop : Split(header, ',')) hops.push_back(Trim(hop));
   for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
     if (!ParseAddress(*it)) return std::string(peer);  // malformed: believe nothing
     if (!is_trusted(*it)) return std::string(*it);
