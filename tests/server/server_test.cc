@@ -498,7 +498,11 @@ TEST_F(ServerTest, SixthAttemptAfterFiveFailuresIs429AcrossTwoServersOnOneDataba
     auto refused = PostForm(*client, "/auth/token", right);
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->status, 429) << refused->body;
-    EXPECT_EQ(refused->get_header_value("Retry-After"), "900");
+    // Until the oldest of the five leaves the 15-minute window (a busy machine may have taken a
+    // few seconds over them).
+    const int retry = std::stoi(refused->get_header_value("Retry-After"));
+    EXPECT_LE(retry, 900);
+    EXPECT_GE(retry, 880);
     EXPECT_EQ(BodyJson(refused)["error"], "slow_down");
   }
   // Another user is not affected, and the window passes.
