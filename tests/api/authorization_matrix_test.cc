@@ -13,6 +13,7 @@
 #include "api_test_support.h"
 #include "export/bulk_export.h"
 #include "fhir/fhir_mapping.h"
+#include "security/scopes.h"
 
 namespace joinedup::api::testing {
 namespace {
@@ -232,7 +233,14 @@ TEST_F(AuthorizationMatrix, EveryRouteMethodRoleAndRelationship) {
     const std::string verb = row.method.substr(0, row.method.find(':'));
     HttpRequest req = Request(verb, Fill(row.route, pid), BodyFor(row, store, pid, pid), headers);
     std::optional<Principal> principal;
-    if (row.relationship != "anonymous") principal = PrincipalOf(store, row.role);
+    if (row.relationship != "anonymous") {
+      // "<role>+rs": that user with a read-only token (user/*.rs, or patient/*.rs).
+      const std::string base = row.role.substr(0, row.role.find('+'));
+      principal = PrincipalOf(store, base);
+      if (row.role.ends_with("+rs"))
+        principal->caller.scopes =
+            security::ParseScopes(base == "patient" ? "patient/*.rs" : "user/*.rs").value();
+    }
     const HttpResponse res = api.Handle(req, principal, store);
     EXPECT_EQ(res.status, row.status) << res.body;
 

@@ -58,8 +58,19 @@ EXPORTED = sorted({row["governed_by"] for row in REGISTRY
                    if row["exported"] == "yes" and row["person_bound"] == "yes"})
 
 
+# Read-only tokens (user/*.rs, patient/*.rs): the role's rights, less what the token's scopes do
+# not grant. Export needs read and search, which .rs grants. Written "<role>+rs".
+READ_ONLY = ["gp", "nurse", "patient"]
+TOKEN_LETTERS = {"": "RSCUE", "rs": "RSE"}
+
+
+def base_role(role):
+    return role.split("+")[0]
+
+
 def allows(role, rtype, letter):
-    return letter in MATRIX[role][CATEGORY[rtype]]
+    base, _, token = role.partition("+")
+    return letter in MATRIX[base][CATEGORY[rtype]] and letter in TOKEN_LETTERS[token]
 
 
 # (route, method, kind, types that need `letter`, letter, count when visible)
@@ -150,7 +161,7 @@ def expect(route, method, kind, types, letter, count, role, rel):
         return 200, count
     visible = rel in VISIBLE
     if rel == "break-glass":
-        visible = role in CLINICIANS  # reads only, clinicians only; flagged and alerted
+        visible = base_role(role) in CLINICIANS  # reads only, clinicians only; flagged, alerted
     if kind == "read":
         return (200 if visible else 404), "-"
     if kind == "search":
@@ -185,8 +196,8 @@ def expect(route, method, kind, types, letter, count, role, rel):
 def main():
     print("route\tmethod\trole\trelationship\tstatus\tcount")
     for route, method, kind, types, letter, count in ROUTES:
-        for role in MATRIX:
-            rels = PATIENT_RELATIONSHIPS if role == "patient" else STAFF_RELATIONSHIPS
+        for role in list(MATRIX) + [r + "+rs" for r in READ_ONLY]:
+            rels = PATIENT_RELATIONSHIPS if base_role(role) == "patient" else STAFF_RELATIONSHIPS
             for rel in rels:
                 status, n = expect(route, method, kind, types, letter, count, role, rel)
                 print(f"{route}\t{method}\t{role}\t{rel}\t{status}\t{n}")
