@@ -656,12 +656,33 @@ TEST_F(FhirApiTest, JsonOnlyDirectoryTypesAuditEventReadAndGroups) {
   EXPECT_EQ(json::parse(groups.body)["total"], 1);
 }
 
-TEST_F(FhirApiTest, ExportRoutesReachTheExporterWithTheCallersVisibility) {
+// The FHIR API with a Bulk Data exporter whose jobs live in their own temporary folder.
+struct ExportingApi {
+  explicit ExportingApi(const std::string& store_path)
+      : bulk(TestExportOptions(jobs.path(), store_path)), api([this] {
+          FhirApiOptions options = TestOptions();
+          options.bulk_export = &bulk;
+          return options;
+        }()) {}
+  // Polls `status_path` as `who` until the job is no longer running (202); the last answer.
+  HttpResponse WaitForExport(const Principal& who, const std::string& status_path,
+                             store::Store& store) const {
+    HttpResponse polled;
+    for (int i = 0; i < 200; ++i) {
+      polled = api.Handle(Request("GET", status_path), who, store);
+      if (polled.status != 202) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return polled;
+  }
   TempDir jobs;
-  exporter::BulkExport bulk(TestExportOptions(jobs.path(), path_));
-  FhirApiOptions options = TestOptions();
-  options.bulk_export = &bulk;
-  const FhirApi api(options);
+  exporter::BulkExport bulk;
+  const FhirApi api;
+};
+
+TEST_F(FhirApiTest, ExportRoutesReachTheExporterWithTheCallersVisibility) {
+  const ExportingApi exporting(path_);
+  const FhirApi& api = exporting.api;
   auto call = [&](std::string_view who, std::string_view method, std::string_view target,
                   std::vector<std::pair<std::string, std::string>> headers = {}) {
     return api.Handle(Request(method, target, {}, std::move(headers)), PrincipalOf(*store_, who),
@@ -677,12 +698,8 @@ TEST_F(FhirApiTest, ExportRoutesReachTheExporterWithTheCallersVisibility) {
   const std::string status_url = Header(kicked, "Content-Location");
   ASSERT_EQ(status_url.rfind(std::string(kBaseUrl) + "/$export-status/", 0), 0u) << status_url;
   const std::string status_path = status_url.substr(kBaseUrl.size());
-  HttpResponse polled;
-  for (int i = 0; i < 200; ++i) {
-    polled = call("gp", "GET", status_path);
-    if (polled.status != 202) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  const HttpResponse polled =
+      exporting.WaitForExport(PrincipalOf(*store_, "gp"), status_path, *store_);
   ASSERT_EQ(polled.status, 200) << polled.body;
   EXPECT_EQ(call("nurse", "GET", status_path).status, 404);  // not theirs
   json manifest = json::parse(polled.body);
@@ -708,11 +725,8 @@ TEST_F(FhirApiTest, ExportRoutesReachTheExporterWithTheCallersVisibility) {
 // with everyone in it; a role or token that no longer allows the export gets 403 for status,
 // file and cancel alike.
 TEST_F(FhirApiTest, ExportStepsAreAuthorisedAgainAsTheCallerIsNow) {
-  TempDir jobs;
-  exporter::BulkExport bulk(TestExportOptions(jobs.path(), path_));
-  FhirApiOptions options = TestOptions();
-  options.bulk_export = &bulk;
-  const FhirApi api(options);
+  const ExportingApi exporting(path_);
+  const FhirApi& api = exporting.api;
   const Principal gp = PrincipalOf(*store_, "gp");
   auto call = [&](const Principal& who, std::string_view method, std::string_view target,
                   std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -722,12 +736,7 @@ TEST_F(FhirApiTest, ExportStepsAreAuthorisedAgainAsTheCallerIsNow) {
       call(gp, "GET", "/Patient/$export?_type=Patient,Condition", {{"prefer", "respond-async"}});
   ASSERT_EQ(kicked.status, 202) << kicked.body;
   const std::string status_path = Header(kicked, "Content-Location").substr(kBaseUrl.size());
-  HttpResponse polled;
-  for (int i = 0; i < 200; ++i) {
-    polled = call(gp, "GET", status_path);
-    if (polled.status != 202) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  const HttpResponse polled = exporting.WaitForExport(gp, status_path, *store_);
   ASSERT_EQ(polled.status, 200) << polled.body;
   std::string patients_file;
   const json manifest = json::parse(polled.body);
@@ -778,11 +787,8 @@ TEST_F(FhirApiTest, ExportStepsAreAuthorisedAgainAsTheCallerIsNow) {
 // POST $export with a Parameters body: the same kick-off as GET, malformed bodies refused
 // naming the parameter, the same access checks and audit; advertised in the metadata.
 TEST_F(FhirApiTest, ExportKickoffByPostWithParameters) {
-  TempDir jobs;
-  exporter::BulkExport bulk(TestExportOptions(jobs.path(), path_));
-  FhirApiOptions options = TestOptions();
-  options.bulk_export = &bulk;
-  const FhirApi api(options);
+  const ExportingApi exporting(path_);
+  const FhirApi& api = exporting.api;
   auto post = [&](std::string_view who, std::string_view target, std::string body,
                   std::string_view content_type = "application/fhir+json") {
     return api.Handle(
@@ -847,12 +853,8 @@ TEST_F(FhirApiTest, ExportKickoffByPostWithParameters) {
   for (const auto& [k, v] : kicked.headers)
     if (k == "Content-Location") status_path = v.substr(kBaseUrl.size());
   ASSERT_EQ(status_path.rfind("/$export-status/", 0), 0u) << status_path;
-  HttpResponse polled;
-  for (int i = 0; i < 200; ++i) {
-    polled = api.Handle(Request("GET", status_path), PrincipalOf(*store_, "gp"), *store_);
-    if (polled.status != 202) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  const HttpResponse polled =
+      exporting.WaitForExport(PrincipalOf(*store_, "gp"), status_path, *store_);
   ASSERT_EQ(polled.status, 200) << polled.body;
   json manifest = json::parse(polled.body);
   EXPECT_EQ(manifest["request"], std::string(kBaseUrl) + "/Patient/$export");  // POST: no query
