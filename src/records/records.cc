@@ -376,18 +376,17 @@ Result<Records::Opened> Records::Open(Operation operation, std::string_view type
     o.decision.allowed = false;
     o.decision.break_glass = false;
   }
+  const std::optional<int64_t> person =
+      o.keys.empty() ? std::nullopt : std::optional<int64_t>(o.keys.front());
   if (!o.decision.allowed) {
     // A person-level denial: logged as a failure, answered as a missing record.
     JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kSeriousFailure, o.keys, {}, glass));
-    if (!glass_refused.empty())
-      JU_RETURN_IF_ERROR(AlertPrivacyOfficer(
-          glass_refused, o.keys.empty() ? std::nullopt : std::optional<int64_t>(o.keys.front())));
+    if (!glass_refused.empty()) JU_RETURN_IF_ERROR(AlertPrivacyOfficer(glass_refused, person));
     return NotKnown(type, id);
   }
-  if (!glass_refused.empty() && glass_refused == kBreakGlassRefusedAlert)
+  if (glass_refused == kBreakGlassRefusedAlert)
     // Not needed (a relationship allowed it), but tried by a role that may not.
-    JU_RETURN_IF_ERROR(AlertPrivacyOfficer(
-        glass_refused, o.keys.empty() ? std::nullopt : std::optional<int64_t>(o.keys.front())));
+    JU_RETURN_IF_ERROR(AlertPrivacyOfficer(glass_refused, person));
   return o;
 }
 
