@@ -1,0 +1,19 @@
+import "./styles.scss";
+import { app } from "./app";
+import { auditPage } from "./pages/audit";
+import { findPage } from "./pages/find";
+import { homePage, notFoundPage } from "./pages/home";
+import { personPage } from "./pages/person";
+import { populationPage } from "./pages/population";
+import { signInPage } from "./pages/sign-in";
+
+document.body.classList.add("js-enabled", "nhsuk-frontend-supported");
+
+app.start(document.getElementById("app")!, {
+  "/": { screen: null, make: () => homePage() },
+  "/find": { screen: "find", make: (_p, q) => findPage(q) },
+  "/people/:id": { screen: "find", make: (p) => personPage(p.id, "staff") },
+  "/audit": { screen: "audit", make: (_p, q) => auditPage(q) },
+  "/population": { screen: "population", make: () => populationPage() },
+  "/my-record": { screen: "my-record", make: () => personPage(app.me?.patient_id ?? "", "patient") },
+}, notFoundPage, signInPage);

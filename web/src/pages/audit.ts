@@ -1,0 +1,128 @@
+import { html, nothing } from "lit-html";
+import { api, ApiError, type AuditEvent } from "../api";
+import { app, type Page } from "../app";
+import { apiErrorSummary, errorMessage, errorSummary, instant, nextPage, table, tag } from "../components";
+
+const SUBTYPES = [
+  ["", "Any event"],
+  ["read", "Read a record"],
+  ["search-type", "Search"],
+  ["create", "Create"],
+  ["update", "Update"],
+  ["break-glass-alert", "Break-glass alert"],
+  ["consent-override-alert", "Consent override alert"],
+  ["break-glass-refused-alert", "Break-glass refused alert"],
+  ["break-glass-limit-alert", "Break-glass limit alert"],
+  ["login", "Sign in"],
+  ["logout", "Sign out"],
+  ["export", "Bulk export"],
+] as const;
+
+const ACTIONS: Record<string, string> = { C: "Create", R: "Read", U: "Update", D: "Delete", E: "Execute" };
+
+const FIELDS = ["patient", "user", "subtype", "from", "to"] as const;
+
+export function auditPage(query: URLSearchParams): Page {
+  const filters: Record<string, string> = {};
+  for (const f of FIELDS) filters[f] = query.get(f) ?? "";
+  const cursor = query.get("cursor") ?? "";
+  let events: AuditEvent[] | null = null;
+  let next: string | null = null;
+  let apiError: unknown = null;
+  let fieldErrors: Record<string, string> = {};
+
+  function submit(e: Event) {
+    e.preventDefault();
+    const data = new FormData(e.target as HTMLFormElement);
+    const p = new URLSearchParams();
+    fieldErrors = {};
+    for (const f of FIELDS) {
+      const v = String(data.get(f) ?? "").trim();
+      filters[f] = v;
+      if (v) p.set(f, v);
+    }
+    for (const f of ["from", "to"]) {
+      if (filters[f] && !/^\d{4}-\d{2}-\d{2}$/.test(filters[f])) fieldErrors[f] = `Enter the ${f === "from" ? "first" : "last"} date as YYYY-MM-DD, for example 2026-12-01`;
+    }
+    if (Object.keys(fieldErrors).length) { app.update(); app.focus(".nhsuk-error-summary"); return; }
+    void app.navigate(`/audit${p.toString() ? `?${p.toString()}` : ""}`);
+  }
+
+  function input(id: string, label: string, hint: string, type = "text") {
+    const err = fieldErrors[id];
+    return html`<div class=${err ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group"}>
+      <label class="nhsuk-label" for=${id}>${label}</label>
+      <div class="nhsuk-hint" id=${`${id}-hint`}>${hint}</div>
+      ${errorMessage(`${id}-error`, err)}
+      <input class=${err ? "nhsuk-input nhsuk-input--width-20 nhsuk-input--error" : "nhsuk-input nhsuk-input--width-20"} id=${id} name=${id} type=${type}
+        .value=${filters[id]} spellcheck="false" aria-describedby=${err ? `${id}-hint ${id}-error` : `${id}-hint`}>
+    </div>`;
+  }
+
+  const hasError = () => Boolean(apiError || Object.keys(fieldErrors).length);
+
+  return {
+    title: () => (filters.subtype === "break-glass-alert" ? "Break-glass alerts" : "Audit trail"),
+    hasError,
+    async load() {
+      const p = new URLSearchParams();
+      for (const f of FIELDS) if (filters[f]) p.set(f, filters[f]);
+      if (cursor) p.set("cursor", cursor);
+      try {
+        const r = await api.get<{ events: AuditEvent[]; next: string | null }>(`/app/api/audit${p.toString() ? `?${p.toString()}` : ""}`);
+        events = r.events;
+        next = r.next;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 401) throw e;
+        if (e instanceof ApiError && e.status === 400 && e.field && (FIELDS as readonly string[]).includes(e.field)) fieldErrors[e.field] = e.detail;
+        else apiError = e;
+      }
+    },
+    view: () => {
+      const errs = Object.entries(fieldErrors).map(([f, t]) => ({ href: `#${f}`, text: t }));
+      const nextHref = () => {
+        const p = new URLSearchParams();
+        for (const f of FIELDS) if (filters[f]) p.set(f, filters[f]);
+        p.set("cursor", next ?? "");
+        return `/audit?${p.toString()}`;
+      };
+      return html`
+        ${errs.length ? errorSummary("There is a problem", errs) : nothing}
+        ${apiError ? apiErrorSummary(apiError) : nothing}
+        <h1 tabindex="-1">${filters.subtype === "break-glass-alert" ? "Break-glass alerts" : "Audit trail"}</h1>
+        <p class="nhsuk-body">Every read, search and change of a record, newest first. <a href="/audit?subtype=break-glass-alert" id="break-glass-alerts">Break-glass alerts</a></p>
+        <details class="nhsuk-details" ?open=${FIELDS.some((f) => filters[f]) || errs.length > 0}>
+          <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">Filter the audit trail</span></summary>
+          <div class="nhsuk-details__text">
+            <form novalidate @submit=${submit} aria-label="Filter the audit trail">
+              ${input("patient", "Person id", "The id of the person's record, for example p123")}
+              ${input("user", "Username", "Who did it, for example demo-gp")}
+              <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for="subtype">Event type</label>
+                <select class="nhsuk-select" id="subtype" name="subtype">
+                  ${SUBTYPES.map(([v, t]) => html`<option value=${v} ?selected=${filters.subtype === v}>${t}</option>`)}
+                </select>
+              </div>
+              ${input("from", "From", "First date, as YYYY-MM-DD", "date")}
+              ${input("to", "To", "Last date, as YYYY-MM-DD", "date")}
+              <button class="nhsuk-button" type="submit">Apply filters</button>
+            </form>
+          </div>
+        </details>
+        ${events === null && !apiError ? html`<p class="nhsuk-body" role="status">Loading…</p>` : nothing}
+        ${events && events.length === 0 ? html`<p class="nhsuk-body">No events match these filters.</p>` : nothing}
+        ${events && events.length > 0 ? html`
+          ${table("Audit events", ["When", "User", "Event", "Outcome", "People", "Details"], events.map((ev) => [
+            html`<span class="app-nowrap">${instant(ev.recorded)}</span>`,
+            ev.user,
+            html`${ev.break_glass || ev.subtype.includes("break-glass") || ev.subtype.includes("override") ? html`${tag(ev.subtype, "red")} ` : html`${ev.subtype} `}<span class="nhsuk-body-s">(${ACTIONS[ev.action] ?? ev.action})</span>`,
+            ev.outcome === "success" ? "Success" : capital(ev.outcome),
+            html`${(ev.patients ?? []).map((p, i) => html`${i ? ", " : ""}<a href=${`/audit?patient=${encodeURIComponent(p)}`}>${p}</a>`)}`,
+            ev.query ?? "",
+          ]), { captionSize: "s" })}
+          ${next ? nextPage(nextHref()) : nothing}` : nothing}`;
+    },
+  };
+}
+
+function capital(s: string) { return s ? s.charAt(0).toUpperCase() + s.slice(1) : s; }

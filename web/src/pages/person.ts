@@ -1,0 +1,351 @@
+// A person's record (/people/:id) for staff, and "My record" (/my-record) for a patient, in
+// plain English. Break-glass appears only here, on the 404 of a role that may break the glass.
+import { html, nothing, type TemplateResult } from "lit-html";
+import { api, ApiError, type ConsentItem, type PersonRecord, type RiskItem, type Section } from "../api";
+import { app, type Page } from "../app";
+import {
+  apiErrorSummary, errorMessage, errorSummary, gender, insetText, longDate, nhsNumber, none, percent,
+  summaryList, table, tag, warningCallout,
+} from "../components";
+import type { Chart } from "chart.js";
+
+type Mode = "staff" | "patient";
+
+/** Roles that may record a consent decision (docs/security.md: Consent "C"). */
+const CONSENT_WRITERS = new Set(["gp", "nurse", "case-manager", "social-worker", "mental-health", "patient"]);
+
+const REASONS = [
+  { code: "emergency", text: "Emergency care", hint: "The person cannot give permission and needs care now." },
+  { code: "urgent-care", text: "Urgent care", hint: "Urgent direct care before a relationship is recorded." },
+  { code: "safeguarding", text: "Safeguarding", hint: "A concern for the person's safety or someone else's." },
+];
+
+const MIN_REASON = 20;
+
+export function personPage(id: string, mode: Mode): Page {
+  let record: PersonRecord | null = null;
+  let loadError: unknown = null;
+  let breakGlassOffer = false; // 404 with may_break_glass
+  let notFound = false;
+  let bg = { code: "", text: "" };
+  let bgErrors: { code?: string; text?: string } = {};
+  let bgBusy = false;
+  let consentFormHidden = false;
+  let consentError: unknown = null;
+  let consentSaved: ConsentItem | null = null;
+  let consentChoiceError: string | undefined;
+  let consentBusy = false;
+  let chart: Chart | null = null;
+  let chartCanvas: HTMLCanvasElement | null = null;
+
+  async function fetchRecord(reason?: string) {
+    const headers = reason ? { "X-Break-Glass-Reason": reason } : undefined;
+    record = await api.get<PersonRecord>(`/app/api/people/${encodeURIComponent(id)}`, headers);
+  }
+
+  async function load() {
+    try {
+      await fetchRecord();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        notFound = true;
+        breakGlassOffer = mode === "staff" && Boolean(e.body?.may_break_glass);
+      } else if (e instanceof ApiError && e.status === 401) {
+        throw e;
+      } else {
+        loadError = e;
+      }
+    }
+  }
+
+  async function breakGlass(e: Event) {
+    e.preventDefault();
+    if (bgBusy) return;
+    const data = new FormData(e.target as HTMLFormElement);
+    bg = { code: String(data.get("reason-code") ?? ""), text: String(data.get("reason-text") ?? "").trim() };
+    bgErrors = {};
+    loadError = null;
+    if (!REASONS.some((r) => r.code === bg.code)) bgErrors.code = "Select why you need to see this record";
+    if (bg.text.length < MIN_REASON) bgErrors.text = bg.text ? `Say what has happened in at least ${MIN_REASON} characters` : "Say what has happened";
+    if (bgErrors.code || bgErrors.text) {
+      app.update();
+      app.focus(".nhsuk-error-summary");
+      return;
+    }
+    bgBusy = true;
+    app.update();
+    try {
+      await fetchRecord(`${bg.code}: ${bg.text.replace(/[\r\n]+/g, " ")}`);
+      notFound = false;
+      breakGlassOffer = false;
+      bgBusy = false;
+      app.update();
+      app.focus("h1");
+    } catch (err) {
+      bgBusy = false;
+      if (err instanceof ApiError && err.status === 401) return;
+      loadError = err instanceof ApiError && err.status === 404
+        ? new ApiError(404, "The record could not be opened", "The person does not exist, or you have reached your daily limit for break-glass access. The privacy officer has been told. Contact them if you need access.")
+        : err;
+      app.update();
+      app.focus(".nhsuk-error-summary");
+    }
+  }
+
+  async function recordConsent(e: Event) {
+    e.preventDefault();
+    if (consentBusy || !record) return;
+    const data = new FormData(e.target as HTMLFormElement);
+    const decision = String(data.get("decision") ?? "");
+    consentError = null;
+    consentSaved = null;
+    consentChoiceError = undefined;
+    if (decision !== "permit" && decision !== "deny") {
+      consentChoiceError = mode === "patient" ? "Select who can see your record" : "Select the person's decision";
+      app.update();
+      app.focus(".nhsuk-error-summary");
+      return;
+    }
+    consentBusy = true;
+    app.update();
+    try {
+      const item = await api.request<ConsentItem>("POST", `/app/api/people/${encodeURIComponent(id)}/consent`, { body: { decision } });
+      consentSaved = item ?? { id: "", decision };
+      const sec = record.sections.consent;
+      if (sec && sec.shown) sec.items = [consentSaved, ...(sec.items ?? [])];
+      consentBusy = false;
+      app.update();
+      app.focus("#consent-saved");
+    } catch (err) {
+      consentBusy = false;
+      if (err instanceof ApiError && err.status === 401) return;
+      if (err instanceof ApiError && err.status === 403) consentFormHidden = true;
+      consentError = err;
+      app.update();
+      app.focus(".nhsuk-error-summary");
+    }
+  }
+
+  function hasError() {
+    return Boolean(loadError || consentError || consentChoiceError || bgErrors.code || bgErrors.text);
+  }
+
+  // ---- Views -------------------------------------------------------------------------------
+
+  const P = mode === "patient";
+  const headings = P
+    ? { details: "Your details", related: "People you have told us about", consent: "Who can see your record", conditions: "Your health conditions", medications: "Your medicines", activity: "Your recent care", risk: "Scores from your care team" }
+    : { details: "Demographics", related: "Carers and next of kin", consent: "Consent to share", conditions: "Long-term conditions", medications: "Medications", activity: "Recent activity", risk: "Scores and segments" };
+
+  function section<T>(key: keyof typeof headings, sec: Section<T> | undefined, body: (items: T[]) => TemplateResult, after?: TemplateResult): TemplateResult {
+    let content: TemplateResult;
+    if (!sec) content = none();
+    else if (!sec.shown) content = insetText(sec.reason ? plainReason(sec.reason) : "Your role does not allow you to see this part of the record.");
+    else if (!sec.items || sec.items.length === 0) content = none();
+    else content = body(sec.items);
+    return html`<section aria-labelledby=${`h-${key}`}>
+      <h2 class="nhsuk-heading-m" id=${`h-${key}`}>${headings[key]}</h2>
+      ${content}
+      ${after ?? nothing}
+    </section>`;
+  }
+
+  function decisionText(d: string): string {
+    if (P) return d === "permit" ? "Share my record with the team caring for me" : d === "deny" ? "Only my GP practice" : d;
+    return d === "permit" ? "Shares with the team caring for them" : d === "deny" ? "Declined sharing beyond their GP practice" : d;
+  }
+
+  function consentView(): TemplateResult {
+    const sec = record!.sections.consent;
+    const items = sec?.shown ? [...(sec.items ?? [])] : [];
+    const current = items.sort((a, b) => (b.date ?? "").localeCompare(a.date ?? ""))[0] ?? null;
+    const canWrite = CONSENT_WRITERS.has(app.me?.user.role ?? "") && !consentFormHidden && sec?.shown !== false;
+    const body = (list: ConsentItem[]) => html`
+      <p class="nhsuk-body">${P ? "Your choice now: " : "Current decision: "}<strong>${decisionText(current?.decision ?? "")}</strong>${current?.date ? ` (recorded ${longDate(current.date)})` : ""}.</p>
+      ${list.length > 1 ? html`<details class="nhsuk-details"><summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">${P ? "Your earlier choices" : "Earlier decisions"}</span></summary>
+        <div class="nhsuk-details__text"><ul class="nhsuk-list nhsuk-list--bullet">${list.slice(1).map((c) => html`<li>${longDate(c.date)}: ${decisionText(c.decision)}${c.text ? ` – ${c.text}` : ""}</li>`)}</ul></div></details>` : nothing}`;
+    const noChoice = P
+      ? html`<p class="nhsuk-body">You have not made a choice. Your record is shared with the team caring for you.</p>`
+      : html`<p class="nhsuk-body">No decision recorded.</p>`;
+    const form = canWrite ? html`
+      <form novalidate @submit=${recordConsent}>
+        <div class=${consentChoiceError ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group"}>
+          <fieldset class="nhsuk-fieldset" aria-describedby=${consentChoiceError ? "decision-hint decision-error" : "decision-hint"}>
+            <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">${P ? "Change who can see your record" : "Record a change"}</legend>
+            <div class="nhsuk-hint" id="decision-hint">${P ? "Your GP practice can always see your record." : "The person's own decision. It takes effect at once."}</div>
+            ${errorMessage("decision-error", consentChoiceError)}
+            <div class="nhsuk-radios">
+              <div class="nhsuk-radios__item">
+                <input class="nhsuk-radios__input" id="decision" name="decision" type="radio" value="permit" ?checked=${current?.decision === "permit"}>
+                <label class="nhsuk-label nhsuk-radios__label" for="decision">${P ? "Share my record with the team caring for me" : "Share with the team caring for them"}</label>
+              </div>
+              <div class="nhsuk-radios__item">
+                <input class="nhsuk-radios__input" id="decision-deny" name="decision" type="radio" value="deny" ?checked=${current?.decision === "deny"}>
+                <label class="nhsuk-label nhsuk-radios__label" for="decision-deny">${P ? "Only my GP practice" : "Decline sharing beyond their GP practice"}</label>
+              </div>
+            </div>
+          </fieldset>
+        </div>
+        <button class="nhsuk-button nhsuk-button--secondary" type="submit" ?disabled=${consentBusy}>${P ? "Save my choice" : "Record the decision"}</button>
+      </form>` : nothing;
+    const saved = consentSaved ? html`<div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="consent-saved-title" id="consent-saved" tabindex="-1">
+        <div class="nhsuk-notification-banner__header"><h3 class="nhsuk-notification-banner__title" id="consent-saved-title">Success</h3></div>
+        <div class="nhsuk-notification-banner__content"><p class="nhsuk-notification-banner__heading">${P ? "Your choice is saved" : "Decision recorded"}: ${decisionText(consentSaved.decision)}</p></div>
+      </div>` : nothing;
+    if (sec && sec.shown && (!sec.items || sec.items.length === 0)) {
+      return html`<section aria-labelledby="h-consent"><h2 class="nhsuk-heading-m" id="h-consent">${headings.consent}</h2>${saved}${noChoice}${form}</section>`;
+    }
+    return section("consent", sec, body, html`${saved}${form}`);
+  }
+
+  function riskView(): TemplateResult {
+    const sec = record!.sections.risk;
+    return section("risk", sec, (items: RiskItem[]) => {
+      const sorted = [...items].sort((a, b) => (b.date ?? "").localeCompare(a.date ?? "") || (b.run ?? 0) - (a.run ?? 0));
+      const scored = [...sorted].reverse().filter((r) => typeof r.admission_risk === "number");
+      return html`
+        ${scored.length >= 2 ? html`<h3 class="nhsuk-heading-s">Emergency admission risk over time</h3>
+          <div class="app-chart"><canvas id="risk-chart" role="img"
+            aria-label=${`Line chart of emergency admission risk: ${scored.map((r) => `${longDate(r.date)} ${percent(r.admission_risk)}`).join(", ")}`}></canvas></div>
+          <details class="nhsuk-details"><summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">The chart's figures as a table</span></summary>
+            <div class="nhsuk-details__text">${table("Emergency admission risk by stratification run", ["Date", "Run", "Admission risk"],
+              scored.map((r) => [longDate(r.date), r.run !== undefined ? String(r.run) : "", percent(r.admission_risk)]), { captionSize: "s" })}</div></details>` : nothing}
+        <ol class="app-timeline" aria-label="Scores, newest first">
+          ${sorted.map((r) => html`<li>
+            <span class="app-timeline__date">${longDate(r.date)}${r.run !== undefined ? html` <span class="nhsuk-body-s">(run ${r.run})</span>` : nothing}</span>
+            <p class="nhsuk-body nhsuk-u-margin-bottom-1">Chance of an emergency admission in the next year: <strong>${percent(r.admission_risk)}</strong></p>
+            ${r.notes && r.notes.length ? html`<ul class="nhsuk-list nhsuk-list--bullet nhsuk-body-s">${r.notes.map((n) => html`<li>${n}</li>`)}</ul>` : html`<p class="nhsuk-body-s">No reasons recorded.</p>`}
+          </li>`)}
+        </ol>`;
+    });
+  }
+
+  function recordView(): TemplateResult {
+    const r = record!;
+    const p = r.person;
+    const s = r.sections;
+    return html`
+      ${r.break_glass ? warningCallout("Break-glass access: recorded and reported to the privacy officer",
+        html`<p>You opened this record without a legitimate relationship. ${tag("Break-glass", "red")} Your reason and every page you view are recorded.</p>`, "break-glass-notice") : nothing}
+      <span class="nhsuk-caption-l">${P ? "My record" : "Person record"}</span>
+      <h1 tabindex="-1" class="app-wrap">${P ? `Your record, ${p.name}` : p.name}</h1>
+      <section aria-labelledby="h-details">
+        <h2 class="nhsuk-heading-m" id="h-details">${headings.details}</h2>
+        ${summaryList([
+          { key: "Name", value: p.name },
+          { key: "NHS number", value: html`<span class="app-nowrap">${nhsNumber(p.nhs_number)}</span>` },
+          { key: "Date of birth", value: `${longDate(p.birth_date)}${p.age !== undefined && p.age !== null ? ` (${p.age} years old)` : ""}` },
+          { key: "Gender", value: gender(p.gender) },
+          { key: "Address", value: p.address || "Not recorded" },
+          { key: "Telephone", value: p.telephone || "Not recorded" },
+          { key: P ? "Your GP practice" : "GP practice", value: p.practice_name ? `${p.practice_name} (${p.practice})` : p.practice },
+        ])}
+      </section>
+      ${section("related", s.related, (items) => table(headings.related, ["Name", "Relationship", "Telephone"],
+        items.map((i) => [i.name, i.relationship, i.telephone || "Not recorded"]), { visuallyHiddenCaption: true }))}
+      ${consentView()}
+      ${section("conditions", s.conditions, (items) => table(headings.conditions, [P ? "Condition" : "Condition", "Since", ...(P ? [] : ["Code"])],
+        items.map((i) => [i.name, i.onset ? longDate(i.onset) : "Not recorded", ...(P ? [] : [i.code ? `${i.code}${i.system ? ` (${codeSystem(i.system)})` : ""}` : ""])]), { visuallyHiddenCaption: true }))}
+      ${section("medications", s.medications, (items) => table(headings.medications, ["Medicine", "Prescribed", "Status"],
+        items.map((i) => [i.name, i.authored ? longDate(i.authored) : "Not recorded", i.status ? capitalise(i.status) : ""]), { visuallyHiddenCaption: true }))}
+      ${section("activity", s.activity, (items) => html`<ol class="app-timeline" aria-label=${`${headings.activity}, newest first`}>
+        ${[...items].sort((a, b) => (b.date ?? "").localeCompare(a.date ?? "")).map((a) => html`<li>
+          <span class="app-timeline__date">${longDate(a.date)}${a.end && a.end !== a.date ? ` to ${longDate(a.end)}` : ""}</span>
+          ${a.kind ? html`${tag(capitalise(a.kind), "blue")} ` : nothing}${a.description ?? ""}
+        </li>`)}
+      </ol>`)}
+      ${riskView()}`;
+  }
+
+  function notFoundView(): TemplateResult {
+    const list = [
+      ...(bgErrors.code ? [{ href: "#reason-code", text: bgErrors.code }] : []),
+      ...(bgErrors.text ? [{ href: "#reason-text", text: bgErrors.text }] : []),
+    ];
+    if (!breakGlassOffer) {
+      return html`<h1 tabindex="-1">Page not found</h1>
+        <p class="nhsuk-body">No record was found that you may see. The person may not exist, or you do not have a legitimate relationship with them.</p>
+        <p class="nhsuk-body">${mode === "staff" ? html`<a href="/find">Find a person</a>` : html`<a href="/">Go to the home page</a>`}</p>`;
+    }
+    return html`
+      ${list.length ? errorSummary("There is a problem", list) : nothing}
+      <h1 tabindex="-1">You do not have a legitimate relationship with this person, or they do not exist</h1>
+      <p class="nhsuk-body">You can only see people registered with your organisation or on your care teams.</p>
+      ${warningCallout("Break-glass access", html`
+        <p>Only open this record if the person needs care now and you cannot get it another way.
+          Your reason, your name and every page you view are recorded and reported to the privacy officer.</p>
+        <form novalidate @submit=${breakGlass}>
+          <div class=${bgErrors.code ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group"}>
+            <fieldset class="nhsuk-fieldset" aria-describedby=${bgErrors.code ? "reason-code-error" : nothing}>
+              <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">Why do you need to see this record?</legend>
+              ${errorMessage("reason-code-error", bgErrors.code)}
+              <div class="nhsuk-radios">
+                ${REASONS.map((r, i) => html`<div class="nhsuk-radios__item">
+                  <input class="nhsuk-radios__input" id=${i === 0 ? "reason-code" : `reason-code-${r.code}`} name="reason-code" type="radio" value=${r.code}
+                    ?checked=${bg.code === r.code} aria-describedby=${`reason-code-${r.code}-hint`}>
+                  <label class="nhsuk-label nhsuk-radios__label" for=${i === 0 ? "reason-code" : `reason-code-${r.code}`}>${r.text}</label>
+                  <div class="nhsuk-hint nhsuk-radios__hint" id=${`reason-code-${r.code}-hint`}>${r.hint}</div>
+                </div>`)}
+              </div>
+            </fieldset>
+          </div>
+          <div class=${bgErrors.text ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group"}>
+            <label class="nhsuk-label nhsuk-label--s" for="reason-text">What has happened?</label>
+            <div class="nhsuk-hint" id="reason-text-hint">At least ${MIN_REASON} characters. For example, "Brought to A&E unconscious, no records available".</div>
+            ${errorMessage("reason-text-error", bgErrors.text)}
+            <textarea class=${bgErrors.text ? "nhsuk-textarea nhsuk-textarea--error" : "nhsuk-textarea"} id="reason-text" name="reason-text" rows="3"
+              aria-describedby=${bgErrors.text ? "reason-text-hint reason-text-error" : "reason-text-hint"} .value=${bg.text}></textarea>
+          </div>
+          <button class="nhsuk-button nhsuk-button--warning" type="submit" ?disabled=${bgBusy}>Break the glass and open the record</button>
+        </form>`, "break-glass")}`;
+  }
+
+  return {
+    title: () => (P ? "My record" : notFound && breakGlassOffer ? "No legitimate relationship" : notFound ? "Page not found" : "Person record"),
+    hasError,
+    load,
+    leave() { chart?.destroy(); chart = null; chartCanvas = null; },
+    view: () => html`
+      ${loadError ? apiErrorSummary(loadError) : nothing}
+      ${consentError ? apiErrorSummary(consentError) : nothing}
+      ${consentChoiceError ? errorSummary("There is a problem", [{ href: "#decision", text: consentChoiceError }]) : nothing}
+      ${!P ? html`<a class="nhsuk-back-link" href="/find">Find a person</a>` : nothing}
+      ${record ? recordView() : notFound ? notFoundView() : loadError ? html`<h1 tabindex="-1">${P ? "My record" : "Person record"}</h1>` : html`<h1 tabindex="-1">${P ? "My record" : "Person record"}</h1><p class="nhsuk-body" role="status">Loading…</p>`}`,
+    updated() { void drawChart(); },
+  };
+
+  async function drawChart() {
+    const canvas = document.getElementById("risk-chart") as HTMLCanvasElement | null;
+    if (!canvas) { chart?.destroy(); chart = null; chartCanvas = null; return; }
+    if (canvas === chartCanvas) return;
+    chart?.destroy();
+    chartCanvas = canvas;
+    const items = [...(record?.sections.risk?.items ?? [])]
+      .filter((r) => typeof r.admission_risk === "number")
+      .sort((a, b) => (a.date ?? "").localeCompare(b.date ?? "") || (a.run ?? 0) - (b.run ?? 0));
+    const { riskChart } = await import("../chart");
+    if (chartCanvas !== canvas) return;
+    chart = riskChart(canvas, items.map((r) => longDate(r.date)), items.map((r) => {
+      const x = r.admission_risk as number;
+      return Math.round((x <= 1 ? x * 100 : x) * 10) / 10;
+    }));
+  }
+}
+
+function capitalise(s: string): string {
+  return s ? s.charAt(0).toUpperCase() + s.slice(1).replace(/-/g, " ") : s;
+}
+
+function codeSystem(system: string): string {
+  if (system.includes("snomed")) return "SNOMED CT";
+  if (system.includes("icd-10") || system.includes("icd10")) return "ICD-10";
+  if (system.includes("dm+d") || system.includes("dmd")) return "dm+d";
+  return system;
+}
+
+/** The server's reason for a hidden section, as a sentence. */
+function plainReason(reason: string): string {
+  const r = reason.trim();
+  if (!r) return "Your role does not allow you to see this part of the record.";
+  return /[.!?]$/.test(r) ? r.charAt(0).toUpperCase() + r.slice(1) : `${r.charAt(0).toUpperCase()}${r.slice(1)}.`;
+}
