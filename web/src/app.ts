@@ -54,6 +54,7 @@ class App {
 
   start(root: HTMLElement, routes: Record<string, Route>, notFound: () => Page, signIn: () => Page) {
     this.root = root;
+    root.replaceChildren(); // the static "Loading joinedup…" text from index.html
     for (const [pattern, route] of Object.entries(routes)) {
       const names: string[] = [];
       const re = new RegExp("^" + pattern.replace(/:([a-z]+)/g, (_, n: string) => { names.push(n); return "([^/]+)"; }) + "/?$");
@@ -331,7 +332,7 @@ class App {
         aria-labelledby="session-warning-title" aria-describedby="session-warning-text"
         @cancel=${(e: Event) => { e.preventDefault(); void this.staySignedIn(); }}>
       <h2 id="session-warning-title" class="nhsuk-heading-m">You are about to be signed out</h2>
-      <p id="session-warning-text" class="nhsuk-body">For your security, joinedup will sign you out in ${when} because you have not done anything.</p>
+      <p id="session-warning-text" class="nhsuk-body">For your security, joinedup will sign you out in ${when} because you have been inactive.</p>
       <div class="nhsuk-button-group">
         <button class="nhsuk-button" id="session-stay" type="button" @click=${() => void this.staySignedIn()}>Stay signed in</button>
         <button class="nhsuk-button nhsuk-button--secondary" type="button" @click=${() => void this.signOut()}>Sign out</button>

@@ -54,7 +54,7 @@ export function table(caption: string, headers: string[], rows: (TemplateResult 
         ${headers.map((h) => html`<th class="nhsuk-table__header" scope="col">${h}</th>`)}
       </tr></thead>
       <tbody class="nhsuk-table__body">
-        ${rows.map((r) => html`<tr class="nhsuk-table__row">${r.map((c) => html`<td class="nhsuk-table__cell app-wrap">${c}</td>`)}</tr>`)}
+        ${rows.map((r) => html`<tr class="nhsuk-table__row">${r.map((c) => html`<td class="nhsuk-table__cell app-cell">${c}</td>`)}</tr>`)}
       </tbody>
     </table>
   </div>`;

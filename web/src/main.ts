@@ -7,8 +7,8 @@ import { personPage } from "./pages/person";
 import { populationPage } from "./pages/population";
 import { signInPage } from "./pages/sign-in";
 
-document.body.classList.add("js-enabled", "nhsuk-frontend-supported");
-
+// No "nhsuk-frontend-supported" class on <body>: that class tells nhsuk-frontend's CSS that its
+// own JS runs (e.g. the header's "More" menu), which this app does not load.
 app.start(document.getElementById("app")!, {
   "/": { screen: null, make: () => homePage() },
   "/find": { screen: "find", make: (_p, q) => findPage(q) },

@@ -1,0 +1,463 @@
+// Journeys through the web UI, each as the role that uses it, against a real `joinedup serve`
+// (run by tests/e2e/run_e2e.sh). Every page visited is checked by checkPage (axe-core, title,
+// 320 px reflow, screenshots) and every context by done() (no CSP violation, no page error).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { ACCOUNTS, BASE, PEOPLE, axeCheck, checkPage, dashed, go, launch, open, settled, signIn, signOut, spaced } from "./helpers.mjs";
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const person = PEOPLE.person;      // at the GP's practice, not on the case manager's team
+const patient = PEOPLE.patient;    // the patient account's own record
+let personHref = null;             // /people/<id>, learnt from the GP's search
+
+async function mainText(page) { return (await page.locator("main").innerText()).replace(/\s+/g, " "); }
+
+describe("sign in and out", () => {
+  const SCREENS = {
+    gp: ["Find a person"],
+    case_manager: ["Find a person"],
+    commissioner: ["Population"],
+    privacy_officer: ["Audit trail"],
+    patient: ["My record"],
+  };
+  for (const [key, links] of Object.entries(SCREENS)) {
+    test(`${key}: signs in, sees the home page with their screens, signs out with one click`, async () => {
+      const s = await open(browser);
+      const { page } = s;
+      await page.goto(`${BASE}/`);
+      await page.waitForSelector("#username");
+      assert.equal(new URL(page.url()).pathname, "/sign-in", "signed out: / leads to the sign-in page");
+      await checkPage(page, "sign-in");
+      await signIn(page, ACCOUNTS[key]);
+      assert.equal(new URL(page.url()).pathname, "/");
+      await checkPage(page, `home-${key}`);
+      const nav = await page.locator("nav[aria-label=Menu]").innerText();
+      for (const l of links) assert.ok(nav.includes(l), `${key} has ${l} in the menu`);
+      if (key === "commissioner") assert.ok(!nav.includes("Find a person"), "a commissioner has no Find a person");
+      if (key === "patient") assert.ok(!nav.includes("Find a person"), "a patient has no Find a person");
+      await signOut(page);
+      assert.equal(new URL(page.url()).pathname, "/sign-in");
+      await checkPage(page, `signed-out-${key}`);
+      // Signed out for real: the API refuses the old cookie.
+      const status = await page.evaluate(async () => (await fetch("/app/api/me")).status);
+      assert.equal(status, 401);
+      await s.done();
+    });
+  }
+
+  test("a wrong password shows the error summary and the inline error", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await page.goto(`${BASE}/sign-in`);
+    await page.waitForSelector("#username");
+    await page.fill("#username", ACCOUNTS.spare.username);
+    await page.fill("#password", "not-the-password-at-all");
+    await page.click("form button[type=submit]");
+    await page.waitForSelector(".nhsuk-error-summary");
+    assert.match(await page.locator(".nhsuk-error-summary").innerText(), /There is a problem/);
+    assert.match(await page.locator("#password-error").innerText(), /correct username and password/);
+    assert.match(await page.title(), /^Error: Sign in – joinedup$/);
+    await page.waitForFunction(() => document.activeElement?.classList.contains("nhsuk-error-summary"));
+    // The summary's link moves to the field.
+    await page.click(".nhsuk-error-summary a[href='#password']");
+    await checkPage(page, "sign-in-wrong-password");
+    await s.done();
+  });
+
+  test("empty fields are caught before anything is sent", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await page.goto(`${BASE}/sign-in`);
+    await page.waitForSelector("#username");
+    await page.click("form button[type=submit]");
+    await page.waitForSelector(".nhsuk-error-summary");
+    assert.match(await page.locator(".nhsuk-error-summary").innerText(), /Enter your username/);
+    assert.match(await page.locator(".nhsuk-error-summary").innerText(), /Enter your password/);
+    await s.done();
+  });
+});
+
+describe("keyboard", () => {
+  for (const [name, account, path] of [["sign-in", null, "/sign-in"], ["find", "gp", "/find"]]) {
+    test(`${name}: Tab from page load reaches the skip link first, and it moves focus to main`, async () => {
+      const s = await open(browser);
+      const { page } = s;
+      if (account) await signIn(page, ACCOUNTS[account]);
+      await page.goto(`${BASE}${path}`);
+      await settled(page);
+      await page.keyboard.press("Tab");
+      const first = await page.evaluate(() => ({ cls: document.activeElement?.className, text: document.activeElement?.textContent?.trim() }));
+      assert.equal(first.text, "Skip to main content");
+      assert.match(first.cls ?? "", /nhsuk-skip-link/);
+      // NHS.UK's focus style is visible on it (yellow background).
+      const bg = await page.evaluate(() => getComputedStyle(document.activeElement).backgroundColor);
+      assert.notEqual(bg, "rgba(0, 0, 0, 0)", "the focused skip link is visible");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(() => document.activeElement?.id === "maincontent");
+      await s.done();
+    });
+  }
+
+  test("sign in and search with the keyboard alone", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await page.goto(`${BASE}/sign-in`);
+    await settled(page);
+    await page.locator("#username").focus();
+    await page.keyboard.type(ACCOUNTS.gp.username);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(ACCOUNTS.gp.password);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("nav[aria-label=Account]");
+    await settled(page);
+    await page.goto(`${BASE}/find`);
+    await settled(page);
+    await page.locator("#q").focus();
+    await page.keyboard.type(person.nhs_number);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("main table a");
+    // After the search the focus is on the h1; Tab goes on through the page.
+    await page.waitForFunction(() => document.activeElement?.tagName === "H1");
+    await s.done();
+  });
+});
+
+describe("find a person and their record (GP)", () => {
+  test("by NHS number in three formats and by name with date of birth", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await signIn(page, ACCOUNTS.gp);
+    for (const q of [spaced(person.nhs_number), dashed(person.nhs_number), person.nhs_number]) {
+      await go(page, "/find");
+      await page.fill("#q", q);
+      await page.click("form[role=search] button[type=submit]");
+      await page.waitForSelector("main table a");
+      const rows = page.locator("main table tbody tr");
+      assert.equal(await rows.count(), 1, `one person for ${q}`);
+      const text = await rows.first().innerText();
+      assert.ok(text.includes(spaced(person.nhs_number)), `NHS number shown 3-3-4 for ${q}`);
+      assert.ok(text.toLowerCase().includes(person.family.toLowerCase()), `name shown for ${q}`);
+      personHref = await rows.first().locator("a").getAttribute("href");
+      assert.match(personHref, /^\/people\/[^/]+$/);
+    }
+    await checkPage(page, "find-results");
+    // By name, narrowed by date of birth (the NHS.UK date input).
+    await go(page, "/find");
+    const [y, m, d] = person.birth_date.split("-");
+    await page.fill("#q", person.family);
+    await page.fill("#dob-day", String(Number(d)));
+    await page.fill("#dob-month", String(Number(m)));
+    await page.fill("#dob-year", y);
+    await page.click("form[role=search] button[type=submit]");
+    await page.waitForSelector("main table a");
+    assert.ok((await mainText(page)).includes(spaced(person.nhs_number)), "found by name and date of birth");
+    assert.ok(new URL(page.url()).searchParams.get("birthdate") === person.birth_date, "birthdate sent as YYYY-MM-DD");
+    // Nothing found.
+    await go(page, "/find?q=Zzyzxqwv");
+    assert.match(await mainText(page), /No one found that you may see/);
+    await checkPage(page, "find-nothing");
+    // An invalid NHS number: the server's 400 (field q) shows as an error on the field.
+    await go(page, "/find");
+    await page.fill("#q", "943 476 5910");
+    await page.click("form[role=search] button[type=submit]");
+    await page.waitForSelector(".nhsuk-error-summary");
+    await checkPage(page, "find-invalid");
+    // An empty search is caught here.
+    await go(page, "/find");
+    await page.click("form[role=search] button[type=submit]");
+    await page.waitForSelector(".nhsuk-error-summary");
+    assert.match(await page.locator(".nhsuk-error-summary").innerText(), /Enter an NHS number or a name/);
+    await s.done();
+  });
+
+  test("a name search pages on with Next page", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await signIn(page, ACCOUNTS.gp);
+    // One letter matches many of the practice's people; the first page ends with a next cursor.
+    await go(page, "/find?q=a");
+    const next = page.locator("nav[aria-label=Pagination] a");
+    if (await next.count()) {
+      const firstPage = await page.locator("main table tbody").innerText();
+      await next.click();
+      await page.waitForFunction((before) => document.querySelector("main table tbody")?.textContent !== before, await page.locator("main table tbody").textContent());
+      await settled(page);
+      assert.notEqual(await page.locator("main table tbody").innerText(), firstPage);
+      assert.ok(new URL(page.url()).searchParams.get("cursor"), "the cursor is in the address");
+      await checkPage(page, "find-next-page");
+    } else {
+      test.diagnostic?.("fewer results than a page: no Next page to follow");
+    }
+    await s.done();
+  });
+
+  test("the person page shows every section with real data", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await signIn(page, ACCOUNTS.gp);
+    assert.ok(personHref, "the search test found the person");
+    await go(page, personHref);
+    assert.ok((await page.locator("h1").innerText()).toLowerCase().includes(person.family.toLowerCase()));
+    const details = await page.locator("dl.nhsuk-summary-list").innerText();
+    assert.ok(details.includes(spaced(person.nhs_number)), "NHS number 3-3-4");
+    assert.match(details, /years old/, "date of birth with age");
+    for (const h of ["Demographics", "Carers and next of kin", "Consent to share", "Long-term conditions", "Medications", "Recent activity", "Scores and segments"]) {
+      assert.equal(await page.locator(`main h2:text-is("${h}")`).count(), 1, `section ${h}`);
+    }
+    // The oldest person at the practice has conditions and scores from both runs.
+    const text = await mainText(page);
+    assert.ok(!/undefined|null|\[object Object\]/.test(text), "no undefined/null/[object Object] in the page");
+    assert.match(text, /Chance of an emergency admission in the next year: \d/);
+    const scored = await page.locator(".app-timeline[aria-label^='Scores'] > li").count();
+    if (scored >= 2) {
+      const canvas = page.locator("canvas#risk-chart");
+      await canvas.waitFor();
+      assert.equal(await canvas.getAttribute("role"), "img");
+      assert.match(await canvas.getAttribute("aria-label") ?? "", /emergency admission risk/i);
+      assert.ok(await page.locator("details table").count() >= 1, "the chart's figures as a table");
+    }
+    // The consent form is there for a GP.
+    assert.equal(await page.locator("form input[name=decision]").count(), 2);
+    await checkPage(page, "person");
+    await s.done();
+  });
+});
+
+describe("break-glass (case manager) and its alert (privacy officer)", () => {
+  test("a case manager does not find someone off their team, breaks the glass with a reason and sees the record marked", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await signIn(page, ACCOUNTS.case_manager);
+    // Search never breaks the glass.
+    await go(page, `/find?q=${person.nhs_number}`);
+    assert.match(await mainText(page), /No one found that you may see/);
+    assert.equal(await page.locator("main table").count(), 0);
+    // Someone on their team is found.
+    const member = PEOPLE.team[0];
+    await go(page, `/find?q=${member.nhs_number}`);
+    await page.waitForSelector("main table a");
+    // The person's page: 404, with the break-glass form.
+    assert.ok(personHref, "the GP's search found the person's page");
+    await go(page, personHref);
+    assert.match(await page.locator("h1").innerText(), /You do not have a legitimate relationship with this person, or they do not exist/);
+    const text = await mainText(page);
+    assert.ok(!text.toLowerCase().includes(person.family.toLowerCase()), "nothing of the person before the glass is broken");
+    await checkPage(page, "break-glass-offer");
+    // Client-side validation: a reason code and at least 20 characters.
+    await page.click("#break-glass button[type=submit]");
+    await page.waitForSelector(".nhsuk-error-summary");
+    const errs = await page.locator(".nhsuk-error-summary").innerText();
+    assert.match(errs, /Select why you need to see this record/);
+    assert.match(errs, /Say what has happened/);
+    await checkPage(page, "break-glass-errors");
+    await page.check("#reason-code");
+    await page.fill("#reason-text", "too short");
+    await page.click("#break-glass button[type=submit]");
+    await page.waitForSelector("#reason-text-error");
+    assert.match(await page.locator("#reason-text-error").innerText(), /at least 20 characters/);
+    // A real reason opens the record, marked.
+    await page.fill("#reason-text", "Brought to A&E unconscious, no records available (e2e)");
+    await page.click("#break-glass button[type=submit]");
+    await page.waitForSelector("#break-glass-notice");
+    assert.match(await page.locator("#break-glass-notice").innerText(), /Break-glass access: recorded and reported to the privacy officer/);
+    assert.ok((await page.locator("h1").innerText()).toLowerCase().includes(person.family.toLowerCase()));
+    await page.waitForFunction(() => document.activeElement?.tagName === "H1");
+    await checkPage(page, "break-glass-record");
+    await s.done();
+  });
+
+  test("the privacy officer sees the break-glass alert in the audit trail", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await signIn(page, ACCOUNTS.privacy_officer);
+    await go(page, "/audit");
+    await checkPage(page, "audit");
+    await page.click("a#break-glass-alerts");
+    await page.waitForURL(/subtype=break-glass-alert/);
+    await settled(page);
+    assert.equal(await page.locator("h1").innerText(), "Break-glass alerts");
+    const rows = await page.locator("main table tbody").innerText();
+    assert.ok(rows.includes(ACCOUNTS.case_manager.username), "the case manager's alert is listed");
+    assert.match(rows, /break-glass-alert/);
+    await checkPage(page, "audit-break-glass-alerts");
+    // The filters: by username.
+    await go(page, "/audit");
+    await page.click("summary:has-text('Filter the audit trail')");
+    await page.fill("#user", ACCOUNTS.case_manager.username);
+    await page.selectOption("#subtype", "break-glass-alert");
+    await page.click("form[aria-label='Filter the audit trail'] button[type=submit]");
+    await page.waitForURL(/user=/);
+    await settled(page);
+    assert.ok((await page.locator("main table tbody").innerText()).includes(ACCOUNTS.case_manager.username));
+    await s.done();
+  });
+});
+
+describe("commissioner", () => {
+  test("cannot reach find or a person's page (page not found, no personal data), sees population", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await signIn(page, ACCOUNTS.commissioner);
+    for (const p of ["/find", `/find?q=${person.nhs_number}`, personHref ?? `/people/${person.id}`, "/audit", "/my-record"]) {
+      await go(page, p);
+      assert.equal(await page.locator("h1").innerText(), "Page not found", `${p}: page not found`);
+      const html = await page.content();
+      assert.ok(!html.includes(person.nhs_number), `${p}: no NHS number in the DOM`);
+      assert.ok(!html.includes(spaced(person.nhs_number)), `${p}: no NHS number in the DOM`);
+      assert.ok(!(await mainText(page)).toLowerCase().includes(person.family.toLowerCase()), `${p}: no name in the page`);
+    }
+    await checkPage(page, "commissioner-not-found");
+    await go(page, "/population");
+    assert.equal(await page.locator("h1").innerText(), "Population");
+    assert.ok(await page.locator("main table").count() >= 1, "a segments table");
+    const text = await mainText(page);
+    assert.match(text, /fewer than 8/, "the disclosure rule is explained");
+    await checkPage(page, "population");
+    await s.done();
+  });
+});
+
+describe("patient", () => {
+  test("sees their own record in plain English and changes who can see it", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await signIn(page, ACCOUNTS.patient);
+    await go(page, "/my-record");
+    for (const h of ["Your details", "People you have told us about", "Who can see your record"]) {
+      assert.equal(await page.locator(`main h2:text-is("${h}")`).count(), 1, `heading ${h}`);
+    }
+    assert.ok((await page.locator("dl.nhsuk-summary-list").innerText()).includes(spaced(patient.nhs_number)), "their own NHS number");
+    await checkPage(page, "my-record");
+    await page.check("label:has-text('Only my GP practice')");
+    await page.click("button:has-text('Save my choice')");
+    await page.waitForSelector("#consent-saved");
+    assert.match(await page.locator("#consent-saved").innerText(), /Only my GP practice/);
+    await checkPage(page, "my-record-saved");
+    // It is stored: after a reload the current choice is the new one.
+    await go(page, "/my-record");
+    assert.match(await mainText(page), /Your choice now: Only my GP practice/);
+    // And back again.
+    await page.check("label:has-text('Share my record with the team caring for me')");
+    await page.click("button:has-text('Save my choice')");
+    await page.waitForSelector("#consent-saved");
+    // A patient has no one else's record.
+    await go(page, personHref ?? `/people/${person.id}`);
+    assert.equal(await page.locator("h1").innerText(), "Page not found");
+    await s.done();
+  });
+});
+
+describe("CSRF", () => {
+  test("requests without or with a wrong X-CSRF-Token are refused (403) and the UI says so", async () => {
+    const s = await open(browser);
+    const { page, context } = s;
+    await signIn(page, ACCOUNTS.gp);
+    // From the page itself (same origin, with the session cookie).
+    const statuses = await page.evaluate(async () => {
+      const del1 = (await fetch("/auth/session", { method: "DELETE" })).status;
+      const del2 = (await fetch("/auth/session", { method: "DELETE", headers: { "X-CSRF-Token": "wrong" } })).status;
+      return { del1, del2 };
+    });
+    assert.deepEqual(statuses, { del1: 403, del2: 403 });
+    // Still signed in.
+    assert.equal(await page.evaluate(async () => (await fetch("/app/api/me")).status), 200);
+    assert.ok(personHref);
+    // The UI's own requests with the token altered on the way: consent POST.
+    await context.route("**/app/api/people/*/consent", (route) =>
+      route.continue({ headers: { ...route.request().headers(), "x-csrf-token": "wrong" } }));
+    await go(page, personHref);
+    await page.check("#decision-deny");
+    await page.click("button:has-text('Record the decision')");
+    await page.waitForSelector(".nhsuk-error-summary");
+    await page.waitForFunction(() => document.activeElement?.classList.contains("nhsuk-error-summary"));
+    assert.equal(await page.locator("form input[name=decision]").count(), 0, "the form is hidden after a 403");
+    assert.equal(await page.locator("h1").count(), 1, "the page is still there");
+    await checkPage(page, "csrf-consent-refused");
+    // Sign out with a wrong token: refused, shown, not a blank page.
+    await context.route("**/auth/session", (route) => route.request().method() === "DELETE"
+      ? route.continue({ headers: { ...route.request().headers(), "x-csrf-token": "wrong" } })
+      : route.continue());
+    await page.click("header button:has-text('Sign out')");
+    await page.waitForSelector(".nhsuk-error-summary");
+    assert.equal(await page.locator("h1").count(), 1);
+    await checkPage(page, "csrf-sign-out-refused");
+    await context.unrouteAll({ behavior: "wait" });
+    await signOut(page);
+    await s.done();
+  });
+});
+
+describe("session", () => {
+  test("the idle warning appears before the end, Stay signed in keeps the session, then it signs out", async () => {
+    // The page's clock is Playwright's (context.clock): the app's timers and Date.now() run on
+    // it, so 30 minutes pass in a moment. The server's session is really still alive; the UI
+    // ends it (DELETE /auth/session) when its idle time runs out.
+    const s = await open(browser, { clock: true });
+    const { page } = s;
+    await signIn(page, ACCOUNTS.gp);
+    const me = await page.evaluate(async () => (await fetch("/app/api/me")).json());
+    const idle = me.session?.idle_timeout_s ?? 1800;
+    const warn = me.session?.warn_before_s ?? 120;
+    await go(page, "/find");
+    await page.clock.fastForward((idle - warn + 5) * 1000);
+    const dialog = page.locator("dialog#session-warning[open]");
+    await dialog.waitFor();
+    assert.equal(await dialog.getAttribute("role"), "alertdialog");
+    assert.match(await dialog.innerText(), /You are about to be signed out/);
+    await page.waitForFunction(() => document.activeElement?.id === "session-stay");
+    await axeCheck(page, "session-warning");
+    await page.screenshot({ path: `${process.env.E2E_ARTIFACTS ?? "."}/session-warning.png` }).catch(() => undefined);
+    await page.click("#session-stay");
+    await page.waitForSelector("dialog#session-warning[open]", { state: "detached" }).catch(() => undefined);
+    assert.equal(await page.locator("dialog#session-warning[open]").count(), 0, "Stay signed in closes the warning");
+    // Now nothing more: the warning comes back, then the sign-in page.
+    await page.clock.fastForward((idle - warn + 5) * 1000);
+    await dialog.waitFor();
+    await page.clock.fastForward((warn + 5) * 1000);
+    await page.waitForSelector("text=You were signed out because you were inactive");
+    assert.equal(new URL(page.url()).pathname, "/sign-in");
+    await checkPage(page, "signed-out-inactive");
+    assert.equal(await page.evaluate(async () => (await fetch("/app/api/me")).status), 401, "the server's session is over too");
+    await s.done();
+  });
+
+  test("any 401 from the API leads to the sign-in page: Your session has ended", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await signIn(page, ACCOUNTS.gp);
+    await go(page, "/find");
+    // The session ends behind the page's back (as another tab signing out would).
+    await page.evaluate(async () => {
+      const s = await (await fetch("/auth/session")).json();
+      await fetch("/auth/session", { method: "DELETE", headers: { "X-CSRF-Token": s.csrf_token } });
+    });
+    await page.fill("#q", "Smith");
+    await page.click("form[role=search] button[type=submit]");
+    await page.waitForSelector("text=Your session has ended");
+    assert.equal(new URL(page.url()).pathname, "/sign-in");
+    await checkPage(page, "session-ended");
+    await s.done();
+  });
+});
+
+describe("errors", () => {
+  test("an unknown path is Page not found; an unreachable server is said plainly", async () => {
+    const s = await open(browser);
+    const { page, context } = s;
+    await signIn(page, ACCOUNTS.gp);
+    await go(page, "/no-such-page");
+    assert.equal(await page.locator("h1").innerText(), "Page not found");
+    await checkPage(page, "not-found");
+    await go(page, "/find");
+    await context.route((url) => url.pathname === "/app/api/people", (route) => route.abort("internetdisconnected"));
+    await page.fill("#q", "Smith");
+    await page.click("form[role=search] button[type=submit]");
+    await page.waitForSelector(".nhsuk-error-summary");
+    assert.match(await page.locator(".nhsuk-error-summary").innerText(), /joinedup could not be reached\. Check your connection and try again\./);
+    await context.unrouteAll({ behavior: "wait" });
+    await s.done();
+  });
+});
