@@ -44,11 +44,14 @@ artifacts=${E2E_ARTIFACTS:-$work/screenshots}
 mkdir -p "$artifacts"
 artifacts=$(cd "$artifacts" && pwd)
 server_pid=
+short_pid=
 cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2> /dev/null; then
-    kill -TERM "$server_pid"
-    wait "$server_pid" || true
-  fi
+  for pid in $server_pid $short_pid; do
+    if kill -0 "$pid" 2> /dev/null; then
+      kill -TERM "$pid"
+      wait "$pid" || true
+    fi
+  done
   if [[ ${E2E_KEEP:-0} == 1 ]]; then
     echo "kept $work"
   elif [[ $artifacts == "$work"/* ]]; then
@@ -140,9 +143,29 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 echo "   $base"
+
+# A second server on the same database whose web sessions end after 30 s without use, for the
+# session-expiry journey in real time (the first one also tests it on the page's own clock).
+short_base=
+if "$bin" serve --help 2>&1 | grep -q -- '--session-idle-minutes'; then
+  echo "== Starting a second joinedup serve with --session-idle-minutes 0.5"
+  "$bin" serve --db "$db" --bind 127.0.0.1 --port 0 --session-idle-minutes 0.5 \
+    2> "$work/serve-short.log" &
+  short_pid=$!
+  for _ in $(seq 1 600); do
+    short_base=$(sed -n 's/^joinedup serve: listening on \(http:[^ ]*\) .*/\1/p' "$work/serve-short.log")
+    [[ -n $short_base ]] && break
+    kill -0 "$short_pid" 2> /dev/null || { cat "$work/serve-short.log"; exit 1; }
+    sleep 0.1
+  done
+  [[ -n $short_base ]] || { echo "the second joinedup serve did not start"; exit 1; }
+  echo "   $short_base"
+else
+  echo "== joinedup serve has no --session-idle-minutes: the real-time expiry journey is skipped"
+fi
 echo "== screenshots go to $artifacts"
 
-export E2E_BASE=$base E2E_ACCOUNTS=$accounts E2E_PEOPLE=$work/people.json E2E_ARTIFACTS=$artifacts \
+export E2E_BASE=$base E2E_SHORT_IDLE_BASE=$short_base E2E_ACCOUNTS=$accounts E2E_PEOPLE=$work/people.json E2E_ARTIFACTS=$artifacts \
   E2E_CHROMIUM=$chromium
 status=0
 echo "== node --test test/ui.test.mjs"

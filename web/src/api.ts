@@ -4,7 +4,7 @@
 
 export interface User {
   username: string;
-  display_name: string;
+  display_name?: string;
   role: string;
   role_title?: string;
   organisation: string;
@@ -58,7 +58,7 @@ export interface ConsentItem { id: string; decision: "permit" | "deny" | string;
 export interface Condition { name: string; code?: string; system?: string; onset?: string }
 export interface Medication { name: string; code?: string; authored?: string; status?: string }
 export interface Activity { date: string; end?: string; kind?: string; description?: string }
-export interface RiskItem { date: string; run?: number; admission_risk?: number | null; notes?: string[] }
+export interface RiskItem { date: string; run?: number | string; admission_risk?: number | null; notes?: string[] }
 
 export interface PersonRecord {
   person: Person;
@@ -77,14 +77,17 @@ export interface AuditEvent {
   recorded: string;
   user: string;
   action: string;
-  subtype: string;
+  subtype?: string;
   outcome: string;
+  /** The people the event is about: `patients` (contract) or `patient_keys` (the audit's own keys). */
   patients?: string[];
+  patient_keys?: string[];
   query?: string;
   break_glass?: boolean;
+  break_glass_reason?: string;
 }
 
-export interface Segment { model: string; label: string; run: number; count: number | null }
+export interface Segment { model: string; label: string; run: number | string; count: number | null }
 
 /** A failed call: the API's error body, or one made here for a network failure. */
 export class ApiError extends Error {

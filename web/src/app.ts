@@ -32,6 +32,20 @@ const SCREEN_LINKS: Record<string, { href: string; text: string; description: st
   "my-record": { href: "/my-record", text: "My record", description: "Your details, who can see your record and your sharing choice." },
 };
 
+const ROLE_TITLES: Record<string, string> = {
+  gp: "GP", nurse: "Nurse", "case-manager": "Case manager", "care-assistant": "Care assistant",
+  "social-worker": "Social worker", "mental-health": "Mental health practitioner", pharmacist: "Pharmacist",
+  "link-worker": "Link worker", commissioner: "Commissioner", analyst: "Analyst", "privacy-officer": "Privacy officer",
+  administrator: "Administrator", patient: "Patient",
+};
+
+/** "Dr Demo GP, GP": the display name (else the username) and the role's title. */
+export function whoIsSignedIn(me: Me): string {
+  const name = me.user.display_name || me.user.username;
+  const title = me.user.role_title || ROLE_TITLES[me.user.role] || me.user.role;
+  return title ? `${name}, ${title}` : name;
+}
+
 export function screenLinks(me: Me) {
   return me.screens.filter((s) => s in SCREEN_LINKS).map((s) => SCREEN_LINKS[s]);
 }
@@ -84,7 +98,11 @@ class App {
   async loadMe() {
     this.me = await api.get<Me>("/app/api/me");
     api.idleTimeoutS = this.me.session?.idle_timeout_s ?? api.idleTimeoutS;
-    this.warnBeforeS = this.me.session?.warn_before_s ?? 120;
+    // The call that brought /app/api/me counted as activity with the old default idle time.
+    api.idleEndsAt = api.lastActivity + api.idleTimeoutS * 1000;
+    // Warn warn_before_s before the end, but never for more than half of the idle time (a very
+    // short idle time, as in tests, would otherwise warn after every click).
+    this.warnBeforeS = Math.min(this.me.session?.warn_before_s ?? 120, api.idleTimeoutS / 2);
     this.startIdleTimer();
   }
 
@@ -244,7 +262,7 @@ class App {
                 <svg class="nhsuk-icon nhsuk-icon--user" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16" focusable="false" aria-hidden="true">
                   <path d="M12 1a11 11 0 1 1 0 22 11 11 0 0 1 0-22Zm0 2a9 9 0 0 0-5 16.5V18a4 4 0 0 1 4-4h2a4 4 0 0 1 4 4v1.5A9 9 0 0 0 12 3Zm0 3a3.5 3.5 0 1 1-3.5 3.5A3.4 3.4 0 0 1 12 6Z"/>
                 </svg>
-                ${me.user.display_name}${me.user.role_title ? html`, ${me.user.role_title}` : nothing}
+                ${whoIsSignedIn(me)}
               </li>
               <li class="nhsuk-header__account-item">
                 <button class="nhsuk-header__account-button" type="button" @click=${() => void this.signOut()}>Sign out</button>

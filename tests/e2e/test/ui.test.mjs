@@ -424,6 +424,26 @@ describe("session", () => {
     await s.done();
   });
 
+  test("in real time: a server with a 30-second idle time warns, then signs out", { skip: !process.env.E2E_SHORT_IDLE_BASE && "no --session-idle-minutes in this joinedup" }, async () => {
+    const short = process.env.E2E_SHORT_IDLE_BASE;
+    const s = await open(browser);
+    const { page } = s;
+    await page.goto(`${short}/sign-in`);
+    await page.waitForSelector("#username");
+    await page.fill("#username", ACCOUNTS.gp.username);
+    await page.fill("#password", ACCOUNTS.gp.password);
+    await page.click("form button[type=submit]");
+    await page.waitForSelector("nav[aria-label=Account]");
+    const me = await page.evaluate(async () => (await fetch("/app/api/me")).json());
+    assert.equal(me.session?.idle_timeout_s, 30);
+    await page.waitForSelector("dialog#session-warning[open]", { timeout: 40000 });
+    assert.match(await page.locator("dialog#session-warning").innerText(), /You are about to be signed out/);
+    await page.waitForSelector("text=You were signed out because you were inactive", { timeout: 40000 });
+    assert.equal(new URL(page.url()).pathname, "/sign-in");
+    assert.equal(await page.evaluate(async () => (await fetch("/app/api/me")).status), 401);
+    await s.done();
+  });
+
   test("any 401 from the API leads to the sign-in page: Your session has ended", async () => {
     const s = await open(browser);
     const { page } = s;

@@ -115,10 +115,12 @@ export function auditPage(query: URLSearchParams): Page {
           ${table("Audit events", ["When", "User", "Event", "Outcome", "People", "Details"], events.map((ev) => [
             html`<span class="app-nowrap">${instant(ev.recorded)}</span>`,
             ev.user,
-            html`${ev.break_glass || ev.subtype.includes("break-glass") || ev.subtype.includes("override") ? html`${tag(ev.subtype, "red")} ` : html`${ev.subtype} `}<span class="nhsuk-body-s">(${ACTIONS[ev.action] ?? ev.action})</span>`,
+            html`${ev.break_glass || (ev.subtype ?? "").includes("break-glass") || (ev.subtype ?? "").includes("override") ? html`${tag(ev.subtype || "break-glass", "red")} ` : html`${ev.subtype ?? ""} `}<span class="nhsuk-body-s">(${ACTIONS[ev.action] ?? ev.action})</span>`,
             ev.outcome === "success" ? "Success" : capital(ev.outcome),
-            html`${(ev.patients ?? []).map((p, i) => html`${i ? ", " : ""}<a href=${`/audit?patient=${encodeURIComponent(p)}`}>${p}</a>`)}`,
-            ev.query ?? "",
+            ev.patients
+              ? html`${ev.patients.map((p, i) => html`${i ? ", " : ""}<a href=${`/audit?patient=${encodeURIComponent(p)}`}>${p}</a>`)}`
+              : (ev.patient_keys ?? []).join(", "),
+            html`${ev.query ?? ""}${ev.break_glass_reason ? html`<br><span class="nhsuk-body-s">Reason given: ${ev.break_glass_reason}</span>` : nothing}`,
           ]), { captionSize: "s" })}
           ${next ? nextPage(nextHref()) : nothing}` : nothing}`;
     },

@@ -1,5 +1,5 @@
 import { html } from "lit-html";
-import { app, screenLinks, type Page } from "../app";
+import { app, screenLinks, whoIsSignedIn, type Page } from "../app";
 
 export function homePage(): Page {
   return {
@@ -8,7 +8,7 @@ export function homePage(): Page {
       const me = app.me!;
       const links = screenLinks(me);
       return html`<h1 tabindex="-1">joinedup</h1>
-        <p class="nhsuk-lede-text">You are signed in as ${me.user.display_name}${me.user.role_title ? html` (${me.user.role_title})` : ""}.</p>
+        <p class="nhsuk-lede-text">You are signed in as ${whoIsSignedIn(me)}.</p>
         ${links.length ? html`<ul class="nhsuk-grid-row nhsuk-card-group">
           ${links.map((l) => html`<li class="nhsuk-grid-column-one-half nhsuk-card-group__item">
             <div class="nhsuk-card nhsuk-card--clickable">

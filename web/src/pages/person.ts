@@ -201,7 +201,7 @@ export function personPage(id: string, mode: Mode): Page {
   function riskView(): TemplateResult {
     const sec = record!.sections.risk;
     return section("risk", sec, (items: RiskItem[]) => {
-      const sorted = [...items].sort((a, b) => (b.date ?? "").localeCompare(a.date ?? "") || (b.run ?? 0) - (a.run ?? 0));
+      const sorted = [...items].sort((a, b) => (b.date ?? "").localeCompare(a.date ?? "") || runOrder(b.run) - runOrder(a.run));
       const scored = [...sorted].reverse().filter((r) => typeof r.admission_risk === "number");
       return html`
         ${scored.length >= 2 ? html`<h3 class="nhsuk-heading-s">Emergency admission risk over time</h3>
@@ -209,10 +209,10 @@ export function personPage(id: string, mode: Mode): Page {
             aria-label=${`Line chart of emergency admission risk: ${scored.map((r) => `${longDate(r.date)} ${percent(r.admission_risk)}`).join(", ")}`}></canvas></div>
           <details class="nhsuk-details"><summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">The chart's figures as a table</span></summary>
             <div class="nhsuk-details__text">${table("Emergency admission risk by stratification run", ["Date", "Run", "Admission risk"],
-              scored.map((r) => [longDate(r.date), r.run !== undefined ? String(r.run) : "", percent(r.admission_risk)]), { captionSize: "s" })}</div></details>` : nothing}
+              scored.map((r) => [longDate(r.date), runText(r.run), percent(r.admission_risk)]), { captionSize: "s" })}</div></details>` : nothing}
         <ol class="app-timeline" aria-label="Scores, newest first">
           ${sorted.map((r) => html`<li>
-            <span class="app-timeline__date">${longDate(r.date)}${r.run !== undefined ? html` <span class="nhsuk-body-s">(run ${r.run})</span>` : nothing}</span>
+            <span class="app-timeline__date">${longDate(r.date)}${runText(r.run) ? html` <span class="nhsuk-body-s">(${typeof r.run === "number" || /^\d+$/.test(String(r.run)) ? `run ${r.run}` : r.run})</span>` : nothing}</span>
             <p class="nhsuk-body nhsuk-u-margin-bottom-1">Chance of an emergency admission in the next year: <strong>${percent(r.admission_risk)}</strong></p>
             ${r.notes && r.notes.length ? html`<ul class="nhsuk-list nhsuk-list--bullet nhsuk-body-s">${r.notes.map((n) => html`<li>${n}</li>`)}</ul>` : html`<p class="nhsuk-body-s">No reasons recorded.</p>`}
           </li>`)}
@@ -322,7 +322,7 @@ export function personPage(id: string, mode: Mode): Page {
     chartCanvas = canvas;
     const items = [...(record?.sections.risk?.items ?? [])]
       .filter((r) => typeof r.admission_risk === "number")
-      .sort((a, b) => (a.date ?? "").localeCompare(b.date ?? "") || (a.run ?? 0) - (b.run ?? 0));
+      .sort((a, b) => (a.date ?? "").localeCompare(b.date ?? "") || runOrder(a.run) - runOrder(b.run));
     const { riskChart } = await import("../chart");
     if (chartCanvas !== canvas) return;
     chart = riskChart(canvas, items.map((r) => longDate(r.date)), items.map((r) => {
@@ -330,6 +330,15 @@ export function personPage(id: string, mode: Mode): Page {
       return Math.round((x <= 1 ? x * 100 : x) * 10) / 10;
     }));
   }
+}
+
+function runText(run: number | string | undefined | null): string {
+  return run === undefined || run === null ? "" : String(run);
+}
+
+function runOrder(run: number | string | undefined | null): number {
+  const n = Number(run);
+  return Number.isFinite(n) ? n : 0;
 }
 
 function capitalise(s: string): string {
