@@ -18,7 +18,7 @@ LAYERS = [
     ["http"],
     ["export"],
     ["records"],
-    ["api"],
+    ["api", "webapp"],
     ["server"],
     ["cli"],
 ]

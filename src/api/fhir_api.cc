@@ -110,16 +110,7 @@ HttpResponse FhirApi::Impl::Handle(const HttpRequest& req,
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
-    records::Requester requester;
-    requester.caller = principal->caller;
-    requester.caller.break_glass_reason.clear();
-    requester.actor.user_id = requester.caller.user_id;
-    requester.actor.username = principal->username;
-    requester.actor.role = std::string(security::RoleName(requester.caller.role));
-    requester.actor.organisation_id = requester.caller.organisation_id;
-    requester.actor.request_id = req.request_id;
-    requester.actor.client_request_id = req.client_request_id;
-    requester.actor.source_address = req.remote_address;
+    records::Requester requester = records::RequesterOf(*principal, req);
     // ---- Break-glass: a reason given with a read of one record (security/policy.h).
     const bool instance_read = req.method == "GET" && seg.size() >= 2 && seg.size() <= 4 &&
                                !seg[0].empty() && seg[0][0] != '$' && seg[1] != "$export" &&

@@ -45,6 +45,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   struct Options {
     std::string db = DefaultDatabaseUrl();
     server::ServerOptions server;
+    double session_idle_minutes = 30;
   };
   auto options = std::make_shared<Options>();
   auto* serve = app.add_subcommand(
@@ -92,8 +93,16 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                    "Other counts are rounded to the nearest multiple of this (HES: 5; 1: exact)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  serve
+      ->add_option("--session-idle-minutes", options->session_idle_minutes,
+                   "A web session ends after this many minutes without use (fractions allowed; "
+                   "the web UI warns two minutes before)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 24.0 * 60));
   serve->callback([options, exit_code] {
     options->server.db_url = options->db;
+    options->server.service.session_idle_ms =
+        static_cast<int64_t>(options->session_idle_minutes * 60 * 1000);
     *exit_code = Serve(options->server);
   });
 }

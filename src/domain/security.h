@@ -88,6 +88,7 @@ struct TokenRecord {
   int64_t issued_at_ms = 0;
   int64_t expires_at_ms = 0;
   bool revoked = false;
+  int64_t last_used_at_ms = 0;  // 0: not used since it was issued (SecurityStore::TouchToken)
   friend bool operator==(const TokenRecord&, const TokenRecord&) = default;
 };
 

@@ -215,6 +215,20 @@ Result<std::string> RenderRecord(const store::FoundResource& found,
   return fhir::ServedText(std::move(out), found.document);
 }
 
+Requester RequesterOf(const http::Principal& principal, const http::HttpRequest& request) {
+  Requester requester;
+  requester.caller = principal.caller;
+  requester.caller.break_glass_reason.clear();
+  requester.actor.user_id = requester.caller.user_id;
+  requester.actor.username = principal.username;
+  requester.actor.role = std::string(security::RoleName(requester.caller.role));
+  requester.actor.organisation_id = requester.caller.organisation_id;
+  requester.actor.request_id = request.request_id;
+  requester.actor.client_request_id = request.client_request_id;
+  requester.actor.source_address = request.remote_address;
+  return requester;
+}
+
 Records::Records(store::Store& store, Requester requester, security::Clock clock,
                  Settings settings)
     : store_(store),

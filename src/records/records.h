@@ -33,6 +33,7 @@
 
 #include "core/result.h"
 #include "domain/disclosure.h"
+#include "http/message.h"
 #include "resources/query.h"
 #include "security/audit.h"
 #include "security/policy.h"
@@ -49,6 +50,10 @@ struct Requester {
   security::Caller caller;  // break_glass_reason: only with a read of one record
   security::AuditActor actor;
 };
+
+// The requester of an HTTP request, from who the server authenticated. No break-glass reason:
+// each API decides where it accepts one.
+Requester RequesterOf(const http::Principal& principal, const http::HttpRequest& request);
 
 // What a request does to records: the policy's interaction and how the audit trail names it.
 enum class Operation : uint8_t { kRead, kVread, kHistory, kSearch, kCreate, kUpdate, kExport };

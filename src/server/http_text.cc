@@ -9,6 +9,7 @@
 #include "core/strings.h"
 #include "fhir/fhir_mapping.h"
 #include "security/scopes.h"
+#include "webapp/assets.h"
 
 namespace joinedup::server {
 namespace {
@@ -124,6 +125,22 @@ std::string RouteTemplate(std::string_view path) {
   if (path == "/fhir/") return "/fhir";
   for (std::string_view fixed : kFixed)
     if (path == fixed) return std::string(fixed);
+  if (path.starts_with("/assets/")) return "/assets/{file}";
+  if (webapp::IsAppRoute(path))
+    return path.starts_with("/people/") ? "/people/{id}" : std::string(path);
+  if (path == "/app/api" || path.starts_with("/app/api/")) {
+    std::vector<std::string_view> parts = Split(path.substr(8), '/');
+    if (!parts.empty() && parts.front().empty()) parts.erase(parts.begin());
+    if (!parts.empty() && parts.back().empty()) parts.pop_back();
+    const size_t n = parts.size();
+    if (n == 1 && (parts[0] == "me" || parts[0] == "people" || parts[0] == "audit" ||
+                   parts[0] == "segments"))
+      return "/app/api/" + std::string(parts[0]);
+    if (n == 2 && parts[0] == "people") return "/app/api/people/{id}";
+    if (n == 3 && parts[0] == "people" && parts[2] == "consent")
+      return "/app/api/people/{id}/consent";
+    return "/app/api/{unmatched}";
+  }
   if (!path.starts_with("/fhir/")) return "{unmatched}";
   std::vector<std::string_view> parts = Split(path.substr(6), '/');
   if (!parts.empty() && parts.back().empty()) parts.pop_back();  // a trailing slash

@@ -15,6 +15,7 @@
 #include "fhir/search/response.h"
 #include "server/http_text.h"
 #include "store/store.h"
+#include "webapp/app_api.h"
 
 namespace joinedup::server {
 namespace {
@@ -91,6 +92,7 @@ struct Server::Impl {
   std::unique_ptr<Service> service;
   std::unique_ptr<exporter::BulkExport> bulk_export;
   std::unique_ptr<api::FhirApi> fhir_api;
+  std::unique_ptr<webapp::AppApi> app_api;
   httplib::Server http;
   std::thread listener;
   int port = 0;
@@ -247,12 +249,23 @@ Status Server::Start() {
   fhir = [api = s.fhir_api.get()](
              const http::HttpRequest& request, const std::optional<http::Principal>& principal,
              store::Store& store) { return api->Handle(request, principal, store); };
+  webapp::AppApiOptions app_options;
+  app_options.cursor_key = cursor_key;
+  app_options.clock = o.clock;
+  app_options.records = o.records;
+  app_options.session_idle_ms = o.service.session_idle_ms;
+  s.app_api = std::make_unique<webapp::AppApi>(std::move(app_options));
+  AppHandler app = [api = s.app_api.get()](const http::HttpRequest& request,
+                                           const http::Principal& principal,
+                                           store::Store& store) {
+    return api->Handle(request, principal, store);
+  };
   ServiceOptions service_options = o.service;
   service_options.base_url = s.base_url;
   service_options.csrf_key = csrf_key;
   service_options.clock = o.clock;
   JU_ASSIGN_OR_RETURN(s.service, Service::Create(std::move(service_options), *s.stores, *s.metrics,
-                                                 std::move(fhir)));
+                                                 std::move(fhir), std::move(app)));
 
   // cpp-httplib keeps a keep-alive connection on one worker until it closes, so the worker
   // count bounds the clients served at once (bench/README.md: 4 workers under 32 connections

@@ -14,6 +14,7 @@
 #include "security/tokens.h"
 #include "server/http_text.h"
 #include "store/store.h"
+#include "webapp/assets.h"
 
 namespace joinedup::server {
 
@@ -54,6 +55,9 @@ Result<StorePool::Lease> StorePool::Acquire() {
 // ---- Responses ---------------------------------------------------------------------------------
 
 namespace {
+
+// How often a session's use is written down (SecurityStore::TouchToken).
+constexpr int64_t kSessionTouchEveryMs = 15 * 1000;
 
 HttpResponse Outcome(int status, search::IssueType type, std::string diagnostics) {
   search::OutcomeIssue issue;
@@ -335,11 +339,12 @@ struct Service::SignInAttempt {
 };
 
 Service::Service(ServiceOptions options, StorePool& stores, Metrics& metrics, FhirHandler fhir,
-                 std::string dummy_hash)
+                 AppHandler app, std::string dummy_hash)
     : options_(std::move(options)),
       stores_(stores),
       metrics_(metrics),
       fhir_(std::move(fhir)),
+      app_(std::move(app)),
       dummy_hash_(std::move(dummy_hash)),
       address_throttle_(std::make_unique<AddressThrottle>(options_.max_failures_per_address,
                                                           options_.throttle_window_ms)),
@@ -374,7 +379,8 @@ bool Service::AuditRefusals(store::Store& store, const std::vector<RefusalCount>
 }
 
 Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options, StorePool& stores,
-                                                 Metrics& metrics, FhirHandler fhir) {
+                                                 Metrics& metrics, FhirHandler fhir,
+                                                 AppHandler app) {
   if (options.csrf_key.size() != crypto_auth_hmacsha256_KEYBYTES)
     return Error::Invalid("the CSRF key must be 32 bytes");
   if (!options.clock) options.clock = security::SystemClockMs;
@@ -382,7 +388,8 @@ Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options, StorePo
   // known one, so response time does not tell which usernames exist.
   JU_ASSIGN_OR_RETURN(std::string dummy_hash, security::HashPassword(security::NewBearerToken()));
   return std::unique_ptr<Service>(
-      new Service(std::move(options), stores, metrics, std::move(fhir), std::move(dummy_hash)));
+      new Service(std::move(options), stores, metrics, std::move(fhir), std::move(app),
+                  std::move(dummy_hash)));
 }
 
 std::string Service::CsrfToken(std::string_view token_hash_hex) const {
@@ -405,6 +412,7 @@ HttpResponse Service::Handle(const HttpRequest& request, RequestInfo* info) cons
       return only_get([&] { return Json(200, SmartConfiguration()); });
     return Fhir(request, info);
   }
+  if (path == "/app/api" || path.starts_with("/app/api/")) return App(request, info);
   if (path == "/healthz")
     return only_get([] {
       HttpResponse response;
@@ -429,6 +437,8 @@ HttpResponse Service::Handle(const HttpRequest& request, RequestInfo* info) cons
   }
   if (path == "/.well-known/smart-configuration")
     return only_get([&] { return Json(200, SmartConfiguration()); });
+  if (path.starts_with("/assets/") || webapp::IsAppRoute(path))
+    return only_get([&] { return WebAsset(path); });
   if (path == "/auth/token")
     return method == "POST" ? Token(request, info) : MethodNotAllowed("POST");
   if (path == "/auth/revoke") return method == "POST" ? Revoke(request) : MethodNotAllowed("POST");
@@ -438,6 +448,31 @@ HttpResponse Service::Handle(const HttpRequest& request, RequestInfo* info) cons
     return MethodNotAllowed("GET, HEAD, POST, DELETE");
   }
   return Outcome(404, search::IssueType::kNotFound, "no such endpoint");
+}
+
+// The web UI's files. Every screen is the one page (the UI routes in the browser); its
+// policy lets it load only its own script and styles — nothing inline, nothing from elsewhere.
+HttpResponse Service::WebAsset(std::string_view path) const {
+  const webapp::Asset* asset =
+      path.starts_with("/assets/") ? webapp::FindAsset(path) : webapp::AppPage();
+  if (asset == nullptr)
+    return Outcome(404, search::IssueType::kNotFound,
+                   webapp::AppPage() ? "no such endpoint"
+                                     : "the web UI is not built into this joinedup");
+  HttpResponse response;
+  response.content_type = std::string(asset->content_type);
+  response.body = std::string(asset->body);
+  if (asset == webapp::AppPage()) {
+    response.headers.emplace_back(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'");
+  } else {
+    // Built files are named by their content's hash: a new build is a new name.
+    response.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+  }
+  return response;
 }
 
 HttpResponse Service::Ready() const {
@@ -685,8 +720,10 @@ HttpResponse Service::Session(const HttpRequest& request, RequestInfo* info) con
   store::Store& store = **lease;
   auto session_json = [&](const store::User& user, std::string_view token_hash,
                           int64_t expires_in_s) {
+    const int64_t idle_s = std::min(expires_in_s, options_.session_idle_ms / 1000);
     return "{\"csrf_token\":" + JsonString(CsrfToken(token_hash)) +
            ",\"expires_in\":" + std::to_string(expires_in_s) +
+           ",\"idle_expires_in\":" + std::to_string(idle_s) +
            ",\"user\":{\"username\":" + JsonString(AuditSafeText(user.username)) +
            ",\"display_name\":" + JsonString(AuditSafeText(user.display_name)) +
            ",\"role\":" + JsonString(security::RoleName(user.role)) +
@@ -742,6 +779,10 @@ HttpResponse Service::Session(const HttpRequest& request, RequestInfo* info) con
     if (authenticated.error().code == ErrorCode::kUnavailable) return Unavailable();
     return InvalidToken("invalid_token", "the session is not valid");
   }
+  // Asking about the session is using it ("stay signed in"), unless it has already ended.
+  auto idle = SessionIdle(store, authenticated->record);
+  if (!idle.ok()) return Unavailable();
+  if (*idle) return InvalidToken("invalid_token", "the session has ended");
   const store::User& user = authenticated->user;
   if (info != nullptr) info->user_id = user.id;
   const std::string& hash = authenticated->record.hash_hex;
@@ -769,13 +810,18 @@ HttpResponse Service::Session(const HttpRequest& request, RequestInfo* info) con
   return Json(200, session_json(user, hash, left_s));
 }
 
-HttpResponse Service::Fhir(const HttpRequest& request, RequestInfo* info) const {
-  static constexpr std::string_view kAllowed = "GET, HEAD, POST, PUT, PATCH, DELETE";
-  const std::string& method = request.method;
-  if (method != "GET" && method != "HEAD" && method != "POST" && method != "PUT" &&
-      method != "PATCH" && method != "DELETE")
-    return MethodNotAllowed(kAllowed);
+Result<bool> Service::SessionIdle(store::Store& store, const store::TokenRecord& token) const {
+  const int64_t now = options_.clock();
+  const int64_t last = std::max(token.last_used_at_ms, token.issued_at_ms);
+  if (now - last > options_.session_idle_ms) return true;
+  // Recorded at most every few seconds: a page's burst of requests costs one write.
+  if (now - token.last_used_at_ms >= kSessionTouchEveryMs)
+    JU_RETURN_IF_ERROR(store.TouchToken(token.hash_hex, now));
+  return false;
+}
 
+Service::Authenticated Service::Authenticate(const HttpRequest& request, store::Store& store,
+                                             RequestInfo* info) const {
   // Credentials: the Authorization header, else the session cookie.
   std::optional<std::string> bearer;
   bool via_cookie = false;
@@ -795,62 +841,115 @@ HttpResponse Service::Fhir(const HttpRequest& request, RequestInfo* info) const 
     bearer = CookieValue(*cookie_header, kSessionCookie);
     via_cookie = bearer.has_value();
   }
+  Authenticated out;
+  if (!bearer && !malformed_header) return out;  // anonymous
+
+  std::optional<security::AuthenticatedToken> token;
+  if (bearer) {
+    auto authenticated = security::AuthenticateToken(store, options_.clock, *bearer);
+    if (authenticated.ok()) {
+      token = std::move(authenticated).value();
+    } else if (authenticated.error().code != ErrorCode::kUnauthenticated) {
+      out.refusal = Unavailable();
+      return out;
+    }
+  }
+  if (token && via_cookie) {
+    auto idle = SessionIdle(store, token->record);
+    if (!idle.ok()) {
+      out.refusal = Unavailable();
+      return out;
+    }
+    if (*idle) token.reset();
+  }
+  if (!token) {
+    // Present but not good: never anonymous, never reaches an API, and audited — the first
+    // from an address at once, the rest in aggregate (RefusalTally).
+    std::vector<RefusalCount> due;
+    if (refusals_->Refused(request.remote_address, options_.clock(), due))
+      due.push_back({request.remote_address, 1});
+    if (!AuditRefusals(store, due, &request)) {
+      out.refusal = Unavailable();
+      return out;
+    }
+    out.refusal = malformed_header
+                      ? InvalidToken("invalid_request", "the Authorization header must be Bearer")
+                      : InvalidToken("invalid_token", via_cookie ? "the session has ended"
+                                                                 : "the access token is not valid");
+    return out;
+  }
+  if (info != nullptr) info->user_id = token->user.id;
+  if (via_cookie && IsUnsafeMethod(request.method)) {
+    // Double-submit protection for cookie sessions: a cross-site form cannot set this header.
+    const std::string expected = CsrfToken(token->record.hash_hex);
+    std::optional<std::string_view> given = request.Header("x-csrf-token");
+    if (!given || given->size() != expected.size() ||
+        sodium_memcmp(given->data(), expected.data(), expected.size()) != 0) {
+      out.refusal =
+          Outcome(403, search::IssueType::kForbidden, "X-CSRF-Token is missing or wrong");
+      return out;
+    }
+  }
+  auto care_teams = store.CareTeamsOfUser(token->user.id);
+  if (!care_teams.ok()) {
+    out.refusal = Unavailable();
+    return out;
+  }
+  http::Principal who;
+  who.username = token->user.username;
+  who.caller.user_id = token->user.id;
+  who.caller.role = token->user.role;
+  who.caller.organisation_id = token->user.organisation_id;
+  who.caller.care_team_ids = std::move(care_teams).value();
+  who.caller.patient_key = token->user.patient_key;
+  who.caller.disabled = token->user.disabled;
+  who.caller.system_client = IsSystemToken(token->scopes);
+  who.caller.scopes = std::move(token->scopes);
+  out.principal = std::move(who);
+  return out;
+}
+
+HttpResponse Service::Fhir(const HttpRequest& request, RequestInfo* info) const {
+  static constexpr std::string_view kAllowed = "GET, HEAD, POST, PUT, PATCH, DELETE";
+  const std::string& method = request.method;
+  if (method != "GET" && method != "HEAD" && method != "POST" && method != "PUT" &&
+      method != "PATCH" && method != "DELETE")
+    return MethodNotAllowed(kAllowed);
 
   auto lease = stores_.Acquire();
   if (!lease.ok()) return Unavailable();
   store::Store& store = **lease;
-
-  std::optional<http::Principal> principal;
-  if (bearer || malformed_header) {
-    std::optional<security::AuthenticatedToken> token;
-    if (bearer) {
-      auto authenticated = security::AuthenticateToken(store, options_.clock, *bearer);
-      if (authenticated.ok()) {
-        token = std::move(authenticated).value();
-      } else if (authenticated.error().code != ErrorCode::kUnauthenticated) {
-        return Unavailable();
-      }
-    }
-    if (!token) {
-      // Present but not good: never anonymous, never reaches the API, and audited — the first
-      // from an address at once, the rest in aggregate (RefusalTally).
-      std::vector<RefusalCount> due;
-      if (refusals_->Refused(request.remote_address, options_.clock(), due))
-        due.push_back({request.remote_address, 1});
-      if (!AuditRefusals(store, due, &request)) return Unavailable();
-      return malformed_header
-                 ? InvalidToken("invalid_request", "the Authorization header must be Bearer")
-                 : InvalidToken("invalid_token", "the access token is not valid");
-    }
-    if (info != nullptr) info->user_id = token->user.id;
-    if (via_cookie && IsUnsafeMethod(method)) {
-      // Double-submit protection for cookie sessions: a cross-site form cannot set this header.
-      const std::string expected = CsrfToken(token->record.hash_hex);
-      std::optional<std::string_view> given = request.Header("x-csrf-token");
-      if (!given || given->size() != expected.size() ||
-          sodium_memcmp(given->data(), expected.data(), expected.size()) != 0)
-        return Outcome(403, search::IssueType::kForbidden, "X-CSRF-Token is missing or wrong");
-    }
-    auto care_teams = store.CareTeamsOfUser(token->user.id);
-    if (!care_teams.ok()) return Unavailable();
-    http::Principal who;
-    who.username = token->user.username;
-    who.caller.user_id = token->user.id;
-    who.caller.role = token->user.role;
-    who.caller.organisation_id = token->user.organisation_id;
-    who.caller.care_team_ids = std::move(care_teams).value();
-    who.caller.patient_key = token->user.patient_key;
-    who.caller.disabled = token->user.disabled;
-    who.caller.system_client = IsSystemToken(token->scopes);
-    who.caller.scopes = std::move(token->scopes);
-    principal = std::move(who);
-  }
+  Authenticated who = Authenticate(request, store, info);
+  if (who.refusal) return std::move(*who.refusal);
 
   if (!fhir_) return Outcome(501, search::IssueType::kNotSupported, "the FHIR API is not built");
   HttpRequest below = request;
   below.path = request.path.size() > 5 ? request.path.substr(5) : "/";
   if (below.method == "HEAD") below.method = "GET";
-  return fhir_(below, principal, store);
+  return fhir_(below, who.principal, store);
+}
+
+HttpResponse Service::App(const HttpRequest& request, RequestInfo* info) const {
+  const std::string& method = request.method;
+  if (method != "GET" && method != "HEAD" && method != "POST" && method != "PUT" &&
+      method != "DELETE")
+    return MethodNotAllowed("GET, HEAD, POST, PUT, DELETE");
+  auto lease = stores_.Acquire();
+  if (!lease.ok()) return Unavailable();
+  store::Store& store = **lease;
+  Authenticated who = Authenticate(request, store, info);
+  if (who.refusal) return std::move(*who.refusal);
+  if (!who.principal) {
+    HttpResponse r = Json(401, "{\"error\":{\"status\":401,\"title\":\"Sign in\","
+                               "\"detail\":\"Sign in to use joinedup.\"}}");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  if (!app_) return Outcome(501, search::IssueType::kNotSupported, "the app API is not built");
+  HttpRequest below = request;
+  below.path = request.path.size() > 8 ? request.path.substr(8) : "/";
+  if (below.method == "HEAD") below.method = "GET";
+  return app_(below, *who.principal, store);
 }
 
 }  // namespace joinedup::server

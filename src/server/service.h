@@ -74,6 +74,9 @@ class StorePool {
 // The FHIR API as the server calls it (api::FhirApi::Handle, bound).
 using FhirHandler = std::function<http::HttpResponse(
     const http::HttpRequest&, const std::optional<http::Principal>&, store::Store&)>;
+// The web application's API (webapp::AppApi::Handle, bound): always someone signed in.
+using AppHandler = std::function<http::HttpResponse(const http::HttpRequest&,
+                                                    const http::Principal&, store::Store&)>;
 
 struct ServiceOptions {
   std::string base_url;  // how clients reach this server, no trailing slash: "http://host:8080"
@@ -81,6 +84,8 @@ struct ServiceOptions {
   security::Clock clock;
   int64_t token_lifetime_ms = 60 * 60 * 1000;        // bearer tokens: 1 hour
   int64_t session_lifetime_ms = 8 * 60 * 60 * 1000;  // a working day
+  // A web session (the cookie) also ends when unused this long; every request with it is use.
+  int64_t session_idle_ms = 30 * 60 * 1000;
   // Sign-in throttling: at most this many failures per username (every process, counted in
   // the audit trail) or per source address (this process) within the window; then 429.
   int max_failures_per_user = 5;
@@ -105,7 +110,8 @@ class Service {
  public:
   // Builds the dummy password hash that sign-ins for unknown usernames verify against.
   static Result<std::unique_ptr<Service>> Create(ServiceOptions options, StorePool& stores,
-                                                 Metrics& metrics, FhirHandler fhir);
+                                                 Metrics& metrics, FhirHandler fhir,
+                                                 AppHandler app = nullptr);
   ~Service();
 
   // `request.path` is the whole path ("/fhir/Patient/1"), percent-decoded.
@@ -120,7 +126,7 @@ class Service {
 
  private:
   Service(ServiceOptions options, StorePool& stores, Metrics& metrics, FhirHandler fhir,
-          std::string dummy_hash);
+          AppHandler app, std::string dummy_hash);
 
   class AddressThrottle;
   class RefusalTally;
@@ -143,17 +149,31 @@ class Service {
   bool AuditSignIn(const http::HttpRequest& request, store::Store& store, std::string_view username,
                    const store::User* user, bool ok) const;
 
+  // Who is asking: a bearer token or the session cookie (with its CSRF token on unsafe
+  // methods, and not idle too long). Empty principal: anonymous; a response: refused (and
+  // audited) or the store is unavailable.
+  struct Authenticated {
+    std::optional<http::Principal> principal;
+    std::optional<http::HttpResponse> refusal;
+  };
+  Authenticated Authenticate(const http::HttpRequest& request, store::Store& store,
+                             RequestInfo* info) const;
+  // A session cookie's token as found: ended by inactivity? Otherwise its use is recorded.
+  Result<bool> SessionIdle(store::Store& store, const store::TokenRecord& token) const;
   http::HttpResponse Fhir(const http::HttpRequest& request, RequestInfo* info) const;
+  http::HttpResponse App(const http::HttpRequest& request, RequestInfo* info) const;
   http::HttpResponse Token(const http::HttpRequest& request, RequestInfo* info) const;
   http::HttpResponse Revoke(const http::HttpRequest& request) const;
   http::HttpResponse Session(const http::HttpRequest& request, RequestInfo* info) const;
   http::HttpResponse Ready() const;
+  http::HttpResponse WebAsset(std::string_view path) const;
   std::string SmartConfiguration() const;
 
   ServiceOptions options_;
   StorePool& stores_;
   Metrics& metrics_;
   FhirHandler fhir_;
+  AppHandler app_;
   std::string dummy_hash_;
   std::unique_ptr<AddressThrottle> address_throttle_;
   std::unique_ptr<RefusalTally> refusals_;

@@ -325,7 +325,13 @@ constexpr std::string_view kClientRequestIdSchema = R"sql(
 ALTER TABLE audit_events ADD COLUMN client_request_id {{TEXT}} NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations{{
+// Migration 9: when a token was last used, so that a web session ends after inactivity
+// (0: not used since it was issued).
+constexpr std::string_view kTokenUseSchema = R"sql(
+ALTER TABLE tokens ADD COLUMN last_used_ms BIGINT NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<Migration, 9> kMigrations{{
     {1, "population", kPopulationSchema, {}, {}},
     {2, "stratification", kStratificationSchema, {}, {}},
     {3, "security", kSecuritySchema, kSecuritySqliteTriggers, kSecurityPostgresTriggers},
@@ -334,6 +340,7 @@ constexpr std::array<Migration, 8> kMigrations{{
     {6, "documents kept whole", kDocumentSchema, {}, {}},
     {7, "document types", kDocumentTypesSchema, {}, {}},
     {8, "client request ids", kClientRequestIdSchema, {}, {}},
+    {9, "token use", kTokenUseSchema, {}, {}},
 }};
 static_assert(kMigrations.back().version == kLatestSchemaVersion);
 

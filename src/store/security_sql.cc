@@ -390,12 +390,12 @@ Result<std::optional<TokenRecord>> SqlStore::FindToken(std::string_view hash_hex
   std::optional<TokenRecord> found;
   const SqlParam param = SqlParam::Text(hash_hex);
   JU_RETURN_IF_ERROR(Query(
-      "SELECT hash, user_id, scopes, issued_at_ms, expires_at_ms, revoked FROM tokens"
-      " WHERE hash = ?1",
+      "SELECT hash, user_id, scopes, issued_at_ms, expires_at_ms, revoked, last_used_ms"
+      " FROM tokens WHERE hash = ?1",
       {&param, 1}, [&](const SqlRow& row) -> Status {
-        found = TokenRecord{
-            std::string(row.Text(0)), row.Int(1), std::string(row.Text(2)), row.Int(3), row.Int(4),
-            row.Int(5) != 0};
+        found = TokenRecord{std::string(row.Text(0)), row.Int(1), std::string(row.Text(2)),
+                            row.Int(3),                row.Int(4), row.Int(5) != 0,
+                            row.Int(6)};
         return Ok();
       }));
   return found;
@@ -408,6 +408,13 @@ Status SqlStore::RevokeToken(std::string_view hash_hex) {
     if (!known) return Error::NotFound("token: not known");
     return Execute("UPDATE tokens SET revoked = 1 WHERE hash = ?1", {&param, 1});
   });
+}
+
+Status SqlStore::TouchToken(std::string_view hash_hex, int64_t now_ms) {
+  const SqlParam params[] = {SqlParam::Text(hash_hex), SqlParam::Int(now_ms)};
+  // Never moves backwards: two processes may touch the same session at once.
+  return Execute("UPDATE tokens SET last_used_ms = ?2 WHERE hash = ?1 AND last_used_ms < ?2",
+                 params);
 }
 
 Result<int64_t> SqlStore::RevokeUserTokens(int64_t user_id) {

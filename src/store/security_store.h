@@ -99,6 +99,8 @@ class SecurityStore {
   virtual Status AddToken(const TokenRecord& token) = 0;
   virtual Result<std::optional<TokenRecord>> FindToken(std::string_view hash_hex) = 0;
   virtual Status RevokeToken(std::string_view hash_hex) = 0;  // kNotFound if not stored
+  // Records that the token was used at `now_ms` (later than any use recorded before).
+  virtual Status TouchToken(std::string_view hash_hex, int64_t now_ms) = 0;
   // Revokes every token of the user; returns how many were live (not already revoked).
   virtual Result<int64_t> RevokeUserTokens(int64_t user_id) = 0;
 

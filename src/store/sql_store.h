@@ -129,6 +129,7 @@ class SqlStore : public Store {
   Status AddToken(const TokenRecord& token) override;
   Result<std::optional<TokenRecord>> FindToken(std::string_view hash_hex) override;
   Status RevokeToken(std::string_view hash_hex) override;
+  Status TouchToken(std::string_view hash_hex, int64_t now_ms) override;
   Result<int64_t> RevokeUserTokens(int64_t user_id) override;
   Result<AuditEvent> AppendAuditEvent(AuditEvent event, const AuditSealer& seal) override;
   Status ScanAuditEvents(int64_t after_sequence,

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "security/crypto.h"
 #include "security/tokens.h"
@@ -29,6 +30,8 @@ class ServiceTest : public ServerTest {
     server::ServiceOptions options;
     options.base_url = "http://joinedup.test";
     options.csrf_key = std::string(32, 'k');
+    now_ms_ = security::SystemClockMs();
+    options.clock = [this] { return now_ms_.load(); };
     auto created = server::Service::Create(
         options, *pool_, *metrics_,
         [this](const http::HttpRequest& request, const std::optional<http::Principal>& principal,
@@ -71,6 +74,7 @@ class ServiceTest : public ServerTest {
   std::unique_ptr<server::Service> service_;
   server::RequestInfo info_;
   Seen seen_;
+  std::atomic<int64_t> now_ms_{0};
 };
 
 TEST_F(ServiceTest, BearerTokenBecomesTheCallerWithCareTeamsAndScopes) {
@@ -230,6 +234,57 @@ TEST_F(ServiceTest, AGuesserElsewhereCannotLockAClinicianOutOfHerUsualDesk) {
   // Failures at her own desk do count there (a colleague at her keyboard, or her own typos).
   for (int i = 0; i < 5; ++i) EXPECT_EQ(Call("POST", "/auth/token", form, wrong, desk).status, 400);
   EXPECT_EQ(Call("POST", "/auth/token", form, right, desk).status, 429);
+}
+
+// A web session ends after 30 minutes unused, however long it had left; using it (any request,
+// or asking about the session: "stay signed in") keeps it going.
+TEST_F(ServiceTest, AWebSessionEndsWhenUnused) {
+  std::string form = "username=grace&password=" + std::string(kPassword);
+  std::replace(form.begin(), form.end(), ' ', '+');
+  const http::HttpResponse signed_in = Call(
+      "POST", "/auth/session", {{"content-type", "application/x-www-form-urlencoded"}}, form);
+  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+  EXPECT_NE(signed_in.body.find("\"idle_expires_in\":1800"), std::string::npos);
+  std::string cookie;
+  for (const auto& [name, value] : signed_in.headers)
+    if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
+  ASSERT_FALSE(cookie.empty());
+  const std::vector<std::pair<std::string, std::string>> with_cookie = {{"cookie", cookie}};
+  constexpr int64_t kMinute = 60 * 1000;
+
+  now_ms_ += 29 * kMinute;
+  EXPECT_EQ(Call("GET", "/fhir/Patient", with_cookie).status, 200);
+  now_ms_ += 29 * kMinute;  // 58 minutes after sign-in, 29 after its last use
+  EXPECT_EQ(Call("GET", "/auth/session", with_cookie).status, 200);
+  now_ms_ += 29 * kMinute;
+  EXPECT_EQ(Call("GET", "/fhir/Patient", with_cookie).status, 200);
+  const int calls = seen_.calls;
+  now_ms_ += 31 * kMinute;
+  const http::HttpResponse ended = Call("GET", "/fhir/Patient", with_cookie);
+  EXPECT_EQ(ended.status, 401);
+  EXPECT_NE(ended.body.find("the session has ended"), std::string::npos);
+  EXPECT_EQ(seen_.calls, calls);  // never reached the API
+  EXPECT_EQ(Call("GET", "/auth/session", with_cookie).status, 401);
+  EXPECT_EQ(Call("GET", "/app/api/me", with_cookie).status, 401);
+}
+
+// The web application's API takes the same credentials as /fhir, and never anonymously.
+TEST_F(ServiceTest, TheAppApiNeedsASignedInCallerAndItsCsrfToken) {
+  const http::HttpResponse anonymous = Call("GET", "/app/api/me");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.content_type.rfind("application/json", 0), 0u);
+  std::string form = "username=grace&password=" + std::string(kPassword);
+  std::replace(form.begin(), form.end(), ' ', '+');
+  const http::HttpResponse signed_in = Call(
+      "POST", "/auth/session", {{"content-type", "application/x-www-form-urlencoded"}}, form);
+  std::string cookie;
+  for (const auto& [name, value] : signed_in.headers)
+    if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
+  const http::HttpResponse posted =
+      Call("POST", "/app/api/people/p1/consent", {{"cookie", cookie}}, R"({"decision":"deny"})");
+  EXPECT_EQ(posted.status, 403);
+  EXPECT_NE(posted.body.find("X-CSRF-Token"), std::string::npos);
+  EXPECT_EQ(Call("PATCH", "/app/api/me", {{"cookie", cookie}}).status, 405);
 }
 
 TEST_F(ServiceTest, CsrfTokenIsAKeyedMacOfTheSession) {

@@ -1,0 +1,729 @@
+// The web application's API (app_api.h, docs/app-api.md). Each handler asks the records
+// service for FHIR records — by the same searches a FHIR client would make, parsed by the same
+// parser — and reshapes them for a screen. Access, refusal and audit are the service's.
+#include "webapp/app_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/date.h"
+#include "core/nhs_number.h"
+#include "core/strings.h"
+#include "fhir/search/paging.h"
+#include "fhir/search/response.h"
+#include "fhir/search/search_params.h"
+#include "resources/registry.h"
+#include "security/policy.h"
+
+namespace joinedup::webapp {
+namespace {
+
+using json = nlohmann::json;
+using http::HttpRequest;
+using http::HttpResponse;
+namespace search = fhir::search;
+
+constexpr std::string_view kNhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
+constexpr std::string_view kBreakGlassHeader = "x-break-glass-reason";
+constexpr int kPeoplePerPage = 20;
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+Error Invalid(std::string message, std::string field) {
+  return Error{ErrorCode::kInvalidInput, std::move(message), std::move(field)};
+}
+
+HttpResponse Json(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json; charset=utf-8";
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+// The error body every screen shows in the NHS.UK error summary: a heading, what to do next,
+// and the query parameter or body member at fault.
+HttpResponse Problem(int status, std::string_view title, std::string_view detail,
+                     std::string_view field = {}) {
+  json error = {{"status", status}, {"title", title}, {"detail", detail}};
+  if (!field.empty()) error["field"] = field;
+  return Json(status, {{"error", std::move(error)}});
+}
+
+std::string_view TitleOf(int status) {
+  switch (status) {
+    case 400:
+    case 422:
+      return "There is a problem";
+    case 401:
+      return "Your session has ended";
+    case 403:
+      return "You do not have permission to do this";
+    case 404:
+      return "Not found";
+    case 409:
+    case 412:
+      return "The record has changed";
+    case 429:
+      return "Too many requests";
+    default:
+      return "Sorry, there is a problem with joinedup";
+  }
+}
+
+// A records-service refusal as the UI shows it. The wording is the FHIR API's (ToHttpError:
+// never database text), so the two APIs say the same about the same refusal.
+HttpResponse FromError(const Error& error) {
+  if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable ||
+      error.backend_text)
+    std::fprintf(stderr, "joinedup app api: %s\n", error.ToString().c_str());
+  const search::HttpError http = search::ToHttpError(error);
+  std::string detail = http.issue.diagnostics;
+  if (http.status >= 500) detail = "Try again in a few minutes. If it keeps happening, tell your "
+                                   "system administrator.";
+  return Problem(http.status, TitleOf(http.status), detail,
+                 http.issue.expression.empty() ? std::string_view() : http.issue.expression[0]);
+}
+
+// The query string's parameters, decoded; a malformed one is an error naming it.
+Result<std::vector<std::pair<std::string, std::string>>> QueryParams(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::string_view pair : Split(query, '&')) {
+    if (pair.empty()) continue;
+    const size_t equals = pair.find('=');
+    auto name = FormDecode(pair.substr(0, equals));
+    auto value = FormDecode(equals == std::string_view::npos ? "" : pair.substr(equals + 1));
+    if (!name || !value)
+      return Invalid("a query parameter is not well encoded", std::string(pair.substr(0, 40)));
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+std::string Param(const std::vector<std::pair<std::string, std::string>>& params,
+                  std::string_view name) {
+  for (const auto& [key, value] : params)
+    if (key == name) return std::string(Trim(value));
+  return "";
+}
+
+// ---- Reading FHIR JSON -----------------------------------------------------------------------
+
+std::string Str(const json& j, std::string_view key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// "Ada SMITH": given names, then the family name in capitals (NHS record display convention).
+std::string NameOf(const json& resource) {
+  auto names = resource.find("name");
+  if (names == resource.end()) return "";
+  const json& name = names->is_array() ? (names->empty() ? json::object() : names->front()) : *names;
+  if (!name.is_object()) return "";
+  if (auto text = Str(name, "text"); !text.empty()) return text;
+  std::string out;
+  if (auto given = name.find("given"); given != name.end() && given->is_array())
+    for (const json& g : *given)
+      if (g.is_string()) out += (out.empty() ? "" : " ") + g.get<std::string>();
+  std::string family = Str(name, "family");
+  std::transform(family.begin(), family.end(), family.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (!family.empty()) out += (out.empty() ? "" : " ") + family;
+  return out;
+}
+
+std::string NhsNumberOf(const json& patient) {
+  if (auto ids = patient.find("identifier"); ids != patient.end() && ids->is_array())
+    for (const json& id : *ids)
+      if (id.is_object() && Str(id, "system") == kNhsNumberSystem) return Str(id, "value");
+  return "";
+}
+
+std::string ReferenceId(const json& reference, std::string_view type) {
+  const std::string text = reference.is_object() ? Str(reference, "reference") : "";
+  const std::string prefix = std::string(type) + "/";
+  return text.starts_with(prefix) ? text.substr(prefix.size()) : "";
+}
+
+std::string PracticeOf(const json& patient) {
+  if (auto gp = patient.find("generalPractitioner"); gp != patient.end() && gp->is_array())
+    for (const json& ref : *gp)
+      if (auto id = ReferenceId(ref, "Organization"); !id.empty()) return id;
+  return "";
+}
+
+std::string AddressOf(const json& resource) {
+  auto addresses = resource.find("address");
+  if (addresses == resource.end() || !addresses->is_array() || addresses->empty()) return "";
+  const json& a = addresses->front();
+  if (!a.is_object()) return "";
+  if (auto text = Str(a, "text"); !text.empty()) return text;
+  std::vector<std::string> parts;
+  if (auto lines = a.find("line"); lines != a.end() && lines->is_array())
+    for (const json& l : *lines)
+      if (l.is_string()) parts.push_back(l.get<std::string>());
+  for (const char* key : {"city", "district", "postalCode"})
+    if (auto v = Str(a, key); !v.empty()) parts.push_back(v);
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+std::string TelephoneOf(const json& resource) {
+  if (auto telecom = resource.find("telecom"); telecom != resource.end() && telecom->is_array())
+    for (const json& t : *telecom)
+      if (t.is_object() && (Str(t, "system") == "phone" || Str(t, "system").empty()))
+        return Str(t, "value");
+  return "";
+}
+
+// The words of a CodeableConcept: its text, else a coding's display, else the first code.
+std::string ConceptText(const json& cc) {
+  if (!cc.is_object()) return "";
+  if (auto text = Str(cc, "text"); !text.empty()) return text;
+  auto codings = cc.find("coding");
+  if (codings == cc.end() || !codings->is_array()) return "";
+  for (const json& c : *codings)
+    if (auto display = Str(c, "display"); !display.empty()) return display;
+  for (const json& c : *codings)
+    if (auto code = Str(c, "code"); !code.empty()) return code;
+  return "";
+}
+
+// An Encounter's class (HL7 v3 ActCode, the FHIR R4 binding) in the words a clinician uses.
+std::string EncounterClassText(const json& coding) {
+  const std::string code = coding.is_object() ? Str(coding, "code") : "";
+  if (code == "AMB") return "Appointment";
+  if (code == "EMER") return "A&E";
+  if (code == "IMP" || code == "ACUTE") return "Hospital admission";
+  if (code == "NONAC") return "Hospital stay (non-acute)";
+  if (code == "SS") return "Day case";
+  if (code == "HH") return "Home visit";
+  if (code == "VR") return "Virtual contact";
+  if (code == "FLD") return "Community contact";
+  if (auto display = Str(coding, "display"); !display.empty()) return display;
+  return code;
+}
+
+const json& FirstCoding(const json& cc) {
+  static const json kNone = json::object();
+  if (!cc.is_object()) return kNone;
+  auto codings = cc.find("coding");
+  if (codings == cc.end() || !codings->is_array() || codings->empty()) return kNone;
+  return codings->front();
+}
+
+std::optional<int> AgeOn(std::string_view birth_date, Date today) {
+  auto born = Date::Parse(birth_date);
+  if (!born.ok()) return std::nullopt;
+  int age = today.year() - born->year();
+  if (today.month() < born->month() || (today.month() == born->month() && today.day() < born->day()))
+    --age;
+  return age;
+}
+
+json PersonSummary(const json& patient) {
+  return {{"id", Str(patient, "id")},         {"name", NameOf(patient)},
+          {"nhs_number", NhsNumberOf(patient)}, {"birth_date", Str(patient, "birthDate")},
+          {"gender", Str(patient, "gender")},  {"practice", PracticeOf(patient)}};
+}
+
+// ---- The sections of a person's page --------------------------------------------------------
+
+json RelatedItem(const json& r) {
+  std::string relationship;
+  if (auto rel = r.find("relationship"); rel != r.end() && rel->is_array())
+    for (const json& c : *rel)
+      if (auto text = ConceptText(c); !text.empty())
+        relationship += (relationship.empty() ? "" : ", ") + text;
+  return {{"name", NameOf(r)}, {"relationship", relationship}, {"telephone", TelephoneOf(r)}};
+}
+
+json ConsentItem(const json& c) {
+  const json provision = c.value("provision", json::object());
+  const json rule = c.value("policyRule", json::object());
+  return {{"id", Str(c, "id")},
+          {"decision", provision.is_object() ? Str(provision, "type") : ""},
+          {"text", rule.is_object() ? Str(rule, "text") : ""},
+          {"date", Str(c, "dateTime")}};
+}
+
+json ConditionItem(const json& c) {
+  const json code = c.value("code", json::object());
+  const json& coding = FirstCoding(code);
+  return {{"name", ConceptText(code)},
+          {"code", Str(coding, "code")},
+          {"system", Str(coding, "system")},
+          {"onset", Str(c, "onsetDateTime")}};
+}
+
+json MedicationItem(const json& m) {
+  const json cc = m.value("medicationCodeableConcept", json::object());
+  return {{"name", ConceptText(cc)},
+          {"code", Str(FirstCoding(cc), "code")},
+          {"authored", Str(m, "authoredOn")},
+          {"status", Str(m, "status")}};
+}
+
+json ActivityItem(const json& e) {
+  const json period = e.value("period", json::object());
+  const std::string kind = e.contains("class") ? EncounterClassText(e["class"]) : "";
+  std::string description;
+  if (auto types = e.find("type"); types != e.end() && types->is_array() && !types->empty())
+    description = ConceptText(types->front());
+  if (description.empty() && e.contains("serviceType")) description = ConceptText(e["serviceType"]);
+  return {{"date", period.is_object() ? Str(period, "start") : ""},
+          {"end", period.is_object() ? Str(period, "end") : ""},
+          {"kind", kind},
+          {"description", description}};
+}
+
+json RiskItem(const json& r) {
+  json notes = json::array();
+  if (auto list = r.find("note"); list != r.end() && list->is_array())
+    for (const json& n : *list)
+      if (auto text = Str(n, "text"); !text.empty()) notes.push_back(text);
+  json item = {{"date", Str(r, "occurrenceDateTime")},
+               {"run", r.contains("method") ? ConceptText(r["method"]) : ""},
+               {"notes", std::move(notes)}};
+  if (auto predictions = r.find("prediction");
+      predictions != r.end() && predictions->is_array() && !predictions->empty()) {
+    const json& p = predictions->front();
+    if (auto probability = p.find("probabilityDecimal");
+        probability != p.end() && probability->is_number())
+      item["admission_risk"] = probability->get<double>();
+  }
+  return item;
+}
+
+struct Section {
+  std::string_view key;        // in the response's "sections"
+  std::string_view type;       // FHIR type searched
+  std::string_view parameter;  // its person parameter
+  std::string_view order;      // _sort, "" for the type's own order
+  int count;
+  json (*item)(const json&);
+};
+
+constexpr Section kSections[] = {
+    {"related", "RelatedPerson", "patient", "", 50, RelatedItem},
+    {"consent", "Consent", "patient", "-date", 20, ConsentItem},
+    {"conditions", "Condition", "patient", "-onset-date", 200, ConditionItem},
+    {"medications", "MedicationRequest", "patient", "-authoredon", 200, MedicationItem},
+    {"activity", "Encounter", "patient", "-date", 50, ActivityItem},
+    {"risk", "RiskAssessment", "patient", "", 20, RiskItem},
+};
+
+}  // namespace
+
+struct AppApi::Impl {
+  AppApiOptions options;
+  search::CursorKey cursor_key;
+
+  explicit Impl(AppApiOptions o);
+  HttpResponse Handle(const HttpRequest& request, const http::Principal& principal,
+                      store::Store& store) const;
+  HttpResponse Me(records::Records& records) const;
+  HttpResponse People(records::Records& records, std::string_view query) const;
+  HttpResponse Person(records::Records& records, std::string_view id, bool break_glass) const;
+  HttpResponse RecordConsent(records::Records& records, std::string_view id,
+                             std::string_view body) const;
+  HttpResponse Audit(records::Records& records, std::string_view query) const;
+  HttpResponse Segments(records::Records& records) const;
+
+  // One page of a FHIR search made through the records service; `query` in FHIR's syntax
+  // (parsed by the FHIR API's own parser), `cursor` this API's from a previous page.
+  struct Found {
+    std::vector<records::Record> matches;
+    std::optional<std::string> next;
+  };
+  Result<Found> Search(records::Records& records, std::string_view type, std::string query,
+                       std::string_view cursor) const;
+};
+
+namespace {
+search::CursorKey MakeKey(std::string_view bytes) {
+  auto key = search::CursorKey::FromBytes(bytes);
+  return key.ok() ? *key : search::CursorKey::Generate();
+}
+}  // namespace
+
+AppApi::Impl::Impl(AppApiOptions o) : options(std::move(o)), cursor_key(MakeKey(options.cursor_key)) {
+  if (!options.clock) options.clock = security::SystemClockMs;
+}
+
+AppApi::AppApi(AppApiOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+AppApi::~AppApi() = default;
+
+HttpResponse AppApi::Handle(const HttpRequest& request, const http::Principal& principal,
+                            store::Store& store) const {
+  try {
+    return impl_->Handle(request, principal, store);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "joinedup app api: unexpected failure: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "joinedup app api: unexpected failure\n");
+  }
+  return Problem(500, TitleOf(500), "Try again in a few minutes.");
+}
+
+HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Principal& principal,
+                                  store::Store& store) const {
+  std::vector<std::string_view> seg = Split(std::string_view(request.path), '/');
+  if (!seg.empty() && seg.front().empty()) seg.erase(seg.begin());
+  if (!seg.empty() && seg.back().empty()) seg.pop_back();
+  const std::string& method = request.method;
+  auto not_found = [] {
+    return Problem(404, TitleOf(404), "There is no such page. Check the address.");
+  };
+  auto not_allowed = [](std::string_view allow) {
+    HttpResponse r = Problem(405, "Method not allowed", "This address does not accept that.");
+    r.headers.emplace_back("Allow", std::string(allow));
+    return r;
+  };
+
+  records::Requester requester = records::RequesterOf(principal, request);
+  const bool person_read = seg.size() == 2 && seg[0] == "people" && method == "GET";
+  if (auto reason = request.Header(kBreakGlassHeader)) {
+    if (!person_read)
+      return Problem(400, TitleOf(400), "A reason for breaking the glass is given only when "
+                     "opening one person's record.", "X-Break-Glass-Reason");
+    Result<std::string> parsed = security::ParseBreakGlassReason(Trim(*reason));
+    if (!parsed.ok())
+      return Problem(400, TitleOf(400), parsed.error().message, "X-Break-Glass-Reason");
+    requester.caller.break_glass_reason = std::move(*parsed);
+  }
+  const bool break_glass = !requester.caller.break_glass_reason.empty();
+  records::Records records(store, std::move(requester), options.clock, options.records);
+
+  if (seg.size() == 1 && seg[0] == "me")
+    return method == "GET" ? Me(records) : not_allowed("GET");
+  if (seg.size() == 1 && seg[0] == "people")
+    return method == "GET" ? People(records, request.query) : not_allowed("GET");
+  if (seg.size() == 2 && seg[0] == "people")
+    return method == "GET" ? Person(records, seg[1], break_glass) : not_allowed("GET");
+  if (seg.size() == 3 && seg[0] == "people" && seg[2] == "consent")
+    return method == "POST" ? RecordConsent(records, seg[1], request.body) : not_allowed("POST");
+  if (seg.size() == 1 && seg[0] == "audit")
+    return method == "GET" ? Audit(records, request.query) : not_allowed("GET");
+  if (seg.size() == 1 && seg[0] == "segments")
+    return method == "GET" ? Segments(records) : not_allowed("GET");
+  return not_found();
+}
+
+Result<AppApi::Impl::Found> AppApi::Impl::Search(records::Records& records, std::string_view type,
+                                                 std::string query,
+                                                 std::string_view cursor) const {
+  if (!cursor.empty())
+    query += "&" + std::string(search::kCursorParam) + "=" + search::PercentEncode(cursor);
+  auto parsed = search::ParseSearch(type, query, search::UnknownParams::kStrict);
+  if (auto* error = std::get_if<search::SearchError>(&parsed)) {
+    const search::HttpError http = search::ToHttpError(*error);
+    return Invalid(http.issue.diagnostics,
+                   http.issue.expression.empty() ? "" : http.issue.expression[0]);
+  }
+  const search::SearchRequest& request = std::get<search::SearchRequest>(parsed);
+  std::optional<search::PageCursor> after;
+  if (!request.cursor.empty()) {
+    JU_ASSIGN_OR_RETURN(after, search::DecodeCursor(request, cursor_key));
+  }
+  records::SearchOptions o;
+  o.after = after ? &*after : nullptr;
+  o.query = std::string(type) + "?" + query;
+  JU_ASSIGN_OR_RETURN(records::Page page, records.Search(request, o));
+  Found found;
+  found.matches = std::move(page.matches);
+  if (page.next) found.next = search::EncodeCursor(*page.next, request, cursor_key);
+  return found;
+}
+
+HttpResponse AppApi::Impl::Me(records::Records& records) const {
+  using security::Category;
+  using security::Interaction;
+  const security::Caller& caller = records.requester().caller;
+  const security::Role role = caller.role;
+  json screens = json::array();
+  // What the role may use, in the policy's own terms: the UI shows these and no others.
+  const bool patient = role == security::Role::kPatient;
+  if (!patient && security::RoleAllows(role, Category::kDemographics, Interaction::kSearch))
+    screens.push_back("find");
+  if (security::RoleAllows(role, Category::kAudit, Interaction::kSearch)) screens.push_back("audit");
+  if (security::RoleAllows(role, Category::kPopulation, Interaction::kSearch))
+    screens.push_back("population");
+  json patient_id = nullptr;
+  if (patient) {
+    screens.push_back("my-record");
+    // The person's own record: a patient's search sees only themselves.
+    auto own = Search(records, "Patient", "_count=1", "");
+    if (!own.ok()) return FromError(own.error());
+    if (!own->matches.empty()) patient_id = own->matches.front().id;
+  }
+  const records::Requester& who = records.requester();
+  return Json(200, {{"user",
+                     {{"username", who.actor.username},
+                      {"role", security::RoleName(role)},
+                      {"organisation", caller.organisation_id}}},
+                    {"screens", std::move(screens)},
+                    {"patient_id", std::move(patient_id)},
+                    {"may_break_glass", security::MayBreakGlass(role)},
+                    {"session",
+                     {{"idle_timeout_s", options.session_idle_ms / 1000},
+                      {"warn_before_s", options.session_warn_ms / 1000}}}});
+}
+
+HttpResponse AppApi::Impl::People(records::Records& records, std::string_view query) const {
+  // Scope and role first: a caller who may not search people learns nothing from the query.
+  if (Status s = records.Permit(records::Operation::kSearch, "Patient"); !s.ok())
+    return FromError(s.error());
+  auto params = QueryParams(query);
+  if (!params.ok()) return FromError(params.error());
+  const std::string q = Param(*params, "q");
+  const std::string birthdate = Param(*params, "birthdate");
+  if (q.empty() && birthdate.empty())
+    return Problem(400, TitleOf(400), "Enter an NHS number or a name.", "q");
+  std::string fhir_query = "_count=" + std::to_string(kPeoplePerPage);
+  const bool number_like =
+      !q.empty() && std::all_of(q.begin(), q.end(), [](unsigned char c) {
+        return std::isdigit(c) || c == ' ' || c == '-';
+      });
+  if (number_like) {
+    auto number = NhsNumber::Parse(q);
+    if (!number.ok())
+      return Problem(400, TitleOf(400), "Enter a valid NHS number: " + number.error().message,
+                     "q");
+    fhir_query += "&identifier=" + search::PercentEncode(std::string(kNhsNumberSystem) + "|" +
+                                                        number->digits());
+  } else if (!q.empty()) {
+    fhir_query += "&name=" + search::PercentEncode(q) + "&_sort=family,given";
+  }
+  if (!birthdate.empty()) {
+    if (!Date::Parse(birthdate).ok())
+      return Problem(400, TitleOf(400), "Enter a real date of birth, like 31 3 1950.",
+                     "birthdate");
+    fhir_query += "&birthdate=" + birthdate;
+  }
+  auto found = Search(records, "Patient", fhir_query, Param(*params, "cursor"));
+  if (!found.ok()) return FromError(found.error());
+  json people = json::array();
+  for (const records::Record& r : found->matches) {
+    json patient = json::parse(r.json, nullptr, false);
+    if (patient.is_object()) people.push_back(PersonSummary(patient));
+  }
+  return Json(200, {{"people", std::move(people)},
+                    {"next", found->next ? json(*found->next) : json(nullptr)}});
+}
+
+HttpResponse AppApi::Impl::Person(records::Records& records, std::string_view id,
+                                  bool break_glass) const {
+  auto read = records.Read("Patient", id);
+  if (!read.ok()) {
+    HttpResponse r = FromError(read.error());
+    if (read.error().code == ErrorCode::kNotFound) {
+      // The same words for "no such person" and "not yours"; what the caller may do next.
+      json error = {{"status", 404},
+                    {"title", "No record found"},
+                    {"detail", "There is no one with that record that you may see."}};
+      if (security::MayBreakGlass(records.requester().caller.role))
+        error["may_break_glass"] = true;
+      r = Json(404, {{"error", std::move(error)}});
+    }
+    return r;
+  }
+  const json patient = json::parse(read->json, nullptr, false);
+  if (!patient.is_object()) return Problem(500, TitleOf(500), "Try again in a few minutes.");
+  json person = PersonSummary(patient);
+  const Date today =
+      Date::FromDays(static_cast<int32_t>(options.clock() / (24LL * 60 * 60 * 1000)));
+  if (auto age = AgeOn(Str(patient, "birthDate"), today)) person["age"] = *age;
+  person["address"] = AddressOf(patient);
+  person["telephone"] = TelephoneOf(patient);
+  if (const std::string practice = PracticeOf(patient); !practice.empty()) {
+    // The practice's name is directory information; without it the code stands alone.
+    auto organisation = records.Read("Organization", practice);
+    if (organisation.ok()) {
+      const json o = json::parse(organisation->json, nullptr, false);
+      if (o.is_object()) person["practice_name"] = Str(o, "name");
+    }
+  }
+
+  json sections = json::object();
+  const std::string reference = "Patient/" + std::string(id);
+  for (const Section& s : kSections) {
+    if (break_glass) {
+      // Breaking the glass opens one record (security/policy.h); the person's other records
+      // stay behind their relationship rule, and the page says so rather than show "none".
+      sections[std::string(s.key)] = {
+          {"shown", false},
+          {"reason", "Not shown: breaking the glass opens the person's details only. Their "
+                     "GP practice or care team can share more."}};
+      continue;
+    }
+    std::string query = std::string(s.parameter) + "=" + reference + "&_count=" +
+                        std::to_string(s.count);
+    if (!s.order.empty()) query += "&_sort=" + std::string(s.order);
+    auto found = Search(records, s.type, query, "");
+    if (!found.ok()) {
+      if (found.error().code != ErrorCode::kForbidden) return FromError(found.error());
+      sections[std::string(s.key)] = {{"shown", false},
+                                      {"reason", "Not shown to your role."}};
+      continue;
+    }
+    json items = json::array();
+    for (const records::Record& r : found->matches) {
+      const json resource = json::parse(r.json, nullptr, false);
+      if (resource.is_object()) items.push_back(s.item(resource));
+    }
+    if (s.key == "risk")  // newest run first (RiskAssessment has no date to sort by)
+      std::stable_sort(items.begin(), items.end(), [](const json& a, const json& b) {
+        return a.value("date", "") > b.value("date", "");
+      });
+    sections[std::string(s.key)] = {{"shown", true}, {"items", std::move(items)}};
+  }
+  return Json(200, {{"person", std::move(person)},
+                    {"break_glass", break_glass},
+                    {"sections", std::move(sections)}});
+}
+
+HttpResponse AppApi::Impl::RecordConsent(records::Records& records, std::string_view id,
+                                         std::string_view body) const {
+  if (Status s = records.Permit(records::Operation::kCreate, "Consent"); !s.ok())
+    return FromError(s.error());
+  const json in = json::parse(body, nullptr, false);
+  const std::string decision = in.is_object() ? Str(in, "decision") : "";
+  if (decision != "permit" && decision != "deny")
+    return Problem(400, TitleOf(400),
+                   "Choose whether the record is shared with the care team or only with the "
+                   "GP practice.",
+                   "decision");
+  if (!resources::IsValidFhirId(id))
+    return Problem(404, "No record found", "There is no one with that record that you may see.");
+  const json consent = {
+      {"resourceType", "Consent"},
+      {"status", "active"},
+      {"scope",
+       {{"coding",
+         json::array({{{"system", "http://terminology.hl7.org/CodeSystem/consentscope"},
+                       {"code", "patient-privacy"}}})}}},
+      {"category",
+       json::array({{{"coding", json::array({{{"system", "http://loinc.org"},
+                                               {"code", "59284-0"}}})}}})},
+      {"patient", {{"reference", "Patient/" + std::string(id)}}},
+      {"provision", {{"type", decision}}}};
+  auto written = records.Create("Consent", consent.dump());
+  if (!written.ok()) {
+    // The service names the patient reference when the person is unknown or not the
+    // caller's: the same "no record" a read gives.
+    if (written.error().code == ErrorCode::kInvalidInput &&
+        written.error().field == "patient.reference")
+      return Problem(404, "No record found", "There is no one with that record that you may see.");
+    return FromError(written.error());
+  }
+  const json stored = json::parse(written->record.json, nullptr, false);
+  return Json(201, stored.is_object() ? ConsentItem(stored) : json::object());
+}
+
+HttpResponse AppApi::Impl::Audit(records::Records& records, std::string_view query) const {
+  if (Status s = records.Permit(records::Operation::kSearch, "AuditEvent"); !s.ok())
+    return FromError(s.error());
+  auto params = QueryParams(query);
+  if (!params.ok()) return FromError(params.error());
+  std::string fhir_query = "_count=50";
+  if (auto patient = Param(*params, "patient"); !patient.empty())
+    fhir_query += "&patient=" + search::PercentEncode("Patient/" + patient);
+  if (auto user = Param(*params, "user"); !user.empty())
+    fhir_query += "&altid=" + search::PercentEncode(user);
+  if (auto subtype = Param(*params, "subtype"); !subtype.empty())
+    fhir_query += "&subtype=" + search::PercentEncode(subtype);
+  for (const auto& [name, prefix] : {std::pair{"from", "ge"}, std::pair{"to", "le"}}) {
+    const std::string date = Param(*params, name);
+    if (date.empty()) continue;
+    if (!Date::Parse(date).ok())
+      return Problem(400, TitleOf(400), "Enter a real date, like 31 3 2026.", name);
+    fhir_query += std::string("&date=") + prefix + date;
+  }
+  auto found = Search(records, "AuditEvent", fhir_query, Param(*params, "cursor"));
+  if (!found.ok()) return FromError(found.error());
+  json events = json::array();
+  for (const records::Record& r : found->matches) {
+    const json e = json::parse(r.json, nullptr, false);
+    if (!e.is_object()) continue;
+    json event = {{"id", Str(e, "id")},
+                  {"recorded", Str(e, "recorded")},
+                  {"action", Str(e, "action")},
+                  {"outcome", Str(e, "outcome") == "0" ? "success" : "failure"}};
+    if (auto subtypes = e.find("subtype"); subtypes != e.end() && subtypes->is_array() &&
+                                           !subtypes->empty())
+      event["subtype"] = Str(subtypes->front(), "code");
+    std::string user;
+    if (auto agents = e.find("agent"); agents != e.end() && agents->is_array())
+      for (const json& a : *agents)
+        if (auto alt = Str(a, "altId"); !alt.empty()) user = alt;
+    event["user"] = user;
+    // The people an event is about, by the audit trail's own person key (the FHIR
+    // AuditEvent's entity identifier): a record may be gone, its audit never is.
+    json patients = json::array();
+    std::string query_text;
+    if (auto entities = e.find("entity"); entities != e.end() && entities->is_array())
+      for (const json& entity : *entities) {
+        const json what = entity.value("what", json::object());
+        const json role = entity.value("role", json::object());
+        if (Str(role, "code") == "1" && what.is_object() && what.contains("identifier") &&
+            what["identifier"].is_object())
+          patients.push_back(Str(what["identifier"], "value"));
+        if (Str(role, "code") == "24") query_text = Str(entity, "description");
+      }
+    std::string reason;
+    bool glass = false;
+    if (auto purposes = e.find("purposeOfEvent");
+        purposes != e.end() && purposes->is_array() && !purposes->empty()) {
+      glass = true;
+      reason = Str(purposes->front(), "text");
+    }
+    event["patient_keys"] = std::move(patients);
+    event["query"] = query_text;
+    event["break_glass"] = glass;
+    event["break_glass_reason"] = reason;
+    events.push_back(std::move(event));
+  }
+  return Json(200, {{"events", std::move(events)},
+                    {"next", found->next ? json(*found->next) : json(nullptr)}});
+}
+
+HttpResponse AppApi::Impl::Segments(records::Records& records) const {
+  auto found = Search(records, "Group", "_count=200", "");
+  if (!found.ok()) return FromError(found.error());
+  json segments = json::array();
+  for (const records::Record& r : found->matches) {
+    const json g = json::parse(r.json, nullptr, false);
+    if (!g.is_object()) continue;
+    json segment = {{"id", Str(g, "id")}};
+    if (auto characteristics = g.find("characteristic");
+        characteristics != g.end() && characteristics->is_array())
+      for (const json& c : *characteristics) {
+        const std::string what = ConceptText(c.value("code", json::object()));
+        const std::string value = ConceptText(c.value("valueCodeableConcept", json::object()));
+        if (what == "segmentation model") segment["model"] = value;
+        if (what == "segment") segment["label"] = value;
+        if (what == "stratification run") segment["run"] = value;
+      }
+    auto quantity = g.find("quantity");
+    segment["count"] = quantity != g.end() && quantity->is_number_integer()
+                           ? json(quantity->get<int64_t>())
+                           : json(nullptr);
+    segments.push_back(std::move(segment));
+  }
+  return Json(200, {{"segments", std::move(segments)}});
+}
+
+}  // namespace joinedup::webapp

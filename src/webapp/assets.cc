@@ -1,0 +1,31 @@
+#include "webapp/assets.h"
+
+#include <array>
+#include <span>
+
+namespace joinedup::webapp {
+
+extern const std::span<const Asset> kBuiltAssets;  // the generated table (embed_web.cmake)
+
+const Asset* FindAsset(std::string_view path) {
+  for (const Asset& asset : kBuiltAssets)
+    if (asset.path == path) return &asset;
+  return nullptr;
+}
+
+const Asset* AppPage() { return FindAsset("/index.html"); }
+
+bool IsAppRoute(std::string_view path) {
+  // The screens of web/src (their routes); "/people/<id>" takes any one segment after it.
+  static constexpr std::array<std::string_view, 7> kScreens = {
+      "/", "/sign-in", "/find", "/audit", "/population", "/my-record", "/people"};
+  for (std::string_view screen : kScreens)
+    if (path == screen) return true;
+  if (path.starts_with("/people/")) {
+    const std::string_view id = path.substr(8);
+    return !id.empty() && id.find('/') == std::string_view::npos;
+  }
+  return false;
+}
+
+}  // namespace joinedup::webapp

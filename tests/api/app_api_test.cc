@@ -1,0 +1,229 @@
+// The web application's API (webapp/app_api.h) on the test population (api_test_support.h):
+// what each screen gets, for each role, and that it is decided and audited by the records
+// service exactly as the FHIR API is — a person the caller may not see answers as one that does
+// not exist, in status and body.
+#include "webapp/app_api.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "api_test_support.h"
+#include "core/nhs_number.h"
+#include "fhir/search/search_params.h"
+#include "store_test_support.h"
+
+namespace joinedup::api::testing {
+namespace {
+
+using json = nlohmann::json;
+
+class AppApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string skip;
+    db_ = store::testing::TestDatabase::Create(store::testing::Backend::kSqlite, skip);
+    ASSERT_TRUE(db_) << skip;
+    auto opened = store::OpenStore(db_->url());
+    ASSERT_TRUE(opened.ok());
+    store_ = std::move(*opened);
+    auto population = Populate(*store_);
+    ASSERT_TRUE(population.ok()) << population.error().ToString();
+    population_ = *population;
+    webapp::AppApiOptions options;
+    options.cursor_key = TestCursorKey();
+    options.clock = [] { return kNowMs; };
+    api_ = std::make_unique<webapp::AppApi>(options);
+  }
+
+  HttpResponse Call(std::string_view who, std::string_view method, std::string_view target,
+                    std::string body = {},
+                    std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return api_->Handle(Request(method, target, std::move(body), std::move(headers)),
+                        PrincipalOf(*store_, who), *store_);
+  }
+
+  json Body(const HttpResponse& response) {
+    json j = json::parse(response.body, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << response.body;
+    return j;
+  }
+
+  // How many audit events name the person.
+  size_t AuditedAbout(const std::string& patient) {
+    store::AuditQuery q;
+    q.patient_key = population_.patient_keys.at(patient);
+    q.limit = 1000;
+    auto events = store_->SearchAuditEvents(q);
+    EXPECT_TRUE(events.ok());
+    return events.ok() ? events->size() : 0;
+  }
+
+  std::unique_ptr<store::testing::TestDatabase> db_;
+  std::unique_ptr<store::Store> store_;
+  Population population_;
+  std::unique_ptr<webapp::AppApi> api_;
+};
+
+std::vector<std::string> Screens(const json& me) {
+  std::vector<std::string> out;
+  for (const json& s : me["screens"]) out.push_back(s.get<std::string>());
+  return out;
+}
+
+TEST_F(AppApiTest, ScreensFollowThePolicy) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Screens(Body(Call("gp", "GET", "/me"))), (V{"find", "population"}));
+  EXPECT_EQ(Screens(Body(Call("privacy-officer", "GET", "/me"))), (V{"audit"}));
+  EXPECT_EQ(Screens(Body(Call("commissioner", "GET", "/me"))), (V{"population"}));
+  const json patient = Body(Call("patient", "GET", "/me"));
+  EXPECT_EQ(Screens(patient), (V{"my-record"}));
+  EXPECT_EQ(patient["patient_id"], "p1");
+  EXPECT_EQ(patient["may_break_glass"], false);
+  EXPECT_EQ(Body(Call("gp", "GET", "/me"))["may_break_glass"], true);
+}
+
+TEST_F(AppApiTest, FindsAPersonByNhsNumberInAnyFormatOrByName) {
+  const std::string digits = store::testing::TestNhsNumber(1).digits();
+  const std::string spaced = digits.substr(0, 3) + " " + digits.substr(3, 3) + " " + digits.substr(6);
+  const std::string dashed = digits.substr(0, 3) + "-" + digits.substr(3, 3) + "-" + digits.substr(6);
+  for (const std::string& q : {digits, spaced, dashed}) {
+    const json found = Body(Call("gp", "GET", "/people?q=" + fhir::search::PercentEncode(q)));
+    ASSERT_EQ(found["people"].size(), 1u) << q;
+    EXPECT_EQ(found["people"][0]["id"], "p1");
+    EXPECT_EQ(found["people"][0]["nhs_number"], digits);
+  }
+  const HttpResponse bad = Call("gp", "GET", "/people?q=1234567890");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Body(bad)["error"]["field"], "q");
+  EXPECT_EQ(Call("gp", "GET", "/people").status, 400);
+}
+
+TEST_F(AppApiTest, SearchSeesOnlyWhomTheCallerMay) {
+  // p4 is at another practice, on no team: a GP at A81001 finds no one by their number.
+  const std::string p4 = store::testing::TestNhsNumber(4).digits();
+  EXPECT_TRUE(Body(Call("gp", "GET", "/people?q=" + p4))["people"].empty());
+  // A commissioner may not search people at all: 403, and the body names no one.
+  const HttpResponse refused = Call("commissioner", "GET", "/people?q=" + p4);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.body.find(p4), std::string::npos);
+}
+
+TEST_F(AppApiTest, PersonPageHasEverySectionFromTheRecords) {
+  const HttpResponse page = Call("gp", "GET", "/people/p1");
+  ASSERT_EQ(page.status, 200) << page.body;
+  const json j = Body(page);
+  EXPECT_EQ(j["person"]["id"], "p1");
+  EXPECT_EQ(j["person"]["nhs_number"], store::testing::TestNhsNumber(1).digits());
+  EXPECT_EQ(j["person"]["practice"], "A81001");
+  EXPECT_EQ(j["break_glass"], false);
+  for (const char* section : {"related", "consent", "conditions", "medications", "activity", "risk"}) {
+    ASSERT_TRUE(j["sections"].contains(section)) << section;
+    EXPECT_EQ(j["sections"][section]["shown"], true) << section;
+    EXPECT_FALSE(j["sections"][section]["items"].empty()) << section;
+  }
+  EXPECT_EQ(j["sections"]["related"]["items"][0]["telephone"], "07700900123");
+  EXPECT_FALSE(j["sections"]["risk"]["items"][0]["notes"].empty());
+}
+
+TEST_F(AppApiTest, AHiddenPersonAnswersAsAMissingOneAndIsAudited) {
+  const size_t before = AuditedAbout("p4");
+  const HttpResponse hidden = Call("gp", "GET", "/people/p4");
+  const HttpResponse missing = Call("gp", "GET", "/people/p999");
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_EQ(hidden.status, missing.status);
+  EXPECT_EQ(hidden.body, missing.body);
+  EXPECT_EQ(Body(hidden)["error"]["may_break_glass"], true);
+  EXPECT_GT(AuditedAbout("p4"), before);  // the refusal is on the person's trail
+  // A role that may not break the glass is not offered it.
+  EXPECT_FALSE(Body(Call("patient", "GET", "/people/p4"))["error"].contains("may_break_glass"));
+}
+
+TEST_F(AppApiTest, BreakingTheGlassOpensTheDetailsAndSaysWhatItDoesNotShow) {
+  const HttpResponse page =
+      Call("gp", "GET", "/people/p4", {},
+           {{"x-break-glass-reason", "emergency: unconscious in A&E, no other record available"}});
+  ASSERT_EQ(page.status, 200) << page.body;
+  const json j = Body(page);
+  EXPECT_EQ(j["break_glass"], true);
+  EXPECT_EQ(j["person"]["id"], "p4");
+  EXPECT_EQ(j["sections"]["conditions"]["shown"], false);
+  store::AuditQuery q;
+  q.subtypes = {"break-glass-alert"};
+  q.limit = 10;
+  auto alerts = store_->SearchAuditEvents(q);
+  ASSERT_TRUE(alerts.ok());
+  EXPECT_EQ(alerts->size(), 1u);
+  // A reason on any other request is refused before anything is read.
+  EXPECT_EQ(Call("gp", "GET", "/people?q=smith", {},
+                 {{"x-break-glass-reason", "emergency: unconscious in A&E, no record"}})
+                .status,
+            400);
+  EXPECT_EQ(Call("gp", "GET", "/people/p4", {}, {{"x-break-glass-reason", "because"}}).status,
+            400);
+}
+
+TEST_F(AppApiTest, ARoleThatMayNotSeeASectionIsToldSo) {
+  // A link worker sees who the person is and their carers, never their clinical record.
+  const json linked = Body(Call("link-worker", "GET", "/people/p1"));
+  EXPECT_EQ(linked["sections"]["related"]["shown"], true);
+  for (const char* section : {"conditions", "medications", "activity", "risk"}) {
+    EXPECT_EQ(linked["sections"][section]["shown"], false) << section;
+    EXPECT_FALSE(linked["sections"][section].contains("items")) << section;
+  }
+  // The patient's own page has their record but not the stratification (a Risk row of "–").
+  const json own = Body(Call("patient", "GET", "/people/p1"));
+  EXPECT_EQ(own["person"]["id"], "p1");
+  EXPECT_EQ(own["sections"]["conditions"]["shown"], true);
+  EXPECT_EQ(own["sections"]["risk"]["shown"], false);
+  // The privacy officer may not read people at all (403: it says nothing about the person).
+  EXPECT_EQ(Call("privacy-officer", "GET", "/people/p1").status, 403);
+}
+
+TEST_F(AppApiTest, APatientRecordsTheirOwnConsentAndNoOneElses) {
+  const HttpResponse recorded =
+      Call("patient", "POST", "/people/p1/consent", R"({"decision":"deny"})");
+  ASSERT_EQ(recorded.status, 201) << recorded.body;
+  EXPECT_EQ(Body(recorded)["decision"], "deny");
+  const json page = Body(Call("patient", "GET", "/people/p1"));
+  EXPECT_EQ(page["sections"]["consent"]["items"][0]["decision"], "deny");
+  // Someone else's record: as if it did not exist.
+  const HttpResponse other =
+      Call("patient", "POST", "/people/p2/consent", R"({"decision":"deny"})");
+  const HttpResponse none =
+      Call("patient", "POST", "/people/p999/consent", R"({"decision":"deny"})");
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(other.body, none.body);
+  EXPECT_EQ(Call("patient", "POST", "/people/p1/consent", R"({"decision":"maybe"})").status, 400);
+}
+
+TEST_F(AppApiTest, ThePrivacyOfficerSearchesTheTrailAndOthersMayNot) {
+  Call("gp", "GET", "/people/p1");
+  const HttpResponse trail = Call("privacy-officer", "GET", "/audit?user=gp");
+  ASSERT_EQ(trail.status, 200) << trail.body;
+  const json events = Body(trail)["events"];
+  ASSERT_FALSE(events.empty());
+  for (const json& e : events) EXPECT_EQ(e["user"], "gp");
+  EXPECT_EQ(Call("gp", "GET", "/audit").status, 403);
+  EXPECT_EQ(Call("privacy-officer", "GET", "/audit?from=2026-13-01").status, 400);
+}
+
+TEST_F(AppApiTest, SegmentsAreCountsNeverPeople) {
+  const HttpResponse segments = Call("commissioner", "GET", "/segments");
+  ASSERT_EQ(segments.status, 200) << segments.body;
+  const json j = Body(segments);
+  ASSERT_FALSE(j["segments"].empty());
+  for (const json& s : j["segments"]) {
+    EXPECT_TRUE(s.contains("label"));
+    EXPECT_TRUE(s["count"].is_null() || s["count"].is_number_integer());
+  }
+  EXPECT_EQ(j.dump().find("Patient/"), std::string::npos);
+}
+
+TEST_F(AppApiTest, UnknownRoutesAndMethodsAreRefusedPlainly) {
+  EXPECT_EQ(Call("gp", "GET", "/nothing").status, 404);
+  EXPECT_EQ(Call("gp", "DELETE", "/people/p1").status, 405);
+  EXPECT_EQ(Body(Call("gp", "GET", "/nothing"))["error"]["status"], 404);
+}
+
+}  // namespace
+}  // namespace joinedup::api::testing
