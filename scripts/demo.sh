@@ -71,6 +71,9 @@ team_size=$((${#team_patients[@]} / 2))
 
 cat <<HOW
 == Serving $base (FHIR base $base/fhir) on the synthetic population; Ctrl-C stops it
+
+  The web application: open $base/ in a browser and sign in with an account above.
+
 Sign in as the GP at $practice and read a registered patient (NHS number $nhs_number):
 
   token=\$(curl -s $base/auth/token -d grant_type=password -d username=demo-gp \\

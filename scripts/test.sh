@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # The FHIR client tests (tests/clients) drive the server with npm packages pinned by its lock.
-if command -v npm > /dev/null; then npm ci --prefix tests/clients --no-audit --no-fund; fi
+# The browser tests (tests/e2e) likewise: playwright-core and axe-core, driving Debian's chromium.
+if command -v npm > /dev/null; then
+  npm ci --prefix tests/clients --no-audit --no-fund
+  npm ci --prefix tests/e2e --no-audit --no-fund
+fi
 
 jobs=$(nproc)
 run_suite() {  # run_suite BUILD_DIR CMAKE_ARGS...
