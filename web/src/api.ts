@@ -193,9 +193,12 @@ class Client {
   async signOut(): Promise<void> {
     try {
       await this.request<unknown>("DELETE", "/auth/session", { noUnauthorisedHook: true });
-    } finally {
-      this.csrf = null;
+    } catch (e) {
+      // A refused sign-out (403) leaves the session and its token as they were.
+      if (e instanceof ApiError && e.status === 401) this.csrf = null;
+      throw e;
     }
+    this.csrf = null;
   }
 }
 
@@ -208,6 +211,16 @@ function toApiError(res: Response, json: unknown): ApiError {
     const o = e as Record<string, unknown>;
     return new ApiError(res.status, String(o.title ?? defaultTitle(res.status)),
       String(o.detail ?? defaultDetail(res.status)), o.field ? String(o.field) : undefined, o, retryAfterS);
+  }
+  // A refusal before the app API is reached (e.g. the CSRF check) comes as a FHIR OperationOutcome.
+  if (j?.resourceType === "OperationOutcome") {
+    const issue = Array.isArray(j.issue) ? (j.issue[0] as Record<string, unknown> | undefined) : undefined;
+    const diagnostics = String(issue?.diagnostics ?? "");
+    if (res.status === 403 && /csrf/i.test(diagnostics)) {
+      return new ApiError(403, "Your request could not be checked",
+        "Reload the page and try again. If this keeps happening, sign out and sign in again.", undefined, { diagnostics }, retryAfterS);
+    }
+    return new ApiError(res.status, defaultTitle(res.status), defaultDetail(res.status), undefined, { diagnostics }, retryAfterS);
   }
   // /auth/session's OAuth-shaped errors: {"error":"invalid_grant","error_description":"…"}
   if (typeof e === "string") {

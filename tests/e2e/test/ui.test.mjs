@@ -182,8 +182,9 @@ describe("find a person and their record (GP)", () => {
     const next = page.locator("nav[aria-label=Pagination] a");
     if (await next.count()) {
       const firstPage = await page.locator("main table tbody").innerText();
+      const before = await page.locator("main table tbody").textContent();
       await next.click();
-      await page.waitForFunction((before) => document.querySelector("main table tbody")?.textContent !== before, await page.locator("main table tbody").textContent());
+      await page.waitForFunction((b) => document.querySelector("main table tbody")?.textContent !== b, before);
       await settled(page);
       assert.notEqual(await page.locator("main table tbody").innerText(), firstPage);
       assert.ok(new URL(page.url()).searchParams.get("cursor"), "the cursor is in the address");
@@ -366,23 +367,38 @@ describe("CSRF", () => {
     assert.equal(await page.evaluate(async () => (await fetch("/app/api/me")).status), 200);
     assert.ok(personHref);
     // The UI's own requests with the token altered on the way: consent POST.
-    await context.route("**/app/api/people/*/consent", (route) =>
-      route.continue({ headers: { ...route.request().headers(), "x-csrf-token": "wrong" } }));
+    let consentRefused = 0;
+    await context.route("**/app/api/people/*/consent", async (route) => {
+      const response = await route.fetch({ headers: { ...route.request().headers(), "x-csrf-token": "wrong" } });
+      if (response.status() === 403) consentRefused += 1;
+      return route.fulfill({ response });
+    });
     await go(page, personHref);
     await page.check("#decision-deny");
     await page.click("button:has-text('Record the decision')");
     await page.waitForSelector(".nhsuk-error-summary");
     await page.waitForFunction(() => document.activeElement?.classList.contains("nhsuk-error-summary"));
+    assert.equal(consentRefused, 1, "the server refused the consent (403)");
     assert.equal(await page.locator("form input[name=decision]").count(), 0, "the form is hidden after a 403");
     assert.equal(await page.locator("h1").count(), 1, "the page is still there");
     await checkPage(page, "csrf-consent-refused");
+    await context.unrouteAll({ behavior: "wait" });
     // Sign out with a wrong token: refused, shown, not a blank page.
-    await context.route("**/auth/session", (route) => route.request().method() === "DELETE"
-      ? route.continue({ headers: { ...route.request().headers(), "x-csrf-token": "wrong" } })
-      : route.continue());
+    await go(page, "/find");
+    assert.equal(await page.locator(".nhsuk-error-summary").count(), 0);
+    let refused = 0;
+    await context.route("**/auth/session", async (route) => {
+      if (route.request().method() !== "DELETE") return route.continue();
+      const response = await route.fetch({ headers: { ...route.request().headers(), "x-csrf-token": "wrong" } });
+      if (response.status() === 403) refused += 1;
+      return route.fulfill({ response });
+    });
     await page.click("header button:has-text('Sign out')");
     await page.waitForSelector(".nhsuk-error-summary");
+    assert.match(await page.locator(".nhsuk-error-summary").innerText(), /Your request could not be checked/);
+    assert.equal(refused, 1, "the server refused the sign-out (403)");
     assert.equal(await page.locator("h1").count(), 1);
+    assert.ok(await page.locator("nav[aria-label=Account]").count(), "still signed in");
     await checkPage(page, "csrf-sign-out-refused");
     await context.unrouteAll({ behavior: "wait" });
     await signOut(page);
@@ -468,9 +484,26 @@ describe("errors", () => {
     const s = await open(browser);
     const { page, context } = s;
     await signIn(page, ACCOUNTS.gp);
-    await go(page, "/no-such-page");
-    assert.equal(await page.locator("h1").innerText(), "Page not found");
+    // Followed inside the app (history routing): the app's own Page not found.
+    await go(page, "/");
+    await page.evaluate(() => {
+      const a = document.createElement("a");
+      a.href = "/no-such-page";
+      a.textContent = "x";
+      document.querySelector("main").append(a);
+      a.click();
+    });
+    await page.waitForFunction(() => document.querySelector("main h1")?.textContent === "Page not found");
+    assert.equal(new URL(page.url()).pathname, "/no-such-page");
     await checkPage(page, "not-found");
+    // Loaded directly: the server answers the app (which says Page not found) or a 404 of its own.
+    const direct = await page.goto(`${BASE}/no-such-page`);
+    if (direct.status() === 200) {
+      await settled(page);
+      assert.equal(await page.locator("h1").innerText(), "Page not found");
+    } else {
+      assert.equal(direct.status(), 404);
+    }
     await go(page, "/find");
     await context.route((url) => url.pathname === "/app/api/people", (route) => route.abort("internetdisconnected"));
     await page.fill("#q", "Smith");
