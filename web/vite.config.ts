@@ -11,7 +11,20 @@ const outDir = process.env.JOINEDUP_WEB_OUT
   ? path.resolve(process.env.JOINEDUP_WEB_OUT)
   : path.join(here, "dist");
 
+// `npm run dev`: Vite's dev server (hot reload) in front of a running `joinedup serve`, which
+// answers the API and sign-in: JOINEDUP_API (default http://127.0.0.1:8080). The server refuses a
+// sign-in posted from another origin, so the proxy presents the server's own.
+const api = process.env.JOINEDUP_API ?? "http://127.0.0.1:8080";
+const proxy = Object.fromEntries(["/auth", "/app/api", "/fhir"].map((prefix) => [prefix, {
+  target: api,
+  changeOrigin: true,
+  configure: (p: { on(event: "proxyReq", f: (req: { setHeader(n: string, v: string): void; getHeader(n: string): unknown }) => void): void }) => {
+    p.on("proxyReq", (req) => { if (req.getHeader("origin")) req.setHeader("origin", api); });
+  },
+}]));
+
 export default defineConfig({
+  server: { proxy, strictPort: false },
   root: here,
   base: "/",
   resolve: {

@@ -1,7 +1,7 @@
 import { html, nothing } from "lit-html";
 import { api, ApiError, type AuditEvent } from "../api";
 import { app, type Page } from "../app";
-import { apiErrorSummary, errorMessage, errorSummary, instant, nextPage, table, tag } from "../components";
+import { apiErrorSummary, dateInput, errorMessage, errorSummary, instant, isoDate, nextPage, splitDate, table, tag } from "../components";
 
 const SUBTYPES = [
   ["", "Any event"],
@@ -30,31 +30,39 @@ export function auditPage(query: URLSearchParams): Page {
   let next: string | null = null;
   let apiError: unknown = null;
   let fieldErrors: Record<string, string> = {};
+  const dates: Record<string, { day: string; month: string; year: string }> = { from: splitDate(filters.from), to: splitDate(filters.to) };
 
   function submit(e: Event) {
     e.preventDefault();
     const data = new FormData(e.target as HTMLFormElement);
     const p = new URLSearchParams();
     fieldErrors = {};
-    for (const f of FIELDS) {
+    for (const f of ["patient", "user", "subtype"]) {
       const v = String(data.get(f) ?? "").trim();
       filters[f] = v;
       if (v) p.set(f, v);
     }
     for (const f of ["from", "to"]) {
-      if (filters[f] && !/^\d{4}-\d{2}-\d{2}$/.test(filters[f])) fieldErrors[f] = `Enter the ${f === "from" ? "first" : "last"} date as YYYY-MM-DD, for example 2026-12-01`;
+      const parts = { day: String(data.get(`${f}-day`) ?? ""), month: String(data.get(`${f}-month`) ?? ""), year: String(data.get(`${f}-year`) ?? "") };
+      dates[f] = parts;
+      const iso = isoDate(parts.day, parts.month, parts.year);
+      if (iso === null) fieldErrors[f] = `The ${f === "from" ? "first" : "last"} date must be a real date, for example 1 12 2026`;
+      else {
+        filters[f] = iso;
+        if (iso) p.set(f, iso);
+      }
     }
     if (Object.keys(fieldErrors).length) { app.update(); app.focus(".nhsuk-error-summary"); return; }
     void app.navigate(`/audit${p.toString() ? `?${p.toString()}` : ""}`);
   }
 
-  function input(id: string, label: string, hint: string, type = "text") {
+  function input(id: string, label: string, hint: string) {
     const err = fieldErrors[id];
     return html`<div class=${err ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group"}>
       <label class="nhsuk-label" for=${id}>${label}</label>
       <div class="nhsuk-hint" id=${`${id}-hint`}>${hint}</div>
       ${errorMessage(`${id}-error`, err)}
-      <input class=${err ? "nhsuk-input nhsuk-input--width-20 nhsuk-input--error" : "nhsuk-input nhsuk-input--width-20"} id=${id} name=${id} type=${type}
+      <input class=${err ? "nhsuk-input nhsuk-input--width-20 nhsuk-input--error" : "nhsuk-input nhsuk-input--width-20"} id=${id} name=${id} type="text"
         .value=${filters[id]} spellcheck="false" aria-describedby=${err ? `${id}-hint ${id}-error` : `${id}-hint`}>
     </div>`;
   }
@@ -79,7 +87,7 @@ export function auditPage(query: URLSearchParams): Page {
       }
     },
     view: () => {
-      const errs = Object.entries(fieldErrors).map(([f, t]) => ({ href: `#${f}`, text: t }));
+      const errs = Object.entries(fieldErrors).map(([f, t]) => ({ href: f === "from" || f === "to" ? `#${f}-day` : `#${f}`, text: t }));
       const nextHref = () => {
         const p = new URLSearchParams();
         for (const f of FIELDS) if (filters[f]) p.set(f, filters[f]);
@@ -90,7 +98,9 @@ export function auditPage(query: URLSearchParams): Page {
         ${errs.length ? errorSummary("There is a problem", errs) : nothing}
         ${apiError ? apiErrorSummary(apiError) : nothing}
         <h1 tabindex="-1">${filters.subtype === "break-glass-alert" ? "Break-glass alerts" : "Audit trail"}</h1>
-        <p class="nhsuk-body">Every read, search and change of a record, newest first. <a href="/audit?subtype=break-glass-alert" id="break-glass-alerts">Break-glass alerts</a></p>
+        <p class="nhsuk-body">Every read, search and change of a record, newest first. ${filters.subtype === "break-glass-alert" && !filters.patient && !filters.user && !filters.from && !filters.to
+          ? html`<a href="/audit" id="all-events">All events</a>`
+          : html`<a href="/audit?subtype=break-glass-alert" id="break-glass-alerts">Break-glass alerts</a>`}</p>
         <details class="nhsuk-details" ?open=${FIELDS.some((f) => filters[f]) || errs.length > 0}>
           <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">Filter the audit trail</span></summary>
           <div class="nhsuk-details__text">
@@ -103,8 +113,8 @@ export function auditPage(query: URLSearchParams): Page {
                   ${SUBTYPES.map(([v, t]) => html`<option value=${v} ?selected=${filters.subtype === v}>${t}</option>`)}
                 </select>
               </div>
-              ${input("from", "From", "First date, as YYYY-MM-DD", "date")}
-              ${input("to", "To", "Last date, as YYYY-MM-DD", "date")}
+              ${dateInput("from", "From (optional)", "The first day, for example 1 12 2026", dates.from, fieldErrors.from)}
+              ${dateInput("to", "To (optional)", "The last day, for example 7 12 2026", dates.to, fieldErrors.to)}
               <button class="nhsuk-button" type="submit">Apply filters</button>
             </form>
           </div>

@@ -22,6 +22,9 @@ const REASONS = [
 
 const MIN_REASON = 20;
 
+/** Activity shown at once; the rest behind "Earlier activity". */
+const RECENT = 10;
+
 export function personPage(id: string, mode: Mode): Page {
   let record: PersonRecord | null = null;
   let loadError: unknown = null;
@@ -238,7 +241,7 @@ export function personPage(id: string, mode: Mode): Page {
           { key: "Gender", value: gender(p.gender) },
           { key: "Address", value: p.address || "Not recorded" },
           { key: "Telephone", value: p.telephone || "Not recorded" },
-          { key: P ? "Your GP practice" : "GP practice", value: p.practice_name ? `${p.practice_name} (${p.practice})` : p.practice },
+          { key: P ? "Your GP practice" : "GP practice", value: p.practice_name ? (p.practice_name.includes(p.practice) ? p.practice_name : `${p.practice_name} (${p.practice})`) : p.practice },
         ])}
       </section>
       ${section("related", s.related, (items) => table(headings.related, ["Name", "Relationship", "Telephone"],
@@ -248,12 +251,16 @@ export function personPage(id: string, mode: Mode): Page {
         items.map((i) => [i.name, i.onset ? longDate(i.onset) : "Not recorded", ...(P ? [] : [i.code ? `${i.code}${i.system ? ` (${codeSystem(i.system)})` : ""}` : ""])]), { visuallyHiddenCaption: true }))}
       ${section("medications", s.medications, (items) => table(headings.medications, ["Medicine", "Prescribed", "Status"],
         items.map((i) => [i.name, i.authored ? longDate(i.authored) : "Not recorded", i.status ? capitalise(i.status) : ""]), { visuallyHiddenCaption: true }))}
-      ${section("activity", s.activity, (items) => html`<ol class="app-timeline" aria-label=${`${headings.activity}, newest first`}>
-        ${[...items].sort((a, b) => (b.date ?? "").localeCompare(a.date ?? "")).map((a) => html`<li>
-          <span class="app-timeline__date">${longDate(a.date)}${a.end && a.end !== a.date ? ` to ${longDate(a.end)}` : ""}</span>
+      ${section("activity", s.activity, (items) => {
+        const sorted = [...items].sort((a, b) => (b.date ?? "").localeCompare(a.date ?? ""));
+        const entry = (a: (typeof items)[number]) => html`<li>
+          <span class="app-timeline__date">${longDate(a.date)}${a.end && longDate(a.end) !== longDate(a.date) ? ` to ${longDate(a.end)}` : ""}</span>
           ${a.kind ? html`${tag(capitalise(a.kind), "blue")} ` : nothing}${a.description ?? ""}
-        </li>`)}
-      </ol>`)}
+        </li>`;
+        return html`<ol class="app-timeline" aria-label=${`${headings.activity}, newest first`}>${sorted.slice(0, RECENT).map(entry)}</ol>
+          ${sorted.length > RECENT ? html`<details class="nhsuk-details"><summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">${P ? "Your earlier care" : "Earlier activity"} (${sorted.length - RECENT} more)</span></summary>
+            <div class="nhsuk-details__text"><ol class="app-timeline" aria-label=${`${P ? "Your earlier care" : "Earlier activity"}, newest first`}>${sorted.slice(RECENT).map(entry)}</ol></div></details>` : nothing}`;
+      })}
       ${riskView()}`;
   }
 
