@@ -563,6 +563,39 @@ Result<Page> Records::Search(const resources::SearchRequest& request,
   return page;
 }
 
+Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
+  JU_RETURN_IF_ERROR(Permit(Operation::kSearch, "RiskAssessment"));
+  Worklist out;
+  JU_ASSIGN_OR_RETURN(std::vector<StratificationRun> runs, store_.Runs());
+  for (const StratificationRun& run : runs)
+    if (!out.run_id || run.id > *out.run_id) out.run_id = run.id;
+  if (!out.run_id) return out;
+  store::ResourceStore::WorklistQuery query;
+  query.run_id = *out.run_id;
+  query.practice_id = request.practice_id;
+  query.segment_group_id = request.segment_group_id;
+  query.offset = request.offset;
+  query.limit = std::clamp(request.limit, 1, 200) + 1;  // one more: is there a next page?
+  JU_ASSIGN_OR_RETURN(std::vector<store::FoundResource> found,
+                      resources_.WorklistRows(query, Visibility()));
+  out.more = static_cast<int>(found.size()) == query.limit;
+  if (out.more) found.pop_back();
+  std::vector<int64_t> keys;
+  for (store::FoundResource& f : found) {
+    if (f.patient_key) keys.push_back(*f.patient_key);
+    JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(f)));
+    out.rows.push_back(std::move(record));
+  }
+  JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kSuccess, std::move(keys),
+                             "case-finding worklist: run " + std::to_string(*out.run_id) +
+                                 (request.practice_id.empty() ? "" : ", practice " + request.practice_id) +
+                                 (request.segment_group_id.empty()
+                                      ? ""
+                                      : ", segment Group/" + request.segment_group_id) +
+                                 ", from " + std::to_string(request.offset)));
+  return out;
+}
+
 // AuditEvent searches read the audit trail (SearchAuditEvents: by person, user and time, in
 // sequence order); subtype, _id and the exact date prefixes are applied here. Paging is keyset
 // on the sequence number. At most 10,000 events are searched per query (the store's limit):

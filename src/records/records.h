@@ -93,6 +93,20 @@ struct Written {
   bool created = false;
 };
 
+// The case-finding worklist (Records::Worklist).
+struct WorklistRequest {
+  std::string practice_id;       // "" every practice the caller sees
+  std::string segment_group_id;  // "" anyone; else members of this segment (a Group id)
+  int64_t offset = 0;
+  int limit = 20;
+};
+
+struct Worklist {
+  std::optional<int64_t> run_id;  // the latest stratification run; empty: none yet
+  std::vector<Record> rows;       // RiskAssessment records, highest risk first
+  bool more = false;              // another page follows
+};
+
 // Bulk Data $export: what is asked for.
 struct ExportRequest {
   enum class Level : uint8_t { kSystem, kPatient, kGroup };
@@ -144,6 +158,11 @@ class Records {
   // none; `if_match`: the version the client last saw.
   Result<Written> Update(std::string_view type, std::string_view id, std::string_view json,
                          std::optional<int64_t> if_match);
+
+  // The people to consider for case management from the latest stratification run: their
+  // RiskAssessment records, highest emergency-admission risk first, of the people the caller
+  // may see (a search of RiskAssessment, decided and audited as one).
+  Result<Worklist> CaseFinding(const WorklistRequest& request);
 
   // May the caller export what `request` asks for? kForbidden (audited) for any type it may
   // not; kNotFound for a Group that does not exist.

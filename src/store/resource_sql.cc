@@ -2215,6 +2215,37 @@ Result<std::vector<int64_t>> SqlStore::SegmentMembers(std::string_view group_id,
   return members;
 }
 
+Result<std::vector<FoundResource>> SqlStore::WorklistRows(const WorklistQuery& query,
+                                                          const Visibility& visibility) {
+  std::vector<SqlParam> params = {SqlParam::Int(query.run_id)};
+  std::string where = "s.run_id = ?1";
+  std::string segment_bytes;  // bound by reference: lives until the query has run
+  if (!query.segment_group_id.empty()) {
+    JU_ASSIGN_OR_RETURN(std::optional<FoundResource> group,
+                        FindResource("Group", query.segment_group_id));
+    if (!group || std::get<Segment>(group->record).run.id != query.run_id)
+      return Error::NotFound("Group/" + query.segment_group_id + " is not a segment of run " +
+                             std::to_string(query.run_id));
+    const Segment& segment = std::get<Segment>(group->record);
+    params.push_back(SqlParam::Int(4 * int64_t{segment.model_index} + 1));
+    where += " AND substr(s.segments, ?2, 2) = ?3";
+    segment_bytes = SegmentBytes(segment.segment_index);
+    params.push_back(SqlParam::Blob(segment_bytes));
+  }
+  if (!query.practice_id.empty()) {
+    params.push_back(SqlParam::Text(query.practice_id));
+    where += " AND p.practice_id = ?" + std::to_string(params.size());
+  }
+  where += " AND " + VisibilitySql(visibility, params);
+  params.push_back(SqlParam::Int(std::clamp(query.limit, 1, 1000)));
+  const std::string limit = "?" + std::to_string(params.size());
+  params.push_back(SqlParam::Int(std::max<int64_t>(query.offset, 0)));
+  const std::string offset = "?" + std::to_string(params.size());
+  return LoadRows("RiskAssessment", where, params,
+                  "ORDER BY s.admission_risk DESC, s.cost_12m_pence DESC, s.patient_key LIMIT " +
+                      limit + " OFFSET " + offset);
+}
+
 Result<std::vector<ResourceStore::SignIn>> SqlStore::SignInsOf(std::string_view username,
                                                                int64_t since_ms, int limit) {
   std::vector<SignIn> out;

@@ -217,6 +217,21 @@ class ResourceStore {
   virtual Result<std::vector<int64_t>> SegmentMembers(std::string_view group_id,
                                                       const Visibility& visibility) = 0;
 
+  // The case-finding worklist: one stratification run's results (RiskAssessment records) for
+  // the people `visibility` lets the caller see, highest emergency-admission risk first (ties:
+  // higher 12-month cost, then lower patient key — analytics::BuildWorklist's order). A run is
+  // never changed once saved, so pages by offset are stable. kNotFound for a Group that does
+  // not exist or is not of `run_id`.
+  struct WorklistQuery {
+    int64_t run_id = 0;
+    std::string practice_id;       // "" any practice
+    std::string segment_group_id;  // "" any; else only the members of this Group (segment)
+    int64_t offset = 0;
+    int limit = 20;
+  };
+  virtual Result<std::vector<FoundResource>> WorklistRows(const WorklistQuery& query,
+                                                          const Visibility& visibility) = 0;
+
   // Sign-ins (audit subtype "login") for `username` at or after `since_ms`, oldest first, at
   // most `limit`: sign-in throttling that every server process sharing the database sees.
   struct SignIn {

@@ -145,6 +145,8 @@ class SqlStore : public Store {
                                        const resources::PageCursor* after,
                                        const Visibility& visibility, bool want_total) override;
   Result<ResourceMeta> PutResource(const ResourceWrite& write) override;
+  Result<std::vector<FoundResource>> WorklistRows(const WorklistQuery& query,
+                                                  const Visibility& visibility) override;
   Result<std::vector<int64_t>> SegmentMembers(std::string_view group_id,
                                               const Visibility& visibility) override;
   Result<std::vector<SignIn>> SignInsOf(std::string_view username, int64_t since_ms,

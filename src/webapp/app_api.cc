@@ -341,6 +341,7 @@ struct AppApi::Impl {
                              std::string_view body) const;
   HttpResponse Audit(records::Records& records, std::string_view query) const;
   HttpResponse Segments(records::Records& records) const;
+  HttpResponse CaseFinding(records::Records& records, std::string_view query) const;
 
   // One page of a FHIR search made through the records service; `query` in FHIR's syntax
   // (parsed by the FHIR API's own parser), `cursor` this API's from a previous page.
@@ -419,6 +420,8 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
     return method == "GET" ? Audit(records, request.query) : not_allowed("GET");
   if (seg.size() == 1 && seg[0] == "segments")
     return method == "GET" ? Segments(records) : not_allowed("GET");
+  if (seg.size() == 1 && seg[0] == "worklist")
+    return method == "GET" ? CaseFinding(records, request.query) : not_allowed("GET");
   return not_found();
 }
 
@@ -458,6 +461,8 @@ HttpResponse AppApi::Impl::Me(records::Records& records) const {
   const bool patient = role == security::Role::kPatient;
   if (!patient && security::RoleAllows(role, Category::kDemographics, Interaction::kSearch))
     screens.push_back("find");
+  if (!patient && security::RoleAllows(role, Category::kRisk, Interaction::kSearch))
+    screens.push_back("worklist");
   if (security::RoleAllows(role, Category::kAudit, Interaction::kSearch)) screens.push_back("audit");
   if (security::RoleAllows(role, Category::kPopulation, Interaction::kSearch))
     screens.push_back("population");
@@ -724,6 +729,72 @@ HttpResponse AppApi::Impl::Segments(records::Records& records) const {
     segments.push_back(std::move(segment));
   }
   return Json(200, {{"segments", std::move(segments)}});
+}
+
+HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_view query) const {
+  if (Status s = records.Permit(records::Operation::kSearch, "RiskAssessment"); !s.ok())
+    return FromError(s.error());
+  auto params = QueryParams(query);
+  if (!params.ok()) return FromError(params.error());
+  records::WorklistRequest request;
+  request.practice_id = Param(*params, "practice");
+  request.segment_group_id = Param(*params, "segment");
+  request.limit = kPeoplePerPage;
+  int64_t page = 1;
+  if (const std::string text = Param(*params, "page"); !text.empty()) {
+    const bool digits = text.size() <= 6 && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+                          return std::isdigit(c);
+                        });
+    page = digits ? std::stoll(text) : 0;
+    if (page < 1) return Problem(400, TitleOf(400), "The page must be a whole number from 1.", "page");
+  }
+  request.offset = (page - 1) * kPeoplePerPage;
+  for (const auto& [name, value] : std::initializer_list<std::pair<const char*, const std::string*>>{
+           {"practice", &request.practice_id}, {"segment", &request.segment_group_id}})
+    if (!value->empty() && !resources::IsValidFhirId(*value))
+      return Problem(400, TitleOf(400), "Choose a " + std::string(name) + " from the list.", name);
+  auto worklist = records.CaseFinding(request);
+  if (!worklist.ok()) {
+    if (worklist.error().code == ErrorCode::kNotFound)
+      return Problem(400, TitleOf(400), "Choose a segment from the list.", "segment");
+    return FromError(worklist.error());
+  }
+  // Who each row is: the people's own records, as the caller may see them (a search by id).
+  std::vector<std::string> ids;
+  json rows = json::array();
+  for (const records::Record& r : worklist->rows) {
+    const json risk = json::parse(r.json, nullptr, false);
+    if (!risk.is_object()) continue;
+    json row = RiskItem(risk);
+    row["id"] = ReferenceId(risk.value("subject", json::object()), "Patient");
+    ids.push_back(row["id"].get<std::string>());
+    rows.push_back(std::move(row));
+  }
+  if (!ids.empty()) {
+    std::string id_list;
+    for (const std::string& id : ids) id_list += (id_list.empty() ? "" : ",") + id;
+    auto people = Search(records, "Patient",
+                         "_id=" + search::PercentEncode(id_list) + "&_count=" +
+                             std::to_string(ids.size()),
+                         "");
+    if (!people.ok() && people.error().code != ErrorCode::kForbidden)
+      return FromError(people.error());
+    if (people.ok())
+      for (const records::Record& r : people->matches) {
+        const json patient = json::parse(r.json, nullptr, false);
+        if (!patient.is_object()) continue;
+        json summary = PersonSummary(patient);
+        const Date today =
+            Date::FromDays(static_cast<int32_t>(options.clock() / (24LL * 60 * 60 * 1000)));
+        if (auto age = AgeOn(Str(patient, "birthDate"), today)) summary["age"] = *age;
+        for (json& row : rows)
+          if (row["id"] == summary["id"]) row["person"] = summary;
+      }
+  }
+  return Json(200, {{"run", worklist->run_id ? json(*worklist->run_id) : json(nullptr)},
+                    {"rows", std::move(rows)},
+                    {"page", page},
+                    {"next_page", worklist->more ? json(page + 1) : json(nullptr)}});
 }
 
 }  // namespace joinedup::webapp

@@ -72,7 +72,8 @@ std::vector<std::string> Screens(const json& me) {
 
 TEST_F(AppApiTest, ScreensFollowThePolicy) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(Screens(Body(Call("gp", "GET", "/me"))), (V{"find", "population"}));
+  EXPECT_EQ(Screens(Body(Call("gp", "GET", "/me"))), (V{"find", "worklist", "population"}));
+  EXPECT_EQ(Screens(Body(Call("link-worker", "GET", "/me"))), (V{"find"}));
   EXPECT_EQ(Screens(Body(Call("privacy-officer", "GET", "/me"))), (V{"audit"}));
   EXPECT_EQ(Screens(Body(Call("commissioner", "GET", "/me"))), (V{"population"}));
   const json patient = Body(Call("patient", "GET", "/me"));
@@ -217,6 +218,47 @@ TEST_F(AppApiTest, SegmentsAreCountsNeverPeople) {
     EXPECT_TRUE(s["count"].is_null() || s["count"].is_number_integer());
   }
   EXPECT_EQ(j.dump().find("Patient/"), std::string::npos);
+}
+
+TEST_F(AppApiTest, TheWorklistIsTheLatestRunsPeopleTheCallerMaySeeByRisk) {
+  const HttpResponse response = Call("gp", "GET", "/worklist");
+  ASSERT_EQ(response.status, 200) << response.body;
+  const json j = Body(response);
+  EXPECT_EQ(j["run"], population_.run_id);
+  std::vector<std::string> ids;
+  double previous = 2;
+  for (const json& row : j["rows"]) {
+    ids.push_back(row["id"]);
+    EXPECT_LE(row["admission_risk"].get<double>(), previous);  // highest risk first
+    previous = row["admission_risk"];
+    EXPECT_EQ(row["person"]["id"], row["id"]);  // who they are, from their own record
+    EXPECT_FALSE(row["notes"].empty());
+  }
+  std::sort(ids.begin(), ids.end());
+  // p1 (own practice) and p2 (care team); not p3 (declined sharing) nor p4 (elsewhere).
+  EXPECT_EQ(ids, (std::vector<std::string>{"p1", "p2"}));
+  EXPECT_TRUE(j["next_page"].is_null());
+  const json practice = Body(Call("gp", "GET", "/worklist?practice=A81001"));
+  ASSERT_EQ(practice["rows"].size(), 1u);
+  EXPECT_EQ(practice["rows"][0]["id"], "p1");
+  // The search is audited against everyone it showed.
+  store::AuditQuery q;
+  q.patient_key = population_.patient_keys.at("p2");
+  q.limit = 1000;
+  auto events = store_->SearchAuditEvents(q);
+  ASSERT_TRUE(events.ok());
+  bool found = false;
+  for (const store::AuditEvent& e : *events)
+    found = found || e.query.starts_with("case-finding worklist");
+  EXPECT_TRUE(found);
+}
+
+TEST_F(AppApiTest, TheWorklistRefusesWhatItCannotAnswer) {
+  EXPECT_EQ(Call("commissioner", "GET", "/worklist").status, 403);
+  EXPECT_EQ(Call("patient", "GET", "/worklist").status, 403);
+  EXPECT_EQ(Body(Call("gp", "GET", "/worklist?segment=99-0-1"))["error"]["field"], "segment");
+  EXPECT_EQ(Body(Call("gp", "GET", "/worklist?page=0"))["error"]["field"], "page");
+  EXPECT_TRUE(Body(Call("gp", "GET", "/worklist?page=2"))["rows"].empty());
 }
 
 TEST_F(AppApiTest, UnknownRoutesAndMethodsAreRefusedPlainly) {
