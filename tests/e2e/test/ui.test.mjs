@@ -479,6 +479,29 @@ describe("session", () => {
   });
 });
 
+describe("throttling", () => {
+  test("repeated wrong passwords: Too many attempts. Try again in N minutes.", async () => {
+    // The spare account only: the server locks an account after five failures (and an address
+    // after twenty, which this suite stays well below).
+    const s = await open(browser);
+    const { page } = s;
+    await page.goto(`${BASE}/sign-in`);
+    await page.waitForSelector("#username");
+    let text = "";
+    for (let i = 0; i < 8 && !/Too many attempts/.test(text); i += 1) {
+      await page.fill("#username", ACCOUNTS.spare.username);
+      await page.fill("#password", `wrong-password-${i}`);
+      await page.click("form button[type=submit]");
+      await page.waitForSelector(".nhsuk-error-summary");
+      await page.waitForFunction(() => !document.querySelector("form button[disabled]"));
+      text = await page.locator(".nhsuk-error-summary").innerText();
+    }
+    assert.match(text, /Too many attempts\. Try again in \d+ minutes?\./);
+    await checkPage(page, "sign-in-throttled");
+    await s.done();
+  });
+});
+
 describe("errors", () => {
   test("an unknown path is Page not found; an unreachable server is said plainly", async () => {
     const s = await open(browser);

@@ -37,7 +37,7 @@ export function signInPage(): Page {
       busy = false;
       if (err instanceof ApiError && err.status === 429) {
         const mins = Math.max(1, Math.ceil((err.retryAfterS ?? 60) / 60));
-        errors = { title: "Too many attempts", form: `Too many attempts. Try again in ${mins} ${mins === 1 ? "minute" : "minutes"}.` };
+        errors = { form: `Too many attempts. Try again in ${mins} ${mins === 1 ? "minute" : "minutes"}.` };
       } else if (err instanceof ApiError && (err.status === 401 || err.status === 400)) {
         errors = { password: "Enter a correct username and password" };
       } else if (err instanceof ApiError && err.status === 0) {
