@@ -5,17 +5,20 @@ import { apiErrorSummary, dateInput, errorMessage, errorSummary, instant, isoDat
 
 const SUBTYPES = [
   ["", "Any event"],
-  ["read", "Read a record"],
-  ["search-type", "Search"],
-  ["create", "Create"],
-  ["update", "Update"],
   ["break-glass-alert", "Break-glass alert"],
   ["consent-override-alert", "Consent override alert"],
   ["break-glass-refused-alert", "Break-glass refused alert"],
   ["break-glass-limit-alert", "Break-glass limit alert"],
-  ["login", "Sign in"],
-  ["logout", "Sign out"],
+  ["read", "Read a record"],
+  ["vread", "Read a version of a record"],
+  ["search", "Search"],
+  ["history", "History"],
+  ["create", "Create"],
+  ["update", "Update"],
   ["export", "Bulk export"],
+  ["login", "Sign in"],
+  ["login-throttled", "Sign-in refused (too many attempts)"],
+  ["logout", "Sign out"],
 ] as const;
 
 const ACTIONS: Record<string, string> = { C: "Create", R: "Read", U: "Update", D: "Delete", E: "Execute" };

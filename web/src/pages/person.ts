@@ -1,7 +1,7 @@
 // A person's record (/people/:id) for staff, and "My record" (/my-record) for a patient, in
 // plain English. Break-glass appears only here, on the 404 of a role that may break the glass.
 import { html, nothing, type TemplateResult } from "lit-html";
-import { api, ApiError, type ConsentItem, type PersonRecord, type RiskItem, type Section } from "../api";
+import { api, ApiError, type Condition, type ConsentItem, type PersonRecord, type RiskItem, type Section } from "../api";
 import { app, type Page } from "../app";
 import {
   apiErrorSummary, errorMessage, errorSummary, gender, insetText, longDate, nhsNumber, none, percent,
@@ -143,7 +143,9 @@ export function personPage(id: string, mode: Mode): Page {
   function section<T>(key: keyof typeof headings, sec: Section<T> | undefined, body: (items: T[]) => TemplateResult, after?: TemplateResult): TemplateResult {
     let content: TemplateResult;
     if (!sec) content = none();
-    else if (!sec.shown) content = insetText(sec.reason ? plainReason(sec.reason) : "Your role does not allow you to see this part of the record.");
+    else if (!sec.shown) content = insetText(P && key === "risk"
+      ? "Your care team uses scores like these to plan care. They are not shown here: ask your GP practice if you would like to know yours."
+      : sec.reason ? plainReason(sec.reason) : "Your role does not allow you to see this part of the record.");
     else if (!sec.items || sec.items.length === 0) content = none();
     else content = body(sec.items);
     return html`<section aria-labelledby=${`h-${key}`}>
@@ -247,8 +249,24 @@ export function personPage(id: string, mode: Mode): Page {
       ${section("related", s.related, (items) => table(headings.related, ["Name", "Relationship", "Telephone"],
         items.map((i) => [i.name, i.relationship, i.telephone || "Not recorded"]), { visuallyHiddenCaption: true }))}
       ${consentView()}
-      ${section("conditions", s.conditions, (items) => table(headings.conditions, [P ? "Condition" : "Condition", "Since", ...(P ? [] : ["Code"])],
-        items.map((i) => [i.name, i.onset ? longDate(i.onset) : "Not recorded", ...(P ? [] : [i.code ? `${i.code}${i.system ? ` (${codeSystem(i.system)})` : ""}` : ""])]), { visuallyHiddenCaption: true }))}
+      ${section("conditions", s.conditions, (items) => {
+        // One row per condition (name and code), since its first recording; the record may
+        // hold the same diagnosis many times.
+        const rows = new Map<string, { c: Condition; first: string; times: number }>();
+        for (const c of items) {
+          const key = `${c.name}|${c.code ?? ""}|${c.system ?? ""}`;
+          const row = rows.get(key);
+          if (!row) rows.set(key, { c, first: c.onset ?? "", times: 1 });
+          else {
+            row.times += 1;
+            if (c.onset && (!row.first || c.onset < row.first)) row.first = c.onset;
+          }
+        }
+        const list = [...rows.values()].sort((a, b) => (a.first || "9999").localeCompare(b.first || "9999"));
+        return table(headings.conditions, ["Condition", "Since", ...(P ? [] : ["Code", "Times recorded"])],
+          list.map(({ c, first, times }) => [c.name, first ? longDate(first) : "Not recorded",
+            ...(P ? [] : [c.code ? `${c.code}${c.system ? ` (${codeSystem(c.system)})` : ""}` : "", String(times)])]), { visuallyHiddenCaption: true });
+      })}
       ${section("medications", s.medications, (items) => table(headings.medications, ["Medicine", "Prescribed", "Status"],
         items.map((i) => [i.name, i.authored ? longDate(i.authored) : "Not recorded", i.status ? capitalise(i.status) : ""]), { visuallyHiddenCaption: true }))}
       ${section("activity", s.activity, (items) => {
