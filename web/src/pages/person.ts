@@ -254,7 +254,8 @@ export function personPage(id: string, mode: Mode): Page {
         // hold the same diagnosis many times.
         const rows = new Map<string, { c: Condition; first: string; times: number }>();
         for (const c of items) {
-          const key = `${c.name}|${c.code ?? ""}|${c.system ?? ""}`;
+          // Staff see each coding; a patient sees each condition once, whatever its codes.
+          const key = P ? c.name.toLowerCase() : `${c.name}|${c.code ?? ""}|${c.system ?? ""}`;
           const row = rows.get(key);
           if (!row) rows.set(key, { c, first: c.onset ?? "", times: 1 });
           else {
