@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <variant>
 
@@ -38,6 +39,11 @@ constexpr std::string_view kBreakGlassAlert = "break-glass-alert";
 constexpr std::string_view kConsentOverrideAlert = "consent-override-alert";
 constexpr std::string_view kBreakGlassRefusedAlert = "break-glass-refused-alert";
 constexpr std::string_view kBreakGlassLimitAlert = "break-glass-limit-alert";
+constexpr std::string_view kAlertAcknowledged = "alert-acknowledged";
+constexpr std::string_view kAlertSubtypes[] = {kBreakGlassAlert, kConsentOverrideAlert,
+                                               kBreakGlassRefusedAlert, kBreakGlassLimitAlert};
+// How many of the trail's most recent acknowledgements an alert queue looks through.
+constexpr int kAcknowledgementsSearched = 10'000;
 
 // The reference that makes a record about a person, for error messages.
 constexpr std::string_view kSubjectField = "subject.reference";
@@ -594,6 +600,91 @@ Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
                                       : ", segment Group/" + request.segment_group_id) +
                                  ", from " + std::to_string(request.offset)));
   return out;
+}
+
+Result<std::vector<store::AuditEvent>> Records::AccessLog(std::string_view patient_id, int limit) {
+  const security::Caller& caller = requester_.caller;
+  const bool officer = security::RoleAllows(caller.role, security::Category::kAudit,
+                                            security::Interaction::kSearch) &&
+                       !caller.disabled;
+  std::optional<int64_t> key;
+  if (resources::IsValidFhirId(patient_id)) {
+    JU_ASSIGN_OR_RETURN(std::optional<store::FoundResource> found,
+                        resources_.FindResource("Patient", patient_id));
+    if (found) key = found->patient_key;
+  }
+  const bool self = key && caller.role == security::Role::kPatient && caller.patient_key &&
+                    *caller.patient_key == *key && !caller.disabled;
+  if (!key || (!officer && !self)) {
+    JU_RETURN_IF_ERROR(Audited(Operation::kSearch,
+                               key ? AuditOutcome::kSeriousFailure : AuditOutcome::kMinorFailure,
+                               key ? std::vector<int64_t>{*key} : std::vector<int64_t>{},
+                               "access log"));
+    return NotKnown("Patient", patient_id);
+  }
+  store::AuditQuery q;
+  q.patient_key = key;
+  q.limit = kAuditSearchLimit;
+  JU_ASSIGN_OR_RETURN(std::vector<store::AuditEvent> events, store_.SearchAuditEvents(q));
+  std::vector<store::AuditEvent> out;
+  for (auto it = events.rbegin(); it != events.rend() && static_cast<int>(out.size()) < limit;
+       ++it)
+    if (!it->user_id || caller.role != security::Role::kPatient || *it->user_id != caller.user_id)
+      out.push_back(std::move(*it));
+  JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kSuccess, {*key}, "access log"));
+  return out;
+}
+
+Result<std::vector<Alert>> Records::Alerts(int limit) {
+  JU_RETURN_IF_ERROR(Permit(Operation::kSearch, "AuditEvent"));
+  store::AuditQuery q;
+  for (std::string_view subtype : kAlertSubtypes) q.subtypes.emplace_back(subtype);
+  q.limit = kAuditSearchLimit;
+  JU_ASSIGN_OR_RETURN(std::vector<store::AuditEvent> alerts, store_.SearchAuditEvents(q));
+  store::AuditQuery acks;
+  acks.subtypes = {std::string(kAlertAcknowledged)};
+  acks.limit = kAcknowledgementsSearched;
+  JU_ASSIGN_OR_RETURN(std::vector<store::AuditEvent> acknowledged, store_.SearchAuditEvents(acks));
+  std::vector<Alert> out;
+  std::vector<int64_t> keys;
+  for (auto it = alerts.rbegin(); it != alerts.rend() && static_cast<int>(out.size()) < limit;
+       ++it) {
+    Alert alert{std::move(*it), std::nullopt};
+    const std::string prefix = "AuditEvent/" + std::to_string(alert.event.sequence) + ": ";
+    for (const store::AuditEvent& ack : acknowledged)
+      if (ack.query.starts_with(prefix)) alert.acknowledgement = ack;
+    keys.insert(keys.end(), alert.event.patient_keys.begin(), alert.event.patient_keys.end());
+    out.push_back(std::move(alert));
+  }
+  JU_RETURN_IF_ERROR(
+      Audited(Operation::kSearch, AuditOutcome::kSuccess, std::move(keys), "alert queue"));
+  return out;
+}
+
+Status Records::AcknowledgeAlert(int64_t sequence, std::string_view note) {
+  JU_RETURN_IF_ERROR(Permit(Operation::kSearch, "AuditEvent"));
+  std::string_view trimmed = note;
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front())))
+    trimmed.remove_prefix(1);
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back())))
+    trimmed.remove_suffix(1);
+  if (trimmed.size() < 10)
+    return Invalid("note: say what was found and done (at least 10 characters)", "note");
+  JU_ASSIGN_OR_RETURN(std::vector<Alert> alerts, Alerts(kAuditSearchLimit));
+  for (const Alert& alert : alerts) {
+    if (alert.event.sequence != sequence) continue;
+    if (alert.acknowledgement)
+      return Error{ErrorCode::kConflict, "this alert was acknowledged already", "sequence"};
+    security::AuditEntry entry;
+    entry.action = 'E';
+    entry.subtype = std::string(kAlertAcknowledged);
+    entry.patient_keys = alert.event.patient_keys;
+    entry.query = "AuditEvent/" + std::to_string(sequence) + ": " + std::string(trimmed);
+    auto recorded = security::AuditTrail(store_, clock_).Record(requester_.actor, std::move(entry));
+    if (!recorded.ok()) return recorded.take_error();
+    return Ok();
+  }
+  return Error::NotFound("no such alert");
 }
 
 // AuditEvent searches read the audit trail (SearchAuditEvents: by person, user and time, in

@@ -107,6 +107,13 @@ struct Worklist {
   bool more = false;              // another page follows
 };
 
+// A break-glass or consent-override alert (Records::Alerts) and whether the privacy officer has
+// acknowledged it.
+struct Alert {
+  store::AuditEvent event;
+  std::optional<store::AuditEvent> acknowledgement;  // its note is the event's query
+};
+
 // Bulk Data $export: what is asked for.
 struct ExportRequest {
   enum class Level : uint8_t { kSystem, kPatient, kGroup };
@@ -163,6 +170,20 @@ class Records {
   // RiskAssessment records, highest emergency-admission risk first, of the people the caller
   // may see (a search of RiskAssessment, decided and audited as one).
   Result<Worklist> CaseFinding(const WorklistRequest& request);
+
+  // Who has accessed a person's record, newest first (at most `limit` events of the trail
+  // about them, the person's own excepted): for the person themselves (a patient's own record)
+  // and for roles that read the audit trail. Anyone else: kNotFound, as for a missing person.
+  // Audited as a search of AuditEvent about the person.
+  Result<std::vector<store::AuditEvent>> AccessLog(std::string_view patient_id, int limit = 200);
+
+  // The privacy officer's queue: alerts (break-glass, consent override, refused and over-limit
+  // break-glass) newest first, with their acknowledgements. Roles that read the audit trail.
+  Result<std::vector<Alert>> Alerts(int limit = 200);
+  // Acknowledges alert `sequence` with a note (at least 10 characters): an event of its own
+  // ("alert-acknowledged", the note as its query) naming the alert and its person. kNotFound
+  // for no such alert; kConflict if it was acknowledged already.
+  Status AcknowledgeAlert(int64_t sequence, std::string_view note);
 
   // May the caller export what `request` asks for? kForbidden (audited) for any type it may
   // not; kNotFound for a Group that does not exist.

@@ -307,6 +307,40 @@ json RiskItem(const json& r) {
   return item;
 }
 
+std::string Instant(int64_t ms) {
+  const int64_t seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  const Date day = Date::FromDays(static_cast<int32_t>(seconds >= 0 ? seconds / 86400
+                                                                    : (seconds - 86399) / 86400));
+  const int64_t in_day = seconds - int64_t{day.days_since_epoch()} * 86400;
+  char text[32];
+  std::snprintf(text, sizeof text, "%sT%02d:%02d:%02dZ", day.ToString().c_str(),
+                static_cast<int>(in_day / 3600), static_cast<int>(in_day / 60 % 60),
+                static_cast<int>(in_day % 60));
+  return text;
+}
+
+// An event of the audit trail as the privacy officer reads it; for a person reading who looked
+// at their own record, the role and organisation only (staff are not named to patients).
+json EventJson(const store::AuditEvent& e, bool identify) {
+  json j = {{"id", std::to_string(e.sequence)},
+            {"recorded", Instant(e.time_ms)},
+            {"action", std::string(1, e.action)},
+            {"subtype", e.subtype},
+            {"outcome", e.outcome == store::AuditOutcome::kSuccess ? "success" : "failure"},
+            {"role", e.role},
+            {"organisation", e.organisation_id},
+            {"break_glass", !e.break_glass_reason.empty()}};
+  if (identify) {
+    j["user"] = e.username;
+    j["break_glass_reason"] = e.break_glass_reason;
+    j["query"] = e.query;
+    json keys = json::array();
+    for (int64_t key : e.patient_keys) keys.push_back(std::to_string(key));
+    j["patient_keys"] = std::move(keys);
+  }
+  return j;
+}
+
 struct Section {
   std::string_view key;        // in the response's "sections"
   std::string_view type;       // FHIR type searched
@@ -342,6 +376,10 @@ struct AppApi::Impl {
   HttpResponse Audit(records::Records& records, std::string_view query) const;
   HttpResponse Segments(records::Records& records) const;
   HttpResponse CaseFinding(records::Records& records, std::string_view query) const;
+  HttpResponse AccessLog(records::Records& records, std::string_view id) const;
+  HttpResponse Alerts(records::Records& records) const;
+  HttpResponse Acknowledge(records::Records& records, std::string_view id,
+                           std::string_view body) const;
 
   // One page of a FHIR search made through the records service; `query` in FHIR's syntax
   // (parsed by the FHIR API's own parser), `cursor` this API's from a previous page.
@@ -420,6 +458,12 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
     return method == "GET" ? Audit(records, request.query) : not_allowed("GET");
   if (seg.size() == 1 && seg[0] == "segments")
     return method == "GET" ? Segments(records) : not_allowed("GET");
+  if (seg.size() == 3 && seg[0] == "people" && seg[2] == "accesses")
+    return method == "GET" ? AccessLog(records, seg[1]) : not_allowed("GET");
+  if (seg.size() == 1 && seg[0] == "alerts")
+    return method == "GET" ? Alerts(records) : not_allowed("GET");
+  if (seg.size() == 3 && seg[0] == "alerts" && seg[2] == "acknowledge")
+    return method == "POST" ? Acknowledge(records, seg[1], request.body) : not_allowed("POST");
   if (seg.size() == 1 && seg[0] == "worklist")
     return method == "GET" ? CaseFinding(records, request.query) : not_allowed("GET");
   return not_found();
@@ -795,6 +839,58 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
                     {"rows", std::move(rows)},
                     {"page", page},
                     {"next_page", worklist->more ? json(page + 1) : json(nullptr)}});
+}
+
+HttpResponse AppApi::Impl::AccessLog(records::Records& records, std::string_view id) const {
+  auto log = records.AccessLog(id);
+  if (!log.ok()) {
+    if (log.error().code == ErrorCode::kNotFound)
+      return Problem(404, "No record found", "There is no one with that record that you may see.");
+    return FromError(log.error());
+  }
+  const bool identify = records.requester().caller.role != security::Role::kPatient;
+  json accesses = json::array();
+  for (const store::AuditEvent& e : *log) accesses.push_back(EventJson(e, identify));
+  return Json(200, {{"accesses", std::move(accesses)}});
+}
+
+HttpResponse AppApi::Impl::Alerts(records::Records& records) const {
+  auto alerts = records.Alerts();
+  if (!alerts.ok()) return FromError(alerts.error());
+  json out = json::array();
+  for (const records::Alert& alert : *alerts) {
+    json a = EventJson(alert.event, true);
+    if (alert.acknowledgement) {
+      const std::string& query = alert.acknowledgement->query;
+      const size_t colon = query.find(": ");
+      a["acknowledged"] = {{"recorded", Instant(alert.acknowledgement->time_ms)},
+                           {"user", alert.acknowledgement->username},
+                           {"note", colon == std::string::npos ? "" : query.substr(colon + 2)}};
+    } else {
+      a["acknowledged"] = nullptr;
+    }
+    out.push_back(std::move(a));
+  }
+  return Json(200, {{"alerts", std::move(out)}});
+}
+
+HttpResponse AppApi::Impl::Acknowledge(records::Records& records, std::string_view id,
+                                       std::string_view body) const {
+  const json in = json::parse(body, nullptr, false);
+  const std::string note = in.is_object() ? Str(in, "note") : "";
+  int64_t sequence = 0;
+  const bool digits = !id.empty() && id.size() <= 18 &&
+                      std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isdigit(c); });
+  if (digits) sequence = std::stoll(std::string(id));
+  if (!digits || sequence <= 0)
+    return Problem(404, TitleOf(404), "There is no such alert.");
+  Status done = records.AcknowledgeAlert(sequence, note);
+  if (!done.ok()) {
+    if (done.error().code == ErrorCode::kNotFound)
+      return Problem(404, TitleOf(404), "There is no such alert.");
+    return FromError(done.error());
+  }
+  return Json(200, {{"acknowledged", std::string(id)}});
 }
 
 }  // namespace joinedup::webapp

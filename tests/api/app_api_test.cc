@@ -261,6 +261,68 @@ TEST_F(AppApiTest, TheWorklistRefusesWhatItCannotAnswer) {
   EXPECT_TRUE(Body(Call("gp", "GET", "/worklist?page=2"))["rows"].empty());
 }
 
+// Who has looked at a record: the person sees it (roles and organisations, not names, and not
+// their own visits); the privacy officer sees all of it; no one else, not even their GP.
+TEST_F(AppApiTest, APersonSeesWhoHasLookedAtTheirRecord) {
+  ASSERT_EQ(Call("gp", "GET", "/people/p1").status, 200);
+  ASSERT_EQ(Call("patient", "GET", "/people/p1").status, 200);
+  const HttpResponse own = Call("patient", "GET", "/people/p1/accesses");
+  ASSERT_EQ(own.status, 200) << own.body;
+  const json accesses = Body(own)["accesses"];
+  ASSERT_FALSE(accesses.empty());
+  bool gp_seen = false;
+  for (const json& a : accesses) {
+    EXPECT_FALSE(a.contains("user")) << a.dump();
+    EXPECT_NE(a["role"], "patient");  // their own visits are not listed
+    gp_seen = gp_seen || a["role"] == "gp";
+  }
+  EXPECT_TRUE(gp_seen);
+  const json officer = Body(Call("privacy-officer", "GET", "/people/p1/accesses"));
+  ASSERT_FALSE(officer["accesses"].empty());
+  EXPECT_TRUE(officer["accesses"][0].contains("user"));
+  // Anyone else: as if the person did not exist.
+  const HttpResponse gp = Call("gp", "GET", "/people/p1/accesses");
+  const HttpResponse other = Call("patient", "GET", "/people/p2/accesses");
+  const HttpResponse none = Call("patient", "GET", "/people/p999/accesses");
+  EXPECT_EQ(gp.status, 404);
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(other.body, none.body);
+}
+
+TEST_F(AppApiTest, ThePrivacyOfficerAcknowledgesABreakGlassAlertOnce) {
+  ASSERT_EQ(Call("gp", "GET", "/people/p4", {},
+                 {{"x-break-glass-reason", "emergency: collapsed at the surgery door, unknown"}})
+                .status,
+            200);
+  const json queue = Body(Call("privacy-officer", "GET", "/alerts"));
+  ASSERT_EQ(queue["alerts"].size(), 1u);
+  const json alert = queue["alerts"][0];
+  EXPECT_EQ(alert["subtype"], "break-glass-alert");
+  EXPECT_EQ(alert["user"], "gp");
+  EXPECT_TRUE(alert["acknowledged"].is_null());
+  const std::string id = alert["id"];
+  const std::string path = "/alerts/" + id + "/acknowledge";
+  EXPECT_EQ(Body(Call("privacy-officer", "POST", path, R"({"note":"short"})"))["error"]["field"],
+            "note");
+  ASSERT_EQ(Call("privacy-officer", "POST", path,
+                 R"({"note":"Checked with the practice: a genuine emergency."})")
+                .status,
+            200);
+  const json after = Body(Call("privacy-officer", "GET", "/alerts"));
+  EXPECT_EQ(after["alerts"][0]["acknowledged"]["note"],
+            "Checked with the practice: a genuine emergency.");
+  EXPECT_EQ(after["alerts"][0]["acknowledged"]["user"], "privacy-officer");
+  EXPECT_EQ(Call("privacy-officer", "POST", path, R"({"note":"Again, a second time round."})")
+                .status,
+            409);
+  EXPECT_EQ(Call("privacy-officer", "POST", "/alerts/999999/acknowledge",
+                 R"({"note":"No such alert anywhere at all."})")
+                .status,
+            404);
+  EXPECT_EQ(Call("gp", "GET", "/alerts").status, 403);
+  EXPECT_EQ(Call("gp", "POST", path, R"({"note":"I would like to hide this one."})").status, 403);
+}
+
 TEST_F(AppApiTest, UnknownRoutesAndMethodsAreRefusedPlainly) {
   EXPECT_EQ(Call("gp", "GET", "/nothing").status, 404);
   EXPECT_EQ(Call("gp", "DELETE", "/people/p1").status, 405);
