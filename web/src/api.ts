@@ -87,7 +87,18 @@ export interface AuditEvent {
   break_glass_reason?: string;
 }
 
-export interface Segment { model: string; label: string; run: number | string; count: number | null }
+export interface Segment { id?: string; model: string; label: string; run: number | string; count: number | null }
+
+export interface WorklistRow {
+  id: string;
+  date?: string;
+  admission_risk?: number | null;
+  run?: number | string;
+  notes?: string[];
+  person?: PersonSummary & { age?: number };
+}
+
+export interface Worklist { run: number | null; page: number; next_page: number | null; rows: WorklistRow[] }
 
 /** A failed call: the API's error body, or one made here for a network failure. */
 export class ApiError extends Error {

@@ -27,6 +27,7 @@ export type Flash = "signed-out" | "inactive" | "ended" | null;
 
 const SCREEN_LINKS: Record<string, { href: string; text: string; description: string }> = {
   find: { href: "/find", text: "Find a person", description: "Search by NHS number or name for the people you care for." },
+  worklist: { href: "/worklist", text: "Case finding", description: "The people you may see, highest emergency-admission risk first, from the latest stratification run." },
   audit: { href: "/audit", text: "Audit trail", description: "Who read or changed which record, and every break-glass alert." },
   population: { href: "/population", text: "Population", description: "People by segment of the latest stratification run, as counts." },
   "my-record": { href: "/my-record", text: "My record", description: "Your details, who can see your record and your sharing choice." },

@@ -77,17 +77,25 @@ export function insetText(body: TemplateResult | string): TemplateResult {
   return html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span>${body}</div>`;
 }
 
-export function nextPage(href: string, label = "Next page", onClick?: (e: Event) => void): TemplateResult {
+export function nextPage(href: string, label = "Next page", onClick?: (e: Event) => void, previous?: string): TemplateResult {
   return html`<nav class="nhsuk-pagination" role="navigation" aria-label="Pagination">
     <ul class="nhsuk-list nhsuk-pagination__list">
-      <li class="nhsuk-pagination-item--next">
+      ${previous ? html`<li class="nhsuk-pagination-item--previous">
+        <a class="nhsuk-pagination__link nhsuk-pagination__link--prev" href=${previous} rel="prev">
+          <span class="nhsuk-pagination__title">Previous page</span>
+          <svg class="nhsuk-icon nhsuk-icon--arrow-left" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16" focusable="false" aria-hidden="true">
+            <path d="M10.7 6.3c.4.4.4 1 0 1.4L7.4 11H19a1 1 0 0 1 0 2H7.4l3.3 3.3c.4.4.4 1 0 1.4a1 1 0 0 1-1.4 0l-5-5A1 1 0 0 1 4 12c0-.3.1-.5.3-.7l5-5a1 1 0 0 1 1.4 0Z"/>
+          </svg>
+        </a>
+      </li>` : nothing}
+      ${href ? html`<li class="nhsuk-pagination-item--next">
         <a class="nhsuk-pagination__link nhsuk-pagination__link--next" href=${href} rel="next" @click=${onClick}>
           <span class="nhsuk-pagination__title">${label}</span>
           <svg class="nhsuk-icon nhsuk-icon--arrow-right" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16" focusable="false" aria-hidden="true">
             <path d="m14.7 6.3 5 5c.2.2.3.4.3.7 0 .3-.1.5-.3.7l-5 5a1 1 0 0 1-1.4-1.4l3.3-3.3H5a1 1 0 0 1 0-2h11.6l-3.3-3.3a1 1 0 1 1 1.4-1.4Z"/>
           </svg>
         </a>
-      </li>
+      </li>` : nothing}
     </ul>
   </nav>`;
 }

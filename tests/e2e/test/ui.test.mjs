@@ -227,6 +227,46 @@ describe("find a person and their record (GP)", () => {
   });
 });
 
+describe("case finding (GP)", () => {
+  test("the worklist lists people by risk, filters by segment and opens a person", async (t) => {
+    const s = await open(browser);
+    const { page } = s;
+    await signIn(page, ACCOUNTS.gp);
+    const me = await page.evaluate(async () => (await fetch("/app/api/me")).json());
+    if (!me.screens.includes("worklist")) {
+      t.skip("this joinedup has no worklist screen");
+      await s.done();
+      return;
+    }
+    await go(page, "/worklist");
+    assert.equal(await page.locator("h1").innerText(), "Case finding");
+    const rows = page.locator("main table tbody tr");
+    assert.ok(await rows.count() > 0, "people in the worklist");
+    const risks = await page.locator("main table tbody tr td:nth-child(6)").allInnerTexts();
+    const values = risks.map((r) => Number.parseFloat(r));
+    assert.ok(values.every((v) => Number.isFinite(v)), "every row has a risk as a %");
+    assert.deepEqual(values, [...values].sort((a, b) => b - a), "highest risk first");
+    await checkPage(page, "worklist");
+    // A segment of the latest run.
+    const options = await page.locator("#segment option").count();
+    assert.ok(options > 1, "segments to choose from");
+    await page.selectOption("#segment", { index: 1 });
+    await page.click("form[aria-label='Filter the worklist'] button[type=submit]");
+    await page.waitForURL(/segment=/);
+    await settled(page);
+    assert.equal(await page.locator(".nhsuk-error-summary").count(), 0);
+    // Back to everyone; the first person's page opens.
+    await go(page, "/worklist");
+    const first = page.locator("main table tbody tr").first().locator("a");
+    const name = await first.innerText();
+    await first.click();
+    await page.waitForURL(/\/people\//);
+    await settled(page);
+    assert.equal(await page.locator("h1").innerText(), name);
+    await s.done();
+  });
+});
+
 describe("break-glass (case manager) and its alert (privacy officer)", () => {
   test("a case manager does not find someone off their team, breaks the glass with a reason and sees the record marked", async () => {
     const s = await open(browser);

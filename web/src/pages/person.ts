@@ -230,10 +230,10 @@ export function personPage(id: string, mode: Mode): Page {
     const p = r.person;
     const s = r.sections;
     return html`
-      ${r.break_glass ? warningCallout("Break-glass access: recorded and reported to the privacy officer",
-        html`<p>You opened this record without a legitimate relationship. ${tag("Break-glass", "red")} Your reason and every page you view are recorded.</p>`, "break-glass-notice") : nothing}
-      <span class="nhsuk-caption-l">${P ? "My record" : "Person record"}</span>
+      <span class="nhsuk-caption-l">${P ? "My record" : "Person record"}${r.break_glass ? html` ${tag("Break-glass", "red")}` : nothing}</span>
       <h1 tabindex="-1" class="app-wrap">${P ? `Your record, ${p.name}` : p.name}</h1>
+      ${r.break_glass ? warningCallout("Break-glass access: recorded and reported to the privacy officer",
+        html`<p>You opened this record without a legitimate relationship. Your reason and every page you view are recorded, and the privacy officer is told.</p>`, "break-glass-notice") : nothing}
       <section aria-labelledby="h-details">
         <h2 class="nhsuk-heading-m" id="h-details">${headings.details}</h2>
         ${summaryList([
