@@ -74,7 +74,7 @@ export function warningCallout(heading: string, body: TemplateResult | string, i
 }
 
 export function insetText(body: TemplateResult | string): TemplateResult {
-  return html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span>${body}</div>`;
+  return html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span><p>${body}</p></div>`;
 }
 
 export function nextPage(href: string, label = "Next page", onClick?: (e: Event) => void, previous?: string): TemplateResult {
