@@ -15,6 +15,38 @@ let personHref = null;             // /people/<id>, learnt from the GP's search
 
 async function mainText(page) { return (await page.locator("main").innerText()).replace(/\s+/g, " "); }
 
+describe("the served page", () => {
+  test("has no inline script or style, sends the CSP, and loads nothing from outside", async () => {
+    const res = await fetch(`${BASE}/sign-in`);
+    assert.equal(res.status, 200);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    for (const d of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "frame-ancestors 'none'"]) {
+      assert.ok(csp.includes(d), `CSP has ${d}: ${csp}`);
+    }
+    const page = await res.text();
+    const scripts = [...page.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+    assert.ok(scripts.length >= 1);
+    for (const [, attrs, body] of scripts) {
+      assert.match(attrs, /type="module"/);
+      assert.match(attrs, /src="\/assets\/[^"]+\.js"/);
+      assert.equal(body.trim(), "", "no inline script");
+    }
+    assert.ok(!/<style\b/i.test(page), "no <style>");
+    assert.ok(!/\sstyle=/i.test(page), "no style attribute");
+    assert.match(page, /<link rel="stylesheet"[^>]*href="\/assets\/[^"]+\.css"/);
+    const assets = [...page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+    for (const a of assets) {
+      const r = await fetch(`${BASE}${a}`);
+      assert.equal(r.status, 200, a);
+      const text = await r.text();
+      if (a.endsWith(".css")) {
+        assert.ok(!/url\(\s*["']?(https?:)?\/\//i.test(text), `${a}: no external url()`);
+        assert.ok(!/@font-face/i.test(text), `${a}: no @font-face`);
+      }
+    }
+  });
+});
+
 describe("sign in and out", () => {
   const SCREENS = {
     gp: ["Find a person"],
