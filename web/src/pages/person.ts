@@ -47,6 +47,11 @@ export function personPage(id: string, mode: Mode): Page {
   }
 
   async function load() {
+    if (!id) {
+      // A patient account whose own record the server could not find.
+      loadError = new ApiError(404, "We could not find your record", "Contact your GP practice: they can check the details they hold for you.");
+      return;
+    }
     try {
       await fetchRecord();
     } catch (e) {
