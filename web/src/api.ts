@@ -87,6 +87,26 @@ export interface AuditEvent {
   break_glass_reason?: string;
 }
 
+/** One event of a person's access log, or an alert (docs/app-api.md). */
+export interface Access {
+  id: string;
+  recorded: string;
+  action: string;
+  subtype: string;
+  outcome: string;
+  role?: string;
+  organisation?: string;
+  break_glass?: boolean;
+  user?: string;
+  query?: string;
+  break_glass_reason?: string;
+  patient_keys?: string[];
+}
+
+export interface Alert extends Access {
+  acknowledged: { recorded: string; user: string; note: string } | null;
+}
+
 export interface Segment { id?: string; model: string; label: string; run: number | string; count: number | null }
 
 export interface WorklistRow {

@@ -47,8 +47,19 @@ export function whoIsSignedIn(me: Me): string {
   return title ? `${name}, ${title}` : name;
 }
 
+/** Role titles for the access log ("GP at A81001"). */
+export function roleTitle(role: string | undefined): string {
+  return role ? ROLE_TITLES[role] ?? role : "";
+}
+
 export function screenLinks(me: Me) {
-  return me.screens.filter((s) => s in SCREEN_LINKS).map((s) => SCREEN_LINKS[s]);
+  const links = me.screens.filter((s) => s in SCREEN_LINKS).map((s) => SCREEN_LINKS[s]);
+  // The privacy officer's alert queue lives with the audit trail (/audit?view=alerts).
+  if (me.screens.includes("audit")) {
+    links.splice(links.findIndex((l) => l.href === "/audit") + 1, 0,
+      { href: "/audit?view=alerts", text: "Alerts", description: "Break-glass and consent-override alerts to review and acknowledge." });
+  }
+  return links;
 }
 
 class App {
@@ -275,7 +286,11 @@ class App {
           <div class="nhsuk-header__navigation-container nhsuk-width-container">
             <ul class="nhsuk-header__navigation-list">
               ${[{ href: "/", text: "Home" }, ...links].map((l) => {
-                const current = l.href === "/" ? path === "/" : path.startsWith(l.href) || (l.href === "/find" && path.startsWith("/people/"));
+                const alerts = path === "/audit" && new URLSearchParams(location.search).get("view") === "alerts";
+                const current = l.href === "/" ? path === "/"
+                  : l.href === "/audit?view=alerts" ? alerts
+                  : l.href === "/audit" ? path === "/audit" && !alerts
+                  : path.startsWith(l.href) || (l.href === "/find" && path.startsWith("/people/"));
                 return html`<li class=${current ? "nhsuk-header__navigation-item nhsuk-header__navigation-item--current" : "nhsuk-header__navigation-item"}>
                   <a class="nhsuk-header__navigation-link" href=${l.href} aria-current=${current ? "page" : nothing}>${l.text}</a>
                 </li>`;

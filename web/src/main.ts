@@ -1,5 +1,6 @@
 import "./styles.scss";
 import { app } from "./app";
+import { alertsPage } from "./pages/alerts";
 import { auditPage } from "./pages/audit";
 import { findPage } from "./pages/find";
 import { homePage, notFoundPage } from "./pages/home";
@@ -15,7 +16,7 @@ app.start(document.getElementById("app")!, {
   "/find": { screen: "find", make: (_p, q) => findPage(q) },
   "/people/:id": { screen: "find", make: (p) => personPage(p.id, "staff") },
   "/worklist": { screen: "worklist", make: (_p, q) => worklistPage(q) },
-  "/audit": { screen: "audit", make: (_p, q) => auditPage(q) },
+  "/audit": { screen: "audit", make: (_p, q) => (q.get("view") === "alerts" ? alertsPage() : auditPage(q)) },
   "/population": { screen: "population", make: () => populationPage() },
   "/my-record": { screen: "my-record", make: () => personPage(app.me?.patient_id ?? "", "patient") },
 }, notFoundPage, signInPage);

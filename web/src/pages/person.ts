@@ -1,10 +1,10 @@
 // A person's record (/people/:id) for staff, and "My record" (/my-record) for a patient, in
 // plain English. Break-glass appears only here, on the 404 of a role that may break the glass.
 import { html, nothing, type TemplateResult } from "lit-html";
-import { api, ApiError, type Condition, type ConsentItem, type PersonRecord, type RiskItem, type Section } from "../api";
-import { app, type Page } from "../app";
+import { api, ApiError, type Access, type Condition, type ConsentItem, type PersonRecord, type RiskItem, type Section } from "../api";
+import { app, roleTitle, type Page } from "../app";
 import {
-  apiErrorSummary, errorMessage, errorSummary, gender, insetText, longDate, nhsNumber, none, percent,
+  apiErrorSummary, errorMessage, errorSummary, gender, insetText, instant, longDate, nhsNumber, none, percent,
   summaryList, table, tag, warningCallout,
 } from "../components";
 import type { Chart } from "chart.js";
@@ -38,6 +38,8 @@ export function personPage(id: string, mode: Mode): Page {
   let consentSaved: ConsentItem | null = null;
   let consentChoiceError: string | undefined;
   let consentBusy = false;
+  let accesses: Access[] | null = null; // the patient's access log (null: not loaded or not offered)
+  let accessesError = false;
   let chart: Chart | null = null;
   let chartCanvas: HTMLCanvasElement | null = null;
 
@@ -51,6 +53,14 @@ export function personPage(id: string, mode: Mode): Page {
       // A patient account whose own record the server could not find.
       loadError = new ApiError(404, "We could not find your record", "Contact your GP practice: they can check the details they hold for you.");
       return;
+    }
+    if (mode === "patient") {
+      // Who has looked at their record: loaded beside the record; a server without the access
+      // log (404) leaves the section out.
+      api.get<{ accesses: Access[] }>(`/app/api/people/${encodeURIComponent(id)}/accesses`)
+        .then((r) => { accesses = r.accesses; })
+        .catch((e) => { if (!(e instanceof ApiError && e.status === 404)) accessesError = true; })
+        .finally(() => app.update());
     }
     try {
       await fetchRecord();
@@ -208,6 +218,26 @@ export function personPage(id: string, mode: Mode): Page {
     return section("consent", sec, body, html`${saved}${form}`);
   }
 
+  function accessesView(): TemplateResult {
+    const what = (a: Access) => {
+      const verb = { R: "Looked at", C: "Added to", U: "Changed", D: "Removed from", E: "Used" }[a.action] ?? "Used";
+      if (a.subtype === "search") return "Found you in a search";
+      if (a.subtype === "export") return "Included you in an export";
+      return `${verb} your record`;
+    };
+    return html`<section aria-labelledby="h-accesses">
+      <h2 class="nhsuk-heading-m" id="h-accesses">Who has looked at your record</h2>
+      ${accessesError ? html`<p class="nhsuk-body">We could not show this just now. Try again later.</p>`
+        : accesses && accesses.length === 0 ? html`<p class="nhsuk-body">No one else has looked at your record yet.</p>`
+        : html`<p class="nhsuk-body">Staff who have looked at or changed your record, newest first. Their names are not shown; contact your GP practice if you are worried about any of these.</p>
+          ${table("Who has looked at your record", ["When", "Who", "What"], (accesses ?? []).slice(0, 50).map((a) => [
+            html`<span class="app-nowrap">${instant(a.recorded)}</span>`,
+            `${roleTitle(a.role) || "Someone"}${a.organisation ? ` at ${a.organisation}` : ""}`,
+            html`${what(a)}${a.break_glass ? html` ${tag("Emergency access", "red")}` : nothing}${a.outcome !== "success" ? " (refused)" : ""}`,
+          ]), { visuallyHiddenCaption: true })}`}
+    </section>`;
+  }
+
   function riskView(): TemplateResult {
     const sec = record!.sections.risk;
     return section("risk", sec, (items: RiskItem[]) => {
@@ -254,6 +284,7 @@ export function personPage(id: string, mode: Mode): Page {
       ${section("related", s.related, (items) => table(headings.related, ["Name", "Relationship", "Telephone"],
         items.map((i) => [i.name, i.relationship, i.telephone || "Not recorded"]), { visuallyHiddenCaption: true }))}
       ${consentView()}
+      ${P && (accesses || accessesError) ? accessesView() : nothing}
       ${section("conditions", s.conditions, (items) => {
         // One row per condition (name and code), since its first recording; the record may
         // hold the same diagnosis many times.
