@@ -43,6 +43,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/joinedup-e2e.XXXXXX")
 artifacts=${E2E_ARTIFACTS:-$work/screenshots}
 mkdir -p "$artifacts"
 artifacts=$(cd "$artifacts" && pwd)
+# This run's screenshots only: the previous run's (same names) go first.
+find "$artifacts" -maxdepth 1 -type f \( -name '[0-9][0-9]-*.png' -o -name 'session-warning.png' \) -delete
 server_pid=
 short_pid=
 cleanup() {
