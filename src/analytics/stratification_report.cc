@@ -13,6 +13,10 @@ CostConcentration CostConcentrationOf(std::span<const PersonFeatures> people) {
   costs.reserve(people.size());
   for (const PersonFeatures& p : people)
     if (!p.deceased) costs.push_back(p.cost_12m_pence);
+  return CostConcentrationOfCosts(std::move(costs));
+}
+
+CostConcentration CostConcentrationOfCosts(std::vector<int64_t> costs) {
   CostConcentration out;
   out.people = static_cast<int64_t>(costs.size());
   if (costs.empty()) return out;

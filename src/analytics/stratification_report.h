@@ -29,6 +29,8 @@ struct CostConcentration {
   std::array<double, 4> share{};  // of total_pence, for kCostConcentrationPercents
 };
 CostConcentration CostConcentrationOf(std::span<const PersonFeatures> people);
+// The same of living people's 12-month costs given directly (any order).
+CostConcentration CostConcentrationOfCosts(std::vector<int64_t> costs);
 
 // Segment counts of one model: per practice (Cohort::practices order, then "no practice"),
 // per segment, then "fits no segment" and "outside the model's population".

@@ -65,6 +65,15 @@ struct Patient {
   std::optional<Date> death_date;
 };
 
+// What population figures need of a registered person, by the store's person key.
+struct RegisteredPerson {
+  int64_t patient_key = 0;
+  std::string practice_id;  // "" if not known
+  Date birth_date;
+  Sex sex = Sex::kUnknown;
+  std::optional<Date> death_date;
+};
+
 // ---- Clinical events ------------------------------------------------------------------------
 
 enum class EventKind : uint8_t { kCondition, kObservation };  // FHIR resource it came from

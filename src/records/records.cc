@@ -602,6 +602,52 @@ Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
   return out;
 }
 
+std::shared_ptr<const analytics::PopulationViews> PopulationCache::Find(int64_t run_id,
+                                                                       int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  auto it = kept_.find(run_id);
+  if (it == kept_.end() || now_ms - it->second.first > kLifetimeMs) return nullptr;
+  return it->second.second;
+}
+
+void PopulationCache::Keep(std::shared_ptr<const analytics::PopulationViews> views,
+                           int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  for (auto it = kept_.begin(); it != kept_.end();)  // one run's views are all anyone asks for
+    it = now_ms - it->second.first > kLifetimeMs ? kept_.erase(it) : std::next(it);
+  const int64_t run_id = views->run_id;
+  kept_[run_id] = {now_ms, std::move(views)};
+}
+
+Result<analytics::PopulationViews> Records::Population(PopulationCache& cache) {
+  JU_RETURN_IF_ERROR(Permit(Operation::kSearch, "Group"));
+  JU_ASSIGN_OR_RETURN(std::vector<StratificationRun> runs, store_.Runs());
+  std::sort(runs.begin(), runs.end(),
+            [](const StratificationRun& a, const StratificationRun& b) { return a.id < b.id; });
+  if (runs.empty()) return Error::NotFound("there is no stratification run yet");
+  const StratificationRun& latest = runs.back();
+  std::shared_ptr<const analytics::PopulationViews> views = cache.Find(latest.id, clock_());
+  if (!views) {
+    JU_ASSIGN_OR_RETURN(std::vector<PersonRunResult> people, store_.RunResults(latest.id));
+    std::vector<PersonRunResult> previous_people;
+    const StratificationRun* previous = runs.size() > 1 ? &runs[runs.size() - 2] : nullptr;
+    if (previous) {
+      JU_ASSIGN_OR_RETURN(previous_people, store_.RunResults(previous->id));
+    }
+    JU_ASSIGN_OR_RETURN(std::vector<RegisteredPerson> registered, store_.RegisteredPeople());
+    JU_ASSIGN_OR_RETURN(analytics::PopulationViews built,
+                        analytics::BuildPopulationViews(latest, people, registered, previous,
+                                                        previous_people));
+    views = std::make_shared<const analytics::PopulationViews>(std::move(built));
+    cache.Keep(views, clock_());
+  }
+  analytics::PopulationViews shown = *views;
+  analytics::MaskCounts(shown, settings_.disclosure);
+  JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kSuccess, {},
+                             "population views: run " + std::to_string(latest.id)));
+  return shown;
+}
+
 Result<std::vector<store::AuditEvent>> Records::AccessLog(std::string_view patient_id, int limit) {
   const security::Caller& caller = requester_.caller;
   const bool officer = security::RoleAllows(caller.role, security::Category::kAudit,

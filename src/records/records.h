@@ -26,11 +26,15 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "analytics/population_views.h"
 #include "core/result.h"
 #include "domain/disclosure.h"
 #include "http/message.h"
@@ -114,6 +118,20 @@ struct Alert {
   std::optional<store::AuditEvent> acknowledgement;  // its note is the event's query
 };
 
+// Population views of a run before the small-number rule, kept by a process: a run never
+// changes once saved, and the views take a scan of everyone. Kept for ten minutes (a person's
+// registration can change meanwhile). Thread-safe.
+class PopulationCache {
+ public:
+  std::shared_ptr<const analytics::PopulationViews> Find(int64_t run_id, int64_t now_ms);
+  void Keep(std::shared_ptr<const analytics::PopulationViews> views, int64_t now_ms);
+
+ private:
+  static constexpr int64_t kLifetimeMs = 10 * 60 * 1000;
+  std::mutex mutex_;
+  std::map<int64_t, std::pair<int64_t, std::shared_ptr<const analytics::PopulationViews>>> kept_;
+};
+
 // Bulk Data $export: what is asked for.
 struct ExportRequest {
   enum class Level : uint8_t { kSystem, kPatient, kGroup };
@@ -170,6 +188,11 @@ class Records {
   // RiskAssessment records, highest emergency-admission risk first, of the people the caller
   // may see (a search of RiskAssessment, decided and audited as one).
   Result<Worklist> CaseFinding(const WorklistRequest& request);
+
+  // What a commissioner sees of the latest stratification run (analytics/population_views.h),
+  // the small-number rule applied to every count: for roles that may read population figures
+  // (Group). kNotFound when there is no run yet. Audited as a search of Group.
+  Result<analytics::PopulationViews> Population(PopulationCache& cache);
 
   // Who has accessed a person's record, newest first (at most `limit` events of the trail
   // about them, the person's own excepted): for the person themselves (a patient's own record)

@@ -242,6 +242,22 @@ Status SqlStore::ScanPatients(const std::function<Status(const Patient&)>& fn) {
   }
 }
 
+Result<std::vector<RegisteredPerson>> SqlStore::RegisteredPeople() {
+  std::vector<RegisteredPerson> out;
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT key, practice_id, birth_date, sex, death_date FROM patients ORDER BY key", {},
+      [&](const SqlRow& row) -> Status {
+        RegisteredPerson& p = out.emplace_back();
+        p.patient_key = row.Int(0);
+        if (!row.IsNull(1)) p.practice_id = row.Text(1);
+        p.birth_date = Date::FromDays(static_cast<int32_t>(row.Int(2)));
+        JU_ASSIGN_OR_RETURN(p.sex, EnumFromOrdinal<Sex>(row.Int(3), 4, "patients.sex"));
+        if (!row.IsNull(4)) p.death_date = Date::FromDays(static_cast<int32_t>(row.Int(4)));
+        return Ok();
+      }));
+  return out;
+}
+
 Result<std::vector<CodeFrequency>> SqlStore::TopConditionCodes(int limit) {
   std::vector<CodeFrequency> out;
   if (limit <= 0) return out;

@@ -103,6 +103,7 @@ class SqlStore : public Store {
   Result<std::vector<Activity>> ActivitiesForPatient(std::string_view patient_id) override;
   Result<std::vector<Medication>> MedicationsForPatient(std::string_view patient_id) override;
   Status ScanPatients(const std::function<Status(const Patient&)>& fn) override;
+  Result<std::vector<RegisteredPerson>> RegisteredPeople() override;
   Result<std::vector<CodeFrequency>> TopConditionCodes(int limit) override;
   Result<std::vector<StratificationRun>> Runs() override;
   Result<std::optional<StratificationRun>> FindRun(int64_t id) override;

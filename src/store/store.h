@@ -105,6 +105,8 @@ class Store : public SecurityStore, public ResourceStore {
 
   // Calls `fn` for every patient in id order; stops at, and returns, the first error `fn` returns.
   virtual Status ScanPatients(const std::function<Status(const Patient&)>& fn) = 0;
+  // Every registered person's key, practice, birth date, sex and death date, in key order.
+  virtual Result<std::vector<RegisteredPerson>> RegisteredPeople() = 0;
 
   // The `limit` codes of kind Condition recorded for the most distinct living people,
   // most frequent first (ties by system, then code).

@@ -364,6 +364,7 @@ constexpr Section kSections[] = {
 struct AppApi::Impl {
   AppApiOptions options;
   search::CursorKey cursor_key;
+  mutable records::PopulationCache population_cache;
 
   explicit Impl(AppApiOptions o);
   HttpResponse Handle(const HttpRequest& request, const http::Principal& principal,
@@ -376,6 +377,7 @@ struct AppApi::Impl {
   HttpResponse Audit(records::Records& records, std::string_view query) const;
   HttpResponse Segments(records::Records& records) const;
   HttpResponse CaseFinding(records::Records& records, std::string_view query) const;
+  HttpResponse Population(records::Records& records) const;
   HttpResponse AccessLog(records::Records& records, std::string_view id) const;
   HttpResponse Alerts(records::Records& records) const;
   HttpResponse Acknowledge(records::Records& records, std::string_view id,
@@ -464,6 +466,8 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
     return method == "GET" ? Alerts(records) : not_allowed("GET");
   if (seg.size() == 3 && seg[0] == "alerts" && seg[2] == "acknowledge")
     return method == "POST" ? Acknowledge(records, seg[1], request.body) : not_allowed("POST");
+  if (seg.size() == 1 && seg[0] == "population")
+    return method == "GET" ? Population(records) : not_allowed("GET");
   if (seg.size() == 1 && seg[0] == "worklist")
     return method == "GET" ? CaseFinding(records, request.query) : not_allowed("GET");
   return not_found();
@@ -891,6 +895,80 @@ HttpResponse AppApi::Impl::Acknowledge(records::Records& records, std::string_vi
     return FromError(done.error());
   }
   return Json(200, {{"acknowledged", std::string(id)}});
+}
+
+namespace {
+// A count as shown: the figure, or null where the small-number rule suppressed it.
+json Count(const DisclosedCount& c) { return c.value ? json(*c.value) : json(nullptr); }
+}  // namespace
+
+HttpResponse AppApi::Impl::Population(records::Records& records) const {
+  auto views = records.Population(population_cache);
+  if (!views.ok()) {
+    if (views.error().code == ErrorCode::kNotFound)
+      return Problem(404, "No stratification yet",
+                     "Run joinedup stratify on this population first.");
+    return FromError(views.error());
+  }
+  const analytics::PopulationViews& v = *views;
+  json segments = json::array();
+  for (const analytics::SegmentTable& t : v.segments) {
+    json rows = json::array();
+    for (size_t r = 0; r < t.practices.size(); ++r) {
+      json counts = json::array();
+      for (const DisclosedCount& c : t.counts[r]) counts.push_back(Count(c));
+      rows.push_back({{"practice", t.practices[r]}, {"counts", std::move(counts)}});
+    }
+    json totals = json::array();
+    for (const DisclosedCount& c : t.totals) totals.push_back(Count(c));
+    segments.push_back({{"model", t.model},
+                        {"columns", t.columns},
+                        {"rows", std::move(rows)},
+                        {"totals", std::move(totals)}});
+  }
+  json pyramid = json::array();
+  for (size_t b = 0; b < v.pyramid.size(); ++b)
+    pyramid.push_back({{"band", analytics::AgeBandLabel(static_cast<int>(b))},
+                       {"female", Count(v.pyramid[b][0])},
+                       {"male", Count(v.pyramid[b][1])},
+                       {"other", Count(v.pyramid[b][2])}});
+  json shares = json::array();
+  for (size_t k = 0; k < analytics::kCostConcentrationPercents.size(); ++k)
+    shares.push_back({{"top_percent", analytics::kCostConcentrationPercents[k]},
+                      {"share", v.cost.share[k]}});
+  json lorenz = json::array();
+  for (const auto& [people, cost] : v.lorenz) lorenz.push_back({people, cost});
+  json risk = json::array();
+  for (size_t b = 0; b < v.risk_bands.size(); ++b)
+    risk.push_back({{"from", analytics::kRiskBandFloors[b]},
+                    {"to", b + 1 < analytics::kRiskBandFloors.size()
+                               ? json(analytics::kRiskBandFloors[b + 1])
+                               : json(nullptr)},
+                    {"people", Count(v.risk_bands[b])}});
+  json movement = json::array();
+  for (const analytics::Transition& t : v.movement) {
+    json counts = json::array();
+    for (const DisclosedCount& c : t.counts) counts.push_back(Count(c));
+    movement.push_back({{"model", t.model},
+                        {"from", t.from_states},
+                        {"to", t.to_states},
+                        {"counts", std::move(counts)}});
+  }
+  const DisclosureRule& rule = options.records.disclosure;
+  return Json(200,
+              {{"run", v.run_id},
+               {"index_date", v.index_date.ToString()},
+               {"previous_run", v.previous_run_id ? json(*v.previous_run_id) : json(nullptr)},
+               {"living", Count(v.living)},
+               {"disclosure",
+                {{"suppressed_up_to", rule.suppress_up_to}, {"rounded_to", rule.round_to}}},
+               {"segments", std::move(segments)},
+               {"pyramid", std::move(pyramid)},
+               {"cost", {{"total_pence", v.cost.total_pence}, {"shares", std::move(shares)}}},
+               {"lorenz", std::move(lorenz)},
+               {"risk_bands", std::move(risk)},
+               {"movement", std::move(movement)},
+               {"movement_note", v.movement_note}});
 }
 
 }  // namespace joinedup::webapp

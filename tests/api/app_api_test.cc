@@ -323,6 +323,32 @@ TEST_F(AppApiTest, ThePrivacyOfficerAcknowledgesABreakGlassAlertOnce) {
   EXPECT_EQ(Call("gp", "POST", path, R"({"note":"I would like to hide this one."})").status, 403);
 }
 
+TEST_F(AppApiTest, PopulationViewsAreCountsUnderTheSmallNumberRule) {
+  const HttpResponse shown = Call("commissioner", "GET", "/population");
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  const json j = Body(shown);
+  EXPECT_EQ(j["run"], population_.run_id);
+  ASSERT_FALSE(j["segments"].empty());
+  // Four people: every non-zero count is suppressed (HES rule: 1 to 7).
+  EXPECT_TRUE(j["living"].is_null());
+  for (const json& band : j["pyramid"])
+    for (const char* sex : {"female", "male", "other"})
+      EXPECT_TRUE(band[sex].is_null() || band[sex] == 0) << band.dump();
+  EXPECT_EQ(j["lorenz"].size(), 21u);
+  for (const char* id : {"p1", "p2", "Patient/"}) EXPECT_EQ(shown.body.find(id), std::string::npos);
+  // Without the rule (an operator's setting), the figures are exact.
+  webapp::AppApiOptions exact;
+  exact.cursor_key = TestCursorKey();
+  exact.clock = [] { return kNowMs; };
+  exact.records.disclosure = DisclosureRule::Off();
+  webapp::AppApi api(exact);
+  const json unmasked = Body(api.Handle(Request("GET", "/population"),
+                                        PrincipalOf(*store_, "commissioner"), *store_));
+  EXPECT_EQ(unmasked["living"], 4);
+  EXPECT_EQ(Call("patient", "GET", "/population").status, 403);
+  EXPECT_EQ(Call("privacy-officer", "GET", "/population").status, 403);
+}
+
 TEST_F(AppApiTest, UnknownRoutesAndMethodsAreRefusedPlainly) {
   EXPECT_EQ(Call("gp", "GET", "/nothing").status, 404);
   EXPECT_EQ(Call("gp", "DELETE", "/people/p1").status, 405);
