@@ -43,6 +43,7 @@ struct HttpResponse {
 struct Principal {
   security::Caller caller;  // caller.break_glass_reason is filled from the request by FhirApi
   std::string username;
+  std::string display_name;  // as the account says ("Dr Jane Smith")
 };
 
 }  // namespace joinedup::http

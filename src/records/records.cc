@@ -44,6 +44,8 @@ constexpr std::string_view kAlertSubtypes[] = {kBreakGlassAlert, kConsentOverrid
                                                kBreakGlassRefusedAlert, kBreakGlassLimitAlert};
 // How many of the trail's most recent acknowledgements an alert queue looks through.
 constexpr int kAcknowledgementsSearched = 10'000;
+// The most rows one worklist request returns (a page, or an export).
+constexpr int kWorklistMaxRows = 5000;
 
 // The reference that makes a record about a person, for error messages.
 constexpr std::string_view kSubjectField = "subject.reference";
@@ -581,7 +583,7 @@ Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
   query.practice_id = request.practice_id;
   query.segment_group_id = request.segment_group_id;
   query.offset = request.offset;
-  query.limit = std::clamp(request.limit, 1, 200) + 1;  // one more: is there a next page?
+  query.limit = std::clamp(request.limit, 1, kWorklistMaxRows) + 1;  // one more: a next page?
   JU_ASSIGN_OR_RETURN(std::vector<store::FoundResource> found,
                       resources_.WorklistRows(query, Visibility()));
   out.more = static_cast<int>(found.size()) == query.limit;
@@ -598,7 +600,8 @@ Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
                                  (request.segment_group_id.empty()
                                       ? ""
                                       : ", segment Group/" + request.segment_group_id) +
-                                 ", from " + std::to_string(request.offset)));
+                                 ", from " + std::to_string(request.offset) +
+                                 (request.for_export ? ", exported as CSV" : "")));
   return out;
 }
 

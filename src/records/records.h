@@ -102,7 +102,8 @@ struct WorklistRequest {
   std::string practice_id;       // "" every practice the caller sees
   std::string segment_group_id;  // "" anyone; else members of this segment (a Group id)
   int64_t offset = 0;
-  int limit = 20;
+  int limit = 20;            // at most 5,000
+  bool for_export = false;   // the rows leave joinedup (a CSV file): the audit event says so
 };
 
 struct Worklist {

@@ -134,7 +134,7 @@ std::string RouteTemplate(std::string_view path) {
     if (!parts.empty() && parts.back().empty()) parts.pop_back();
     const size_t n = parts.size();
     if (n == 1 && (parts[0] == "me" || parts[0] == "people" || parts[0] == "audit" ||
-                   parts[0] == "segments" || parts[0] == "worklist" || parts[0] == "alerts" ||
+                   parts[0] == "segments" || parts[0] == "worklist" || parts[0] == "worklist.csv" || parts[0] == "alerts" ||
                    parts[0] == "population"))
       return "/app/api/" + std::string(parts[0]);
     if (n == 2 && parts[0] == "people") return "/app/api/people/{id}";

@@ -56,6 +56,11 @@ Result<StorePool::Lease> StorePool::Acquire() {
 
 namespace {
 
+// A browser's navigation asks for HTML by name (Accept: text/html,…); API clients do not.
+bool AcceptsHtml(std::optional<std::string_view> accept) {
+  return accept && accept->find("text/html") != std::string_view::npos;
+}
+
 // How often a session's use is written down (SecurityStore::TouchToken).
 constexpr int64_t kSessionTouchEveryMs = 15 * 1000;
 
@@ -439,6 +444,13 @@ HttpResponse Service::Handle(const HttpRequest& request, RequestInfo* info) cons
     return only_get([&] { return Json(200, SmartConfiguration()); });
   if (path.starts_with("/assets/") || webapp::IsAppRoute(path))
     return only_get([&] { return WebAsset(path); });
+  // A browser navigating to an address that is not one of ours: the UI's page, which says
+  // "Page not found" in words, with the status a 404 must have. Other clients get JSON.
+  if (get && webapp::AppPage() != nullptr && AcceptsHtml(request.Header("accept"))) {
+    HttpResponse page = WebAsset("/");
+    page.status = 404;
+    return page;
+  }
   if (path == "/auth/token")
     return method == "POST" ? Token(request, info) : MethodNotAllowed("POST");
   if (path == "/auth/revoke") return method == "POST" ? Revoke(request) : MethodNotAllowed("POST");
@@ -897,6 +909,7 @@ Service::Authenticated Service::Authenticate(const HttpRequest& request, store::
   }
   http::Principal who;
   who.username = token->user.username;
+  who.display_name = token->user.display_name;
   who.caller.user_id = token->user.id;
   who.caller.role = token->user.role;
   who.caller.organisation_id = token->user.organisation_id;
@@ -938,10 +951,25 @@ HttpResponse Service::App(const HttpRequest& request, RequestInfo* info) const {
   if (!lease.ok()) return Unavailable();
   store::Store& store = **lease;
   Authenticated who = Authenticate(request, store, info);
-  if (who.refusal) return std::move(*who.refusal);
+  // Refused before the app API: answered in its error shape (docs/app-api.md), headers kept.
+  auto app_error = [](int status, std::string_view title, std::string_view detail) {
+    return Json(status, "{\"error\":{\"status\":" + std::to_string(status) +
+                            ",\"title\":" + JsonString(title) + ",\"detail\":" +
+                            JsonString(detail) + "}}");
+  };
+  if (who.refusal) {
+    HttpResponse refused = who.refusal->status == 401
+                               ? app_error(401, "Your session has ended", "Sign in again.")
+                           : who.refusal->status == 403
+                               ? app_error(403, "Your request could not be checked",
+                                           "Reload the page and try again.")
+                               : app_error(who.refusal->status, "Sorry, joinedup is busy",
+                                           "Try again in a few minutes.");
+    refused.headers = std::move(who.refusal->headers);
+    return refused;
+  }
   if (!who.principal) {
-    HttpResponse r = Json(401, "{\"error\":{\"status\":401,\"title\":\"Sign in\","
-                               "\"detail\":\"Sign in to use joinedup.\"}}");
+    HttpResponse r = app_error(401, "Sign in", "Sign in to use joinedup.");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }

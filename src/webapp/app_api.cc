@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "core/csv.h"
 #include "core/date.h"
 #include "core/nhs_number.h"
 #include "core/strings.h"
@@ -33,6 +35,7 @@ namespace search = fhir::search;
 constexpr std::string_view kNhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
 constexpr std::string_view kBreakGlassHeader = "x-break-glass-reason";
 constexpr int kPeoplePerPage = 20;
+constexpr int kWorklistExportRows = 5000;
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -341,6 +344,44 @@ json EventJson(const store::AuditEvent& e, bool identify) {
   return j;
 }
 
+// The worklist as a spreadsheet: one row per person, the columns a case manager sorts by.
+HttpResponse WorklistCsv(const json& rows, std::optional<int64_t> run_id, bool truncated) {
+  std::string out;
+  auto line = [&](std::initializer_list<std::string> fields) {
+    bool first = true;
+    for (const std::string& f : fields) {
+      if (!first) out += ',';
+      first = false;
+      AppendCsvField(out, f);
+    }
+    out += "\r\n";
+  };
+  line({"rank", "nhs_number", "name", "birth_date", "age", "gender", "practice",
+        "emergency_admission_risk", "reasons"});
+  int rank = 0;
+  for (const json& row : rows) {
+    const json person = row.value("person", json::object());
+    std::string reasons;
+    for (const json& note : row.value("notes", json::array()))
+      reasons += (reasons.empty() ? "" : "; ") + note.get<std::string>();
+    char risk[32];
+    std::snprintf(risk, sizeof risk, "%.4f", row.value("admission_risk", 0.0));
+    line({std::to_string(++rank), Str(person, "nhs_number"), Str(person, "name"),
+          Str(person, "birth_date"),
+          person.contains("age") ? std::to_string(person["age"].get<int>()) : "",
+          Str(person, "gender"), Str(person, "practice"), risk, reasons});
+  }
+  HttpResponse r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.body = std::move(out);
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"worklist-run-" +
+                             (run_id ? std::to_string(*run_id) : std::string("none")) + ".csv\"");
+  if (truncated)  // said in a header: the file itself stays a clean table
+    r.headers.emplace_back("X-Rows-Truncated", std::to_string(kWorklistExportRows));
+  return r;
+}
+
 struct Section {
   std::string_view key;        // in the response's "sections"
   std::string_view type;       // FHIR type searched
@@ -369,14 +410,14 @@ struct AppApi::Impl {
   explicit Impl(AppApiOptions o);
   HttpResponse Handle(const HttpRequest& request, const http::Principal& principal,
                       store::Store& store) const;
-  HttpResponse Me(records::Records& records) const;
+  HttpResponse Me(records::Records& records, const std::string& display_name) const;
   HttpResponse People(records::Records& records, std::string_view query) const;
   HttpResponse Person(records::Records& records, std::string_view id, bool break_glass) const;
   HttpResponse RecordConsent(records::Records& records, std::string_view id,
                              std::string_view body) const;
   HttpResponse Audit(records::Records& records, std::string_view query) const;
   HttpResponse Segments(records::Records& records) const;
-  HttpResponse CaseFinding(records::Records& records, std::string_view query) const;
+  HttpResponse CaseFinding(records::Records& records, std::string_view query, bool csv) const;
   HttpResponse Population(records::Records& records) const;
   HttpResponse AccessLog(records::Records& records, std::string_view id) const;
   HttpResponse Alerts(records::Records& records) const;
@@ -449,7 +490,7 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
   records::Records records(store, std::move(requester), options.clock, options.records);
 
   if (seg.size() == 1 && seg[0] == "me")
-    return method == "GET" ? Me(records) : not_allowed("GET");
+    return method == "GET" ? Me(records, principal.display_name) : not_allowed("GET");
   if (seg.size() == 1 && seg[0] == "people")
     return method == "GET" ? People(records, request.query) : not_allowed("GET");
   if (seg.size() == 2 && seg[0] == "people")
@@ -468,8 +509,9 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
     return method == "POST" ? Acknowledge(records, seg[1], request.body) : not_allowed("POST");
   if (seg.size() == 1 && seg[0] == "population")
     return method == "GET" ? Population(records) : not_allowed("GET");
-  if (seg.size() == 1 && seg[0] == "worklist")
-    return method == "GET" ? CaseFinding(records, request.query) : not_allowed("GET");
+  if (seg.size() == 1 && (seg[0] == "worklist" || seg[0] == "worklist.csv"))
+    return method == "GET" ? CaseFinding(records, request.query, seg[0] == "worklist.csv")
+                           : not_allowed("GET");
   return not_found();
 }
 
@@ -499,7 +541,7 @@ Result<AppApi::Impl::Found> AppApi::Impl::Search(records::Records& records, std:
   return found;
 }
 
-HttpResponse AppApi::Impl::Me(records::Records& records) const {
+HttpResponse AppApi::Impl::Me(records::Records& records, const std::string& display_name) const {
   using security::Category;
   using security::Interaction;
   const security::Caller& caller = records.requester().caller;
@@ -523,8 +565,12 @@ HttpResponse AppApi::Impl::Me(records::Records& records) const {
     if (!own->matches.empty()) patient_id = own->matches.front().id;
   }
   const records::Requester& who = records.requester();
+  // A warning is useful only well before the end: at most half the idle time.
+  const int64_t warn_s =
+      std::min(options.session_warn_ms, options.session_idle_ms / 2) / 1000;
   return Json(200, {{"user",
                      {{"username", who.actor.username},
+                      {"display_name", display_name},
                       {"role", security::RoleName(role)},
                       {"organisation", caller.organisation_id}}},
                     {"screens", std::move(screens)},
@@ -532,7 +578,7 @@ HttpResponse AppApi::Impl::Me(records::Records& records) const {
                     {"may_break_glass", security::MayBreakGlass(role)},
                     {"session",
                      {{"idle_timeout_s", options.session_idle_ms / 1000},
-                      {"warn_before_s", options.session_warn_ms / 1000}}}});
+                      {"warn_before_s", warn_s}}}});
 }
 
 HttpResponse AppApi::Impl::People(records::Records& records, std::string_view query) const {
@@ -779,7 +825,8 @@ HttpResponse AppApi::Impl::Segments(records::Records& records) const {
   return Json(200, {{"segments", std::move(segments)}});
 }
 
-HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_view query) const {
+HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_view query,
+                                       bool csv) const {
   if (Status s = records.Permit(records::Operation::kSearch, "RiskAssessment"); !s.ok())
     return FromError(s.error());
   auto params = QueryParams(query);
@@ -797,6 +844,11 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
     if (page < 1) return Problem(400, TitleOf(400), "The page must be a whole number from 1.", "page");
   }
   request.offset = (page - 1) * kPeoplePerPage;
+  if (csv) {  // the whole list (up to the service's limit), not a page
+    request.offset = 0;
+    request.limit = kWorklistExportRows;
+    request.for_export = true;
+  }
   for (const auto& [name, value] : std::initializer_list<std::pair<const char*, const std::string*>>{
            {"practice", &request.practice_id}, {"segment", &request.segment_group_id}})
     if (!value->empty() && !resources::IsValidFhirId(*value))
@@ -818,27 +870,31 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
     ids.push_back(row["id"].get<std::string>());
     rows.push_back(std::move(row));
   }
-  if (!ids.empty()) {
+  // Who each row is, in searches of 200 ids at a time (one audited search each).
+  std::map<std::string, json> who;
+  const Date today =
+      Date::FromDays(static_cast<int32_t>(options.clock() / (24LL * 60 * 60 * 1000)));
+  for (size_t from = 0; from < ids.size(); from += 200) {
     std::string id_list;
-    for (const std::string& id : ids) id_list += (id_list.empty() ? "" : ",") + id;
+    for (size_t i = from; i < std::min(ids.size(), from + 200); ++i)
+      id_list += (id_list.empty() ? "" : ",") + ids[i];
     auto people = Search(records, "Patient",
-                         "_id=" + search::PercentEncode(id_list) + "&_count=" +
-                             std::to_string(ids.size()),
-                         "");
-    if (!people.ok() && people.error().code != ErrorCode::kForbidden)
+                         "_id=" + search::PercentEncode(id_list) + "&_count=200", "");
+    if (!people.ok()) {
+      if (people.error().code == ErrorCode::kForbidden) break;  // the role may not: no names
       return FromError(people.error());
-    if (people.ok())
-      for (const records::Record& r : people->matches) {
-        const json patient = json::parse(r.json, nullptr, false);
-        if (!patient.is_object()) continue;
-        json summary = PersonSummary(patient);
-        const Date today =
-            Date::FromDays(static_cast<int32_t>(options.clock() / (24LL * 60 * 60 * 1000)));
-        if (auto age = AgeOn(Str(patient, "birthDate"), today)) summary["age"] = *age;
-        for (json& row : rows)
-          if (row["id"] == summary["id"]) row["person"] = summary;
-      }
+    }
+    for (const records::Record& r : people->matches) {
+      const json patient = json::parse(r.json, nullptr, false);
+      if (!patient.is_object()) continue;
+      json summary = PersonSummary(patient);
+      if (auto age = AgeOn(Str(patient, "birthDate"), today)) summary["age"] = *age;
+      who[r.id] = std::move(summary);
+    }
   }
+  for (json& row : rows)
+    if (auto it = who.find(row["id"].get<std::string>()); it != who.end()) row["person"] = it->second;
+  if (csv) return WorklistCsv(rows, worklist->run_id, worklist->more);
   return Json(200, {{"run", worklist->run_id ? json(*worklist->run_id) : json(nullptr)},
                     {"rows", std::move(rows)},
                     {"page", page},

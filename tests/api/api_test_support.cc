@@ -223,6 +223,7 @@ Principal PrincipalOf(store::Store& store, std::string_view username) {
   if (!user.ok() || !user->has_value()) return p;
   const store::User& u = **user;
   p.username = u.username;
+  p.display_name = u.display_name;
   p.caller.user_id = u.id;
   p.caller.role = u.role;
   p.caller.organisation_id = u.organisation_id;

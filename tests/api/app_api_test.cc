@@ -81,6 +81,7 @@ TEST_F(AppApiTest, ScreensFollowThePolicy) {
   EXPECT_EQ(patient["patient_id"], "p1");
   EXPECT_EQ(patient["may_break_glass"], false);
   EXPECT_EQ(Body(Call("gp", "GET", "/me"))["may_break_glass"], true);
+  EXPECT_EQ(Body(Call("gp", "GET", "/me"))["user"]["display_name"], "Test gp");
 }
 
 TEST_F(AppApiTest, FindsAPersonByNhsNumberInAnyFormatOrByName) {
@@ -251,6 +252,30 @@ TEST_F(AppApiTest, TheWorklistIsTheLatestRunsPeopleTheCallerMaySeeByRisk) {
   for (const store::AuditEvent& e : *events)
     found = found || e.query.starts_with("case-finding worklist");
   EXPECT_TRUE(found);
+}
+
+TEST_F(AppApiTest, TheWorklistExportsAsCsvAndTheExportIsAudited) {
+  const HttpResponse csv = Call("gp", "GET", "/worklist.csv");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_NE(HeaderOf(csv, "Content-Disposition").find("worklist-run-"), std::string::npos);
+  std::vector<std::string> lines;
+  for (size_t at = 0, end; (end = csv.body.find("\r\n", at)) != std::string::npos; at = end + 2)
+    lines.push_back(csv.body.substr(at, end - at));
+  ASSERT_EQ(lines.size(), 3u);  // the header, p1 and p2
+  EXPECT_EQ(lines[0].rfind("rank,nhs_number,name,", 0), 0u);
+  EXPECT_NE(csv.body.find(store::testing::TestNhsNumber(1).digits()), std::string::npos);
+  EXPECT_EQ(csv.body.find(store::testing::TestNhsNumber(4).digits()), std::string::npos);
+  store::AuditQuery q;
+  q.patient_key = population_.patient_keys.at("p1");
+  q.limit = 1000;
+  auto events = store_->SearchAuditEvents(q);
+  ASSERT_TRUE(events.ok());
+  bool exported = false;
+  for (const store::AuditEvent& e : *events)
+    exported = exported || e.query.find("exported as CSV") != std::string::npos;
+  EXPECT_TRUE(exported);
+  EXPECT_EQ(Call("commissioner", "GET", "/worklist.csv").status, 403);
 }
 
 TEST_F(AppApiTest, TheWorklistRefusesWhatItCannotAnswer) {

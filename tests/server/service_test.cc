@@ -11,6 +11,7 @@
 #include "security/crypto.h"
 #include "security/tokens.h"
 #include "server_test_support.h"
+#include "webapp/assets.h"
 
 namespace joinedup::server_test {
 namespace {
@@ -283,8 +284,22 @@ TEST_F(ServiceTest, TheAppApiNeedsASignedInCallerAndItsCsrfToken) {
   const http::HttpResponse posted =
       Call("POST", "/app/api/people/p1/consent", {{"cookie", cookie}}, R"({"decision":"deny"})");
   EXPECT_EQ(posted.status, 403);
-  EXPECT_NE(posted.body.find("X-CSRF-Token"), std::string::npos);
+  EXPECT_NE(posted.body.find("could not be checked"), std::string::npos);  // the app's words
   EXPECT_EQ(Call("PATCH", "/app/api/me", {{"cookie", cookie}}).status, 405);
+}
+
+// A browser that navigates to an address that is not ours gets the UI's "Page not found" page
+// (status 404); any other client gets the JSON 404 it always had.
+TEST_F(ServiceTest, UnknownAddressesAreA404ForBrowsersAndClientsAlike) {
+  const http::HttpResponse json_404 = Call("GET", "/no/such/thing");
+  EXPECT_EQ(json_404.status, 404);
+  EXPECT_EQ(json_404.content_type.find("html"), std::string::npos);
+  const http::HttpResponse browser =
+      Call("GET", "/no/such/thing", {{"accept", "text/html,application/xhtml+xml,*/*;q=0.8"}});
+  EXPECT_EQ(browser.status, 404);
+  if (webapp::AppPage() != nullptr) {
+    EXPECT_EQ(browser.content_type.rfind("text/html", 0), 0u);
+  }
 }
 
 TEST_F(ServiceTest, CsrfTokenIsAKeyedMacOfTheSession) {
