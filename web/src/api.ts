@@ -109,6 +109,22 @@ export interface Alert extends Access {
 
 export interface Segment { id?: string; model: string; label: string; run: number | string; count: number | null }
 
+/** GET /app/api/population (docs/app-api.md): counts of people, null where suppressed. */
+export interface Population {
+  run: number;
+  index_date: string;
+  previous_run: number | null;
+  living: number | null;
+  disclosure: { suppressed_up_to: number; rounded_to: number };
+  segments: { model: string; columns: string[]; rows: { practice: string; counts: (number | null)[] }[]; totals: (number | null)[] }[];
+  pyramid: { band: string; female: number | null; male: number | null; other: number | null }[];
+  cost: { total_pence: number | null; shares: { top_percent: number; share: number | null }[] };
+  lorenz: [number, number][];
+  risk_bands: { from: number; to: number | null; people: number | null }[];
+  movement: { model: string; from: string[]; to: string[]; counts: (number | null)[] }[];
+  movement_note: string;
+}
+
 export interface WorklistRow {
   id: string;
   date?: string;
@@ -243,15 +259,14 @@ function toApiError(res: Response, json: unknown): ApiError {
     return new ApiError(res.status, String(o.title ?? defaultTitle(res.status)),
       String(o.detail ?? defaultDetail(res.status)), o.field ? String(o.field) : undefined, o, retryAfterS);
   }
-  // A refusal before the app API is reached (e.g. the CSRF check) comes as a FHIR OperationOutcome.
+  // DELETE /auth/session still answers its CSRF refusal as a FHIR OperationOutcome (every other
+  // refusal before the app API now comes in the app's error shape, above).
   if (j?.resourceType === "OperationOutcome") {
-    const issue = Array.isArray(j.issue) ? (j.issue[0] as Record<string, unknown> | undefined) : undefined;
-    const diagnostics = String(issue?.diagnostics ?? "");
-    if (res.status === 403 && /csrf/i.test(diagnostics)) {
+    if (res.status === 403) {
       return new ApiError(403, "Your request could not be checked",
-        "Reload the page and try again. If this keeps happening, sign out and sign in again.", undefined, { diagnostics }, retryAfterS);
+        "Reload the page and try again. If this keeps happening, sign out and sign in again.", undefined, undefined, retryAfterS);
     }
-    return new ApiError(res.status, defaultTitle(res.status), defaultDetail(res.status), undefined, { diagnostics }, retryAfterS);
+    return new ApiError(res.status, defaultTitle(res.status), defaultDetail(res.status), undefined, undefined, retryAfterS);
   }
   // /auth/session's OAuth-shaped errors: {"error":"invalid_grant","error_description":"…"}
   if (typeof e === "string") {

@@ -29,7 +29,7 @@ const SCREEN_LINKS: Record<string, { href: string; text: string; description: st
   find: { href: "/find", text: "Find a person", description: "Search by NHS number or name for the people you care for." },
   worklist: { href: "/worklist", text: "Case finding", description: "The people you may see, highest emergency-admission risk first, from the latest stratification run." },
   audit: { href: "/audit", text: "Audit trail", description: "Who read or changed which record, and every break-glass alert." },
-  population: { href: "/population", text: "Population", description: "People by segment of the latest stratification run, as counts." },
+  population: { href: "/population", text: "Population", description: "The latest stratification run as counts: segments per practice, age and sex, cost concentration, risk and movement." },
   "my-record": { href: "/my-record", text: "My record", description: "Your details, who can see your record and your sharing choice." },
 };
 
@@ -40,11 +40,11 @@ const ROLE_TITLES: Record<string, string> = {
   administrator: "Administrator", patient: "Patient",
 };
 
-/** "Dr Demo GP, GP": the display name (else the username) and the role's title. */
+/** "Dr Demo GP (GP)": the display name (else the username) and the role's title. */
 export function whoIsSignedIn(me: Me): string {
   const name = me.user.display_name || me.user.username;
   const title = me.user.role_title || ROLE_TITLES[me.user.role] || me.user.role;
-  return title ? `${name}, ${title}` : name;
+  return title ? `${name} (${title})` : name;
 }
 
 /** Role titles for the access log ("GP at A81001"). */
@@ -112,8 +112,8 @@ class App {
     api.idleTimeoutS = this.me.session?.idle_timeout_s ?? api.idleTimeoutS;
     // The call that brought /app/api/me counted as activity with the old default idle time.
     api.idleEndsAt = api.lastActivity + api.idleTimeoutS * 1000;
-    // Warn warn_before_s before the end, but never for more than half of the idle time (a very
-    // short idle time, as in tests, would otherwise warn after every click).
+    // Warn warn_before_s before the end, never for more than half of the idle time (the server
+    // already keeps it so; the clamp stays in case of an older server).
     this.warnBeforeS = Math.min(this.me.session?.warn_before_s ?? 120, api.idleTimeoutS / 2);
     this.startIdleTimer();
   }

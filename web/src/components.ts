@@ -180,3 +180,38 @@ export function percent(x: number | null | undefined): string {
 export function none(text = "None recorded"): TemplateResult {
   return html`<p class="nhsuk-body">${text}</p>`;
 }
+
+/**
+ * A table whose rows have headers of their own (practices, segments): scope="row" on the first
+ * cell, column headers scope="col", an optional totals row; in a focusable, named scrolling region.
+ */
+export function matrixTable(caption: string, corner: string, columns: string[],
+  rows: { head: string; cells: (TemplateResult | string)[]; total?: boolean }[],
+  opts: { captionSize?: "s" | "m" } = {}): TemplateResult {
+  return html`<div class="app-table-scroll" role="region" aria-label=${caption} tabindex="0">
+    <table class="nhsuk-table">
+      <caption class=${`nhsuk-table__caption nhsuk-table__caption--${opts.captionSize ?? "s"}`}>${caption}</caption>
+      <thead class="nhsuk-table__head"><tr class="nhsuk-table__row">
+        <th class="nhsuk-table__header" scope="col">${corner}</th>
+        ${columns.map((h) => html`<th class="nhsuk-table__header app-cell" scope="col">${h}</th>`)}
+      </tr></thead>
+      <tbody class="nhsuk-table__body">
+        ${rows.map((r) => html`<tr class=${r.total ? "nhsuk-table__row app-total" : "nhsuk-table__row"}>
+          <th class="nhsuk-table__header app-cell" scope="row">${r.head}</th>
+          ${r.cells.map((c) => html`<td class="nhsuk-table__cell app-cell">${c}</td>`)}
+        </tr>`)}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+/** A count of people from the population API: null is a count the disclosure rule suppressed. */
+export function peopleCount(n: number | null | undefined): string {
+  return n === null || n === undefined ? "suppressed" : n.toLocaleString("en-GB");
+}
+
+/** A chart's figures as a table behind an NHS.UK details element. */
+export function detailsBlock(summary: string, body: TemplateResult): TemplateResult {
+  return html`<details class="nhsuk-details"><summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">${summary}</span></summary>
+    <div class="nhsuk-details__text">${body}</div></details>`;
+}

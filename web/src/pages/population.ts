@@ -1,66 +1,155 @@
+// The population page (/population): what a commissioner or analyst sees of the latest
+// stratification run (GET /app/api/population), pseudonymised: counts of people only, never a
+// person, every count under the small-number rule (null = suppressed). Charts (Chart.js, loaded
+// on demand) each have role="img", an aria-label with their figures and a table with the same.
 import { html, nothing, type TemplateResult } from "lit-html";
-import { api, ApiError, type Segment } from "../api";
+import type { Chart } from "chart.js";
+import { api, ApiError, type Population } from "../api";
 import { type Page } from "../app";
-import { apiErrorSummary, insetText, table } from "../components";
+import { apiErrorSummary, detailsBlock, insetText, longDate, matrixTable, peopleCount, summaryList, table } from "../components";
 
-/** "run 2, index date 2026-03-31" or 2 → 2 (for ordering runs, newest first). */
-function runNumber(run: number | string): number {
-  if (typeof run === "number") return run;
-  const m = /(\d+)/.exec(run);
-  return m ? Number(m[1]) : 0;
+function pct(x: number | null | undefined, digits = 0): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "suppressed";
+  return `${(x * 100).toFixed(digits)}%`;
 }
 
-function runText(run: number | string): string {
-  return typeof run === "number" || /^\d+$/.test(run) ? `run ${run}` : run;
+/** A risk band as words: 0–0.05 → "0% to 5%", 0.5–null → "50% or more". */
+function bandText(b: { from: number; to: number | null }): string {
+  const f = `${Math.round(b.from * 100)}%`;
+  return b.to === null || b.to === undefined ? `${f} or more` : `${f} to under ${Math.round(b.to * 100)}%`;
 }
 
-function count(s: Segment): TemplateResult | string {
-  return s.count === null || s.count === undefined
-    ? html`<span class="app-nowrap">fewer than 8</span> <span class="nhsuk-body-s">(suppressed)</span>`
-    : s.count.toLocaleString("en-GB");
+function pounds(pence: number | null | undefined): string {
+  if (pence === null || pence === undefined) return "suppressed";
+  return `£${Math.round(pence / 100).toLocaleString("en-GB")}`;
 }
 
 export function populationPage(): Page {
-  let segments: Segment[] | null = null;
+  let pop: Population | null = null;
   let apiError: unknown = null;
+  let empty = false;
+  const charts = new Map<string, { canvas: HTMLCanvasElement; chart: Chart | null }>();
+
+  async function drawCharts() {
+    if (!pop) return;
+    const p = pop;
+    const wanted: [string, (m: typeof import("../chart"), c: HTMLCanvasElement) => Chart][] = [
+      ["pyramid-chart", (m, c) => m.pyramidChart(c, p.pyramid.map((r) => r.band), p.pyramid.map((r) => r.female), p.pyramid.map((r) => r.male))],
+      ["lorenz-chart", (m, c) => m.lorenzChart(c, p.lorenz)],
+      ["bands-chart", (m, c) => m.bandsChart(c, p.risk_bands.map(bandText), p.risk_bands.map((b) => b.people))],
+    ];
+    const todo: [string, HTMLCanvasElement, (m: typeof import("../chart"), c: HTMLCanvasElement) => Chart][] = [];
+    for (const [id, make] of wanted) {
+      const canvas = document.getElementById(id) as HTMLCanvasElement | null;
+      const had = charts.get(id);
+      if (!canvas) { had?.chart?.destroy(); charts.delete(id); continue; }
+      if (had?.canvas === canvas) continue;
+      had?.chart?.destroy();
+      charts.set(id, { canvas, chart: null });
+      todo.push([id, canvas, make]);
+    }
+    if (!todo.length) return;
+    const m = await import("../chart");
+    for (const [id, canvas, make] of todo) {
+      if (charts.get(id)?.canvas !== canvas) continue;
+      charts.set(id, { canvas, chart: make(m, canvas) });
+    }
+  }
+
+  function segmentsSection(p: Population): TemplateResult {
+    return html`<section aria-labelledby="h-segments">
+      <h2 class="nhsuk-heading-m" id="h-segments">People by segment and practice</h2>
+      ${p.segments.length === 0 ? html`<p class="nhsuk-body">No segmentation model ran.</p>` : nothing}
+      ${p.segments.map((s) => matrixTable(`${s.model}: people by segment, per practice`, "Practice", s.columns, [
+        ...s.rows.map((r) => ({ head: r.practice, cells: r.counts.map(peopleCount) })),
+        { head: "All practices", cells: s.totals.map(peopleCount), total: true },
+      ]))}
+    </section>`;
+  }
+
+  function pyramidSection(p: Population): TemplateResult {
+    const label = `Population pyramid, people alive on ${longDate(p.index_date)} by five-year age band, females on the left and males on the right: `
+      + p.pyramid.map((r) => `${r.band}: females ${peopleCount(r.female)}, males ${peopleCount(r.male)}`).join("; ");
+    return html`<section aria-labelledby="h-pyramid">
+      <h2 class="nhsuk-heading-m" id="h-pyramid">Age and sex</h2>
+      <p class="nhsuk-body">People alive on ${longDate(p.index_date)}, by five-year age band: females to the left (dark bars), males to the right (outlined bars).
+        People recorded as another gender are in the table only. Suppressed counts are drawn as none.</p>
+      <div class="app-chart app-chart--tall"><canvas id="pyramid-chart" role="img" aria-label=${label}></canvas></div>
+      ${detailsBlock("The population pyramid's figures as a table", table("People by age band and sex", ["Age band (years)", "Females", "Males", "Other"],
+        p.pyramid.map((r) => [r.band, peopleCount(r.female), peopleCount(r.male), peopleCount(r.other)]), { captionSize: "s" }))}
+    </section>`;
+  }
+
+  function costSection(p: Population): TemplateResult {
+    const shares = p.cost.shares;
+    const half = p.lorenz.find(([x]) => Math.abs(x - 0.5) < 1e-9);
+    const label = "Lorenz curve of 12-month cost, share of people (least costly first) against share of cost, with the line of equality: "
+      + shares.map((s) => `the costliest ${s.top_percent}% of people used ${pct(s.share)} of the cost`).join("; ")
+      + (half ? `; the least costly half used ${pct(half[1])}` : "") + ".";
+    return html`<section aria-labelledby="h-cost">
+      <h2 class="nhsuk-heading-m" id="h-cost">Cost concentration</h2>
+      <p class="nhsuk-body">How the cost of care over the 12 months to ${longDate(p.index_date)} (${pounds(p.cost.total_pence)} in all) is shared among people.</p>
+      ${summaryList(shares.map((s) => ({ key: `The costliest ${s.top_percent}% of people`, value: `used ${pct(s.share)} of the cost` })))}
+      <div class="app-chart app-chart--tall"><canvas id="lorenz-chart" role="img" aria-label=${label}></canvas></div>
+      <p class="nhsuk-body-s">The solid line with points is the Lorenz curve; the dashed straight line is equality (everyone costing the same). The further the curve sags below it, the more the cost is concentrated in a few people.</p>
+      ${detailsBlock("The Lorenz curve's figures as a table", table("Lorenz curve of 12-month cost", ["Share of people, least costly first", "Share of cost"],
+        p.lorenz.map(([x, y]) => [pct(x), pct(y, 1)]), { captionSize: "s" }))}
+    </section>`;
+  }
+
+  function bandsSection(p: Population): TemplateResult {
+    const label = "Bar chart of people by chance of an emergency admission in the next year: "
+      + p.risk_bands.map((b) => `${bandText(b)}: ${peopleCount(b.people)}`).join("; ");
+    return html`<section aria-labelledby="h-bands">
+      <h2 class="nhsuk-heading-m" id="h-bands">Emergency admission risk</h2>
+      <p class="nhsuk-body">People by their chance of an emergency admission in the next year.</p>
+      <div class="app-chart"><canvas id="bands-chart" role="img" aria-label=${label}></canvas></div>
+      ${table("People by emergency admission risk band", ["Chance of an emergency admission", "People"],
+        p.risk_bands.map((b) => [bandText(b), peopleCount(b.people)]), { captionSize: "s" })}
+    </section>`;
+  }
+
+  function movementSection(p: Population): TemplateResult {
+    return html`<section aria-labelledby="h-movement">
+      <h2 class="nhsuk-heading-m" id="h-movement">Movement between segments${p.previous_run ? ` since run ${p.previous_run}` : ""}</h2>
+      ${p.movement.length === 0
+        ? html`<p class="nhsuk-body">${p.movement_note || "There is no earlier run to compare with."}</p>`
+        : html`<p class="nhsuk-body">Each row is where people were in run ${p.previous_run ?? "before"}, each column where they are in run ${p.run}.
+            “Joined” are people new since then; “left” are people no longer registered or alive.</p>
+          ${p.movement.map((m) => matrixTable(`${m.model}: from run ${p.previous_run ?? "before"} (rows) to run ${p.run} (columns)`, "From (row) to (column)", m.to,
+            m.from.map((f, i) => ({ head: f, cells: m.to.map((_, j) => peopleCount(m.counts[i * m.to.length + j])) }))))}`}
+    </section>`;
+  }
+
   return {
     title: () => "Population",
     hasError: () => Boolean(apiError),
     async load() {
       try {
-        segments = (await api.get<{ segments: Segment[] }>("/app/api/segments")).segments;
+        pop = await api.get<Population>("/app/api/population");
       } catch (e) {
         if (e instanceof ApiError && e.status === 401) throw e;
-        apiError = e;
+        if (e instanceof ApiError && e.status === 404) empty = true;
+        else apiError = e;
       }
     },
+    leave() { for (const c of charts.values()) c.chart?.destroy(); charts.clear(); },
+    updated() { void drawCharts(); },
     view: () => {
-      const masked = segments?.some((s) => s.count === null) ?? false;
-      const models = segments ? [...new Set(segments.map((s) => s.model))] : [];
-      const byModel = (m: string) => {
-        const rows = segments!.filter((s) => s.model === m);
-        const runs = [...new Set(rows.map((s) => runText(s.run)))]
-          .map((r) => ({ text: r, n: runNumber(rows.find((s) => runText(s.run) === r)!.run), rows: rows.filter((s) => runText(s.run) === r) }))
-          .sort((a, b) => b.n - a.n);
-        const [latest, ...earlier] = runs;
-        const runTable = (r: typeof latest, size: "m" | "s") =>
-          table(`${m}: ${r.text}`, ["Model", "Segment", "Run", "People"], r.rows.map((s) => [s.model, s.label, r.text, count(s)]), { captionSize: size });
-        return html`<section aria-label=${m}>
-          ${runTable(latest, "m")}
-          ${earlier.length ? html`<details class="nhsuk-details"><summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">Earlier runs of ${m} (${earlier.length})</span></summary>
-            <div class="nhsuk-details__text">${earlier.map((r) => runTable(r, "s"))}</div></details>` : nothing}
-        </section>`;
-      };
+      const p = pop;
       return html`
         ${apiError ? apiErrorSummary(apiError) : nothing}
         <h1 tabindex="-1">Population</h1>
-        <p class="nhsuk-lede-text">People by segment of the latest stratification run.</p>
-        ${insetText(html`These are counts of people, never people. Small counts could identify someone, so a count from 1 to 7 is shown as
-          <strong>fewer than 8</strong> (suppressed), and other counts may be rounded (NHS Digital's rule for Hospital Episode Statistics).`)}
-        ${segments === null && !apiError ? html`<p class="nhsuk-body" role="status">Loading…</p>` : nothing}
-        ${segments && segments.length === 0 ? html`<p class="nhsuk-body">No stratification run has been stored yet.</p>` : nothing}
-        ${models.map(byModel)}
-        ${masked ? html`<p class="nhsuk-body-s">“Fewer than 8 (suppressed)”: the true figure is between 1 and 7 and is hidden under the disclosure rule.</p>` : nothing}`;
+        ${p ? html`<p class="nhsuk-lede-text">The latest stratification run (run ${p.run}, index date ${longDate(p.index_date)}):
+          ${p.living !== null ? `${p.living.toLocaleString("en-GB")} people alive on that date` : "people alive on that date"}.</p>` : nothing}
+        ${insetText(html`These are counts of people, never people: no names, NHS numbers or dates of birth.
+          Small counts could identify someone, so a count from 1 to ${p?.disclosure.suppressed_up_to ?? 7} is shown as <strong>suppressed</strong>,
+          and other counts are rounded to the nearest ${p?.disclosure.rounded_to ?? 5} (NHS Digital's rule for Hospital Episode Statistics).
+          Totals are made from the true figures before rounding, so they may differ from the sum of the counts shown.`)}
+        ${p === null && !apiError && !empty ? html`<p class="nhsuk-body" role="status">Loading…</p>` : nothing}
+        ${empty ? html`<p class="nhsuk-body">No stratification run has been stored yet.</p>` : nothing}
+        ${p ? html`
+          ${segmentsSection(p)}${pyramidSection(p)}${costSection(p)}${bandsSection(p)}${movementSection(p)}` : nothing}`;
     },
   };
 }

@@ -11,6 +11,14 @@ function runNumber(run: number | string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** The reasons a case manager reads first: the segment lines ("Segment (model): Tier 4: …"), shown
+ * as "Tier 4: …", then the scores. */
+export function whyLines(notes: string[] | undefined): string[] {
+  const all = notes ?? [];
+  const seg = all.filter((n) => n.startsWith("Segment (")).map((n) => n.replace(/^Segment \([^)]*\):\s*/, "").replace(/, by rule \d+ of the model$/, ""));
+  return [...seg, ...all.filter((n) => !n.startsWith("Segment ("))];
+}
+
 export function worklistPage(query: URLSearchParams): Page {
   const practice = query.get("practice") ?? "";
   const segment = query.get("segment") ?? "";
@@ -37,6 +45,13 @@ export function worklistPage(query: URLSearchParams): Page {
     if (segment) p.set("segment", segment);
     if (n > 1) p.set("page", String(n));
     return `/worklist${p.toString() ? `?${p.toString()}` : ""}`;
+  }
+
+  function csvHref() {
+    const p = new URLSearchParams();
+    if (practice) p.set("practice", practice);
+    if (segment) p.set("segment", segment);
+    return `/app/api/worklist.csv${p.toString() ? `?${p.toString()}` : ""}`;
   }
 
   return {
@@ -101,8 +116,10 @@ export function worklistPage(query: URLSearchParams): Page {
             r.person?.age !== undefined ? `${r.person.age} (${gender(r.person.gender)})` : "",
             r.person?.practice ?? "",
             html`<strong>${percent(r.admission_risk)}</strong>`,
-            r.notes && r.notes.length ? html`<ul class="nhsuk-list nhsuk-body-s nhsuk-u-margin-bottom-0">${r.notes.slice(0, 3).map((n) => html`<li>${n}</li>`)}</ul>` : "",
+            r.notes && r.notes.length ? html`<ul class="nhsuk-list nhsuk-body-s nhsuk-u-margin-bottom-0">${whyLines(r.notes).slice(0, 4).map((n) => html`<li>${n}</li>`)}</ul>` : "",
           ]), { captionSize: "s" })}
+          <p class="nhsuk-body"><a href=${csvHref()} download id="worklist-csv">Download as CSV<span class="nhsuk-u-visually-hidden"> (this worklist${practice || segment ? ", with its filters" : ""}, every page)</span></a>
+            <span class="nhsuk-body-s"> – every row of this worklist, up to 5,000, with the reasons in full. The download is recorded in the audit trail.</span></p>
           ${list.next_page || page > 1 ? nextPage(list.next_page ? href(list.next_page) : "", "Next page", undefined, page > 1 ? href(page - 1) : undefined) : nothing}` : nothing}`;
     },
   };
