@@ -66,6 +66,9 @@ describe("sign in and out", () => {
       await signIn(page, ACCOUNTS[key]);
       assert.equal(new URL(page.url()).pathname, "/");
       await checkPage(page, `home-${key}`);
+      // The header names the person and their role: "Dr E2E GP (GP)", not the username.
+      const account = await page.locator("nav[aria-label=Account]").innerText();
+      assert.ok(account.includes(`${ACCOUNTS[key].display_name} (`), `${key}: the header shows the display name and role: ${account}`);
       const nav = await page.locator("nav[aria-label=Menu]").innerText();
       for (const l of links) assert.ok(nav.includes(l), `${key} has ${l} in the menu`);
       if (key === "commissioner") assert.ok(!nav.includes("Find a person"), "a commissioner has no Find a person");
@@ -278,6 +281,14 @@ describe("case finding (GP)", () => {
     const values = risks.map((r) => Number.parseFloat(r));
     assert.ok(values.every((v) => Number.isFinite(v)), "every row has a risk as a %");
     assert.deepEqual(values, [...values].sort((a, b) => b - a), "highest risk first");
+    // "Why" leads with the segments ("Tier 4: …"), before the scores.
+    const why = await page.locator("main table tbody tr").first().locator("td:nth-child(7) li").allInnerTexts();
+    assert.ok(why.length > 0, "reasons shown");
+    assert.ok(!why.some((w) => w.startsWith("Segment (")), "segment lines without their 'Segment (model):' prefix");
+    const firstScore = why.findIndex((w) => /^(eFI|HFRS|Charlson|Elixhauser|Long-term|Cost)/.test(w));
+    const lastSegment = why.map((w) => /^(Tier|Group) /.test(w)).lastIndexOf(true);
+    if (lastSegment >= 0 && firstScore >= 0) assert.ok(lastSegment < firstScore, `segments before scores: ${why.join(" | ")}`);
+    assert.equal(await page.locator("a#worklist-csv").getAttribute("href"), "/app/api/worklist.csv");
     await checkPage(page, "worklist");
     // A segment of the latest run.
     const options = await page.locator("#segment option").count();
@@ -287,6 +298,39 @@ describe("case finding (GP)", () => {
     await page.waitForURL(/segment=/);
     await settled(page);
     assert.equal(await page.locator(".nhsuk-error-summary").count(), 0);
+    // "Download as CSV" with the same filter: a real download (Content-Disposition attachment)
+    // whose header row is the documented one and whose rows are the page's, in the same order.
+    const segmentId = new URL(page.url()).searchParams.get("segment");
+    const csvLink = page.locator("a#worklist-csv");
+    assert.equal(await csvLink.getAttribute("href"), `/app/api/worklist.csv?segment=${encodeURIComponent(segmentId)}`);
+    const [download] = await Promise.all([page.waitForEvent("download"), csvLink.click()]);
+    assert.match(download.suggestedFilename(), /\.csv$/);
+    const csvPath = await download.path();
+    const csv = (await import("node:fs")).readFileSync(csvPath, "utf8");
+    const lines = csv.split(/\r?\n/).filter(Boolean);
+    assert.equal(lines[0], "rank,nhs_number,name,birth_date,age,gender,practice,emergency_admission_risk,reasons");
+    const pageRows = await page.locator("main table tbody tr").evaluateAll((trs) => trs.map((tr) => ({
+      rank: tr.children[0].textContent.trim(),
+      nhs: tr.children[2].textContent.replace(/\s/g, ""),
+    })));
+    assert.ok(pageRows.length > 0, "the filtered worklist has people");
+    assert.ok(lines.length - 1 >= pageRows.length, "the CSV has at least the page's rows");
+    pageRows.forEach((r, i) => {
+      const [rank, nhs] = lines[i + 1].split(",");
+      assert.deepEqual({ rank, nhs }, { rank: r.rank, nhs: r.nhs }, `CSV row ${i + 1} is the page's`);
+    });
+    // Headers of the answer (fetched from the page: the session cookie, a plain GET).
+    const head = await page.evaluate(async (href) => {
+      const r = await fetch(href);
+      return { status: r.status, type: r.headers.get("content-type"), disposition: r.headers.get("content-disposition") };
+    }, await csvLink.getAttribute("href"));
+    assert.equal(head.status, 200);
+    assert.match(head.type ?? "", /^text\/csv/);
+    assert.match(head.disposition ?? "", /^attachment/);
+    await axeCheck(page, "worklist-filtered");
+    // The whole list (no filter): reported, not failed, while the server cannot export it.
+    const whole = await page.evaluate(async () => (await fetch("/app/api/worklist.csv")).status);
+    if (whole !== 200) t.diagnostic(`GET /app/api/worklist.csv without a filter answered ${whole}`);
     // Back to everyone; the first person's page opens.
     await go(page, "/worklist");
     const first = page.locator("main table tbody tr").first().locator("a");
@@ -408,9 +452,68 @@ describe("commissioner", () => {
     await checkPage(page, "commissioner-not-found");
     await go(page, "/population");
     assert.equal(await page.locator("h1").innerText(), "Population");
-    assert.ok(await page.locator("main table").count() >= 1, "a segments table");
+    const pop = await page.evaluate(async () => (await fetch("/app/api/population")).json());
     const text = await mainText(page);
-    assert.match(text, /fewer than 8/, "the disclosure rule is explained");
+    // The disclosure rule, from the answer.
+    assert.ok(text.includes(`a count from 1 to ${pop.disclosure.suppressed_up_to} is shown as suppressed`), "suppression explained");
+    assert.ok(text.includes(`rounded to the nearest ${pop.disclosure.rounded_to}`), "rounding explained");
+    // Segments per practice, per model: practices as rows, a totals row; suppressed counts say so.
+    for (const m of pop.segments) {
+      const region = page.locator(`main [role=region][aria-label="${m.model}: people by segment, per practice"]`);
+      assert.equal(await region.count(), 1, `${m.model}: a named scrolling region`);
+      assert.equal(await region.getAttribute("tabindex"), "0");
+      const rows = region.locator("tbody tr");
+      assert.equal(await rows.count(), m.rows.length + 1, `${m.model}: a row per practice and a totals row`);
+      assert.equal(await rows.last().locator("th").innerText(), "All practices");
+      for (const [i, r] of m.rows.entries()) {
+        const cells = await rows.nth(i).locator("td").allInnerTexts();
+        assert.deepEqual(cells, r.counts.map((c) => (c === null ? "suppressed" : c.toLocaleString("en-GB"))), `${m.model} ${r.practice}`);
+      }
+    }
+    const all = pop.segments.flatMap((m) => [...m.rows.flatMap((r) => r.counts), ...m.totals]);
+    if (all.includes(null)) assert.match(text, /suppressed/);
+    // Counts are multiples of the rounding (0 too).
+    for (const c of all) if (c !== null) assert.equal(c % pop.disclosure.rounded_to, 0, `${c} is rounded`);
+    // The charts: canvases drawn, role img, aria-labels with the figures.
+    for (const [id, re] of [["pyramid-chart", /^Population pyramid/], ["lorenz-chart", /^Lorenz curve/], ["bands-chart", /^Bar chart of people by chance of an emergency admission/]]) {
+      const c = page.locator(`canvas#${id}`);
+      assert.equal(await c.count(), 1, `${id} present`);
+      assert.equal(await c.getAttribute("role"), "img");
+      assert.match(await c.getAttribute("aria-label") ?? "", re);
+      await page.waitForFunction((i) => document.getElementById(i)?.width > 0, id);
+    }
+    const top5 = pop.cost.shares.find((x) => x.top_percent === 5);
+    if (top5?.share != null) {
+      assert.ok(text.includes(`The costliest 5% of people used ${Math.round(top5.share * 100)}% of the cost`), "cost concentration in words");
+      assert.ok((await page.locator("canvas#lorenz-chart").getAttribute("aria-label")).includes(`the costliest 5% of people used ${Math.round(top5.share * 100)}% of the cost`));
+    }
+    // The pyramid's and the Lorenz curve's figures as tables (behind details), the risk bands' too.
+    await page.click("summary:has-text(\"The population pyramid's figures as a table\")");
+    const pyr = page.locator("main table", { has: page.locator("caption:text-is('People by age band and sex')") });
+    assert.equal(await pyr.locator("tbody tr").count(), pop.pyramid.length);
+    const firstBand = await pyr.locator("tbody tr").first().locator("td").allInnerTexts();
+    const b0 = pop.pyramid[0];
+    assert.deepEqual(firstBand, [b0.band, ...[b0.female, b0.male, b0.other].map((c) => (c === null ? "suppressed" : c.toLocaleString("en-GB")))]);
+    await page.click("summary:has-text(\"The Lorenz curve's figures as a table\")");
+    assert.equal(await page.locator("main table", { has: page.locator("caption:text-is('Lorenz curve of 12-month cost')") }).locator("tbody tr").count(), pop.lorenz.length);
+    assert.equal(await page.locator("main table", { has: page.locator("caption:text-is('People by emergency admission risk band')") }).locator("tbody tr").count(), pop.risk_bands.length);
+    // Movement since the run before: one from × to table per model (or the note why not).
+    if (pop.movement.length) {
+      for (const m of pop.movement) {
+        const t2 = page.locator(`main [role=region][aria-label^="${m.model}: from run"] table`);
+        assert.equal(await t2.locator("tbody tr").count(), m.from.length, `${m.model}: a row per 'from'`);
+        assert.equal(await t2.locator("thead th").count(), m.to.length + 1, `${m.model}: a column per 'to'`);
+      }
+    } else {
+      assert.ok(text.includes(pop.movement_note));
+    }
+    // Pseudonymised: no one's name, NHS number or date of birth anywhere in the DOM.
+    const dom = await page.content();
+    for (const p of [person, patient, ...PEOPLE.team]) {
+      for (const n of [p.nhs_number, spaced(p.nhs_number), dashed(p.nhs_number)]) assert.ok(!dom.includes(n), "no NHS number in the DOM");
+      assert.ok(!dom.includes(p.birth_date), "no date of birth in the DOM");
+      assert.ok(!dom.toLowerCase().includes(`${p.given} ${p.family}`.toLowerCase()), "no name in the DOM");
+    }
     await checkPage(page, "population");
     await s.done();
   });
@@ -482,6 +585,7 @@ describe("CSRF", () => {
     await page.waitForSelector(".nhsuk-error-summary");
     await page.waitForFunction(() => document.activeElement?.classList.contains("nhsuk-error-summary"));
     assert.equal(consentRefused, 1, "the server refused the consent (403)");
+    assert.match(await page.locator(".nhsuk-error-summary").innerText(), /Your request could not be checked/);
     assert.equal(await page.locator("form input[name=decision]").count(), 0, "the form is hidden after a 403");
     assert.equal(await page.locator("h1").count(), 1, "the page is still there");
     await checkPage(page, "csrf-consent-refused");
@@ -622,14 +726,14 @@ describe("errors", () => {
     await page.waitForFunction(() => document.querySelector("main h1")?.textContent === "Page not found");
     assert.equal(new URL(page.url()).pathname, "/no-such-page");
     await checkPage(page, "not-found");
-    // Loaded directly: the server answers the app (which says Page not found) or a 404 of its own.
+    // Loaded directly: the server answers the app's page with status 404, and the app says
+    // Page not found (NHS.UK's wording), with the usual checks.
     const direct = await page.goto(`${BASE}/no-such-page`);
-    if (direct.status() === 200) {
-      await settled(page);
-      assert.equal(await page.locator("h1").innerText(), "Page not found");
-    } else {
-      assert.equal(direct.status(), 404);
-    }
+    assert.equal(direct.status(), 404);
+    assert.match(direct.headers()["content-type"] ?? "", /^text\/html/);
+    await settled(page);
+    assert.equal(await page.locator("h1").innerText(), "Page not found");
+    await checkPage(page, "not-found-direct");
     await go(page, "/find");
     await context.route((url) => url.pathname === "/app/api/people", (route) => route.abort("internetdisconnected"));
     await page.fill("#q", "Smith");
