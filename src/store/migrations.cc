@@ -331,7 +331,17 @@ constexpr std::string_view kTokenUseSchema = R"sql(
 ALTER TABLE tokens ADD COLUMN last_used_ms BIGINT NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<Migration, 9> kMigrations{{
+// Migration 10: the case-finding worklist walks a run's results in its order (highest
+// emergency-admission risk first) and stops at a page of people the caller may see, instead of
+// sorting the whole run on every page (Records::CaseFinding); and a person's results across
+// runs (their page, their score history) are found by the person.
+constexpr std::string_view kWorklistOrderSchema = R"sql(
+CREATE INDEX stratification_results_by_risk ON stratification_results
+  (run_id, admission_risk DESC, cost_12m_pence DESC, patient_key);
+CREATE INDEX stratification_results_by_patient ON stratification_results (patient_key, run_id);
+)sql";
+
+constexpr std::array<Migration, 10> kMigrations{{
     {1, "population", kPopulationSchema, {}, {}},
     {2, "stratification", kStratificationSchema, {}, {}},
     {3, "security", kSecuritySchema, kSecuritySqliteTriggers, kSecurityPostgresTriggers},
@@ -341,6 +351,7 @@ constexpr std::array<Migration, 9> kMigrations{{
     {7, "document types", kDocumentTypesSchema, {}, {}},
     {8, "client request ids", kClientRequestIdSchema, {}, {}},
     {9, "token use", kTokenUseSchema, {}, {}},
+    {10, "worklist order", kWorklistOrderSchema, {}, {}},
 }};
 static_assert(kMigrations.back().version == kLatestSchemaVersion);
 
