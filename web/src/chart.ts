@@ -67,7 +67,7 @@ export function pyramidChart(canvas: HTMLCanvasElement, bands: string[], female:
       animation: false,
       scales: {
         x: { stacked: true, ticks: { color: TEXT, callback: (v) => Math.abs(Number(v)).toLocaleString("en-GB") }, title: { display: true, text: "People", color: TEXT } },
-        y: { stacked: true, reverse: true, ticks: { color: TEXT }, title: { display: true, text: "Age band (years)", color: TEXT } },
+        y: { stacked: true, reverse: true, ticks: { color: TEXT, autoSkip: false }, title: { display: true, text: "Age band (years)", color: TEXT } },
       },
       plugins: {
         legend: { labels: { color: TEXT } },

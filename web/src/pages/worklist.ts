@@ -11,11 +11,16 @@ function runNumber(run: number | string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** The reasons a case manager reads first: the segment lines ("Segment (model): Tier 4: …"), shown
- * as "Tier 4: …", then the scores. */
+/** The reasons a case manager reads first: the segment lines ("Segment (model): Tier 4: …, by rule 1
+ * of the model") as "Tier 4: …" — or "mcmw 1.0: fits no segment" when the segment does not name
+ * itself — then the scores. */
 export function whyLines(notes: string[] | undefined): string[] {
   const all = notes ?? [];
-  const seg = all.filter((n) => n.startsWith("Segment (")).map((n) => n.replace(/^Segment \([^)]*\):\s*/, "").replace(/, by rule \d+ of the model$/, ""));
+  const seg = all.filter((n) => n.startsWith("Segment (")).map((n) => {
+    const m = /^Segment \(([^)]*)\):\s*(.*?)(?:, by rule \d+ of the model)?$/.exec(n);
+    if (!m) return n;
+    return /^[A-Z][^:]*\d: /.test(m[2]) ? m[2] : `${m[1]}: ${m[2]}`;
+  });
   return [...seg, ...all.filter((n) => !n.startsWith("Segment ("))];
 }
 
