@@ -444,13 +444,6 @@ HttpResponse Service::Handle(const HttpRequest& request, RequestInfo* info) cons
     return only_get([&] { return Json(200, SmartConfiguration()); });
   if (path.starts_with("/assets/") || webapp::IsAppRoute(path))
     return only_get([&] { return WebAsset(path); });
-  // A browser navigating to an address that is not one of ours: the UI's page, which says
-  // "Page not found" in words, with the status a 404 must have. Other clients get JSON.
-  if (get && webapp::AppPage() != nullptr && AcceptsHtml(request.Header("accept"))) {
-    HttpResponse page = WebAsset("/");
-    page.status = 404;
-    return page;
-  }
   if (path == "/auth/token")
     return method == "POST" ? Token(request, info) : MethodNotAllowed("POST");
   if (path == "/auth/revoke") return method == "POST" ? Revoke(request) : MethodNotAllowed("POST");
@@ -458,6 +451,13 @@ HttpResponse Service::Handle(const HttpRequest& request, RequestInfo* info) cons
     if (method == "GET" || method == "HEAD" || method == "POST" || method == "DELETE")
       return Session(request, info);
     return MethodNotAllowed("GET, HEAD, POST, DELETE");
+  }
+  // A browser navigating to an address that is not one of ours: the UI's page, which says
+  // "Page not found" in words, with the status a 404 must have. Other clients get JSON.
+  if (get && webapp::AppPage() != nullptr && AcceptsHtml(request.Header("accept"))) {
+    HttpResponse page = WebAsset("/");
+    page.status = 404;
+    return page;
   }
   return Outcome(404, search::IssueType::kNotFound, "no such endpoint");
 }
