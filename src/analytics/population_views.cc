@@ -94,8 +94,8 @@ Result<PopulationViews> BuildPopulationViews(const StratificationRun& run,
     const SegmentationModelInfo& model = run.models[m];
     t.model = model.name + " " + model.version;
     t.columns = model.segments;
-    t.columns.push_back("no segment");
-    t.columns.push_back("outside the model's population");
+    t.columns.emplace_back(kNoSegmentState);  // the same words as movement's states
+    t.columns.emplace_back(kOutsidePopulationState);
     std::vector<int64_t> totals(t.columns.size(), 0);
     // "(none)" sorts after the practice codes (it starts with '(' which sorts first: move it).
     std::vector<std::string> order;

@@ -25,7 +25,7 @@ namespace joinedup::analytics {
 
 struct SegmentTable {
   std::string model;                           // "mcmw 1.0"
-  std::vector<std::string> columns;            // segment labels, "no segment", "outside"
+  std::vector<std::string> columns;  // segment labels, kNoSegmentState, kOutsidePopulationState
   std::vector<std::string> practices;          // ascending ids; "(none)" last if any
   std::vector<std::vector<DisclosedCount>> counts;  // [practice][column]
   std::vector<DisclosedCount> totals;               // per column

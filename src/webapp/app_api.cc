@@ -652,7 +652,12 @@ HttpResponse AppApi::Impl::Person(records::Records& records, std::string_view id
     auto organisation = records.Read("Organization", practice);
     if (organisation.ok()) {
       const json o = json::parse(organisation->json, nullptr, false);
-      if (o.is_object()) person["practice_name"] = Str(o, "name");
+      if (o.is_object()) {
+        person["practice_name"] = Str(o, "name");
+        // The Primary Care Home the practice belongs to (Organization.partOf).
+        if (auto part_of = o.find("partOf"); part_of != o.end() && part_of->is_object())
+          person["primary_care_home"] = Str(*part_of, "display");
+      }
     }
   }
 
@@ -870,16 +875,20 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
     ids.push_back(row["id"].get<std::string>());
     rows.push_back(std::move(row));
   }
-  // Who each row is, in searches of 200 ids at a time (one audited search each).
+  // Who each row is, in searches of 100 ids at a time (the most one _id search takes), each
+  // one audited search.
   std::map<std::string, json> who;
   const Date today =
       Date::FromDays(static_cast<int32_t>(options.clock() / (24LL * 60 * 60 * 1000)));
-  for (size_t from = 0; from < ids.size(); from += 200) {
+  constexpr size_t kIdsPerSearch = 100;
+  for (size_t from = 0; from < ids.size(); from += kIdsPerSearch) {
     std::string id_list;
-    for (size_t i = from; i < std::min(ids.size(), from + 200); ++i)
+    for (size_t i = from; i < std::min(ids.size(), from + kIdsPerSearch); ++i)
       id_list += (id_list.empty() ? "" : ",") + ids[i];
     auto people = Search(records, "Patient",
-                         "_id=" + search::PercentEncode(id_list) + "&_count=200", "");
+                         "_id=" + search::PercentEncode(id_list) + "&_count=" +
+                             std::to_string(kIdsPerSearch),
+                         "");
     if (!people.ok()) {
       if (people.error().code == ErrorCode::kForbidden) break;  // the role may not: no names
       return FromError(people.error());

@@ -47,7 +47,7 @@ TEST(PopulationViews, CountsLivingPeopleBySegmentPracticeAgeAndRisk) {
   ASSERT_EQ(v.segments.size(), 1u);
   const SegmentTable& t = v.segments[0];
   EXPECT_EQ(t.columns, (std::vector<std::string>{"Tier 1", "Tier 2", "no segment",
-                                                  "outside the model's population"}));
+                                                  "outside population"}));
   EXPECT_EQ(t.practices, (std::vector<std::string>{"A1", "B2", "(none)"}));
   auto row = [&](size_t r) {
     std::vector<int64_t> out;

@@ -130,6 +130,8 @@ TEST_F(AppApiTest, PersonPageHasEverySectionFromTheRecords) {
   EXPECT_EQ(j["person"]["id"], "p1");
   EXPECT_EQ(j["person"]["nhs_number"], store::testing::TestNhsNumber(1).digits());
   EXPECT_EQ(j["person"]["practice"], "A81001");
+  EXPECT_EQ(j["person"]["practice_name"], "Alpha Surgery");
+  EXPECT_EQ(j["person"]["primary_care_home"], "PCH1");
   EXPECT_EQ(j["break_glass"], false);
   for (const char* section : {"related", "consent", "conditions", "medications", "activity", "risk"}) {
     ASSERT_TRUE(j["sections"].contains(section)) << section;
