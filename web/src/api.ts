@@ -51,6 +51,7 @@ export interface Person {
   telephone?: string;
   practice: string;
   practice_name?: string;
+  primary_care_home?: string;
 }
 
 export interface Related { name: string; relationship: string; telephone?: string }

@@ -240,6 +240,7 @@ describe("find a person and their record (GP)", () => {
     const details = await page.locator("dl.nhsuk-summary-list").innerText();
     assert.ok(details.includes(spaced(person.nhs_number)), "NHS number 3-3-4");
     assert.match(details, /years old/, "date of birth with age");
+    assert.match(details, /Primary Care Home\s+PCH\d+/, "the practice's Primary Care Home");
     for (const h of ["Demographics", "Carers and next of kin", "Consent to share", "Long-term conditions", "Medications", "Recent activity", "Scores and segments"]) {
       assert.equal(await page.locator(`main h2:text-is("${h}")`).count(), 1, `section ${h}`);
     }

@@ -279,6 +279,7 @@ export function personPage(id: string, mode: Mode): Page {
           { key: "Address", value: p.address || "Not recorded" },
           { key: "Telephone", value: p.telephone || "Not recorded" },
           { key: P ? "Your GP practice" : "GP practice", value: p.practice_name ? (p.practice_name.includes(p.practice) ? p.practice_name : `${p.practice_name} (${p.practice})`) : p.practice },
+          ...(p.primary_care_home ? [{ key: "Primary Care Home", value: p.primary_care_home }] : []),
         ])}
       </section>
       ${section("related", s.related, (items) => table(headings.related, ["Name", "Relationship", "Telephone"],
