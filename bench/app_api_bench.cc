@@ -8,8 +8,8 @@
 // Prints, per call, the median and 99th percentile over N calls (each person page of a
 // different person of the GP's practice; worklist pages 1, 2, 3 … of the GP's practice). The
 // population views are computed on the first call for a run and kept: both are shown.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -131,9 +131,10 @@ int main(int argc, char** argv) {
     call(timings[6], commissioner_principal, "/population");
   }
   auto counts = store.Counts();
-  fmt::print("app API server time, {} people in the store, {} calls each (in process, SQLite "
-             "file {}):\n",
-             counts.ok() ? counts->patients : 0, samples, db);
+  fmt::print(
+      "app API server time, {} people in the store, {} calls each (in process, SQLite "
+      "file {}):\n",
+      counts.ok() ? counts->patients : 0, samples, db);
   fmt::print("{:<62} {:>9} {:>9} {:>9}\n", "call", "p50 ms", "p99 ms", "failed");
   for (const Timing& t : timings)
     fmt::print("{:<62} {:>9.2f} {:>9.2f} {:>9}\n", t.what, Percentile(t.ms, 0.5),

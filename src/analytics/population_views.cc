@@ -35,8 +35,8 @@ std::vector<std::pair<double, double>> Lorenz(std::vector<int64_t> costs) {
     const double share = step / 20.0;
     const auto upto = static_cast<size_t>(std::llround(n * share));
     while (taken < upto && taken < costs.size()) sum += costs[taken++];
-    points.emplace_back(share, total > 0 ? static_cast<double>(sum) / static_cast<double>(total)
-                                         : share);
+    points.emplace_back(share,
+                        total > 0 ? static_cast<double>(sum) / static_cast<double>(total) : share);
   }
   return points;
 }
@@ -123,7 +123,8 @@ Result<PopulationViews> BuildPopulationViews(const StratificationRun& run,
 
   if (previous != nullptr) {
     v.previous_run_id = previous->id;
-    auto movement = CompareRuns(RunResults{*previous, previous_people}, RunResults{run, people}, {});
+    auto movement =
+        CompareRuns(RunResults{*previous, previous_people}, RunResults{run, people}, {});
     if (!movement.ok()) {
       v.movement_note = movement.error().message;
     } else {

@@ -24,9 +24,9 @@
 namespace joinedup::analytics {
 
 struct SegmentTable {
-  std::string model;                           // "mcmw 1.0"
-  std::vector<std::string> columns;  // segment labels, kNoSegmentState, kOutsidePopulationState
-  std::vector<std::string> practices;          // ascending ids; "(none)" last if any
+  std::string model;                   // "mcmw 1.0"
+  std::vector<std::string> columns;    // segment labels, kNoSegmentState, kOutsidePopulationState
+  std::vector<std::string> practices;  // ascending ids; "(none)" last if any
   std::vector<std::vector<DisclosedCount>> counts;  // [practice][column]
   std::vector<DisclosedCount> totals;               // per column
 };
@@ -43,7 +43,7 @@ struct PopulationViews {
   int64_t run_id = 0;
   Date index_date;
   DisclosedCount living;
-  std::vector<SegmentTable> segments;  // one per model of the run
+  std::vector<SegmentTable> segments;                                  // one per model of the run
   std::array<std::array<DisclosedCount, 3>, kAgeBandCount> pyramid{};  // female, male, other
   CostConcentration cost;  // shares of living people's 12-month cost (not counts)
   // The Lorenz curve: (share of people, share of cost) at every 5% of people, cheapest first.

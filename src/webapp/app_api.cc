@@ -93,8 +93,10 @@ HttpResponse FromError(const Error& error) {
     std::fprintf(stderr, "joinedup app api: %s\n", error.ToString().c_str());
   const search::HttpError http = search::ToHttpError(error);
   std::string detail = http.issue.diagnostics;
-  if (http.status >= 500) detail = "Try again in a few minutes. If it keeps happening, tell your "
-                                   "system administrator.";
+  if (http.status >= 500)
+    detail =
+        "Try again in a few minutes. If it keeps happening, tell your "
+        "system administrator.";
   return Problem(http.status, TitleOf(http.status), detail,
                  http.issue.expression.empty() ? std::string_view() : http.issue.expression[0]);
 }
@@ -132,7 +134,8 @@ std::string Str(const json& j, std::string_view key) {
 std::string NameOf(const json& resource) {
   auto names = resource.find("name");
   if (names == resource.end()) return "";
-  const json& name = names->is_array() ? (names->empty() ? json::object() : names->front()) : *names;
+  const json& name =
+      names->is_array() ? (names->empty() ? json::object() : names->front()) : *names;
   if (!name.is_object()) return "";
   if (auto text = Str(name, "text"); !text.empty()) return text;
   std::string out;
@@ -231,15 +234,16 @@ std::optional<int> AgeOn(std::string_view birth_date, Date today) {
   auto born = Date::Parse(birth_date);
   if (!born.ok()) return std::nullopt;
   int age = today.year() - born->year();
-  if (today.month() < born->month() || (today.month() == born->month() && today.day() < born->day()))
+  if (today.month() < born->month() ||
+      (today.month() == born->month() && today.day() < born->day()))
     --age;
   return age;
 }
 
 json PersonSummary(const json& patient) {
-  return {{"id", Str(patient, "id")},         {"name", NameOf(patient)},
+  return {{"id", Str(patient, "id")},           {"name", NameOf(patient)},
           {"nhs_number", NhsNumberOf(patient)}, {"birth_date", Str(patient, "birthDate")},
-          {"gender", Str(patient, "gender")},  {"practice", PracticeOf(patient)}};
+          {"gender", Str(patient, "gender")},   {"practice", PracticeOf(patient)}};
 }
 
 // ---- The sections of a person's page --------------------------------------------------------
@@ -312,8 +316,8 @@ json RiskItem(const json& r) {
 
 std::string Instant(int64_t ms) {
   const int64_t seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  const Date day = Date::FromDays(static_cast<int32_t>(seconds >= 0 ? seconds / 86400
-                                                                    : (seconds - 86399) / 86400));
+  const Date day = Date::FromDays(
+      static_cast<int32_t>(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400));
   const int64_t in_day = seconds - int64_t{day.days_since_epoch()} * 86400;
   char text[32];
   std::snprintf(text, sizeof text, "%sT%02d:%02d:%02dZ", day.ToString().c_str(),
@@ -441,7 +445,8 @@ search::CursorKey MakeKey(std::string_view bytes) {
 }
 }  // namespace
 
-AppApi::Impl::Impl(AppApiOptions o) : options(std::move(o)), cursor_key(MakeKey(options.cursor_key)) {
+AppApi::Impl::Impl(AppApiOptions o)
+    : options(std::move(o)), cursor_key(MakeKey(options.cursor_key)) {
   if (!options.clock) options.clock = security::SystemClockMs;
 }
 
@@ -479,8 +484,10 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
   const bool person_read = seg.size() == 2 && seg[0] == "people" && method == "GET";
   if (auto reason = request.Header(kBreakGlassHeader)) {
     if (!person_read)
-      return Problem(400, TitleOf(400), "A reason for breaking the glass is given only when "
-                     "opening one person's record.", "X-Break-Glass-Reason");
+      return Problem(400, TitleOf(400),
+                     "A reason for breaking the glass is given only when "
+                     "opening one person's record.",
+                     "X-Break-Glass-Reason");
     Result<std::string> parsed = security::ParseBreakGlassReason(Trim(*reason));
     if (!parsed.ok())
       return Problem(400, TitleOf(400), parsed.error().message, "X-Break-Glass-Reason");
@@ -516,8 +523,7 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
 }
 
 Result<AppApi::Impl::Found> AppApi::Impl::Search(records::Records& records, std::string_view type,
-                                                 std::string query,
-                                                 std::string_view cursor) const {
+                                                 std::string query, std::string_view cursor) const {
   if (!cursor.empty())
     query += "&" + std::string(search::kCursorParam) + "=" + search::PercentEncode(cursor);
   auto parsed = search::ParseSearch(type, query, search::UnknownParams::kStrict);
@@ -553,7 +559,8 @@ HttpResponse AppApi::Impl::Me(records::Records& records, const std::string& disp
     screens.push_back("find");
   if (!patient && security::RoleAllows(role, Category::kRisk, Interaction::kSearch))
     screens.push_back("worklist");
-  if (security::RoleAllows(role, Category::kAudit, Interaction::kSearch)) screens.push_back("audit");
+  if (security::RoleAllows(role, Category::kAudit, Interaction::kSearch))
+    screens.push_back("audit");
   if (security::RoleAllows(role, Category::kPopulation, Interaction::kSearch))
     screens.push_back("population");
   json patient_id = nullptr;
@@ -566,19 +573,18 @@ HttpResponse AppApi::Impl::Me(records::Records& records, const std::string& disp
   }
   const records::Requester& who = records.requester();
   // A warning is useful only well before the end: at most half the idle time.
-  const int64_t warn_s =
-      std::min(options.session_warn_ms, options.session_idle_ms / 2) / 1000;
-  return Json(200, {{"user",
-                     {{"username", who.actor.username},
-                      {"display_name", display_name},
-                      {"role", security::RoleName(role)},
-                      {"organisation", caller.organisation_id}}},
-                    {"screens", std::move(screens)},
-                    {"patient_id", std::move(patient_id)},
-                    {"may_break_glass", security::MayBreakGlass(role)},
-                    {"session",
-                     {{"idle_timeout_s", options.session_idle_ms / 1000},
-                      {"warn_before_s", warn_s}}}});
+  const int64_t warn_s = std::min(options.session_warn_ms, options.session_idle_ms / 2) / 1000;
+  return Json(200,
+              {{"user",
+                {{"username", who.actor.username},
+                 {"display_name", display_name},
+                 {"role", security::RoleName(role)},
+                 {"organisation", caller.organisation_id}}},
+               {"screens", std::move(screens)},
+               {"patient_id", std::move(patient_id)},
+               {"may_break_glass", security::MayBreakGlass(role)},
+               {"session",
+                {{"idle_timeout_s", options.session_idle_ms / 1000}, {"warn_before_s", warn_s}}}});
 }
 
 HttpResponse AppApi::Impl::People(records::Records& records, std::string_view query) const {
@@ -592,24 +598,21 @@ HttpResponse AppApi::Impl::People(records::Records& records, std::string_view qu
   if (q.empty() && birthdate.empty())
     return Problem(400, TitleOf(400), "Enter an NHS number or a name.", "q");
   std::string fhir_query = "_count=" + std::to_string(kPeoplePerPage);
-  const bool number_like =
-      !q.empty() && std::all_of(q.begin(), q.end(), [](unsigned char c) {
-        return std::isdigit(c) || c == ' ' || c == '-';
-      });
+  const bool number_like = !q.empty() && std::all_of(q.begin(), q.end(), [](unsigned char c) {
+    return std::isdigit(c) || c == ' ' || c == '-';
+  });
   if (number_like) {
     auto number = NhsNumber::Parse(q);
     if (!number.ok())
-      return Problem(400, TitleOf(400), "Enter a valid NHS number: " + number.error().message,
-                     "q");
-    fhir_query += "&identifier=" + search::PercentEncode(std::string(kNhsNumberSystem) + "|" +
-                                                        number->digits());
+      return Problem(400, TitleOf(400), "Enter a valid NHS number: " + number.error().message, "q");
+    fhir_query += "&identifier=" +
+                  search::PercentEncode(std::string(kNhsNumberSystem) + "|" + number->digits());
   } else if (!q.empty()) {
     fhir_query += "&name=" + search::PercentEncode(q) + "&_sort=family,given";
   }
   if (!birthdate.empty()) {
     if (!Date::Parse(birthdate).ok())
-      return Problem(400, TitleOf(400), "Enter a real date of birth, like 31 3 1950.",
-                     "birthdate");
+      return Problem(400, TitleOf(400), "Enter a real date of birth, like 31 3 1950.", "birthdate");
     fhir_query += "&birthdate=" + birthdate;
   }
   auto found = Search(records, "Patient", fhir_query, Param(*params, "cursor"));
@@ -633,8 +636,7 @@ HttpResponse AppApi::Impl::Person(records::Records& records, std::string_view id
       json error = {{"status", 404},
                     {"title", "No record found"},
                     {"detail", "There is no one with that record that you may see."}};
-      if (security::MayBreakGlass(records.requester().caller.role))
-        error["may_break_glass"] = true;
+      if (security::MayBreakGlass(records.requester().caller.role)) error["may_break_glass"] = true;
       r = Json(404, {{"error", std::move(error)}});
     }
     return r;
@@ -669,18 +671,18 @@ HttpResponse AppApi::Impl::Person(records::Records& records, std::string_view id
       // stay behind their relationship rule, and the page says so rather than show "none".
       sections[std::string(s.key)] = {
           {"shown", false},
-          {"reason", "Not shown: breaking the glass opens the person's details only. Their "
-                     "GP practice or care team can share more."}};
+          {"reason",
+           "Not shown: breaking the glass opens the person's details only. Their "
+           "GP practice or care team can share more."}};
       continue;
     }
-    std::string query = std::string(s.parameter) + "=" + reference + "&_count=" +
-                        std::to_string(s.count);
+    std::string query =
+        std::string(s.parameter) + "=" + reference + "&_count=" + std::to_string(s.count);
     if (!s.order.empty()) query += "&_sort=" + std::string(s.order);
     auto found = Search(records, s.type, query, "");
     if (!found.ok()) {
       if (found.error().code != ErrorCode::kForbidden) return FromError(found.error());
-      sections[std::string(s.key)] = {{"shown", false},
-                                      {"reason", "Not shown to your role."}};
+      sections[std::string(s.key)] = {{"shown", false}, {"reason", "Not shown to your role."}};
       continue;
     }
     json items = json::array();
@@ -716,12 +718,11 @@ HttpResponse AppApi::Impl::RecordConsent(records::Records& records, std::string_
       {"resourceType", "Consent"},
       {"status", "active"},
       {"scope",
-       {{"coding",
-         json::array({{{"system", "http://terminology.hl7.org/CodeSystem/consentscope"},
-                       {"code", "patient-privacy"}}})}}},
+       {{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/consentscope"},
+                                 {"code", "patient-privacy"}}})}}},
       {"category",
-       json::array({{{"coding", json::array({{{"system", "http://loinc.org"},
-                                               {"code", "59284-0"}}})}}})},
+       json::array(
+           {{{"coding", json::array({{{"system", "http://loinc.org"}, {"code", "59284-0"}}})}}})},
       {"patient", {{"reference", "Patient/" + std::string(id)}}},
       {"provision", {{"type", decision}}}};
   auto written = records.Create("Consent", consent.dump());
@@ -766,8 +767,8 @@ HttpResponse AppApi::Impl::Audit(records::Records& records, std::string_view que
                   {"recorded", Str(e, "recorded")},
                   {"action", Str(e, "action")},
                   {"outcome", Str(e, "outcome") == "0" ? "success" : "failure"}};
-    if (auto subtypes = e.find("subtype"); subtypes != e.end() && subtypes->is_array() &&
-                                           !subtypes->empty())
+    if (auto subtypes = e.find("subtype");
+        subtypes != e.end() && subtypes->is_array() && !subtypes->empty())
       event["subtype"] = Str(subtypes->front(), "code");
     std::string user;
     if (auto agents = e.find("agent"); agents != e.end() && agents->is_array())
@@ -842,11 +843,12 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
   request.limit = kPeoplePerPage;
   int64_t page = 1;
   if (const std::string text = Param(*params, "page"); !text.empty()) {
-    const bool digits = text.size() <= 6 && std::all_of(text.begin(), text.end(), [](unsigned char c) {
-                          return std::isdigit(c);
-                        });
+    const bool digits =
+        text.size() <= 6 &&
+        std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
     page = digits ? std::stoll(text) : 0;
-    if (page < 1) return Problem(400, TitleOf(400), "The page must be a whole number from 1.", "page");
+    if (page < 1)
+      return Problem(400, TitleOf(400), "The page must be a whole number from 1.", "page");
   }
   request.offset = (page - 1) * kPeoplePerPage;
   if (csv) {  // the whole list (up to the service's limit), not a page
@@ -854,7 +856,8 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
     request.limit = kWorklistExportRows;
     request.for_export = true;
   }
-  for (const auto& [name, value] : std::initializer_list<std::pair<const char*, const std::string*>>{
+  for (const auto& [name, value] :
+       std::initializer_list<std::pair<const char*, const std::string*>>{
            {"practice", &request.practice_id}, {"segment", &request.segment_group_id}})
     if (!value->empty() && !resources::IsValidFhirId(*value))
       return Problem(400, TitleOf(400), "Choose a " + std::string(name) + " from the list.", name);
@@ -885,10 +888,9 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
     std::string id_list;
     for (size_t i = from; i < std::min(ids.size(), from + kIdsPerSearch); ++i)
       id_list += (id_list.empty() ? "" : ",") + ids[i];
-    auto people = Search(records, "Patient",
-                         "_id=" + search::PercentEncode(id_list) + "&_count=" +
-                             std::to_string(kIdsPerSearch),
-                         "");
+    auto people = Search(
+        records, "Patient",
+        "_id=" + search::PercentEncode(id_list) + "&_count=" + std::to_string(kIdsPerSearch), "");
     if (!people.ok()) {
       if (people.error().code == ErrorCode::kForbidden) break;  // the role may not: no names
       return FromError(people.error());
@@ -902,7 +904,8 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
     }
   }
   for (json& row : rows)
-    if (auto it = who.find(row["id"].get<std::string>()); it != who.end()) row["person"] = it->second;
+    if (auto it = who.find(row["id"].get<std::string>()); it != who.end())
+      row["person"] = it->second;
   if (csv) return WorklistCsv(rows, worklist->run_id, worklist->more);
   return Json(200, {{"run", worklist->run_id ? json(*worklist->run_id) : json(nullptr)},
                     {"rows", std::move(rows)},
@@ -948,11 +951,11 @@ HttpResponse AppApi::Impl::Acknowledge(records::Records& records, std::string_vi
   const json in = json::parse(body, nullptr, false);
   const std::string note = in.is_object() ? Str(in, "note") : "";
   int64_t sequence = 0;
-  const bool digits = !id.empty() && id.size() <= 18 &&
-                      std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isdigit(c); });
+  const bool digits =
+      !id.empty() && id.size() <= 18 &&
+      std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isdigit(c); });
   if (digits) sequence = std::stoll(std::string(id));
-  if (!digits || sequence <= 0)
-    return Problem(404, TitleOf(404), "There is no such alert.");
+  if (!digits || sequence <= 0) return Problem(404, TitleOf(404), "There is no such alert.");
   Status done = records.AcknowledgeAlert(sequence, note);
   if (!done.ok()) {
     if (done.error().code == ErrorCode::kNotFound)
@@ -999,17 +1002,17 @@ HttpResponse AppApi::Impl::Population(records::Records& records) const {
                        {"other", Count(v.pyramid[b][2])}});
   json shares = json::array();
   for (size_t k = 0; k < analytics::kCostConcentrationPercents.size(); ++k)
-    shares.push_back({{"top_percent", analytics::kCostConcentrationPercents[k]},
-                      {"share", v.cost.share[k]}});
+    shares.push_back(
+        {{"top_percent", analytics::kCostConcentrationPercents[k]}, {"share", v.cost.share[k]}});
   json lorenz = json::array();
   for (const auto& [people, cost] : v.lorenz) lorenz.push_back({people, cost});
   json risk = json::array();
   for (size_t b = 0; b < v.risk_bands.size(); ++b)
-    risk.push_back({{"from", analytics::kRiskBandFloors[b]},
-                    {"to", b + 1 < analytics::kRiskBandFloors.size()
-                               ? json(analytics::kRiskBandFloors[b + 1])
-                               : json(nullptr)},
-                    {"people", Count(v.risk_bands[b])}});
+    risk.push_back(
+        {{"from", analytics::kRiskBandFloors[b]},
+         {"to", b + 1 < analytics::kRiskBandFloors.size() ? json(analytics::kRiskBandFloors[b + 1])
+                                                          : json(nullptr)},
+         {"people", Count(v.risk_bands[b])}});
   json movement = json::array();
   for (const analytics::Transition& t : v.movement) {
     json counts = json::array();
@@ -1020,20 +1023,19 @@ HttpResponse AppApi::Impl::Population(records::Records& records) const {
                         {"counts", std::move(counts)}});
   }
   const DisclosureRule& rule = options.records.disclosure;
-  return Json(200,
-              {{"run", v.run_id},
-               {"index_date", v.index_date.ToString()},
-               {"previous_run", v.previous_run_id ? json(*v.previous_run_id) : json(nullptr)},
-               {"living", Count(v.living)},
-               {"disclosure",
-                {{"suppressed_up_to", rule.suppress_up_to}, {"rounded_to", rule.round_to}}},
-               {"segments", std::move(segments)},
-               {"pyramid", std::move(pyramid)},
-               {"cost", {{"total_pence", v.cost.total_pence}, {"shares", std::move(shares)}}},
-               {"lorenz", std::move(lorenz)},
-               {"risk_bands", std::move(risk)},
-               {"movement", std::move(movement)},
-               {"movement_note", v.movement_note}});
+  return Json(200, {{"run", v.run_id},
+                    {"index_date", v.index_date.ToString()},
+                    {"previous_run", v.previous_run_id ? json(*v.previous_run_id) : json(nullptr)},
+                    {"living", Count(v.living)},
+                    {"disclosure",
+                     {{"suppressed_up_to", rule.suppress_up_to}, {"rounded_to", rule.round_to}}},
+                    {"segments", std::move(segments)},
+                    {"pyramid", std::move(pyramid)},
+                    {"cost", {{"total_pence", v.cost.total_pence}, {"shares", std::move(shares)}}},
+                    {"lorenz", std::move(lorenz)},
+                    {"risk_bands", std::move(risk)},
+                    {"movement", std::move(movement)},
+                    {"movement_note", v.movement_note}});
 }
 
 }  // namespace joinedup::webapp

@@ -18,8 +18,7 @@ const Asset* AppPage() { return FindAsset("/index.html"); }
 bool IsAppRoute(std::string_view path) {
   // The screens of web/src (their routes); "/people/<id>" takes any one segment after it.
   static constexpr std::array<std::string_view, 8> kScreens = {
-      "/",           "/sign-in",   "/find",   "/audit",
-      "/population", "/my-record", "/people", "/worklist"};
+      "/", "/sign-in", "/find", "/audit", "/population", "/my-record", "/people", "/worklist"};
   for (std::string_view screen : kScreens)
     if (path == screen) return true;
   if (path.starts_with("/people/")) {

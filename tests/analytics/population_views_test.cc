@@ -46,8 +46,8 @@ TEST(PopulationViews, CountsLivingPeopleBySegmentPracticeAgeAndRisk) {
   EXPECT_EQ(v.living.value, 4);
   ASSERT_EQ(v.segments.size(), 1u);
   const SegmentTable& t = v.segments[0];
-  EXPECT_EQ(t.columns, (std::vector<std::string>{"Tier 1", "Tier 2", "no segment",
-                                                  "outside population"}));
+  EXPECT_EQ(t.columns,
+            (std::vector<std::string>{"Tier 1", "Tier 2", "no segment", "outside population"}));
   EXPECT_EQ(t.practices, (std::vector<std::string>{"A1", "B2", "(none)"}));
   auto row = [&](size_t r) {
     std::vector<int64_t> out;
@@ -85,10 +85,10 @@ TEST(PopulationViews, MaskingSuppressesSmallCountsAndRoundsTheRest) {
   ASSERT_TRUE(built.ok());
   PopulationViews v = *built;
   MaskCounts(v, DisclosureRule{});
-  EXPECT_EQ(v.living.value, 15);                       // 13 → 15
-  EXPECT_EQ(v.segments[0].counts[0][0].value, 10);     // 12 → 10
-  EXPECT_FALSE(v.segments[0].counts[0][1].value);      // 1 → suppressed
-  EXPECT_EQ(v.segments[0].counts[0][2].value, 0);      // 0 stays 0
+  EXPECT_EQ(v.living.value, 15);                    // 13 → 15
+  EXPECT_EQ(v.segments[0].counts[0][0].value, 10);  // 12 → 10
+  EXPECT_FALSE(v.segments[0].counts[0][1].value);   // 1 → suppressed
+  EXPECT_EQ(v.segments[0].counts[0][2].value, 0);   // 0 stays 0
 }
 
 TEST(PopulationViews, MovementBetweenRunsAndAPersonNoOneKnowsIsAnError) {
@@ -99,8 +99,8 @@ TEST(PopulationViews, MovementBetweenRunsAndAPersonNoOneKnowsIsAnError) {
   World after = before;
   after.run.id = 2;
   after.people[1].segment = {1};
-  auto built = BuildPopulationViews(after.run, after.people, after.registered, &before.run,
-                                    before.people);
+  auto built =
+      BuildPopulationViews(after.run, after.people, after.registered, &before.run, before.people);
   ASSERT_TRUE(built.ok()) << built.error().ToString();
   ASSERT_EQ(built->movement.size(), 1u);
   const Transition& t = built->movement[0];

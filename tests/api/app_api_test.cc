@@ -99,8 +99,10 @@ TEST_F(AppApiTest, ScreensFollowThePolicy) {
 
 TEST_F(AppApiTest, FindsAPersonByNhsNumberInAnyFormatOrByName) {
   const std::string digits = store::testing::TestNhsNumber(1).digits();
-  const std::string spaced = digits.substr(0, 3) + " " + digits.substr(3, 3) + " " + digits.substr(6);
-  const std::string dashed = digits.substr(0, 3) + "-" + digits.substr(3, 3) + "-" + digits.substr(6);
+  const std::string spaced =
+      digits.substr(0, 3) + " " + digits.substr(3, 3) + " " + digits.substr(6);
+  const std::string dashed =
+      digits.substr(0, 3) + "-" + digits.substr(3, 3) + "-" + digits.substr(6);
   for (const std::string& q : {digits, spaced, dashed}) {
     const json found = Body(Call("gp", "GET", "/people?q=" + fhir::search::PercentEncode(q)));
     ASSERT_EQ(found["people"].size(), 1u) << q;
@@ -133,7 +135,8 @@ TEST_F(AppApiTest, PersonPageHasEverySectionFromTheRecords) {
   EXPECT_EQ(j["person"]["practice_name"], "Alpha Surgery");
   EXPECT_EQ(j["person"]["primary_care_home"], "PCH1");
   EXPECT_EQ(j["break_glass"], false);
-  for (const char* section : {"related", "consent", "conditions", "medications", "activity", "risk"}) {
+  for (const char* section :
+       {"related", "consent", "conditions", "medications", "activity", "risk"}) {
     ASSERT_TRUE(j["sections"].contains(section)) << section;
     EXPECT_EQ(j["sections"][section]["shown"], true) << section;
     EXPECT_FALSE(j["sections"][section]["items"].empty()) << section;
@@ -175,8 +178,7 @@ TEST_F(AppApiTest, BreakingTheGlassOpensTheDetailsAndSaysWhatItDoesNotShow) {
                  {{"x-break-glass-reason", "emergency: unconscious in A&E, no record"}})
                 .status,
             400);
-  EXPECT_EQ(Call("gp", "GET", "/people/p4", {}, {{"x-break-glass-reason", "because"}}).status,
-            400);
+  EXPECT_EQ(Call("gp", "GET", "/people/p4", {}, {{"x-break-glass-reason", "because"}}).status, 400);
 }
 
 TEST_F(AppApiTest, ARoleThatMayNotSeeASectionIsToldSo) {
@@ -336,9 +338,9 @@ TEST_F(AppApiTest, ThePrivacyOfficerAcknowledgesABreakGlassAlertOnce) {
   EXPECT_EQ(after["alerts"][0]["acknowledged"]["note"],
             "Checked with the practice: a genuine emergency.");
   EXPECT_EQ(after["alerts"][0]["acknowledged"]["user"], "privacy-officer");
-  EXPECT_EQ(Call("privacy-officer", "POST", path, R"({"note":"Again, a second time round."})")
-                .status,
-            409);
+  EXPECT_EQ(
+      Call("privacy-officer", "POST", path, R"({"note":"Again, a second time round."})").status,
+      409);
   EXPECT_EQ(Call("privacy-officer", "POST", "/alerts/999999/acknowledge",
                  R"({"note":"No such alert anywhere at all."})")
                 .status,
@@ -366,8 +368,8 @@ TEST_F(AppApiTest, PopulationViewsAreCountsUnderTheSmallNumberRule) {
   exact.clock = [] { return kNowMs; };
   exact.records.disclosure = DisclosureRule::Off();
   webapp::AppApi api(exact);
-  const json unmasked = Body(api.Handle(Request("GET", "/population"),
-                                        PrincipalOf(*store_, "commissioner"), *store_));
+  const json unmasked = Body(
+      api.Handle(Request("GET", "/population"), PrincipalOf(*store_, "commissioner"), *store_));
   EXPECT_EQ(unmasked["living"], 4);
   EXPECT_EQ(Call("patient", "GET", "/population").status, 403);
   EXPECT_EQ(Call("privacy-officer", "GET", "/population").status, 403);
