@@ -25,18 +25,10 @@ const TypeDef* FindRoutes(std::string_view type) {
   return t != nullptr && t->IsServed() ? t : nullptr;
 }
 
-search::CursorKey MakeKey(std::string_view bytes) {
-  auto key = search::CursorKey::FromBytes(bytes);
-  if (key.ok()) return *key;
-  // No usable key: cursors still work within this process, never across processes.
-  std::fprintf(stderr, "joinedup api: no 32-byte cursor key given; using a random one\n");
-  return search::CursorKey::Generate();
-}
-
 }  // namespace
 
 FhirApi::Impl::Impl(FhirApiOptions o)
-    : options(std::move(o)), cursor_key(MakeKey(options.cursor_key)) {
+    : options(std::move(o)), cursor_key(search::CursorKey::FromBytesOrGenerate(options.cursor_key)) {
   if (!options.clock) options.clock = security::SystemClockMs;
 }
 

@@ -438,15 +438,9 @@ struct AppApi::Impl {
                        std::string_view cursor) const;
 };
 
-namespace {
-search::CursorKey MakeKey(std::string_view bytes) {
-  auto key = search::CursorKey::FromBytes(bytes);
-  return key.ok() ? *key : search::CursorKey::Generate();
-}
-}  // namespace
-
 AppApi::Impl::Impl(AppApiOptions o)
-    : options(std::move(o)), cursor_key(MakeKey(options.cursor_key)) {
+    : options(std::move(o)),
+      cursor_key(search::CursorKey::FromBytesOrGenerate(options.cursor_key)) {
   if (!options.clock) options.clock = security::SystemClockMs;
 }
 

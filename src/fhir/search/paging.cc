@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include <cassert>
+#include <cstdio>
 #include <cstring>
 
 #include "resources/registry.h"
@@ -134,6 +135,13 @@ CursorKey CursorKey::Generate() {
   CursorKey key;
   randombytes_buf(key.bytes_.data(), kBytes);
   return key;
+}
+
+CursorKey CursorKey::FromBytesOrGenerate(std::string_view bytes) {
+  auto key = FromBytes(bytes);
+  if (key.ok()) return *key;
+  std::fprintf(stderr, "joinedup: no 32-byte cursor key given; using a random one\n");
+  return Generate();
 }
 
 std::string Base64UrlEncode(std::string_view bytes) {

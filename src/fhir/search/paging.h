@@ -34,6 +34,9 @@ class CursorKey {
   static Result<CursorKey> FromBytes(std::string_view bytes);
   // A fresh random key (libsodium randombytes).
   static CursorKey Generate();
+  // The key of `bytes`, or — when they are not a key — a random one, said on stderr: cursors
+  // then work within this process only, never across processes sharing a database.
+  static CursorKey FromBytesOrGenerate(std::string_view bytes);
   const std::array<unsigned char, kBytes>& bytes() const { return bytes_; }
 
  private:
