@@ -25,10 +25,26 @@ export function readNdjson(type) {
 }
 
 // A plain fetch against the FHIR base with the bearer token.
-export function fhirFetch(relative, init = {}) {
+//
+// A GET that fails because the server closed an idle keep-alive connection just as the request
+// went out (undici: UND_ERR_SOCKET "other side closed", no response) is sent once more on a new
+// connection, as browsers do: RFC 9110 §9.2.2 lets a client retry an idempotent request
+// automatically. The race is the client's: the server announces `Keep-Alive: timeout=5`, but
+// undici's idle timer cannot fire while the test parses a 58 MB export file synchronously, so the
+// next request can go out on a connection the server has just closed.
+export async function fhirFetch(relative, init = {}) {
   const url = relative.startsWith('http') ? relative : `${fhirBase}/${relative}`;
-  return fetch(url, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...init.headers },
-  });
+  const request = () =>
+    fetch(url, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...init.headers },
+    });
+  const method = (init.method ?? 'GET').toUpperCase();
+  try {
+    return await request();
+  } catch (error) {
+    const idempotent = method === 'GET' || method === 'HEAD';
+    if (!idempotent || error?.cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return request();
+  }
 }
