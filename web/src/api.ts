@@ -60,6 +60,13 @@ export interface Condition { name: string; code?: string; system?: string; onset
 export interface Medication { name: string; code?: string; authored?: string; status?: string }
 export interface Activity { date: string; end?: string; kind?: string; description?: string }
 export interface RiskItem { date: string; run?: number | string; admission_risk?: number | null; notes?: string[] }
+export interface FrailtyDeficit { deficit: string; code?: string; date?: string; reason?: string }
+/** The electronic frailty index today (docs/app-api.md "Person page: frailty deficits"). */
+export interface FrailtySection extends Section<FrailtyDeficit> {
+  efi?: number | null;
+  deficits?: number;
+  category?: string;
+}
 
 export interface PersonRecord {
   person: Person;
@@ -71,6 +78,7 @@ export interface PersonRecord {
     medications?: Section<Medication>;
     activity?: Section<Activity>;
     risk?: Section<RiskItem>;
+    frailty?: FrailtySection;
   };
 }
 
@@ -117,7 +125,11 @@ export interface Population {
   previous_run: number | null;
   living: number | null;
   disclosure: { suppressed_up_to: number; rounded_to: number };
-  segments: { model: string; columns: string[]; rows: { practice: string; counts: (number | null)[] }[]; totals: (number | null)[] }[];
+  segments: {
+    model: string; columns: string[]; rows: { practice: string; counts: (number | null)[] }[]; totals: (number | null)[];
+    /** Per Primary Care Home: the same columns summed over its practices, then masked. */
+    pchs?: { pch: string; counts: (number | null)[] }[];
+  }[];
   pyramid: { band: string; female: number | null; male: number | null; other: number | null }[];
   cost: { total_pence: number | null; shares: { top_percent: number; share: number | null }[] };
   lorenz: [number, number][];
@@ -132,10 +144,55 @@ export interface WorklistRow {
   admission_risk?: number | null;
   run?: number | string;
   notes?: string[];
+  /** The person's segment labels in that run. */
+  segments?: string[];
+  /** With risers=1: the run before, and why the risk rose. */
+  previous?: { run?: number | string; admission_risk?: number | null; segments?: string[] } | null;
+  why?: string[];
   person?: PersonSummary & { age?: number };
 }
 
 export interface Worklist { run: number | null; page: number; next_page: number | null; rows: WorklistRow[] }
+
+/** GET /app/api/worklist/options: what the filters offer. */
+export interface WorklistOptions {
+  run: number | null;
+  previous_run: number | null;
+  index_date?: string;
+  practices: { id: string; name?: string; pch?: string | null }[];
+  pchs: string[];
+}
+
+// ---- Administration (/app/api/admin/…) ------------------------------------------------------
+
+export interface AdminUser {
+  id: string;
+  username: string;
+  display_name?: string;
+  role: string;
+  organisation: string;
+  organisation_name?: string;
+  status: "active" | "disabled" | string;
+  care_teams?: { id: string; name: string }[];
+}
+
+export interface AdminUsers { users: AdminUser[]; page: number; next_page: number | null; roles: string[] }
+
+export interface AdminOrganisation { id: string; name: string; kind: string; users?: number }
+
+export interface AdminOrganisations { organisations: AdminOrganisation[]; page: number; next_page: number | null; kinds: string[] }
+
+export interface AdminCareTeamSummary {
+  id: string; name: string; organisation: string; organisation_name?: string; members: number; people: number;
+}
+
+export interface AdminCareTeams { care_teams: AdminCareTeamSummary[]; page: number; next_page: number | null }
+
+export interface AdminCareTeam {
+  id: string; name: string; organisation: string; organisation_name?: string;
+  members: { id: string; username: string; display_name?: string; role: string }[];
+  people: number;
+}
 
 /** A failed call: the API's error body, or one made here for a network failure. */
 export class ApiError extends Error {

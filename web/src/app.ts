@@ -30,6 +30,7 @@ const SCREEN_LINKS: Record<string, { href: string; text: string; description: st
   worklist: { href: "/worklist", text: "Case finding", description: "The people you may see, highest emergency-admission risk first, from the latest stratification run." },
   audit: { href: "/audit", text: "Audit trail", description: "Who read or changed which record, and every break-glass alert." },
   population: { href: "/population", text: "Population", description: "The latest stratification run as counts: segments per practice, age and sex, cost concentration, risk and movement." },
+  admin: { href: "/admin", text: "Administration", description: "Users, organisations and care teams: who may sign in, where they work and which teams they are on." },
   "my-record": { href: "/my-record", text: "My record", description: "Your details, who can see your record and your sharing choice." },
 };
 

@@ -1,5 +1,9 @@
 import "./styles.scss";
 import { app } from "./app";
+import {
+  adminCareTeamPage, adminCareTeamsPage, adminHomePage, adminNewCareTeamPage, adminNewUserPage, adminOrganisationPage,
+  adminOrganisationsPage, adminUserPage, adminUsersPage,
+} from "./pages/admin";
 import { alertsPage } from "./pages/alerts";
 import { auditPage } from "./pages/audit";
 import { findPage } from "./pages/find";
@@ -18,5 +22,17 @@ app.start(document.getElementById("app")!, {
   "/worklist": { screen: "worklist", make: (_p, q) => worklistPage(q) },
   "/audit": { screen: "audit", make: (_p, q) => (q.get("view") === "alerts" ? alertsPage() : auditPage(q)) },
   "/population": { screen: "population", make: () => populationPage() },
+  // Administration: every route under /admin (the server answers the UI's page for all of them).
+  // The fixed "new" routes come before the :id ones (routes match in this order).
+  "/admin": { screen: "admin", make: () => adminHomePage() },
+  "/admin/users": { screen: "admin", make: (_p, q) => adminUsersPage(q) },
+  "/admin/users/new": { screen: "admin", make: () => adminNewUserPage() },
+  "/admin/users/:id": { screen: "admin", make: (p, q) => adminUserPage(p.id, q) },
+  "/admin/organisations": { screen: "admin", make: (_p, q) => adminOrganisationsPage(q) },
+  "/admin/organisations/new": { screen: "admin", make: () => adminOrganisationPage("") },
+  "/admin/organisations/:id": { screen: "admin", make: (p) => adminOrganisationPage(p.id) },
+  "/admin/care-teams": { screen: "admin", make: (_p, q) => adminCareTeamsPage(q) },
+  "/admin/care-teams/new": { screen: "admin", make: () => adminNewCareTeamPage() },
+  "/admin/care-teams/:id": { screen: "admin", make: (p) => adminCareTeamPage(p.id) },
   "/my-record": { screen: "my-record", make: () => personPage(app.me?.patient_id ?? "", "patient") },
 }, notFoundPage, signInPage);

@@ -1,7 +1,7 @@
 // A person's record (/people/:id) for staff, and "My record" (/my-record) for a patient, in
 // plain English. Break-glass appears only here, on the 404 of a role that may break the glass.
 import { html, nothing, type TemplateResult } from "lit-html";
-import { api, ApiError, type Access, type Condition, type ConsentItem, type PersonRecord, type RiskItem, type Section } from "../api";
+import { api, ApiError, type Access, type Condition, type ConsentItem, type FrailtySection, type PersonRecord, type RiskItem, type Section } from "../api";
 import { app, roleTitle, type Page } from "../app";
 import {
   apiErrorSummary, errorMessage, errorSummary, gender, insetText, instant, longDate, nhsNumber, none, percent,
@@ -152,8 +152,8 @@ export function personPage(id: string, mode: Mode): Page {
 
   const P = mode === "patient";
   const headings = P
-    ? { details: "Your details", related: "People you have told us about", consent: "Who can see your record", conditions: "Your health conditions", medications: "Your medicines", activity: "Your recent care", risk: "Scores from your care team" }
-    : { details: "Demographics", related: "Carers and next of kin", consent: "Consent to share", conditions: "Long-term conditions", medications: "Medications", activity: "Recent activity", risk: "Scores and segments" };
+    ? { details: "Your details", related: "People you have told us about", consent: "Who can see your record", conditions: "Your health conditions", medications: "Your medicines", activity: "Your recent care", risk: "Scores from your care team", frailty: "Frailty" }
+    : { details: "Demographics", related: "Carers and next of kin", consent: "Consent to share", conditions: "Long-term conditions", medications: "Medications", activity: "Recent activity", risk: "Scores and segments", frailty: "Frailty" };
 
   function section<T>(key: keyof typeof headings, sec: Section<T> | undefined, body: (items: T[]) => TemplateResult, after?: TemplateResult): TemplateResult {
     let content: TemplateResult;
@@ -238,6 +238,24 @@ export function personPage(id: string, mode: Mode): Page {
     </section>`;
   }
 
+  /** The electronic frailty index today, its deficits and why each counts. */
+  function frailtyView(): TemplateResult {
+    const sec: FrailtySection | undefined = record!.sections.frailty;
+    if (!sec) return html``; // a server without the frailty section
+    if (sec.shown && (!sec.items || sec.items.length === 0) && typeof sec.efi === "number") {
+      return html`<section aria-labelledby="h-frailty"><h2 class="nhsuk-heading-m" id="h-frailty">${headings.frailty}</h2>
+        ${frailtySummary(sec)}<p class="nhsuk-body">No deficits recorded.</p></section>`;
+    }
+    return section("frailty", sec, (items) => html`
+      ${frailtySummary(sec)}
+      ${table("Frailty deficits", ["Deficit", "Code", "Date", "Why it counts"], items.map((d) => [
+        d.deficit,
+        d.code ? html`<span class="app-nowrap">${d.code}</span>` : "",
+        d.date ? html`<span class="app-nowrap">${longDate(d.date)}</span>` : "",
+        frailtyReason(d.reason),
+      ]), { captionSize: "s" })}`);
+  }
+
   function riskView(): TemplateResult {
     const sec = record!.sections.risk;
     return section("risk", sec, (items: RiskItem[]) => {
@@ -307,6 +325,7 @@ export function personPage(id: string, mode: Mode): Page {
       })}
       ${section("medications", s.medications, (items) => table(headings.medications, ["Medicine", "Prescribed", "Status"],
         items.map((i) => [i.name, i.authored ? longDate(i.authored) : "Not recorded", i.status ? capitalise(i.status) : ""]), { visuallyHiddenCaption: true }))}
+      ${frailtyView()}
       ${section("activity", s.activity, (items) => {
         const sorted = [...items].sort((a, b) => (b.date ?? "").localeCompare(a.date ?? ""));
         const entry = (a: (typeof items)[number]) => html`<li>
@@ -393,6 +412,27 @@ export function personPage(id: string, mode: Mode): Page {
       return Math.round((x <= 1 ? x * 100 : x) * 10) / 10;
     }));
   }
+}
+
+const FRAILTY_CATEGORY: Record<string, string> = {
+  fit: "Fit", mild: "Mild frailty", moderate: "Moderate frailty", severe: "Severe frailty",
+};
+
+function frailtySummary(sec: FrailtySection): TemplateResult {
+  const efi = typeof sec.efi === "number" ? sec.efi.toFixed(2) : "Not calculated";
+  const cat = sec.category ? FRAILTY_CATEGORY[sec.category] ?? capitalise(sec.category) : "";
+  return html`${summaryList([
+    { key: "Electronic frailty index (eFI)", value: html`<span id="efi-value">${efi}</span>${cat ? html` ${tag(cat, sec.category === "fit" ? "green" : sec.category === "mild" ? "yellow" : sec.category === "moderate" ? "orange" : "red")}` : nothing}` },
+    { key: "Deficits", value: `${sec.deficits ?? sec.items?.length ?? 0} of 36` },
+  ])}
+  <p class="nhsuk-body-s">The eFI today, from the conditions, observations and medications you may see in this record: the share of 36 deficits present (Clegg et al. 2016). Fit below 0.12, mild frailty to 0.24, moderate to 0.36, severe above.</p>`;
+}
+
+/** Why a deficit counts: "code" (a code in the record) in words; other reasons as the server said. */
+function frailtyReason(reason: string | undefined): string {
+  if (!reason) return "";
+  if (reason === "code") return "A code in the record";
+  return reason.charAt(0).toUpperCase() + reason.slice(1);
 }
 
 function runText(run: number | string | undefined | null): string {

@@ -33,12 +33,17 @@ export function populationPage(): Page {
   async function drawCharts() {
     if (!pop) return;
     const p = pop;
-    const wanted: [string, (m: typeof import("../chart"), c: HTMLCanvasElement) => Chart][] = [
-      ["pyramid-chart", (m, c) => m.pyramidChart(c, p.pyramid.map((r) => r.band), p.pyramid.map((r) => r.female), p.pyramid.map((r) => r.male))],
-      ["lorenz-chart", (m, c) => m.lorenzChart(c, p.lorenz)],
-      ["bands-chart", (m, c) => m.bandsChart(c, p.risk_bands.map(bandText), p.risk_bands.map((b) => b.people))],
+    type Maker = (c: HTMLCanvasElement) => Promise<Chart>;
+    const chart = (f: (m: typeof import("../chart"), c: HTMLCanvasElement) => Chart): Maker => async (c) => f(await import("../chart"), c);
+    const wanted: [string, Maker][] = [
+      ["pyramid-chart", chart((m, c) => m.pyramidChart(c, p.pyramid.map((r) => r.band), p.pyramid.map((r) => r.female), p.pyramid.map((r) => r.male)))],
+      ["lorenz-chart", chart((m, c) => m.lorenzChart(c, p.lorenz))],
+      ["bands-chart", chart((m, c) => m.bandsChart(c, p.risk_bands.map(bandText), p.risk_bands.map((b) => b.people)))],
+      // The flow diagrams: the Sankey plugin in a chunk of its own.
+      ...p.movement.map((mv, i): [string, Maker] => [`flow-chart-${i}`, async (c) =>
+        (await import("../sankey")).flowChart(c, mv, `run ${p.previous_run ?? "before"}`, `run ${p.run}`) as unknown as Chart]),
     ];
-    const todo: [string, HTMLCanvasElement, (m: typeof import("../chart"), c: HTMLCanvasElement) => Chart][] = [];
+    const todo: [string, HTMLCanvasElement, Maker][] = [];
     for (const [id, make] of wanted) {
       const canvas = document.getElementById(id) as HTMLCanvasElement | null;
       const had = charts.get(id);
@@ -48,11 +53,10 @@ export function populationPage(): Page {
       charts.set(id, { canvas, chart: null });
       todo.push([id, canvas, make]);
     }
-    if (!todo.length) return;
-    const m = await import("../chart");
     for (const [id, canvas, make] of todo) {
-      if (charts.get(id)?.canvas !== canvas) continue;
-      charts.set(id, { canvas, chart: make(m, canvas) });
+      const made = await make(canvas);
+      if (charts.get(id)?.canvas !== canvas) { made.destroy(); continue; }
+      charts.set(id, { canvas, chart: made });
     }
   }
 
@@ -64,7 +68,15 @@ export function populationPage(): Page {
         ...s.rows.map((r) => ({ head: r.practice, cells: r.counts.map(peopleCount) })),
         { head: "All practices", cells: s.totals.map(peopleCount), total: true },
       ]))}
-    </section>`;
+    </section>
+    ${p.segments.some((s) => s.pchs) ? html`<section aria-labelledby="h-pchs">
+      <h2 class="nhsuk-heading-m" id="h-pchs">People by segment and Primary Care Home</h2>
+      <p class="nhsuk-body">Each Primary Care Home's practices added together before small counts are suppressed, so a Primary Care Home can show a count its practices do not.</p>
+      ${p.segments.filter((s) => s.pchs).map((s) => matrixTable(`${s.model}: people by segment, per Primary Care Home`, "Primary Care Home", s.columns, [
+        ...(s.pchs ?? []).map((r) => ({ head: r.pch, cells: r.counts.map(peopleCount) })),
+        { head: "All Primary Care Homes", cells: s.totals.map(peopleCount), total: true },
+      ]))}
+    </section>` : nothing}`;
   }
 
   function pyramidSection(p: Population): TemplateResult {
@@ -109,15 +121,34 @@ export function populationPage(): Page {
     </section>`;
   }
 
+  function flowLabel(p: Population, m: Population["movement"][number]): string {
+    const from = `run ${p.previous_run ?? "before"}`;
+    const parts: string[] = [];
+    let suppressed = 0;
+    m.from.forEach((f, i) => m.to.forEach((t, j) => {
+      const c = m.counts[i * m.to.length + j];
+      if (c === null || c === undefined) suppressed += 1;
+      else if (c > 0) parts.push(`${f} to ${t}: ${c.toLocaleString("en-GB")}`);
+    }));
+    return `Flow diagram of people moving between ${m.model} segments from ${from} (left) to run ${p.run} (right), the width of each band the number of people: `
+      + (parts.length ? parts.join("; ") : "no flows to draw")
+      + (suppressed ? `. ${suppressed} suppressed ${suppressed === 1 ? "count is" : "counts are"} not drawn.` : ".");
+  }
+
   function movementSection(p: Population): TemplateResult {
+    const from = `run ${p.previous_run ?? "before"}`;
     return html`<section aria-labelledby="h-movement">
       <h2 class="nhsuk-heading-m" id="h-movement">Movement between segments${p.previous_run ? ` since run ${p.previous_run}` : ""}</h2>
       ${p.movement.length === 0
         ? html`<p class="nhsuk-body">${p.movement_note || "There is no earlier run to compare with."}</p>`
-        : html`<p class="nhsuk-body">Each row is where people were in run ${p.previous_run ?? "before"}, each column where they are in run ${p.run}.
-            “Joined” are people new since then; “left” are people no longer registered or alive.</p>
-          ${p.movement.map((m) => matrixTable(`${m.model}: from run ${p.previous_run ?? "before"} (rows) to run ${p.run} (columns)`, "From (row) to (column)", m.to,
-            m.from.map((f, i) => ({ head: f, cells: m.to.map((_, j) => peopleCount(m.counts[i * m.to.length + j])) }))))}`}
+        : html`<p class="nhsuk-body">Where people were in ${from} and where they are in run ${p.run}.
+            “Joined” are people new since then; “left” are people no longer registered or alive.
+            In each flow diagram, the bands run from ${from} on the left to run ${p.run} on the right, as wide as the number of people who moved that way; suppressed counts are not drawn.
+            The table under each diagram holds the same figures: a row for each segment in ${from}, a column for each in run ${p.run}.</p>
+          ${p.movement.map((m, i) => html`<h3 class="nhsuk-heading-s">${m.model}</h3>
+            <div class="app-chart app-chart--tall app-chart--wide"><canvas id=${`flow-chart-${i}`} class="app-flow-chart" role="img" aria-label=${flowLabel(p, m)}></canvas></div>
+            ${matrixTable(`${m.model}: from ${from} (rows) to run ${p.run} (columns)`, "From (row) to (column)", m.to,
+              m.from.map((f, k) => ({ head: f, cells: m.to.map((_, j) => peopleCount(m.counts[k * m.to.length + j])) })))}`)}`}
     </section>`;
   }
 
