@@ -5,7 +5,7 @@
 # imported into a fresh SQLite file and stratified twice (two runs, so the person page's score
 # history chart has two points); demo accounts with random passwords (a GP at the first person's
 # practice, a case manager at a community trust with a care team of five people, a commissioner,
-# a privacy officer and a patient); starts the server on a free loopback port (--port 0); then
+# a privacy officer, an administrator and a patient); starts the server on a free loopback port (--port 0); then
 # runs the node:test files in tests/e2e/test/ with playwright-core driving Debian's chromium
 # (/usr/bin/chromium; no Playwright browser download), axe-core on every page. Registered in
 # ctest as `web_e2e` (tests/e2e/CMakeLists.txt).
@@ -44,7 +44,8 @@ artifacts=${E2E_ARTIFACTS:-$work/screenshots}
 mkdir -p "$artifacts"
 artifacts=$(cd "$artifacts" && pwd)
 # This run's screenshots only: the previous run's (same names) go first.
-find "$artifacts" -maxdepth 1 -type f \( -name '[0-9][0-9]-*.png' -o -name 'session-warning.png' \) -delete
+find "$artifacts" -maxdepth 1 -type f \( -name '[0-9][0-9]-*.png' -o -name '*-[0-9][0-9]-*.png' \
+  -o -name 'session-warning.png' \) -delete
 server_pid=
 short_pid=
 cleanup() {
@@ -116,6 +117,8 @@ add_account commissioner e2e-commissioner commissioner QHM "E2E Commissioner" \
   --organisation-kind commissioner --organisation-name "E2E Integrated Care Board"
 add_account privacy_officer e2e-privacy privacy-officer QHM "E2E Privacy Officer"
 add_account patient e2e-patient patient "$practice" "E2E Patient" --patient-nhs-number "$patient_nhs"
+# The directory's administrator (users, organisations, care teams; sees no one's record).
+add_account administrator e2e-admin administrator QHM "E2E Administrator"
 # A spare GP for the wrong-password test, so that its failed sign-in never throttles an account
 # another test signs in with.
 add_account spare e2e-spare gp "$practice" "Dr Spare"
@@ -170,8 +173,8 @@ echo "== screenshots go to $artifacts"
 export E2E_BASE=$base E2E_SHORT_IDLE_BASE=$short_base E2E_ACCOUNTS=$accounts E2E_PEOPLE=$work/people.json E2E_ARTIFACTS=$artifacts \
   E2E_CHROMIUM=$chromium
 status=0
-echo "== node --test test/ui.test.mjs"
-node --test --test-reporter=spec --test-concurrency=1 "$@" "$here/test/ui.test.mjs" || status=1
+echo "== node --test test/ui.test.mjs test/admin.test.mjs"
+node --test --test-reporter=spec --test-concurrency=1 "$@" "$here/test/ui.test.mjs" "$here/test/admin.test.mjs" || status=1
 if [[ $status -ne 0 ]]; then
   echo "== joinedup serve log (last 40 lines)"
   tail -n 40 "$work/serve.log"

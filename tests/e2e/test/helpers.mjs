@@ -66,6 +66,13 @@ export async function settled(page) {
 }
 
 let shots = 0;
+// Screenshots of test files other than ui.test.mjs are named after the file ("admin-01-…"): each
+// file runs in a process of its own, with its own count.
+const SHOT_PREFIX = (() => {
+  const f = path.basename(process.argv[1] ?? "");
+  const m = /^(.*)\.test\.mjs$/.exec(f);
+  return m && m[1] !== "ui" ? `${m[1]}-` : "";
+})();
 /**
  * The checks every page gets: axe-core (WCAG 2.0, 2.1, 2.2 A and AA) finds nothing; the title
  * says where you are ("… – joinedup"); one h1; at 320 px wide nothing scrolls sideways; a
@@ -79,7 +86,7 @@ export async function checkPage(page, name) {
   await axeCheck(page, name);
   const vp = page.viewportSize();
   shots += 1;
-  const base = `${String(shots).padStart(2, "0")}-${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`;
+  const base = `${SHOT_PREFIX}${String(shots).padStart(2, "0")}-${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`;
   if (ARTIFACTS) await page.screenshot({ path: path.join(ARTIFACTS, `${base}.png`), fullPage: true });
   await page.setViewportSize({ width: 320, height: 800 });
   await page.waitForTimeout(150);

@@ -53,6 +53,7 @@ describe("sign in and out", () => {
     case_manager: ["Find a person"],
     commissioner: ["Population"],
     privacy_officer: ["Audit trail"],
+    administrator: ["Administration"],
     patient: ["My record"],
   };
   for (const [key, links] of Object.entries(SCREENS)) {
@@ -73,6 +74,8 @@ describe("sign in and out", () => {
       for (const l of links) assert.ok(nav.includes(l), `${key} has ${l} in the menu`);
       if (key === "commissioner") assert.ok(!nav.includes("Find a person"), "a commissioner has no Find a person");
       if (key === "patient") assert.ok(!nav.includes("Find a person"), "a patient has no Find a person");
+      if (key === "administrator") assert.ok(!nav.includes("Find a person"), "an administrator has no Find a person");
+      if (key !== "administrator") assert.ok(!nav.includes("Administration"), `${key} has no Administration`);
       await signOut(page);
       assert.equal(new URL(page.url()).pathname, "/sign-in");
       await checkPage(page, `signed-out-${key}`);
@@ -256,6 +259,22 @@ describe("find a person and their record (GP)", () => {
       assert.match(await canvas.getAttribute("aria-label") ?? "", /emergency admission risk/i);
       assert.ok(await page.locator("details table").count() >= 1, "the chart's figures as a table");
     }
+    // Frailty: the eFI today, its category, the deficits and why each counts (a GP may see it).
+    const api = await page.evaluate(async (href) => (await fetch(`/app/api${href}`)).json(), personHref);
+    const frailty = api.sections.frailty;
+    assert.ok(frailty, "the API has the frailty section");
+    assert.equal(await page.locator('main h2:text-is("Frailty")').count(), 1, "section Frailty");
+    assert.equal(frailty.shown, true, "a GP sees the frailty section");
+    const fsec = page.locator("section[aria-labelledby=h-frailty]");
+    assert.equal(await fsec.locator("#efi-value").innerText(), frailty.efi.toFixed(2));
+    assert.match(await fsec.innerText(), new RegExp(`${frailty.deficits} of 36`));
+    if (frailty.items.length) {
+      const rows = fsec.locator("table tbody tr");
+      assert.equal(await rows.count(), frailty.items.length, "a row per deficit");
+      const first = await rows.first().locator("td").allInnerTexts();
+      assert.equal(first[0], frailty.items[0].deficit);
+      assert.equal(first[1], frailty.items[0].code ?? "");
+    }
     // The consent form is there for a GP.
     assert.equal(await page.locator("form input[name=decision]").count(), 2);
     await checkPage(page, "person");
@@ -291,7 +310,8 @@ describe("case finding (GP)", () => {
     if (lastSegment >= 0 && firstScore >= 0) assert.ok(lastSegment < firstScore, `segments before scores: ${why.join(" | ")}`);
     assert.equal(await page.locator("a#worklist-csv").getAttribute("href"), "/app/api/worklist.csv");
     await checkPage(page, "worklist");
-    // A segment of the latest run.
+    // A segment of the latest run (the filters are behind "Filter the worklist").
+    await page.click("summary:has-text('Filter the worklist')");
     const options = await page.locator("#segment option").count();
     assert.ok(options > 1, "segments to choose from");
     await page.selectOption("#segment", { index: 1 });
@@ -344,6 +364,106 @@ describe("case finding (GP)", () => {
     await page.waitForURL(/\/people\//);
     await settled(page);
     assert.equal(await page.locator("h1").innerText(), name);
+    await s.done();
+  });
+});
+
+describe("case finding: filters and risers (GP)", () => {
+  test("filters by Primary Care Home, practice, age and risk, carried into the CSV link; bad values are shown on their field", async () => {
+    const s = await open(browser);
+    const { page, context } = s;
+    await signIn(page, ACCOUNTS.gp);
+    const options = await page.evaluate(async () => (await fetch("/app/api/worklist/options")).json());
+    assert.ok(options.pchs.length >= 1, "Primary Care Homes to choose from");
+    assert.ok(options.practices.some((p) => p.id === PEOPLE.practice), "the GP's practice is an option");
+    await go(page, "/worklist");
+    await page.click("summary:has-text('Filter the worklist')");
+    // The practice and PCH are selects from /app/api/worklist/options.
+    assert.equal(await page.locator("select#practice option").count(), options.practices.length + 1);
+    assert.equal(await page.locator("select#pch option").count(), options.pchs.length + 1);
+    const pch = options.practices.find((p) => p.id === PEOPLE.practice)?.pch ?? options.pchs[0];
+    await page.selectOption("#pch", pch);
+    await page.fill("#age-from", "65");
+    await page.fill("#age-to", "120");
+    await page.fill("#risk-from", "1");
+    await page.fill("#risk-to", "100");
+    await page.click("form[aria-label='Filter the worklist'] button[type=submit]");
+    await page.waitForURL(/age_from=65/);
+    await settled(page);
+    const url = new URL(page.url());
+    assert.deepEqual(Object.fromEntries(url.searchParams), { pch, age_from: "65", age_to: "120", risk_from: "1", risk_to: "100" });
+    assert.equal(await page.locator(".nhsuk-error-summary").count(), 0);
+    const rows = page.locator("main table tbody tr");
+    assert.ok(await rows.count() > 0, "people aged 65 and over in the PCH");
+    const ages = (await page.locator("main table tbody tr td:nth-child(4)").allInnerTexts()).map((a) => Number.parseInt(a, 10));
+    assert.ok(ages.every((a) => a >= 65), `every age is 65 or over: ${ages.join(", ")}`);
+    const risks = (await page.locator("main table tbody tr td:nth-child(6)").allInnerTexts()).map((r) => Number.parseFloat(r));
+    assert.ok(risks.every((r) => r >= 1), "every risk is 1% or more");
+    // The filters go into the CSV link, in the same order.
+    assert.equal(await page.locator("a#worklist-csv").getAttribute("href"), `/app/api/worklist.csv${url.search}`);
+    const csv = await page.evaluate(async (href) => (await fetch(href)).text(), await page.locator("a#worklist-csv").getAttribute("href"));
+    assert.ok(csv.split("\r\n").filter(Boolean).length - 1 >= await rows.count(), "the filtered CSV has the page's rows");
+    // The filters stay open and filled.
+    assert.equal(await page.inputValue("#age-from"), "65");
+    await checkPage(page, "worklist-filters");
+    // The practice select.
+    await go(page, `/worklist?practice=${PEOPLE.practice}`);
+    assert.equal(await page.inputValue("select#practice"), PEOPLE.practice);
+    const practices = await page.locator("main table tbody tr td:nth-child(5)").allInnerTexts();
+    assert.ok(practices.length > 0 && practices.every((p) => p === PEOPLE.practice), "only the practice's people");
+    // Caught here: not a number.
+    await page.fill("#age-from", "sixty");
+    await page.click("form[aria-label='Filter the worklist'] button[type=submit]");
+    await page.waitForSelector("#age-from-error");
+    assert.match(await page.title(), /^Error: /);
+    // The server's 400 names the field: shown on it.
+    await go(page, "/worklist?age_from=200");
+    await page.waitForSelector("#age-from-error");
+    assert.equal(await page.locator(".nhsuk-error-summary a[href='#age-from']").count(), 1);
+    await axeCheck(page, "worklist-filter-error");
+    // No run before the latest: the API's 400 (field risers) is an inline error on the risers box.
+    await context.route((u) => u.pathname === "/app/api/worklist" && u.searchParams.get("risers") === "1", (route) => route.fulfill({
+      status: 400, contentType: "application/json",
+      body: JSON.stringify({ error: { status: 400, title: "There is no run before the latest", detail: "Risers need two stratification runs: run joinedup stratify again later", field: "risers" } }),
+    }));
+    await go(page, "/worklist?risers=1");
+    await page.waitForSelector("#risers-error");
+    assert.match(await page.locator("#risers-error").innerText(), /Risers need two stratification runs/);
+    assert.equal(await page.locator(".nhsuk-error-summary a[href='#risers']").count(), 1);
+    await axeCheck(page, "worklist-risers-error");
+    await context.unrouteAll({ behavior: "wait" });
+    await s.done();
+  });
+
+  test("risers since the last run: previous risk → current risk, largest rise first, and why", async () => {
+    const s = await open(browser);
+    const { page } = s;
+    await signIn(page, ACCOUNTS.gp);
+    await go(page, "/worklist");
+    await page.click("a#worklist-risers");
+    await page.waitForURL(/risers=1/);
+    await settled(page);
+    assert.equal(await page.locator("h1").innerText(), "Risers since the last run");
+    assert.equal(await page.title(), "Risers since the last run – joinedup");
+    const api = await page.evaluate(async () => (await fetch("/app/api/worklist?risers=1")).json());
+    assert.ok(api.rows.length > 0, "the test world has risers (two runs six months apart)");
+    const rows = page.locator("main table tbody tr");
+    assert.equal(await rows.count(), api.rows.length);
+    const cells = await page.locator("main table tbody tr td:nth-child(6)").allInnerTexts();
+    const rises = cells.map((c) => {
+      const m = /([\d.]+)%\s*→\s*([\d.]+)%/.exec(c);
+      assert.ok(m, `before → now: ${c}`);
+      return [Number(m[1]), Number(m[2])];
+    });
+    for (const [before, now] of rises) assert.ok(now >= before, `risk rose: ${before} → ${now}`);
+    api.rows.forEach((r) => assert.ok(r.previous && typeof r.previous.admission_risk === "number", "each riser has the run before"));
+    const apiRises = api.rows.map((r) => r.admission_risk - r.previous.admission_risk);
+    assert.deepEqual(apiRises, [...apiRises].sort((a, b) => b - a), "largest rise first");
+    // Why it rose, as the API says it.
+    const why = await rows.first().locator("td:nth-child(7) li").allInnerTexts();
+    assert.deepEqual(why, api.rows[0].why.slice(0, 6));
+    assert.equal(await page.locator("a#worklist-csv").getAttribute("href"), "/app/api/worklist.csv?risers=1");
+    await checkPage(page, "worklist-risers");
     await s.done();
   });
 });
@@ -503,8 +623,35 @@ describe("commissioner", () => {
     await page.click("summary:has-text(\"The Lorenz curve's figures as a table\")");
     assert.equal(await page.locator("main table", { has: page.locator("caption:text-is('Lorenz curve of 12-month cost')") }).locator("tbody tr").count(), pop.lorenz.length);
     assert.equal(await page.locator("main table", { has: page.locator("caption:text-is('People by emergency admission risk band')") }).locator("tbody tr").count(), pop.risk_bands.length);
-    // Movement since the run before: one from × to table per model (or the note why not).
+    // Per Primary Care Home: a table per model, a row per PCH with the answer's figures, a totals row.
+    for (const m of pop.segments) {
+      assert.ok(Array.isArray(m.pchs) && m.pchs.length > 0, `${m.model}: the answer has pchs`);
+      const region = page.locator(`main [role=region][aria-label="${m.model}: people by segment, per Primary Care Home"]`);
+      assert.equal(await region.count(), 1, `${m.model}: a PCH table in a named region`);
+      const rows = region.locator("tbody tr");
+      assert.equal(await rows.count(), m.pchs.length + 1, `${m.model}: a row per Primary Care Home and a totals row`);
+      for (const [i, r] of m.pchs.entries()) {
+        assert.equal(await rows.nth(i).locator("th").innerText(), r.pch);
+        const cells = await rows.nth(i).locator("td").allInnerTexts();
+        assert.deepEqual(cells, r.counts.map((c) => (c === null ? "suppressed" : c.toLocaleString("en-GB"))), `${m.model} ${r.pch}`);
+      }
+    }
+    // Movement since the run before: a flow diagram and a from × to table per model (or the note why not).
     if (pop.movement.length) {
+      for (const [i, m] of pop.movement.entries()) {
+        const flow = page.locator(`canvas#flow-chart-${i}`);
+        assert.equal(await flow.getAttribute("role"), "img");
+        const label = await flow.getAttribute("aria-label") ?? "";
+        assert.ok(label.startsWith(`Flow diagram of people moving between ${m.model} segments from run ${pop.previous_run}`), label);
+        // Every drawn flow's figure is in the label; suppressed ones are counted, not drawn.
+        m.from.forEach((f, a) => m.to.forEach((t, b) => {
+          const c = m.counts[a * m.to.length + b];
+          if (typeof c === "number" && c > 0) assert.ok(label.includes(`${f} to ${t}: ${c.toLocaleString("en-GB")}`), `${m.model}: ${f} to ${t} in the label`);
+        }));
+        const suppressed = m.counts.filter((c) => c === null).length;
+        if (suppressed) assert.match(label, new RegExp(`${suppressed} suppressed`));
+        await page.waitForFunction((id) => document.getElementById(id)?.width > 0, `flow-chart-${i}`);
+      }
       for (const m of pop.movement) {
         const t2 = page.locator(`main [role=region][aria-label^="${m.model}: from run"] table`);
         assert.equal(await t2.locator("tbody tr").count(), m.from.length, `${m.model}: a row per 'from'`);
