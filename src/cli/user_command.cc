@@ -18,8 +18,6 @@
 namespace joinedup::cli {
 namespace {
 
-constexpr std::array<std::string_view, store::kOrganisationKindCount> kKindNames = {
-    "gp_practice", "community_trust", "council", "voluntary_organisation", "commissioner"};
 
 // The whole of standard input less one trailing newline; on a terminal, prompts without echo.
 std::string ReadPassword() {
@@ -73,8 +71,7 @@ int AddUser(const std::string& db, const std::string& username, const std::strin
   }
   std::optional<store::OrganisationKind> kind;
   if (!organisation_kind.empty()) {
-    for (size_t k = 0; k < kKindNames.size(); ++k)
-      if (kKindNames[k] == organisation_kind) kind = static_cast<store::OrganisationKind>(k);
+    kind = security::ParseOrganisationKind(organisation_kind);
     if (!kind) return fail(2, "--organisation-kind: '" + organisation_kind + "' is not a kind");
   }
   const std::string password = ReadPassword();

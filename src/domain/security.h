@@ -59,6 +59,16 @@ struct User {
   friend bool operator==(const User&, const User&) = default;
 };
 
+// A care team (security/policy.h: its members see its people) as administration lists it.
+struct CareTeam {
+  int64_t id = 0;
+  std::string name;
+  std::string organisation_id;
+  int64_t members = 0;  // how many users
+  int64_t people = 0;   // how many people
+  friend bool operator==(const CareTeam&, const CareTeam&) = default;
+};
+
 enum class ConsentDecision : uint8_t {
   kPermitSharing,             // the default: shared with everyone who has a relationship
   kDeclineBeyondOwnPractice,  // only the person's own GP practice (and break-glass)

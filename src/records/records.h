@@ -141,6 +141,23 @@ struct ExportRequest {
   std::vector<std::string> types;  // _type; empty: every type the exporter writes
 };
 
+// Administration (Records::Accounts and the rest): a new account, and a change to one (what is
+// set changes; the rest stays).
+struct NewAccount {
+  std::string username, display_name, organisation_id, password;
+  store::Role role = store::Role::kGp;
+  std::string patient_nhs_number;  // role patient only: the registered person the account is
+};
+struct AccountChange {
+  std::optional<std::string> display_name, organisation_id;
+  std::optional<store::Role> role;
+  std::optional<bool> disabled;
+};
+struct CareTeamDetail {
+  store::CareTeam team;
+  std::vector<store::User> members;  // by username
+};
+
 // How the service is run (joinedup serve's options).
 struct Settings {
   // Break-glass reads a user may make in any 24 hours; the next is refused (answered as a
@@ -220,8 +237,34 @@ class Records {
   // A file downloaded: `query` names it, `people` everyone in what was served.
   Status AuditExportFile(std::string query, std::vector<int64_t> people);
 
+  // ---- Administration: accounts, organisations and care teams ----------------------------
+  // For the roles that may create and update the directory (administrators); anyone else gets
+  // kForbidden. Every change is audited (user-create, user-update, user-password,
+  // organisation-create, organisation-update, care-team-create, care-team-update; a care-team
+  // change of people names them). A change of an account's role, organisation or status, and a
+  // new password, end its sessions at once; no one changes their own role, organisation or
+  // status. Errors name the field (Error::field) as the web form calls it.
+  Status PermitAdministration();
+  Result<std::vector<store::User>> Accounts();  // by username; never password hashes
+  Result<std::vector<int64_t>> CareTeamsOfAccount(int64_t user_id);  // ascending ids
+  Result<store::User> CreateAccount(const NewAccount& account);
+  Result<store::User> ChangeAccount(int64_t user_id, const AccountChange& change);
+  Status SetAccountPassword(int64_t user_id, std::string_view password);
+  Result<std::vector<store::Organisation>> Organisations();
+  // `replace`: change a stored one (kNotFound if none); else create (kConflict if taken).
+  Result<store::Organisation> PutOrganisation(const store::Organisation& organisation,
+                                              bool replace);
+  Result<std::vector<store::CareTeam>> CareTeams();
+  Result<CareTeamDetail> FindCareTeam(int64_t care_team_id);
+  Result<store::CareTeam> CreateCareTeam(std::string_view name, std::string_view organisation_id);
+  Status ChangeCareTeamMember(int64_t care_team_id, std::string_view username, bool remove);
+  Status ChangeCareTeamPerson(int64_t care_team_id, std::string_view nhs_number, bool remove);
+
  private:
   struct Opened;
+  Status AdoptPractice(std::string_view organisation_id);
+  Status AuditAdministration(char action, std::string_view subtype, std::string query,
+                             std::vector<int64_t> patient_keys = {});
   Result<Opened> Open(Operation operation, std::string_view type, std::string_view id);
   Status AuditRead(Operation operation, const Opened& opened);
   // `subtype` names the event when it is more than the operation's (a registration change).

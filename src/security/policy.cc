@@ -149,6 +149,23 @@ std::optional<Role> ParseRole(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+// Rows follow store::OrganisationKind.
+constexpr std::array<std::string_view, store::kOrganisationKindCount> kOrganisationKindNames = {
+    "gp_practice", "community_trust", "council", "voluntary_organisation", "commissioner"};
+}  // namespace
+
+std::string_view OrganisationKindName(store::OrganisationKind kind) {
+  const auto k = static_cast<size_t>(kind);
+  return k < kOrganisationKindNames.size() ? kOrganisationKindNames[k] : "unknown";
+}
+
+std::optional<store::OrganisationKind> ParseOrganisationKind(std::string_view name) {
+  for (size_t k = 0; k < kOrganisationKindNames.size(); ++k)
+    if (kOrganisationKindNames[k] == name) return static_cast<store::OrganisationKind>(k);
+  return std::nullopt;
+}
+
 std::string_view InteractionName(Interaction interaction) {
   constexpr std::array<std::string_view, kInteractionCount> kNames = {"read", "search", "create",
                                                                       "update", "export"};

@@ -74,6 +74,9 @@ Result<std::string> ParseBreakGlassReason(std::string_view given);
 
 std::string_view RoleName(Role role);  // "gp", "nurse", … (stable; used on the command line)
 std::optional<Role> ParseRole(std::string_view name);
+// "gp_practice", "community_trust", "council", "voluntary_organisation", "commissioner".
+std::string_view OrganisationKindName(store::OrganisationKind kind);
+std::optional<store::OrganisationKind> ParseOrganisationKind(std::string_view name);
 std::string_view InteractionName(Interaction interaction);
 
 struct Caller {

@@ -126,8 +126,11 @@ std::string RouteTemplate(std::string_view path) {
   for (std::string_view fixed : kFixed)
     if (path == fixed) return std::string(fixed);
   if (path.starts_with("/assets/")) return "/assets/{file}";
-  if (webapp::IsAppRoute(path))
-    return path.starts_with("/people/") ? "/people/{id}" : std::string(path);
+  if (webapp::IsAppRoute(path)) {
+    if (path.starts_with("/people/")) return "/people/{id}";
+    if (path.starts_with("/admin/")) return "/admin/{page}";
+    return std::string(path);
+  }
   if (path == "/app/api" || path.starts_with("/app/api/")) {
     std::vector<std::string_view> parts = Split(path.substr(8), '/');
     if (!parts.empty() && parts.front().empty()) parts.erase(parts.begin());
@@ -142,6 +145,17 @@ std::string RouteTemplate(std::string_view path) {
       return "/app/api/people/{id}/" + std::string(parts[2]);
     if (n == 3 && parts[0] == "alerts" && parts[2] == "acknowledge")
       return "/app/api/alerts/{id}/acknowledge";
+    if (n == 2 && parts[0] == "worklist" && parts[1] == "options") return "/app/api/worklist/options";
+    if (n >= 2 && n <= 4 && parts[0] == "admin" &&
+        (parts[1] == "users" || parts[1] == "organisations" || parts[1] == "care-teams")) {
+      std::string route = "/app/api/admin/" + std::string(parts[1]);
+      if (n >= 3) route += "/{id}";
+      if (n == 4 && (parts[3] == "password" || parts[3] == "members" || parts[3] == "people"))
+        route += "/" + std::string(parts[3]);
+      else if (n == 4)
+        return "/app/api/{unmatched}";
+      return route;
+    }
     return "/app/api/{unmatched}";
   }
   if (!path.starts_with("/fhir/")) return "{unmatched}";

@@ -116,13 +116,28 @@ Result<std::optional<Organisation>> SqlStore::FindOrganisation(std::string_view 
   return found;
 }
 
-Result<int64_t> SqlStore::AddUser(const User& user) {
+Result<std::vector<Organisation>> SqlStore::Organisations() {
+  std::vector<Organisation> out;
+  JU_RETURN_IF_ERROR(Query("SELECT id, name, kind FROM organisations ORDER BY id", {},
+                           [&](const SqlRow& row) -> Status {
+                             Organisation o{std::string(row.Text(0)), std::string(row.Text(1)),
+                                            OrganisationKind::kGpPractice};
+                             JU_ASSIGN_OR_RETURN(o.kind, EnumFromOrdinal<OrganisationKind>(
+                                                             row.Int(2), kOrganisationKindCount,
+                                                             "organisations.kind"));
+                             out.push_back(std::move(o));
+                             return Ok();
+                           }));
+  return out;
+}
+
+Status SqlStore::CheckUserFields(const User& user, bool with_password) {
   if (user.username.empty()) return Error::Invalid("user: username is empty");
   for (auto [field, text] :
        {std::pair<std::string_view, std::string_view>{"username", user.username},
         {"display name", user.display_name},
         {"organisation", user.organisation_id},
-        {"password hash", user.password_hash}}) {
+        {"password hash", with_password ? std::string_view(user.password_hash) : "-"}}) {
     if (text.empty())
       return Error::Invalid("user " + user.username + ": " + std::string(field) + " is empty");
     JU_RETURN_IF_ERROR(CheckText("user " + std::string(field), text));
@@ -135,28 +150,36 @@ Result<int64_t> SqlStore::AddUser(const User& user) {
                           (user.role == Role::kPatient
                                ? ": a patient account must name the patient it belongs to"
                                : ": only a patient account names a patient"));
+  return Ok();
+}
+
+Status SqlStore::CheckUserReferences(const User& user) {
+  const SqlParam org = SqlParam::Text(user.organisation_id);
+  JU_ASSIGN_OR_RETURN(bool org_known, Exists("SELECT 1 FROM organisations WHERE id = ?1", {&org, 1}));
+  if (!org_known) return Error::NotFound("Organization/" + user.organisation_id + " is not known");
+  if (user.patient_key) {
+    const SqlParam key = SqlParam::Int(*user.patient_key);
+    JU_ASSIGN_OR_RETURN(bool known, Exists("SELECT 1 FROM patients WHERE key = ?1", {&key, 1}));
+    if (!known)
+      return Error::NotFound("patient_key " + std::to_string(*user.patient_key) +
+                             " is not a known patient");
+  }
+  return Ok();
+}
+
+Result<int64_t> SqlStore::AddUser(const User& user) {
+  JU_RETURN_IF_ERROR(CheckUserFields(user, true));
   int64_t id = 0;
   JU_RETURN_IF_ERROR(InTransaction(false, [&]() -> Status {
     const SqlParam name = SqlParam::Text(user.username);
     JU_ASSIGN_OR_RETURN(bool taken, Exists("SELECT 1 FROM users WHERE username = ?1", {&name, 1}));
     if (taken) return Error::Conflict("username '" + user.username + "' is already taken");
-    const SqlParam org = SqlParam::Text(user.organisation_id);
-    JU_ASSIGN_OR_RETURN(bool org_known,
-                        Exists("SELECT 1 FROM organisations WHERE id = ?1", {&org, 1}));
-    if (!org_known)
-      return Error::NotFound("Organization/" + user.organisation_id + " is not known");
-    if (user.patient_key) {
-      const SqlParam key = SqlParam::Int(*user.patient_key);
-      JU_ASSIGN_OR_RETURN(bool known, Exists("SELECT 1 FROM patients WHERE key = ?1", {&key, 1}));
-      if (!known)
-        return Error::NotFound("patient_key " + std::to_string(*user.patient_key) +
-                               " is not a known patient");
-    }
+    JU_RETURN_IF_ERROR(CheckUserReferences(user));
     const SqlParam params[] = {
         name,
         SqlParam::Text(user.display_name),
-        org,
-        SqlParam::Int(role),
+        SqlParam::Text(user.organisation_id),
+        SqlParam::Int(static_cast<int64_t>(user.role)),
         SqlParam::Text(user.password_hash),
         SqlParam::Int(user.disabled ? 1 : 0),
         user.patient_key ? SqlParam::Int(*user.patient_key) : SqlParam::Null()};
@@ -169,6 +192,38 @@ Result<int64_t> SqlStore::AddUser(const User& user) {
         });
   }));
   return id;
+}
+
+Status SqlStore::UpdateUser(const User& user) {
+  JU_RETURN_IF_ERROR(CheckUserFields(user, false));
+  return InTransaction(false, [&]() -> Status {
+    const SqlParam id = SqlParam::Int(user.id);
+    JU_ASSIGN_OR_RETURN(bool known, Exists("SELECT 1 FROM users WHERE id = ?1", {&id, 1}));
+    if (!known) return Error::NotFound("user " + std::to_string(user.id) + " is not known");
+    JU_RETURN_IF_ERROR(CheckUserReferences(user));
+    const SqlParam params[] = {
+        id,
+        SqlParam::Text(user.display_name),
+        SqlParam::Text(user.organisation_id),
+        SqlParam::Int(static_cast<int64_t>(user.role)),
+        SqlParam::Int(user.disabled ? 1 : 0),
+        user.patient_key ? SqlParam::Int(*user.patient_key) : SqlParam::Null()};
+    return Execute(
+        "UPDATE users SET display_name = ?2, organisation_id = ?3, role = ?4, disabled = ?5,"
+        " patient_key = ?6 WHERE id = ?1",
+        params);
+  });
+}
+
+Status SqlStore::SetUserPasswordHash(int64_t user_id, std::string_view password_hash) {
+  if (password_hash.empty()) return Error::Invalid("user: password hash is empty");
+  JU_RETURN_IF_ERROR(CheckText("user password hash", password_hash));
+  const SqlParam params[] = {SqlParam::Int(user_id), SqlParam::Text(password_hash)};
+  return InTransaction(false, [&]() -> Status {
+    JU_ASSIGN_OR_RETURN(bool known, Exists("SELECT 1 FROM users WHERE id = ?1", {params, 1}));
+    if (!known) return Error::NotFound("user " + std::to_string(user_id) + " is not known");
+    return Execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params);
+  });
 }
 
 Result<std::vector<User>> SqlStore::LoadUsers(std::string_view where,
@@ -292,6 +347,71 @@ Result<std::vector<int64_t>> SqlStore::CareTeamsOfUser(int64_t user_id) {
               return Ok();
             }));
   return out;
+}
+
+Result<std::vector<CareTeam>> SqlStore::CareTeams() {
+  std::vector<CareTeam> out;
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT t.id, t.name, t.organisation_id,"
+      " (SELECT COUNT(*) FROM care_team_members m WHERE m.care_team_id = t.id),"
+      " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id)"
+      " FROM care_teams t ORDER BY t.name, t.id",
+      {}, [&](const SqlRow& row) -> Status {
+        out.push_back({row.Int(0), std::string(row.Text(1)), std::string(row.Text(2)),
+                       row.Int(3), row.Int(4)});
+        return Ok();
+      }));
+  return out;
+}
+
+Result<std::optional<CareTeam>> SqlStore::FindCareTeam(int64_t care_team_id) {
+  std::optional<CareTeam> found;
+  const SqlParam param = SqlParam::Int(care_team_id);
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT t.id, t.name, t.organisation_id,"
+      " (SELECT COUNT(*) FROM care_team_members m WHERE m.care_team_id = t.id),"
+      " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id)"
+      " FROM care_teams t WHERE t.id = ?1",
+      {&param, 1}, [&](const SqlRow& row) -> Status {
+        found = CareTeam{row.Int(0), std::string(row.Text(1)), std::string(row.Text(2)),
+                         row.Int(3), row.Int(4)};
+        return Ok();
+      }));
+  return found;
+}
+
+Result<std::vector<int64_t>> SqlStore::CareTeamMembers(int64_t care_team_id) {
+  std::vector<int64_t> out;
+  const SqlParam param = SqlParam::Int(care_team_id);
+  JU_RETURN_IF_ERROR(
+      Query("SELECT user_id FROM care_team_members WHERE care_team_id = ?1 ORDER BY user_id",
+            {&param, 1}, [&](const SqlRow& row) -> Status {
+              out.push_back(row.Int(0));
+              return Ok();
+            }));
+  return out;
+}
+
+Status SqlStore::RemoveCareTeamMember(int64_t care_team_id, int64_t user_id) {
+  const SqlParam params[] = {SqlParam::Int(care_team_id), SqlParam::Int(user_id)};
+  return InTransaction(false, [&]() -> Status {
+    JU_ASSIGN_OR_RETURN(bool team, Exists("SELECT 1 FROM care_teams WHERE id = ?1", {params, 1}));
+    if (!team)
+      return Error::NotFound("care team " + std::to_string(care_team_id) + " is not known");
+    return Execute("DELETE FROM care_team_members WHERE care_team_id = ?1 AND user_id = ?2",
+                   params);
+  });
+}
+
+Status SqlStore::RemoveCareTeamPatient(int64_t care_team_id, int64_t patient_key) {
+  const SqlParam params[] = {SqlParam::Int(care_team_id), SqlParam::Int(patient_key)};
+  return InTransaction(false, [&]() -> Status {
+    JU_ASSIGN_OR_RETURN(bool team, Exists("SELECT 1 FROM care_teams WHERE id = ?1", {params, 1}));
+    if (!team)
+      return Error::NotFound("care team " + std::to_string(care_team_id) + " is not known");
+    return Execute("DELETE FROM care_team_patients WHERE care_team_id = ?1 AND patient_key = ?2",
+                   params);
+  });
 }
 
 // ---- Consent ------------------------------------------------------------------------------------

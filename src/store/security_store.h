@@ -32,6 +32,7 @@ using ::joinedup::Role;
 using ::joinedup::kRoleCount;
 using ::joinedup::Organisation;
 using ::joinedup::User;
+using ::joinedup::CareTeam;
 using ::joinedup::ConsentDecision;
 using ::joinedup::Consent;
 using ::joinedup::PatientAccessFacts;
@@ -61,6 +62,7 @@ class SecurityStore {
   // Adds or replaces (by id) an organisation. kInvalidInput for an empty id or name.
   virtual Status PutOrganisation(const Organisation& organisation) = 0;
   virtual Result<std::optional<Organisation>> FindOrganisation(std::string_view id) = 0;
+  virtual Result<std::vector<Organisation>> Organisations() = 0;  // by id
   // Adds a user and returns its id (`user.id` is ignored). Refused, writing nothing:
   //   kInvalidInput  empty username, display name or password hash; a patient without a
   //                  patient_key, or a patient_key on any other role;
@@ -71,6 +73,11 @@ class SecurityStore {
   virtual Result<std::optional<User>> FindUserById(int64_t id) = 0;
   virtual Result<std::vector<User>> Users() = 0;                       // by username
   virtual Status SetUserDisabled(int64_t user_id, bool disabled) = 0;  // kNotFound if no user
+  // Replaces user `user.id`'s display name, organisation, role, disabled flag and patient key
+  // (never the username or password hash), with AddUser's checks; kNotFound if no such user.
+  virtual Status UpdateUser(const User& user) = 0;
+  // kInvalidInput for an empty hash; kNotFound if no such user.
+  virtual Status SetUserPasswordHash(int64_t user_id, std::string_view password_hash) = 0;
   // The key of the stored patient with that NHS number, if any.
   virtual Result<std::optional<int64_t>> PatientKeyForNhsNumber(const NhsNumber& nhs_number) = 0;
 
@@ -82,6 +89,14 @@ class SecurityStore {
   virtual Status AddCareTeamMember(int64_t care_team_id, int64_t user_id) = 0;
   virtual Status AddCareTeamPatient(int64_t care_team_id, int64_t patient_key) = 0;
   virtual Result<std::vector<int64_t>> CareTeamsOfUser(int64_t user_id) = 0;  // ascending
+  // Every team with its counts, by name then id; one team (empty if none).
+  virtual Result<std::vector<CareTeam>> CareTeams() = 0;
+  virtual Result<std::optional<CareTeam>> FindCareTeam(int64_t care_team_id) = 0;
+  virtual Result<std::vector<int64_t>> CareTeamMembers(int64_t care_team_id) = 0;  // ascending
+  // Idempotent (removing someone who is not on the team changes nothing); kNotFound for a
+  // team that is not known.
+  virtual Status RemoveCareTeamMember(int64_t care_team_id, int64_t user_id) = 0;
+  virtual Status RemoveCareTeamPatient(int64_t care_team_id, int64_t patient_key) = 0;
 
   // ---- Consent --------------------------------------------------------------------------------
 

@@ -114,16 +114,24 @@ class SqlStore : public Store {
   // SecurityStore (security_sql.cc).
   Status PutOrganisation(const Organisation& organisation) override;
   Result<std::optional<Organisation>> FindOrganisation(std::string_view id) override;
+  Result<std::vector<Organisation>> Organisations() override;
   Result<int64_t> AddUser(const User& user) override;
   Result<std::optional<User>> FindUser(std::string_view username) override;
   Result<std::optional<User>> FindUserById(int64_t id) override;
   Result<std::vector<User>> Users() override;
   Status SetUserDisabled(int64_t user_id, bool disabled) override;
+  Status UpdateUser(const User& user) override;
+  Status SetUserPasswordHash(int64_t user_id, std::string_view password_hash) override;
   Result<std::optional<int64_t>> PatientKeyForNhsNumber(const NhsNumber& nhs_number) override;
   Result<int64_t> AddCareTeam(std::string_view name, std::string_view organisation_id) override;
   Status AddCareTeamMember(int64_t care_team_id, int64_t user_id) override;
   Status AddCareTeamPatient(int64_t care_team_id, int64_t patient_key) override;
   Result<std::vector<int64_t>> CareTeamsOfUser(int64_t user_id) override;
+  Result<std::vector<CareTeam>> CareTeams() override;
+  Result<std::optional<CareTeam>> FindCareTeam(int64_t care_team_id) override;
+  Result<std::vector<int64_t>> CareTeamMembers(int64_t care_team_id) override;
+  Status RemoveCareTeamMember(int64_t care_team_id, int64_t user_id) override;
+  Status RemoveCareTeamPatient(int64_t care_team_id, int64_t patient_key) override;
   Result<int64_t> RecordConsent(const Consent& consent) override;
   Result<std::optional<Consent>> LatestConsent(int64_t patient_key) override;
   Result<std::optional<PatientAccessFacts>> AccessFacts(int64_t patient_key) override;
@@ -225,6 +233,10 @@ class SqlStore : public Store {
 
   std::shared_ptr<SharedDatabase> shared_ = std::make_shared<SharedDatabase>();
   Result<std::optional<Patient>> FindOnePatient(std::string_view where, const SqlParam& param);
+  // AddUser's and UpdateUser's checks of the fields they write; the organisation and patient
+  // are checked to exist inside the caller's transaction.
+  Status CheckUserFields(const User& user, bool with_password);
+  Status CheckUserReferences(const User& user);
   Result<std::vector<User>> LoadUsers(std::string_view where, std::span<const SqlParam> params);
   // True if `sql` (with `params`) returns a row.
   Result<bool> Exists(std::string_view sql, std::span<const SqlParam> params);

@@ -23,6 +23,8 @@
 #include "fhir/search/search_params.h"
 #include "resources/registry.h"
 #include "security/policy.h"
+#include "webapp/admin_api.h"
+#include "webapp/app_json.h"
 
 namespace joinedup::webapp {
 namespace {
@@ -37,98 +39,8 @@ constexpr std::string_view kBreakGlassHeader = "x-break-glass-reason";
 constexpr int kPeoplePerPage = 20;
 constexpr int kWorklistExportRows = 5000;
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-Error Invalid(std::string message, std::string field) {
-  return Error{ErrorCode::kInvalidInput, std::move(message), std::move(field)};
-}
-
-HttpResponse Json(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "application/json; charset=utf-8";
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-// The error body every screen shows in the NHS.UK error summary: a heading, what to do next,
-// and the query parameter or body member at fault.
-HttpResponse Problem(int status, std::string_view title, std::string_view detail,
-                     std::string_view field = {}) {
-  json error = {{"status", status}, {"title", title}, {"detail", detail}};
-  if (!field.empty()) error["field"] = field;
-  return Json(status, {{"error", std::move(error)}});
-}
-
-std::string_view TitleOf(int status) {
-  switch (status) {
-    case 400:
-    case 422:
-      return "There is a problem";
-    case 401:
-      return "Your session has ended";
-    case 403:
-      return "You do not have permission to do this";
-    case 404:
-      return "Not found";
-    case 409:
-    case 412:
-      return "The record has changed";
-    case 429:
-      return "Too many requests";
-    default:
-      return "Sorry, there is a problem with joinedup";
-  }
-}
-
-// A records-service refusal as the UI shows it. The wording is the FHIR API's (ToHttpError:
-// never database text), so the two APIs say the same about the same refusal.
-HttpResponse FromError(const Error& error) {
-  if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable ||
-      error.backend_text)
-    std::fprintf(stderr, "joinedup app api: %s\n", error.ToString().c_str());
-  const search::HttpError http = search::ToHttpError(error);
-  std::string detail = http.issue.diagnostics;
-  if (http.status >= 500)
-    detail =
-        "Try again in a few minutes. If it keeps happening, tell your "
-        "system administrator.";
-  return Problem(http.status, TitleOf(http.status), detail,
-                 http.issue.expression.empty() ? std::string_view() : http.issue.expression[0]);
-}
-
-// The query string's parameters, decoded; a malformed one is an error naming it.
-Result<std::vector<std::pair<std::string, std::string>>> QueryParams(std::string_view query) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (std::string_view pair : Split(query, '&')) {
-    if (pair.empty()) continue;
-    const size_t equals = pair.find('=');
-    auto name = FormDecode(pair.substr(0, equals));
-    auto value = FormDecode(equals == std::string_view::npos ? "" : pair.substr(equals + 1));
-    if (!name || !value)
-      return Invalid("a query parameter is not well encoded", std::string(pair.substr(0, 40)));
-    out.emplace_back(std::move(*name), std::move(*value));
-  }
-  return out;
-}
-
-std::string Param(const std::vector<std::pair<std::string, std::string>>& params,
-                  std::string_view name) {
-  for (const auto& [key, value] : params)
-    if (key == name) return std::string(Trim(value));
-  return "";
-}
-
 // ---- Reading FHIR JSON -----------------------------------------------------------------------
 
-std::string Str(const json& j, std::string_view key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // "Ada SMITH": given names, then the family name in capitals (NHS record display convention).
 std::string NameOf(const json& resource) {
@@ -490,6 +402,8 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
   const bool break_glass = !requester.caller.break_glass_reason.empty();
   records::Records records(store, std::move(requester), options.clock, options.records);
 
+  if (!seg.empty() && seg[0] == "admin")
+    return AdminApi(records, request, std::span<const std::string_view>(seg).subspan(1));
   if (seg.size() == 1 && seg[0] == "me")
     return method == "GET" ? Me(records, principal.display_name) : not_allowed("GET");
   if (seg.size() == 1 && seg[0] == "people")
@@ -557,6 +471,10 @@ HttpResponse AppApi::Impl::Me(records::Records& records, const std::string& disp
     screens.push_back("audit");
   if (security::RoleAllows(role, Category::kPopulation, Interaction::kSearch))
     screens.push_back("population");
+  // Administration is writing the directory (Records::PermitAdministration).
+  if (security::RoleAllows(role, Category::kDirectory, Interaction::kCreate) &&
+      security::RoleAllows(role, Category::kDirectory, Interaction::kUpdate))
+    screens.push_back("admin");
   json patient_id = nullptr;
   if (patient) {
     screens.push_back("my-record");

@@ -21,6 +21,8 @@ bool IsAppRoute(std::string_view path) {
       "/", "/sign-in", "/find", "/audit", "/population", "/my-record", "/people", "/worklist"};
   for (std::string_view screen : kScreens)
     if (path == screen) return true;
+  // Administration's screens are all below /admin (web/src/pages/admin*).
+  if (path == "/admin" || path.starts_with("/admin/")) return true;
   if (path.starts_with("/people/")) {
     const std::string_view id = path.substr(8);
     return !id.empty() && id.find('/') == std::string_view::npos;

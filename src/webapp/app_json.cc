@@ -1,0 +1,99 @@
+// The web application's shared JSON helpers (app_json.h).
+#include "webapp/app_json.h"
+
+#include <cstdio>
+
+#include "core/strings.h"
+#include "fhir/search/response.h"
+
+namespace joinedup::webapp {
+
+using json = nlohmann::json;
+namespace search = fhir::search;
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+Error Invalid(std::string message, std::string field) {
+  return Error{ErrorCode::kInvalidInput, std::move(message), std::move(field)};
+}
+
+http::HttpResponse Json(int status, const json& body) {
+  http::HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json; charset=utf-8";
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+http::HttpResponse Problem(int status, std::string_view title, std::string_view detail,
+                     std::string_view field) {
+  json error = {{"status", status}, {"title", title}, {"detail", detail}};
+  if (!field.empty()) error["field"] = field;
+  return Json(status, {{"error", std::move(error)}});
+}
+
+std::string_view TitleOf(int status) {
+  switch (status) {
+    case 400:
+    case 422:
+      return "There is a problem";
+    case 401:
+      return "Your session has ended";
+    case 403:
+      return "You do not have permission to do this";
+    case 404:
+      return "Not found";
+    case 409:
+    case 412:
+      return "The record has changed";
+    case 429:
+      return "Too many requests";
+    default:
+      return "Sorry, there is a problem with joinedup";
+  }
+}
+
+http::HttpResponse FromError(const Error& error) {
+  if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable ||
+      error.backend_text)
+    std::fprintf(stderr, "joinedup app api: %s\n", error.ToString().c_str());
+  const search::HttpError http = search::ToHttpError(error);
+  std::string detail = http.issue.diagnostics;
+  if (http.status >= 500)
+    detail =
+        "Try again in a few minutes. If it keeps happening, tell your "
+        "system administrator.";
+  return Problem(http.status, TitleOf(http.status), detail,
+                 http.issue.expression.empty() ? std::string_view() : http.issue.expression[0]);
+}
+
+Result<QueryList> QueryParams(std::string_view query) {
+  QueryList out;
+  for (std::string_view pair : Split(query, '&')) {
+    if (pair.empty()) continue;
+    const size_t equals = pair.find('=');
+    auto name = FormDecode(pair.substr(0, equals));
+    auto value = FormDecode(equals == std::string_view::npos ? "" : pair.substr(equals + 1));
+    if (!name || !value)
+      return Invalid("a query parameter is not well encoded", std::string(pair.substr(0, 40)));
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+std::string Param(const QueryList& params, std::string_view name) {
+  for (const auto& [key, value] : params)
+    if (key == name) return std::string(Trim(value));
+  return "";
+}
+
+std::string Str(const json& j, std::string_view key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace joinedup::webapp
