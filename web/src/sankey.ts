@@ -25,12 +25,18 @@ export function flows(m: Movement): { from: number; to: number; count: number }[
   return out;
 }
 
+/** A node's label: "Tier 4" for "Tier 4: three or more …" (the table and the aria-label have the whole name). */
+function short(label: string): string {
+  const m = /^([^:]{1,24}):\s/.exec(label);
+  return m ? m[1] : label;
+}
+
 export function flowChart(canvas: HTMLCanvasElement, m: Movement, fromRun: string, toRun: string): Chart<"sankey"> {
   const labels: Record<string, string> = {};
   const column: Record<string, number> = {};
   const priority: Record<string, number> = {};
-  m.from.forEach((f, i) => { labels[`f${i}`] = `${f} (${fromRun})`; column[`f${i}`] = 0; priority[`f${i}`] = i; });
-  m.to.forEach((t, j) => { labels[`t${j}`] = `${t} (${toRun})`; column[`t${j}`] = 1; priority[`t${j}`] = j; });
+  m.from.forEach((f, i) => { labels[`f${i}`] = `${short(f)} (${fromRun})`; column[`f${i}`] = 0; priority[`f${i}`] = i; });
+  m.to.forEach((t, j) => { labels[`t${j}`] = `${short(t)} (${toRun})`; column[`t${j}`] = 1; priority[`t${j}`] = j; });
   const colour = (key: string) => PALETTE[Number(key.slice(1)) % PALETTE.length];
   const data = flows(m).map((f) => ({ from: `f${f.from}`, to: `t${f.to}`, flow: f.count }));
   return new Chart(canvas, {

@@ -213,6 +213,11 @@ function statusTag(status: string): TemplateResult {
   return status === "active" ? tag("Active", "green") : status === "disabled" ? tag("Disabled", "grey") : tag(status, "white");
 }
 
+/** A user's page; the username in the address lets it find them with one search. */
+function userHref(u: { id: string; username: string }): string {
+  return `/admin/users/${encodeURIComponent(u.id)}?username=${encodeURIComponent(u.username)}`;
+}
+
 function userName(u: AdminUser): string {
   return u.display_name ? `${u.display_name} (${u.username})` : u.username;
 }
@@ -262,7 +267,7 @@ export function adminUsersPage(query: URLSearchParams): Page {
       ${list && list.users.length === 0 ? html`<p class="nhsuk-body">${q ? "No users match." : "No users yet."}</p>` : nothing}
       ${list && list.users.length ? html`
         ${table(`Users${q ? ` matching “${q}”` : ""}, page ${list.page}`, ["Username", "Name", "Role", "Organisation", "Status", "Care teams"], list.users.map((u) => [
-          html`<a href=${`/admin/users/${encodeURIComponent(u.id)}`}>${u.username}</a>`,
+          html`<a href=${userHref(u)}>${u.username}</a>`,
           u.display_name ?? "",
           roleTitle(u.role),
           u.organisation_name ? `${u.organisation_name} (${u.organisation})` : u.organisation,
@@ -312,7 +317,7 @@ export function adminNewUserPage(): Page {
       const r = await api.request<{ user: AdminUser }>("POST", "/app/api/admin/users", { body });
       busy = false;
       flash = `User ${r.user.username} added`;
-      await app.navigate(`/admin/users/${encodeURIComponent(r.user.id)}`);
+      await app.navigate(userHref(r.user));
     } catch (err) {
       busy = false;
       const pw = form.querySelector<HTMLInputElement>("#password");
@@ -539,7 +544,7 @@ export function adminOrganisationsPage(query: URLSearchParams): Page {
       ${list === null && !apiError ? loading() : nothing}
       ${list && list.organisations.length === 0 ? html`<p class="nhsuk-body">No organisations yet.</p>` : nothing}
       ${list && list.organisations.length ? html`
-        ${table(`Organisations, page ${list.page}`, ["Id", "Name", "Kind", "Users", ""], list.organisations.map((o) => [
+        ${table(`Organisations, page ${list.page}`, ["Id", "Name", "Kind", "Users", "Change"], list.organisations.map((o) => [
           o.id, o.name, kindText(o.kind), o.users === undefined ? "" : String(o.users),
           html`<a href=${`/admin/organisations/${encodeURIComponent(o.id)}`}>Change<span class="nhsuk-u-visually-hidden"> ${o.name}</span></a>`,
         ]), { captionSize: "s" })}
@@ -798,8 +803,8 @@ export function adminCareTeamPage(id: string): Page {
         ])}
         <h2 class="nhsuk-heading-m" id="h-members">Members</h2>
         <p class="nhsuk-body">Members can see the team's people from the moment they are added, and no longer once removed.</p>
-        ${t.members.length === 0 ? html`<p class="nhsuk-body">No members yet.</p>` : table("Members", ["Username", "Name", "Role", ""], t.members.map((m) => [
-          html`<a href=${`/admin/users/${encodeURIComponent(m.id)}?username=${encodeURIComponent(m.username)}`}>${m.username}</a>`,
+        ${t.members.length === 0 ? html`<p class="nhsuk-body">No members yet.</p>` : table("Members", ["Username", "Name", "Role", "Remove"], t.members.map((m) => [
+          html`<a href=${userHref(m)}>${m.username}</a>`,
           m.display_name ?? "",
           roleTitle(m.role),
           html`<button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" type="button" ?disabled=${busy}
