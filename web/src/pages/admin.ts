@@ -38,6 +38,12 @@ const KIND_TEXT: Record<string, string> = {
   commissioner: "Commissioner",
 };
 
+/** "Name (ID)", or the name alone when it already holds the id. */
+function orgText(name: string | undefined, id: string): string {
+  if (!name) return id;
+  return name.includes(id) ? name : `${name} (${id})`;
+}
+
 export function kindText(kind: string): string {
   return KIND_TEXT[kind] ?? kind.replace(/_/g, " ");
 }
@@ -158,7 +164,7 @@ async function organisationChoices(): Promise<AdminOrganisation[] | null> {
 
 function organisationField(id: string, value: string, orgs: AdminOrganisation[] | null, error: string | undefined): TemplateResult {
   if (orgs && orgs.length) {
-    const options: [string, string][] = orgs.map((o) => [o.id, `${o.name} (${o.id})`]);
+    const options: [string, string][] = orgs.map((o) => [o.id, orgText(o.name, o.id)]);
     if (!value) options.unshift(["", "Choose an organisation"]);
     else if (!orgs.some((o) => o.id === value)) options.unshift([value, value]);
     return selectField({ id, label: "Organisation", value, options, error });
@@ -270,7 +276,7 @@ export function adminUsersPage(query: URLSearchParams): Page {
           html`<a href=${userHref(u)}>${u.username}</a>`,
           u.display_name ?? "",
           roleTitle(u.role),
-          u.organisation_name ? `${u.organisation_name} (${u.organisation})` : u.organisation,
+          orgText(u.organisation_name, u.organisation),
           statusTag(u.status),
           (u.care_teams ?? []).map((t) => t.name).join(", "),
         ]), { captionSize: "s" })}
@@ -478,7 +484,7 @@ export function adminUserPage(id: string, query: URLSearchParams): Page {
         ${summaryList([
           { key: "Username", value: u.username },
           { key: "Role", value: roleTitle(u.role) },
-          { key: "Organisation", value: u.organisation_name ? `${u.organisation_name} (${u.organisation})` : u.organisation },
+          { key: "Organisation", value: orgText(u.organisation_name, u.organisation) },
           { key: "Status", value: statusTag(u.status) },
           { key: "Care teams", value: u.care_teams?.length ? html`${u.care_teams.map((t, i) => html`${i ? ", " : ""}<a href=${`/admin/care-teams/${encodeURIComponent(t.id)}`}>${t.name}</a>`)}` : "None" },
         ])}
@@ -658,7 +664,7 @@ export function adminCareTeamsPage(query: URLSearchParams): Page {
       ${list && list.care_teams.length ? html`
         ${table(`Care teams, page ${list.page}`, ["Name", "Organisation", "Members", "People"], list.care_teams.map((t) => [
           html`<a href=${`/admin/care-teams/${encodeURIComponent(t.id)}`}>${t.name}</a>`,
-          t.organisation_name ? `${t.organisation_name} (${t.organisation})` : t.organisation,
+          orgText(t.organisation_name, t.organisation),
           String(t.members), String(t.people),
         ]), { captionSize: "s" })}
         ${pager("/admin/care-teams", new URLSearchParams(), list.page, list.next_page)}` : nothing}`,
@@ -797,7 +803,7 @@ export function adminCareTeamPage(id: string): Page {
         <span class="nhsuk-caption-l">Care team</span>
         <h1 tabindex="-1" class="app-wrap">${t.name}</h1>
         ${summaryList([
-          { key: "Organisation", value: t.organisation_name ? `${t.organisation_name} (${t.organisation})` : t.organisation },
+          { key: "Organisation", value: orgText(t.organisation_name, t.organisation) },
           { key: "Members", value: String(t.members.length) },
           { key: "People", value: html`<span id="team-people">${t.people}</span>` },
         ])}
