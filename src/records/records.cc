@@ -571,17 +571,55 @@ Result<Page> Records::Search(const resources::SearchRequest& request,
   return page;
 }
 
+namespace {
+// The latest run and the one before it (by id: runs are numbered as they are saved).
+std::pair<std::optional<StratificationRun>, std::optional<StratificationRun>> LatestTwo(
+    std::vector<StratificationRun> runs) {
+  std::sort(runs.begin(), runs.end(),
+            [](const StratificationRun& a, const StratificationRun& b) { return a.id > b.id; });
+  std::pair<std::optional<StratificationRun>, std::optional<StratificationRun>> out;
+  if (!runs.empty()) out.first = std::move(runs[0]);
+  if (runs.size() > 1) out.second = std::move(runs[1]);
+  return out;
+}
+}  // namespace
+
+Result<WorklistOptions> Records::CaseFindingOptions() {
+  JU_RETURN_IF_ERROR(Permit(Operation::kSearch, "RiskAssessment"));
+  WorklistOptions out;
+  JU_ASSIGN_OR_RETURN(std::vector<StratificationRun> runs, store_.Runs());
+  std::tie(out.run, out.previous_run) = LatestTwo(std::move(runs));
+  JU_ASSIGN_OR_RETURN(out.practices, store_.Practices());
+  std::sort(out.practices.begin(), out.practices.end(),
+            [](const Practice& a, const Practice& b) { return a.id < b.id; });
+  return out;
+}
+
 Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
   JU_RETURN_IF_ERROR(Permit(Operation::kSearch, "RiskAssessment"));
   Worklist out;
   JU_ASSIGN_OR_RETURN(std::vector<StratificationRun> runs, store_.Runs());
-  for (const StratificationRun& run : runs)
-    if (!out.run_id || run.id > *out.run_id) out.run_id = run.id;
-  if (!out.run_id) return out;
+  auto [latest, previous] = LatestTwo(std::move(runs));
+  if (!latest) return out;
+  out.run_id = latest->id;
+  if (previous) out.previous_run_id = previous->id;
+  if (request.risers && !previous)
+    return Invalid("there is only one stratification run: risers are found from the second",
+                   "risers");
   store::ResourceStore::WorklistQuery query;
   query.run_id = *out.run_id;
   query.practice_id = request.practice_id;
   query.segment_group_id = request.segment_group_id;
+  query.pch = request.pch;
+  // Age today in whole years (as the worklist shows it): aged at least A means born on or
+  // before today less A years (29 February counts from 1 March in common years, as the
+  // shown age does); at most B means born after today less B + 1 years.
+  const Date today = Date::FromDays(static_cast<int32_t>(clock_() / (24LL * 60 * 60 * 1000)));
+  if (request.age_from) query.born_to = today.AddYears(-*request.age_from);
+  if (request.age_to) query.born_from = today.AddYears(-(*request.age_to + 1)).AddDays(1);
+  query.risk_at_least = request.risk_from;
+  query.risk_below = request.risk_to;
+  if (request.risers) query.risen_since_run_id = previous->id;
   query.offset = request.offset;
   query.limit = std::clamp(request.limit, 1, kWorklistMaxRows) + 1;  // one more: a next page?
   JU_ASSIGN_OR_RETURN(std::vector<store::FoundResource> found,
@@ -594,13 +632,32 @@ Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
     JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(f)));
     out.rows.push_back(std::move(record));
   }
+  if (request.risers) {  // the same people, in the run they rose from
+    for (int64_t key : keys) {
+      JU_ASSIGN_OR_RETURN(
+          std::optional<store::FoundResource> before,
+          resources_.FindResource("RiskAssessment",
+                                  std::to_string(previous->id) + "-" + std::to_string(key)));
+      if (!before) continue;
+      JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(*before)));
+      out.previous.emplace(key, std::move(record));
+    }
+  }
+  std::string filters;
+  auto say = [&](std::string text) { filters += ", " + std::move(text); };
+  if (!request.practice_id.empty()) say("practice " + request.practice_id);
+  if (!request.pch.empty()) say("Primary Care Home " + request.pch);
+  if (!request.segment_group_id.empty()) say("segment Group/" + request.segment_group_id);
+  if (request.age_from) say("aged from " + std::to_string(*request.age_from));
+  if (request.age_to) say("aged to " + std::to_string(*request.age_to));
+  if (request.risk_from) say("risk from " + std::to_string(*request.risk_from));
+  if (request.risk_to) say("risk below " + std::to_string(*request.risk_to));
+  if (request.risers) say("risen since run " + std::to_string(previous->id));
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kSuccess, std::move(keys),
                              "case-finding worklist: run " + std::to_string(*out.run_id) +
-                                 (request.practice_id.empty() ? "" : ", practice " + request.practice_id) +
-                                 (request.segment_group_id.empty()
-                                      ? ""
-                                      : ", segment Group/" + request.segment_group_id) +
-                                 ", from " + std::to_string(request.offset) +
+                                 filters + ", from " + std::to_string(request.offset) +
                                  (request.for_export ? ", exported as CSV" : "")));
   return out;
 }

@@ -37,6 +37,8 @@
 #include "analytics/population_views.h"
 #include "core/result.h"
 #include "domain/disclosure.h"
+#include "domain/population.h"
+#include "domain/stratification_run.h"
 #include "http/message.h"
 #include "resources/query.h"
 #include "security/audit.h"
@@ -101,6 +103,10 @@ struct Written {
 struct WorklistRequest {
   std::string practice_id;       // "" every practice the caller sees
   std::string segment_group_id;  // "" anyone; else members of this segment (a Group id)
+  std::string pch;               // "" anywhere; else a Primary Care Home's practices
+  std::optional<int> age_from, age_to;         // whole years today, inclusive
+  std::optional<double> risk_from, risk_to;    // admission risk, [from, to)
+  bool risers = false;  // only people whose risk rose since the run before, largest rise first
   int64_t offset = 0;
   int limit = 20;            // at most 5,000
   bool for_export = false;   // the rows leave joinedup (a CSV file): the audit event says so
@@ -108,8 +114,17 @@ struct WorklistRequest {
 
 struct Worklist {
   std::optional<int64_t> run_id;  // the latest stratification run; empty: none yet
+  std::optional<int64_t> previous_run_id;  // the run before it, if any
   std::vector<Record> rows;       // RiskAssessment records, highest risk first
+  // Risers: each row's person's RiskAssessment in the run before, by patient key.
+  std::map<int64_t, Record> previous;
   bool more = false;              // another page follows
+};
+
+// What the worklist's filters offer: the runs, and the practices with their Primary Care Homes.
+struct WorklistOptions {
+  std::optional<StratificationRun> run, previous_run;
+  std::vector<Practice> practices;  // by id
 };
 
 // A break-glass or consent-override alert (Records::Alerts) and whether the privacy officer has
@@ -206,6 +221,9 @@ class Records {
   // RiskAssessment records, highest emergency-admission risk first, of the people the caller
   // may see (a search of RiskAssessment, decided and audited as one).
   Result<Worklist> CaseFinding(const WorklistRequest& request);
+  // For the same roles: kInvalidInput (field "risers") from CaseFinding when there is no run
+  // before the latest to rise from.
+  Result<WorklistOptions> CaseFindingOptions();
 
   // What a commissioner sees of the latest stratification run (analytics/population_views.h),
   // the small-number rule applied to every count: for roles that may read population figures

@@ -100,6 +100,60 @@ std::string RiskAssessmentJson(const store::RiskResult& risk, std::string_view i
   return Dump(j);
 }
 
+namespace {
+// The label of model `m`'s segment for the person, or "" when there is none.
+std::string SegmentLabelOf(const store::RiskResult& risk, size_t m) {
+  if (m >= risk.run.models.size() || m >= risk.result.segment.size()) return "";
+  const int segment = risk.result.segment[m];
+  const auto& labels = risk.run.models[m].segments;
+  if (segment < 0 || static_cast<size_t>(segment) >= labels.size()) return "";
+  return labels[static_cast<size_t>(segment)];
+}
+}  // namespace
+
+std::vector<std::string> SegmentLabels(const store::RiskResult& risk) {
+  std::vector<std::string> out;
+  for (size_t m = 0; m < risk.run.models.size(); ++m)
+    if (std::string label = SegmentLabelOf(risk, m); !label.empty()) out.push_back(label);
+  return out;
+}
+
+std::vector<std::string> RiseReasons(const store::RiskResult& before,
+                                     const store::RiskResult& now) {
+  const PersonRunResult& a = before.result;
+  const PersonRunResult& b = now.result;
+  std::vector<std::string> out;
+  auto rose = [&](std::string_view what, int from, int to) {
+    if (to > from) out.push_back(std::string(what) + ": " + std::to_string(from) + " → " +
+                                 std::to_string(to));
+  };
+  rose("Long-term conditions", a.ltc_count, b.ltc_count);
+  rose("Frailty deficits (eFI)", a.efi_deficits, b.efi_deficits);
+  if (b.hfrs_tenths > a.hfrs_tenths)
+    out.push_back("Hospital Frailty Risk Score: " + Tenths(a.hfrs_tenths) + " → " +
+                  Tenths(b.hfrs_tenths));
+  rose("Charlson index (Quan 2011)", a.charlson_quan2011, b.charlson_quan2011);
+  rose("Elixhauser comorbidities", a.elixhauser, b.elixhauser);
+  if (b.cost_12m_pence > a.cost_12m_pence)
+    out.push_back("12-month cost: " + Pounds(a.cost_12m_pence) + " → " + Pounds(b.cost_12m_pence));
+  // A segment change is named by model: both runs must use the same model (name and version).
+  for (size_t m = 0; m < now.run.models.size(); ++m) {
+    const SegmentationModelInfo& model = now.run.models[m];
+    for (size_t k = 0; k < before.run.models.size(); ++k) {
+      const SegmentationModelInfo& old = before.run.models[k];
+      if (old.name != model.name || old.version != model.version) continue;
+      const std::string from = SegmentLabelOf(before, k), to = SegmentLabelOf(now, m);
+      if (from != to && !to.empty())
+        out.push_back((from.empty() ? "No segment" : from) + " → " + to);
+    }
+  }
+  if (out.empty())
+    out.push_back(
+        "No rise in recorded conditions, frailty or cost: the model's other inputs "
+        "(age, recent activity) raised the risk");
+  return out;
+}
+
 std::string GroupJson(const store::Segment& segment, std::string_view id,
                       const DisclosureRule& counts) {
   const SegmentationModelInfo* model =

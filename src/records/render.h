@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "core/date.h"
 #include "core/result.h"
@@ -29,6 +30,14 @@ inline constexpr std::string_view kAuditSubtypeSystem =
 using ::joinedup::FormatInstant;  // core/date.h
 
 std::string RiskAssessmentJson(const store::RiskResult& risk, std::string_view id);
+// The segments a person is in, one label per model that places them ("Tier 4: …"); models that
+// leave them outside or in no segment are left out.
+std::vector<std::string> SegmentLabels(const store::RiskResult& risk);
+// Why a person's emergency-admission risk rose between two runs, in plain words, from the
+// inputs recorded in both: what rose among long-term conditions, frailty (eFI deficits, HFRS),
+// comorbidity (Charlson, Elixhauser), 12-month cost, and a change of segment. When none of
+// those rose, one line says the rise came from the model's other inputs (age, activity).
+std::vector<std::string> RiseReasons(const store::RiskResult& before, const store::RiskResult& now);
 // `counts`: how the segment's size is shown (domain/disclosure.h); a suppressed one has no
 // quantity, only its data-absent-reason ("masked").
 std::string GroupJson(const store::Segment& segment, std::string_view id,

@@ -2232,18 +2232,37 @@ Result<std::vector<FoundResource>> SqlStore::WorklistRows(const WorklistQuery& q
     segment_bytes = SegmentBytes(segment.segment_index);
     params.push_back(SqlParam::Blob(segment_bytes));
   }
-  if (!query.practice_id.empty()) {
-    params.push_back(SqlParam::Text(query.practice_id));
-    where += " AND p.practice_id = ?" + std::to_string(params.size());
+  auto bind = [&](SqlParam param) {
+    params.push_back(std::move(param));
+    return "?" + std::to_string(params.size());
+  };
+  if (!query.practice_id.empty())
+    where += " AND p.practice_id = " + bind(SqlParam::Text(query.practice_id));
+  if (!query.pch.empty())
+    where += " AND p.practice_id IN (SELECT id FROM practices WHERE pch = " +
+             bind(SqlParam::Text(query.pch)) + ")";
+  if (query.born_from)
+    where += " AND p.birth_date >= " + bind(SqlParam::Int(query.born_from->days_since_epoch()));
+  if (query.born_to)
+    where += " AND p.birth_date <= " + bind(SqlParam::Int(query.born_to->days_since_epoch()));
+  if (query.risk_at_least)
+    where += " AND s.admission_risk >= " + bind(SqlParam::Real(*query.risk_at_least));
+  if (query.risk_below)
+    where += " AND s.admission_risk < " + bind(SqlParam::Real(*query.risk_below));
+  std::string order = "s.admission_risk DESC, s.cost_12m_pence DESC, s.patient_key";
+  if (query.risen_since_run_id > 0) {
+    // The person's risk in the earlier run (primary key lookup); no row there: not a riser.
+    const std::string before =
+        "(SELECT r.admission_risk FROM stratification_results r WHERE r.run_id = " +
+        bind(SqlParam::Int(query.risen_since_run_id)) + " AND r.patient_key = s.patient_key)";
+    where += " AND s.admission_risk > " + before;
+    order = "s.admission_risk - " + before + " DESC, " + order;
   }
   where += " AND " + VisibilitySql(visibility, params);
-  params.push_back(SqlParam::Int(std::clamp(query.limit, 1, 1000)));
-  const std::string limit = "?" + std::to_string(params.size());
-  params.push_back(SqlParam::Int(std::max<int64_t>(query.offset, 0)));
-  const std::string offset = "?" + std::to_string(params.size());
+  const std::string limit = bind(SqlParam::Int(std::clamp(query.limit, 1, 1000)));
+  const std::string offset = bind(SqlParam::Int(std::max<int64_t>(query.offset, 0)));
   return LoadRows("RiskAssessment", where, params,
-                  "ORDER BY s.admission_risk DESC, s.cost_12m_pence DESC, s.patient_key LIMIT " +
-                      limit + " OFFSET " + offset);
+                  "ORDER BY " + order + " LIMIT " + limit + " OFFSET " + offset);
 }
 
 Result<std::vector<ResourceStore::SignIn>> SqlStore::SignInsOf(std::string_view username,

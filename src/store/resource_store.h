@@ -222,10 +222,16 @@ class ResourceStore {
   // higher 12-month cost, then lower patient key — analytics::BuildWorklist's order). A run is
   // never changed once saved, so pages by offset are stable. kNotFound for a Group that does
   // not exist or is not of `run_id`.
+  // With risen_since_run_id, only people whose risk is higher than in that run, the largest
+  // rise first (then WorklistRows' usual order).
   struct WorklistQuery {
     int64_t run_id = 0;
     std::string practice_id;       // "" any practice
     std::string segment_group_id;  // "" any; else only the members of this Group (segment)
+    std::string pch;               // "" any; else people at the Primary Care Home's practices
+    std::optional<Date> born_from, born_to;            // birth date bounds, inclusive
+    std::optional<double> risk_at_least, risk_below;   // admission risk bounds [at_least, below)
+    int64_t risen_since_run_id = 0;                    // 0: everyone
     int64_t offset = 0;
     int limit = 20;
   };

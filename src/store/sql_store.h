@@ -22,18 +22,20 @@
 
 namespace joinedup::store {
 
-// A statement parameter: NULL, a 64-bit integer, text or bytes (viewed, not owned: it must
-// outlive the Query call).
+// A statement parameter: NULL, a 64-bit integer, a double, text or bytes (viewed, not owned: it
+// must outlive the Query call).
 struct SqlParam {
-  enum class Kind { kNull, kInt, kText, kBlob };
+  enum class Kind { kNull, kInt, kText, kBlob, kReal };
   Kind kind = Kind::kNull;
   int64_t integer = 0;
   std::string_view text;
+  double real = 0;
 
   static SqlParam Null() { return {}; }
   static SqlParam Int(int64_t v) { return {Kind::kInt, v, {}}; }
   static SqlParam Text(std::string_view v) { return {Kind::kText, 0, v}; }
   static SqlParam Blob(std::string_view v) { return {Kind::kBlob, 0, v}; }
+  static SqlParam Real(double v) { return {Kind::kReal, 0, {}, v}; }
 };
 
 // One result row, valid only during the callback. Columns are 0-based.

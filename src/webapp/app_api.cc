@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <map>
@@ -21,6 +22,7 @@
 #include "fhir/search/paging.h"
 #include "fhir/search/response.h"
 #include "fhir/search/search_params.h"
+#include "records/render.h"
 #include "resources/registry.h"
 #include "security/policy.h"
 #include "webapp/admin_api.h"
@@ -261,7 +263,8 @@ json EventJson(const store::AuditEvent& e, bool identify) {
 }
 
 // The worklist as a spreadsheet: one row per person, the columns a case manager sorts by.
-HttpResponse WorklistCsv(const json& rows, std::optional<int64_t> run_id, bool truncated) {
+HttpResponse WorklistCsv(const json& rows, std::optional<int64_t> run_id, bool truncated,
+                         bool risers) {
   std::string out;
   auto line = [&](std::initializer_list<std::string> fields) {
     bool first = true;
@@ -272,20 +275,41 @@ HttpResponse WorklistCsv(const json& rows, std::optional<int64_t> run_id, bool t
     }
     out += "\r\n";
   };
-  line({"rank", "nhs_number", "name", "birth_date", "age", "gender", "practice",
-        "emergency_admission_risk", "reasons"});
+  if (risers)  // the rise and why, after the usual columns
+    line({"rank", "nhs_number", "name", "birth_date", "age", "gender", "practice",
+          "emergency_admission_risk", "reasons", "previous_emergency_admission_risk",
+          "why_risen"});
+  else
+    line({"rank", "nhs_number", "name", "birth_date", "age", "gender", "practice",
+          "emergency_admission_risk", "reasons"});
+  auto joined = [](const json& list) {
+    std::string text;
+    for (const json& item : list) text += (text.empty() ? "" : "; ") + item.get<std::string>();
+    return text;
+  };
+  auto risk_text = [](double risk) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4f", risk);
+    return std::string(text);
+  };
   int rank = 0;
   for (const json& row : rows) {
     const json person = row.value("person", json::object());
-    std::string reasons;
-    for (const json& note : row.value("notes", json::array()))
-      reasons += (reasons.empty() ? "" : "; ") + note.get<std::string>();
-    char risk[32];
-    std::snprintf(risk, sizeof risk, "%.4f", row.value("admission_risk", 0.0));
-    line({std::to_string(++rank), Str(person, "nhs_number"), Str(person, "name"),
-          Str(person, "birth_date"),
-          person.contains("age") ? std::to_string(person["age"].get<int>()) : "",
-          Str(person, "gender"), Str(person, "practice"), risk, reasons});
+    const std::string reasons = joined(row.value("notes", json::array()));
+    const std::string risk = risk_text(row.value("admission_risk", 0.0));
+    const std::string age =
+        person.contains("age") ? std::to_string(person["age"].get<int>()) : "";
+    if (risers) {
+      const json previous = row.value("previous", json::object());
+      line({std::to_string(++rank), Str(person, "nhs_number"), Str(person, "name"),
+            Str(person, "birth_date"), age, Str(person, "gender"), Str(person, "practice"), risk,
+            reasons, risk_text(previous.value("admission_risk", 0.0)),
+            joined(row.value("why", json::array()))});
+    } else {
+      line({std::to_string(++rank), Str(person, "nhs_number"), Str(person, "name"),
+            Str(person, "birth_date"), age, Str(person, "gender"), Str(person, "practice"), risk,
+            reasons});
+    }
   }
   HttpResponse r;
   r.content_type = "text/csv; charset=utf-8";
@@ -334,6 +358,7 @@ struct AppApi::Impl {
   HttpResponse Audit(records::Records& records, std::string_view query) const;
   HttpResponse Segments(records::Records& records) const;
   HttpResponse CaseFinding(records::Records& records, std::string_view query, bool csv) const;
+  HttpResponse CaseFindingOptions(records::Records& records) const;
   HttpResponse Population(records::Records& records) const;
   HttpResponse AccessLog(records::Records& records, std::string_view id) const;
   HttpResponse Alerts(records::Records& records) const;
@@ -424,6 +449,8 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
     return method == "POST" ? Acknowledge(records, seg[1], request.body) : not_allowed("POST");
   if (seg.size() == 1 && seg[0] == "population")
     return method == "GET" ? Population(records) : not_allowed("GET");
+  if (seg.size() == 2 && seg[0] == "worklist" && seg[1] == "options")
+    return method == "GET" ? CaseFindingOptions(records) : not_allowed("GET");
   if (seg.size() == 1 && (seg[0] == "worklist" || seg[0] == "worklist.csv"))
     return method == "GET" ? CaseFinding(records, request.query, seg[0] == "worklist.csv")
                            : not_allowed("GET");
@@ -773,6 +800,40 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
            {"practice", &request.practice_id}, {"segment", &request.segment_group_id}})
     if (!value->empty() && !resources::IsValidFhirId(*value))
       return Problem(400, TitleOf(400), "Choose a " + std::string(name) + " from the list.", name);
+  request.pch = Param(*params, "pch");
+  if (request.pch.size() > 200)
+    return Problem(400, TitleOf(400), "Choose a Primary Care Home from the list.", "pch");
+  for (auto [name, bound] : {std::pair<const char*, std::optional<int>*>{"age_from", &request.age_from},
+                             {"age_to", &request.age_to}}) {
+    const std::string text = Param(*params, name);
+    if (text.empty()) continue;
+    const bool digits = text.size() <= 3 && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+                          return std::isdigit(c);
+                        });
+    if (!digits || std::stoi(text) > 120)
+      return Problem(400, TitleOf(400), "Age must be a whole number of years from 0 to 120.", name);
+    *bound = std::stoi(text);
+  }
+  if (request.age_from && request.age_to && *request.age_from > *request.age_to)
+    return Problem(400, TitleOf(400), "The lowest age must not be above the highest.", "age_to");
+  for (auto [name, bound] : {std::pair<const char*, std::optional<double>*>{"risk_from", &request.risk_from},
+                             {"risk_to", &request.risk_to}}) {
+    const std::string text = Param(*params, name);
+    if (text.empty()) continue;
+    double percent = -1;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), percent);
+    if (ec != std::errc() || end != text.data() + text.size() || !(percent >= 0 && percent <= 100))
+      return Problem(400, TitleOf(400), "Risk must be a percentage from 0 to 100.", name);
+    *bound = percent / 100;
+  }
+  if (request.risk_from && request.risk_to && *request.risk_from >= *request.risk_to)
+    return Problem(400, TitleOf(400), "The lowest risk must be below the highest.", "risk_to");
+  if (const std::string risers = Param(*params, "risers"); !risers.empty()) {
+    if (risers != "1" && risers != "0")
+      return Problem(400, TitleOf(400), "Risers is 1 (only people whose risk rose) or 0.",
+                     "risers");
+    request.risers = risers == "1";
+  }
   auto worklist = records.CaseFinding(request);
   if (!worklist.ok()) {
     if (worklist.error().code == ErrorCode::kNotFound)
@@ -787,6 +848,18 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
     if (!risk.is_object()) continue;
     json row = RiskItem(risk);
     row["id"] = ReferenceId(risk.value("subject", json::object()), "Patient");
+    if (const auto* now = std::get_if<store::RiskResult>(&r.record)) {
+      row["segments"] = records::SegmentLabels(*now);
+      auto before = r.patient_key ? worklist->previous.find(*r.patient_key)
+                                  : worklist->previous.end();
+      if (before != worklist->previous.end())
+        if (const auto* then = std::get_if<store::RiskResult>(&before->second.record)) {
+          row["previous"] = {{"run", then->run.id},
+                             {"admission_risk", static_cast<double>(then->result.admission_risk)},
+                             {"segments", records::SegmentLabels(*then)}};
+          row["why"] = records::RiseReasons(*then, *now);
+        }
+    }
     ids.push_back(row["id"].get<std::string>());
     rows.push_back(std::move(row));
   }
@@ -818,11 +891,35 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
   for (json& row : rows)
     if (auto it = who.find(row["id"].get<std::string>()); it != who.end())
       row["person"] = it->second;
-  if (csv) return WorklistCsv(rows, worklist->run_id, worklist->more);
+  if (csv) return WorklistCsv(rows, worklist->run_id, worklist->more, request.risers);
   return Json(200, {{"run", worklist->run_id ? json(*worklist->run_id) : json(nullptr)},
+                    {"previous_run", worklist->previous_run_id ? json(*worklist->previous_run_id)
+                                                               : json(nullptr)},
                     {"rows", std::move(rows)},
                     {"page", page},
                     {"next_page", worklist->more ? json(page + 1) : json(nullptr)}});
+}
+
+HttpResponse AppApi::Impl::CaseFindingOptions(records::Records& records) const {
+  auto options = records.CaseFindingOptions();
+  if (!options.ok()) return FromError(options.error());
+  json practices = json::array();
+  std::vector<std::string> pchs;
+  for (const Practice& p : options->practices) {
+    practices.push_back({{"id", p.id}, {"name", p.name}, {"pch", p.pch}});
+    if (!p.pch.empty()) pchs.push_back(p.pch);
+  }
+  std::sort(pchs.begin(), pchs.end());
+  pchs.erase(std::unique(pchs.begin(), pchs.end()), pchs.end());
+  auto run_id = [](const std::optional<StratificationRun>& run) {
+    return run ? json(run->id) : json(nullptr);
+  };
+  return Json(200, {{"run", run_id(options->run)},
+                    {"previous_run", run_id(options->previous_run)},
+                    {"index_date", options->run ? json(options->run->index_date.ToString())
+                                                : json(nullptr)},
+                    {"practices", std::move(practices)},
+                    {"pchs", std::move(pchs)}});
 }
 
 HttpResponse AppApi::Impl::AccessLog(records::Records& records, std::string_view id) const {

@@ -287,6 +287,118 @@ TEST_F(AppApiTest, TheWorklistRefusesWhatItCannotAnswer) {
   EXPECT_TRUE(Body(Call("gp", "GET", "/worklist?page=2"))["rows"].empty());
 }
 
+TEST_F(AppApiTest, TheWorklistFiltersByAgeTodayRiskAndPrimaryCareHome) {
+  auto ids = [&](std::string_view query) {
+    const HttpResponse r = Call("gp", "GET", "/worklist?" + std::string(query));
+    EXPECT_EQ(r.status, 200) << query << ": " << r.body;
+    std::vector<std::string> out;
+    const json body = Body(r);  // kept: a range-for over a temporary's member would dangle
+    for (const json& row : body["rows"]) out.push_back(row["id"]);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  // Today (kNowMs) is 2026-09-21: p1 (born 1941-03-04) is 85, p2 (1942-03-04) is 84.
+  EXPECT_EQ(ids("age_from=85"), V{"p1"});
+  EXPECT_EQ(ids("age_to=84"), V{"p2"});
+  EXPECT_EQ(ids("age_from=84&age_to=84"), V{"p2"});
+  EXPECT_EQ(ids("age_from=86"), V{});
+  // Risk in percent, [from, to): p1 10%, p2 20%.
+  EXPECT_EQ(ids("risk_from=20"), V{"p2"});
+  EXPECT_EQ(ids("risk_to=20"), V{"p1"});
+  EXPECT_EQ(ids("risk_from=10&risk_to=20.5"), (V{"p1", "p2"}));
+  EXPECT_EQ(ids("pch=PCH1"), (V{"p1", "p2"}));
+  EXPECT_EQ(ids("pch=PCH9"), V{});
+  EXPECT_EQ(ids("pch=PCH1&practice=B82002"), V{"p2"});
+  for (std::string_view bad : {"age_from=121", "age_from=x", "age_to=-1", "risk_from=101",
+                               "risk_to=abc", "risers=2"}) {
+    const HttpResponse r = Call("gp", "GET", "/worklist?" + std::string(bad));
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(Body(r)["error"]["field"], std::string(bad.substr(0, bad.find('=')))) << bad;
+  }
+  EXPECT_EQ(Body(Call("gp", "GET", "/worklist?age_from=90&age_to=80"))["error"]["field"], "age_to");
+  EXPECT_TRUE(AuditedWith("p1", "aged from 85"));
+
+  // On p1's 86th birthday (2027-03-04) they are 86; the day before, still 85.
+  for (const auto& [day_ms, expected] :
+       {std::pair<int64_t, V>{1'804'118'400'000, V{"p1"}}, {1'804'032'000'000, V{}}}) {
+    webapp::AppApiOptions options;
+    options.cursor_key = TestCursorKey();
+    options.clock = [at = day_ms] { return at; };
+    webapp::AppApi api(options);
+    const HttpResponse r =
+        api.Handle(Request("GET", "/worklist?age_from=86", "", {}), PrincipalOf(*store_, "gp"), *store_);
+    std::vector<std::string> got;
+    const json body = Body(r);
+    for (const json& row : body["rows"]) got.push_back(row["id"]);
+    EXPECT_EQ(got, expected) << day_ms;
+  }
+}
+
+TEST_F(AppApiTest, RisersAreThoseWhoseRiskRoseSinceTheRunBeforeAndSayWhy) {
+  HttpResponse r = Call("gp", "GET", "/worklist?risers=1");
+  EXPECT_EQ(r.status, 400);  // one run: nothing to rise from
+  EXPECT_EQ(Body(r)["error"]["field"], "risers");
+
+  // A second run: p1 rises (10% → 35%) with a new long-term condition, more frailty, more cost
+  // and a move from "high" to "low"'s neighbour; p2 falls (20% → 15%).
+  StratificationRun run;
+  run.index_date = Date::FromYmd(2026, 9, 1);
+  run.models.push_back({"mcmw", "1", {"low", "high"}});
+  run.people = 2;
+  std::vector<PersonRunResult> results(2);
+  results[0].patient_key = population_.patient_keys.at("p1");
+  results[0].ltc_count = 2;  // was 1
+  results[0].efi_deficits = 3;  // unchanged
+  results[0].hfrs_tenths = 25;
+  results[0].charlson_quan2011 = 1;
+  results[0].charlson_1987 = 1;
+  results[0].admission_risk = 0.35f;
+  results[0].cost_12m_pence = 500000;  // was 123.45
+  results[0].segment = {0};             // was 1 ("high")
+  results[0].rule = {0};
+  results[1] = results[0];
+  results[1].patient_key = population_.patient_keys.at("p2");
+  results[1].admission_risk = 0.15f;
+  std::sort(results.begin(), results.end(),
+            [](const PersonRunResult& a, const PersonRunResult& b) { return a.patient_key < b.patient_key; });
+  auto saved = store_->SaveRun(run, results);
+  ASSERT_TRUE(saved.ok()) << saved.error().ToString();
+
+  r = Call("gp", "GET", "/worklist?risers=1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = Body(r);
+  EXPECT_EQ(j["previous_run"], population_.run_id);
+  ASSERT_EQ(j["rows"].size(), 1u);
+  const json row = j["rows"][0];
+  EXPECT_EQ(row["id"], "p1");
+  EXPECT_NEAR(row["previous"]["admission_risk"].get<double>(), 0.1, 1e-6);
+  EXPECT_EQ(row["previous"]["segments"], json::array({"high"}));
+  EXPECT_EQ(row["segments"], json::array({"low"}));
+  EXPECT_EQ(row["why"], json::array({"Long-term conditions: 1 → 2",
+                                     "12-month cost: £123.45 → £5000.00", "high → low"}));
+  // Without risers, the latest run's people as usual (no rise columns).
+  EXPECT_FALSE(Body(Call("gp", "GET", "/worklist"))["rows"][0].contains("why"));
+
+  const HttpResponse csv = Call("gp", "GET", "/worklist.csv?risers=1");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_NE(csv.body.find(",previous_emergency_admission_risk,why_risen\r\n"), std::string::npos);
+  EXPECT_NE(csv.body.find(",0.1000,Long-term conditions: 1 → 2; "), std::string::npos);
+  EXPECT_TRUE(AuditedWith("p1", "risen since run"));
+}
+
+TEST_F(AppApiTest, TheWorklistOptionsListPracticesAndPrimaryCareHomes) {
+  const json j = Body(Call("gp", "GET", "/worklist/options"));
+  EXPECT_EQ(j["run"], population_.run_id);
+  EXPECT_TRUE(j["previous_run"].is_null());
+  EXPECT_EQ(j["index_date"], "2026-04-01");
+  EXPECT_EQ(j["pchs"], json::array({"PCH1"}));
+  ASSERT_EQ(j["practices"].size(), 2u);
+  EXPECT_EQ(j["practices"][0]["id"], "A81001");
+  EXPECT_EQ(j["practices"][0]["pch"], "PCH1");
+  EXPECT_EQ(Call("commissioner", "GET", "/worklist/options").status, 403);
+}
+
 // Who has looked at a record: the person sees it (roles and organisations, not names, and not
 // their own visits); the privacy officer sees all of it; no one else, not even their GP.
 TEST_F(AppApiTest, APersonSeesWhoHasLookedAtTheirRecord) {

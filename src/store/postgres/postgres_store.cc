@@ -622,6 +622,12 @@ Status PgStore::Run(std::string_view sql, std::span<const SqlParam> params, cons
       case SqlParam::Kind::kInt:
         storage[i] = std::to_string(params[i].integer);
         break;
+      case SqlParam::Kind::kReal: {  // the shortest text that reads back as the same double
+        char buffer[32];
+        const auto written = std::to_chars(buffer, buffer + sizeof buffer, params[i].real);
+        storage[i].assign(buffer, written.ptr);
+        break;
+      }
       case SqlParam::Kind::kText:
         storage[i] = params[i].text;
         break;

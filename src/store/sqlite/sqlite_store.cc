@@ -465,6 +465,9 @@ Status SqliteStore::Query(std::string_view sql, std::span<const SqlParam> params
       case SqlParam::Kind::kInt:
         sqlite3_bind_int64(stmt, index, params[i].integer);
         break;
+      case SqlParam::Kind::kReal:
+        sqlite3_bind_double(stmt, index, params[i].real);
+        break;
       case SqlParam::Kind::kText:
         BindText(stmt, index, params[i].text);
         break;
