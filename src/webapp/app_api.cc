@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "analytics/efi.h"
 #include "core/csv.h"
 #include "core/date.h"
 #include "core/nhs_number.h"
@@ -353,6 +354,8 @@ struct AppApi::Impl {
   HttpResponse Me(records::Records& records, const std::string& display_name) const;
   HttpResponse People(records::Records& records, std::string_view query) const;
   HttpResponse Person(records::Records& records, std::string_view id, bool break_glass) const;
+  nlohmann::json Frailty(records::Records& records, const std::string& reference,
+                         const nlohmann::json& patient, Date today) const;
   HttpResponse RecordConsent(records::Records& records, std::string_view id,
                              std::string_view body) const;
   HttpResponse Audit(records::Records& records, std::string_view query) const;
@@ -635,9 +638,63 @@ HttpResponse AppApi::Impl::Person(records::Records& records, std::string_view id
       });
     sections[std::string(s.key)] = {{"shown", true}, {"items", std::move(items)}};
   }
+  sections["frailty"] = break_glass ? json{{"shown", false},
+                                            {"reason",
+                                             "Not shown: breaking the glass opens the person's "
+                                             "details only."}}
+                                      : Frailty(records, reference, patient, today);
   return Json(200, {{"person", std::move(person)},
                     {"break_glass", break_glass},
                     {"sections", std::move(sections)}});
+}
+
+// The electronic frailty index today, from every condition, observation and medication of the
+// person the caller may see (analytics/efi.h: Clegg et al. 2016), with the code that triggered
+// each deficit. Read in full, page by page (each page an audited search): a deficit may hang on
+// a code recorded decades ago.
+json AppApi::Impl::Frailty(records::Records& records, const std::string& reference,
+                           const json& patient, Date today) const {
+  auto model = analytics::Efi();
+  if (!model.ok()) return {{"shown", false}, {"reason", "The frailty index is not available."}};
+  std::vector<ClinicalEvent> events;
+  std::vector<Medication> medications;
+  for (std::string_view type : {"Condition", "Observation", "MedicationRequest"}) {
+    std::string cursor;
+    for (int page = 0; page < 20; ++page) {  // 20 pages of kMaxCount: beyond any one person
+      auto found = Search(records, type,
+                          "patient=" + reference + "&_count=" + std::to_string(search::kMaxCount),
+                          cursor);
+      if (!found.ok()) {
+        if (found.error().code == ErrorCode::kForbidden)
+          return {{"shown", false}, {"reason", "Not shown to your role."}};
+        return {{"shown", false}, {"reason", "The frailty index could not be worked out."}};
+      }
+      for (records::Record& r : found->matches) {
+        if (auto* event = std::get_if<ClinicalEvent>(&r.record)) events.push_back(std::move(*event));
+        if (auto* medication = std::get_if<Medication>(&r.record))
+          medications.push_back(std::move(*medication));
+      }
+      if (!found->next) break;
+      cursor = *found->next;
+    }
+  }
+  analytics::EfiInput input;
+  input.events = events;
+  input.medications = medications;
+  input.index_date = today;
+  input.sex = SexFromCode(Str(patient, "gender")).value_or(Sex::kUnknown);
+  const analytics::EfiResult result = (*model)->Score(input);
+  json items = json::array();
+  for (const analytics::EfiDeficitHit& hit : result.found)
+    items.push_back({{"deficit", (*model)->deficits().at(static_cast<size_t>(hit.deficit))},
+                     {"code", hit.code},
+                     {"date", hit.date.ToString()},
+                     {"reason", hit.reason}});
+  return {{"shown", true},
+          {"efi", result.efi()},
+          {"deficits", result.deficit_count},
+          {"category", analytics::EfiCategoryName(result.category)},
+          {"items", std::move(items)}};
 }
 
 HttpResponse AppApi::Impl::RecordConsent(records::Records& records, std::string_view id,

@@ -143,6 +143,18 @@ TEST_F(AppApiTest, PersonPageHasEverySectionFromTheRecords) {
   }
   EXPECT_EQ(j["sections"]["related"]["items"][0]["telephone"], "07700900123");
   EXPECT_FALSE(j["sections"]["risk"]["items"][0]["notes"].empty());
+  // Frailty today: p1's type 2 diabetes (SNOMED 44054006) is the eFI's Diabetes deficit; one
+  // deficit of 36, "fit" (Clegg et al. 2016: 0-4 deficits). Paracetamol alone is not
+  // polypharmacy.
+  const json frailty = j["sections"]["frailty"];
+  EXPECT_EQ(frailty["shown"], true);
+  EXPECT_EQ(frailty["deficits"], 1);
+  EXPECT_EQ(frailty["category"], "fit");
+  EXPECT_NEAR(frailty["efi"].get<double>(), 1.0 / 36, 1e-9);
+  ASSERT_EQ(frailty["items"].size(), 1u);
+  EXPECT_EQ(frailty["items"][0]["deficit"], "Diabetes");
+  EXPECT_EQ(frailty["items"][0]["code"], "44054006");
+  EXPECT_EQ(frailty["items"][0]["date"], "2020-01-01");
 }
 
 TEST_F(AppApiTest, AHiddenPersonAnswersAsAMissingOneAndIsAudited) {
@@ -167,6 +179,7 @@ TEST_F(AppApiTest, BreakingTheGlassOpensTheDetailsAndSaysWhatItDoesNotShow) {
   EXPECT_EQ(j["break_glass"], true);
   EXPECT_EQ(j["person"]["id"], "p4");
   EXPECT_EQ(j["sections"]["conditions"]["shown"], false);
+  EXPECT_EQ(j["sections"]["frailty"]["shown"], false);
   store::AuditQuery q;
   q.subtypes = {"break-glass-alert"};
   q.limit = 10;
@@ -185,7 +198,7 @@ TEST_F(AppApiTest, ARoleThatMayNotSeeASectionIsToldSo) {
   // A link worker sees who the person is and their carers, never their clinical record.
   const json linked = Body(Call("link-worker", "GET", "/people/p1"));
   EXPECT_EQ(linked["sections"]["related"]["shown"], true);
-  for (const char* section : {"conditions", "medications", "activity", "risk"}) {
+  for (const char* section : {"conditions", "medications", "activity", "risk", "frailty"}) {
     EXPECT_EQ(linked["sections"][section]["shown"], false) << section;
     EXPECT_FALSE(linked["sections"][section].contains("items")) << section;
   }
