@@ -240,7 +240,7 @@ describe("find a person and their record (GP)", () => {
     assert.ok(personHref, "the search test found the person");
     await go(page, personHref);
     assert.ok((await page.locator("h1").innerText()).toLowerCase().includes(person.family.toLowerCase()));
-    const details = await page.locator("dl.nhsuk-summary-list").innerText();
+    const details = await page.locator("section[aria-labelledby=h-details] dl.nhsuk-summary-list").innerText();
     assert.ok(details.includes(spaced(person.nhs_number)), "NHS number 3-3-4");
     assert.match(details, /years old/, "date of birth with age");
     assert.match(details, /Primary Care Home\s+PCH\d+/, "the practice's Primary Care Home");
