@@ -348,7 +348,7 @@ export function adminNewUserPage(): Page {
       <h1 tabindex="-1">Add a user</h1>
       ${!ready ? loading() : html`
       <form novalidate @submit=${submit} aria-label="Add a user">
-        ${textField({ id: "username", label: "Username", hint: "What they sign in with: lower-case letters, digits, dots and dashes", value: v.username, error: errors.fields.username, width: 20, autocomplete: "off" })}
+        ${textField({ id: "username", label: "Username", hint: "What they sign in with, for example ada.smith", value: v.username, error: errors.fields.username, width: 20, autocomplete: "off" })}
         ${textField({ id: "display-name", label: "Name", hint: "As it should be shown, for example Dr Ada Smith", value: v.display_name, error: errors.fields["display-name"], width: 30 })}
         ${selectField({ id: "role", label: "Role", value: v.role, error: errors.fields.role,
           options: [["", "Choose a role"], ...roles.map((r): [string, string] => [r, roleTitle(r)])],
