@@ -154,6 +154,7 @@ describe("administration (administrator)", () => {
     await page.waitForURL(new RegExp(`/admin/organisations/${id}$`));
     await settled(page);
     assert.equal(await page.inputValue("#org-name"), "E2E Voluntary Group");
+    await checkPage(page, "admin-organisation-change");
     await page.fill("#org-name", "E2E Voluntary Group (renamed)");
     await page.click("main form button[type=submit]");
     await page.waitForURL(/\/admin\/organisations$/);
@@ -179,6 +180,7 @@ describe("administration (administrator)", () => {
     await page.click("main a:has-text('Create a care team')");
     await page.waitForURL(/\/admin\/care-teams\/new$/);
     await settled(page);
+    await checkPage(page, "admin-care-team-new");
     await page.fill("#team-name", `E2E frailty team ${suffix}`);
     await chooseOrganisation(page, "RYG");
     await page.click("main form button[type=submit]");
