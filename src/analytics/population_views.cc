@@ -144,6 +144,33 @@ Result<PopulationViews> BuildPopulationViews(const StratificationRun& run,
   return v;
 }
 
+void AddPrimaryCareHomes(PopulationViews& v, std::span<const Practice> practices) {
+  std::map<std::string, std::string> pch_of;
+  for (const Practice& p : practices)
+    if (!p.pch.empty()) pch_of.emplace(p.id, p.pch);
+  for (SegmentTable& t : v.segments) {
+    std::map<std::string, std::vector<int64_t>> sums;
+    for (size_t i = 0; i < t.practices.size(); ++i) {
+      auto it = pch_of.find(t.practices[i]);
+      std::vector<int64_t>& sum =
+          sums[it == pch_of.end() ? std::string(kNoPractice) : it->second];
+      sum.resize(t.columns.size(), 0);
+      for (size_t c = 0; c < t.counts[i].size() && c < sum.size(); ++c)
+        sum[c] += t.counts[i][c].value.value_or(0);
+    }
+    t.pchs.clear();
+    t.pch_counts.clear();
+    for (int none_last = 0; none_last < 2; ++none_last)
+      for (const auto& [pch, sum] : sums) {
+        if ((pch == kNoPractice) != (none_last == 1)) continue;
+        t.pchs.push_back(pch);
+        std::vector<DisclosedCount> row;
+        for (int64_t c : sum) row.push_back({c});
+        t.pch_counts.push_back(std::move(row));
+      }
+  }
+}
+
 void MaskCounts(PopulationViews& v, const DisclosureRule& rule) {
   auto mask = [&](DisclosedCount& c) {
     if (c.value) c = Disclose(*c.value, rule);
@@ -151,6 +178,8 @@ void MaskCounts(PopulationViews& v, const DisclosureRule& rule) {
   mask(v.living);
   for (SegmentTable& t : v.segments) {
     for (auto& row : t.counts)
+      for (DisclosedCount& c : row) mask(c);
+    for (auto& row : t.pch_counts)
       for (DisclosedCount& c : row) mask(c);
     for (DisclosedCount& c : t.totals) mask(c);
   }

@@ -29,6 +29,10 @@ struct SegmentTable {
   std::vector<std::string> practices;  // ascending ids; "(none)" last if any
   std::vector<std::vector<DisclosedCount>> counts;  // [practice][column]
   std::vector<DisclosedCount> totals;               // per column
+  // The same columns per Primary Care Home (AddPrimaryCareHomes): ascending names, "(none)"
+  // last for practices that name none and people registered nowhere.
+  std::vector<std::string> pchs;
+  std::vector<std::vector<DisclosedCount>> pch_counts;  // [pch][column]
 };
 
 inline constexpr std::array<double, 6> kRiskBandFloors = {0, 0.05, 0.10, 0.20, 0.30, 0.50};
@@ -61,6 +65,10 @@ Result<PopulationViews> BuildPopulationViews(const StratificationRun& run,
                                              std::span<const RegisteredPerson> registered,
                                              const StratificationRun* previous,
                                              std::span<const PersonRunResult> previous_people);
+
+// Fills each table's `pchs` and `pch_counts` by adding up its practices' true counts: call it
+// before MaskCounts, so that a Primary Care Home's figure is never a sum of suppressed ones.
+void AddPrimaryCareHomes(PopulationViews& views, std::span<const Practice> practices);
 
 // Every count through the disclosure rule (domain/disclosure.h).
 void MaskCounts(PopulationViews& views, const DisclosureRule& rule);

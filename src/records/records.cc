@@ -698,6 +698,8 @@ Result<analytics::PopulationViews> Records::Population(PopulationCache& cache) {
     JU_ASSIGN_OR_RETURN(analytics::PopulationViews built,
                         analytics::BuildPopulationViews(latest, people, registered, previous,
                                                         previous_people));
+    JU_ASSIGN_OR_RETURN(std::vector<Practice> practices, store_.Practices());
+    analytics::AddPrimaryCareHomes(built, practices);
     views = std::make_shared<const analytics::PopulationViews>(std::move(built));
     cache.Keep(views, clock_());
   }

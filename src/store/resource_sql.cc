@@ -2258,7 +2258,23 @@ Result<std::vector<FoundResource>> SqlStore::WorklistRows(const WorklistQuery& q
     where += " AND s.admission_risk > " + before;
     order = "s.admission_risk - " + before + " DESC, " + order;
   }
-  where += " AND " + VisibilitySql(visibility, params);
+  if (visibility.kind == Visibility::Kind::kRelationship) {
+    // The same rule as VisibilitySql, as the set of people visible: walking the run in risk
+    // order then probes one set built once, rather than running the care-team and consent
+    // subqueries for every row passed over (most rows, for a practice among many).
+    const std::string org = bind(SqlParam::Text(visibility.organisation_id));
+    const std::string user = bind(SqlParam::Int(visibility.user_id));
+    static_assert(static_cast<int>(ConsentDecision::kDeclineBeyondOwnPractice) == 1);
+    where += " AND s.patient_key IN (SELECT pv.key FROM patients pv WHERE pv.practice_id = " +
+             org +
+             " UNION SELECT ctp.patient_key FROM care_team_members ctm JOIN care_team_patients"
+             " ctp ON ctp.care_team_id = ctm.care_team_id WHERE ctm.user_id = " +
+             user +
+             " AND COALESCE((SELECT ck.decision FROM consents ck WHERE ck.patient_key ="
+             " ctp.patient_key ORDER BY ck.recorded_at_ms DESC, ck.id DESC LIMIT 1), 0) <> 1)";
+  } else {
+    where += " AND " + VisibilitySql(visibility, params);
+  }
   const std::string limit = bind(SqlParam::Int(std::clamp(query.limit, 1, 1000)));
   const std::string offset = bind(SqlParam::Int(std::max<int64_t>(query.offset, 0)));
   return LoadRows("RiskAssessment", where, params,

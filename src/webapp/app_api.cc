@@ -1053,11 +1053,18 @@ HttpResponse AppApi::Impl::Population(records::Records& records) const {
       for (const DisclosedCount& c : t.counts[r]) counts.push_back(Count(c));
       rows.push_back({{"practice", t.practices[r]}, {"counts", std::move(counts)}});
     }
+    json pchs = json::array();
+    for (size_t r = 0; r < t.pchs.size(); ++r) {
+      json counts = json::array();
+      for (const DisclosedCount& c : t.pch_counts[r]) counts.push_back(Count(c));
+      pchs.push_back({{"pch", t.pchs[r]}, {"counts", std::move(counts)}});
+    }
     json totals = json::array();
     for (const DisclosedCount& c : t.totals) totals.push_back(Count(c));
     segments.push_back({{"model", t.model},
                         {"columns", t.columns},
                         {"rows", std::move(rows)},
+                        {"pchs", std::move(pchs)},
                         {"totals", std::move(totals)}});
   }
   json pyramid = json::array();

@@ -496,6 +496,13 @@ TEST_F(AppApiTest, PopulationViewsAreCountsUnderTheSmallNumberRule) {
   const json unmasked = Body(
       api.Handle(Request("GET", "/population"), PrincipalOf(*store_, "commissioner"), *store_));
   EXPECT_EQ(unmasked["living"], 4);
+  // Both practices are in PCH1: its row adds them up (p1 at A81001, p2–p4 at B82002).
+  const json pchs = unmasked["segments"][0]["pchs"];
+  ASSERT_EQ(pchs.size(), 1u);
+  EXPECT_EQ(pchs[0]["pch"], "PCH1");
+  int64_t people = 0;
+  for (const json& c : pchs[0]["counts"]) people += c.get<int64_t>();
+  EXPECT_EQ(people, 4);
   EXPECT_EQ(Call("patient", "GET", "/population").status, 403);
   EXPECT_EQ(Call("privacy-officer", "GET", "/population").status, 403);
 }
