@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: builds joinedup, generates a synthetic registered population, exports it as
 # FHIR R4 Bulk Data NDJSON, imports that into the embedded SQLite store, reports on it,
-# stratifies it and prints the case-management worklist.
+# stratifies it (twice, six months apart), prints the case-management worklist, adds demo
+# accounts and serves the web application and the FHIR API.
 # Environment: PATIENTS (default 245315), PRACTICES (45), SEED (1), AS_OF (2026-03-31),
 # OUT (out/demo).
 set -euo pipefail
@@ -22,6 +23,11 @@ echo "== Importing into $out/joinedup.db"
 "$bin" import --db "$out/joinedup.db" "$out/fhir"
 echo "== Report"
 "$bin" report --db "$out/joinedup.db" --as-of "${AS_OF:-2026-03-31}"
+# Two runs six months apart, as a system stratifying regularly would have: the worklist's
+# "risers since the last run" and the population page's movement compare them.
+earlier=$(date -u -d "${AS_OF:-2026-03-31} -6 months" +%F)
+echo "== Stratify as of $earlier (the run before)"
+"$bin" stratify --db "$out/joinedup.db" --as-of "$earlier" >/dev/null
 echo "== Stratify (scores, segments, cost concentration; one row per person in $out/people.csv)"
 "$bin" stratify --db "$out/joinedup.db" --as-of "${AS_OF:-2026-03-31}" --out "$out/people.csv"
 echo "== Case-management worklist: MCMW Tier 4 and the top 2% by emergency-admission risk"
@@ -59,6 +65,7 @@ add_account demo-commissioner commissioner QHM "Demo Commissioner" \
   --organisation-kind commissioner --organisation-name "Demo Integrated Care Board"
 add_account demo-privacy privacy-officer QHM "Demo Privacy Officer"
 add_account demo-patient patient "$practice" "Demo Patient" --patient-nhs-number "$nhs_number"
+add_account demo-admin administrator QHM "Demo Administrator"
 gp_password=$(awk '$1 == "demo-gp" { print $4 }' "$accounts")
 # The case manager's caseload: a care team at the community trust holding the first 20 people.
 team_patients=()
@@ -85,6 +92,7 @@ Also: $base/fhir/metadata, $base/.well-known/smart-configuration, $base/metrics,
 export (curl -H 'Prefer: respond-async' "$base/fhir/Patient/\$export" with the token; files go
 to $out/exports).
 The case manager sees the $team_size people on their care team ("Demo community team");
-the commissioner sees Groups (segments), never a person; the privacy officer reads AuditEvent.
+the commissioner sees Groups (segments), never a person; the privacy officer reads AuditEvent;
+the administrator manages accounts, organisations and care teams (and sees no one's record).
 HOW
 exec "$bin" serve --db "$out/joinedup.db" --port "$port" --export-dir "$out/exports"
