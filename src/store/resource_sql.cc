@@ -787,6 +787,32 @@ Result<std::vector<FoundResource>> SqlStore::LoadRows(std::string_view resource_
   return out;
 }
 
+Result<int64_t> SqlStore::SegmentMembers(const StratificationRun& run, int model, int segment) {
+  const auto key = std::make_tuple(run.id, run.created_at, model);
+  const std::string bytes = SegmentBytes(segment);
+  {
+    std::lock_guard lock(shared_->segment_counts_mutex);
+    if (auto it = shared_->segment_counts.find(key); it != shared_->segment_counts.end()) {
+      auto count = it->second.find(bytes);
+      return count == it->second.end() ? 0 : count->second;
+    }
+  }
+  std::map<std::string, int64_t> counts;
+  const SqlParam params[] = {SqlParam::Int(run.id), SqlParam::Int(4 * int64_t{model} + 1)};
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT substr(s.segments, ?2, 2), COUNT(*) FROM stratification_results s"
+      " WHERE s.run_id = ?1 GROUP BY 1",
+      params, [&](const SqlRow& row) -> Status {
+        counts.emplace(std::string(row.Blob(0)), row.Int(1));
+        return Ok();
+      }));
+  auto found = counts.find(bytes);
+  const int64_t members = found == counts.end() ? 0 : found->second;
+  std::lock_guard lock(shared_->segment_counts_mutex);
+  shared_->segment_counts.emplace(key, std::move(counts));
+  return members;
+}
+
 Result<std::vector<FoundResource>> SqlStore::CurrentJsonResources(std::string_view resource_type) {
   std::vector<FoundResource> out;
   const SqlParam param = SqlParam::Text(resource_type);
@@ -889,15 +915,7 @@ Result<std::optional<FoundResource>> SqlStore::FindResource(std::string_view res
       s.segment_index = static_cast<int>(segment_index);
       s.label = segment_index == kNoSegment ? std::string("no segment")
                                             : info.segments[static_cast<size_t>(segment_index)];
-      const std::string bytes = SegmentBytes(segment_index);
-      const SqlParam params[] = {SqlParam::Int(*run_id), SqlParam::Int(4 * *model + 1),
-                                 SqlParam::Blob(bytes)};
-      JU_RETURN_IF_ERROR(
-          Query("SELECT COUNT(*) FROM stratification_results s WHERE " + std::string(kInSegment),
-                params, [&](const SqlRow& row) -> Status {
-                  s.members = row.Int(0);
-                  return Ok();
-                }));
+      JU_ASSIGN_OR_RETURN(s.members, SegmentMembers(*run, s.model_index, s.segment_index));
       s.run = std::move(*run);
       FoundResource found;
       found.resource_type = "Group";

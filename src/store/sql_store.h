@@ -10,11 +10,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "store/migrations.h"
@@ -92,6 +94,11 @@ struct SharedDatabase {
   std::condition_variable audit_written;
   std::vector<PendingAudit*> audit_queue;
   bool audit_writing = false;
+  // Members of each segment of a run's model (a Group's quantity), counted once in one scan
+  // of the run: a run never changes once saved. Keyed by run id, its created_at (a deleted
+  // run's id can come back) and model index; values by the segment's two stored bytes.
+  std::mutex segment_counts_mutex;
+  std::map<std::tuple<int64_t, std::string, int>, std::map<std::string, int64_t>> segment_counts;
 };
 
 class SqlStore : public Store {
@@ -261,6 +268,8 @@ class SqlStore : public Store {
                                               std::span<const SqlParam> params,
                                               std::string_view order_limit);
   Result<std::vector<FoundResource>> CurrentJsonResources(std::string_view resource_type);
+  // How many of `run`'s people model `model` puts in `segment` (SharedDatabase::segment_counts).
+  Result<int64_t> SegmentMembers(const StratificationRun& run, int model, int segment);
   Result<std::optional<ResourceMeta>> CurrentMeta(std::string_view resource_type,
                                                   std::string_view id);
   Result<ResourceMeta> PutJsonResource(const ResourceWrite& write);
