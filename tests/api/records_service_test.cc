@@ -491,6 +491,69 @@ TEST_P(RecordsServiceTest, OnlyThePersonsOwnPracticeChangesWhereTheyAreRegistere
   EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
 }
 
+// Case finding on both backends: the visible set (practice, or care team unless the person
+// declined), the filters' SQL, risers against the run before, and segment sizes.
+TEST_P(RecordsServiceTest, CaseFindingFiltersAndRisersOnEveryBackend) {
+  auto ids = [&](records::WorklistRequest request) {
+    auto list = As("gp").CaseFinding(request);
+    EXPECT_TRUE(list.ok()) << list.error().ToString();
+    std::vector<std::string> out;
+    if (list.ok())
+      for (const records::Record& r : list->rows)
+        out.push_back(std::get<store::RiskResult>(r.record).patient_id);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  using Request = records::WorklistRequest;
+  auto with = [](auto set) {
+    Request r;
+    set(r);
+    return r;
+  };
+  EXPECT_EQ(ids({}), (V{"p2", "p1"}));  // highest risk first; p3 declined, p4 elsewhere
+  EXPECT_EQ(ids(with([](Request& r) { r.pch = "PCH1"; })), (V{"p2", "p1"}));
+  EXPECT_EQ(ids(with([](Request& r) { r.pch = "PCH2"; })), V{});
+  EXPECT_EQ(ids(with([](Request& r) { r.age_from = 85; })), V{"p1"});  // 2026-09-21: p1 85, p2 84
+  EXPECT_EQ(ids(with([](Request& r) { r.age_to = 84; })), V{"p2"});
+  EXPECT_EQ(ids(with([](Request& r) { r.risk_from = 0.2; })), V{"p2"});
+  EXPECT_EQ(ids(with([](Request& r) { r.risk_to = 0.2; })), V{"p1"});
+  EXPECT_FALSE(As("gp").CaseFinding(with([](Request& r) { r.risers = true; })).ok());  // one run only
+
+  StratificationRun run;
+  run.index_date = Date::FromYmd(2026, 9, 1);
+  run.models.push_back({"mcmw", "1", {"low", "high"}});
+  std::vector<PersonRunResult> results;
+  for (const auto& [pid, risk] : {std::pair<const char*, float>{"p1", 0.5f}, {"p2", 0.05f},
+                                  {"p3", 0.9f}}) {
+    PersonRunResult r;
+    r.patient_key = Key(pid);
+    r.ltc_count = 3;
+    r.admission_risk = risk;
+    r.segment = {1};
+    r.rule = {0};
+    results.push_back(r);
+  }
+  std::sort(results.begin(), results.end(),
+            [](const PersonRunResult& a, const PersonRunResult& b) { return a.patient_key < b.patient_key; });
+  ASSERT_TRUE(api_->store().SaveRun(run, results).ok());
+  auto risers = As("gp").CaseFinding(with([](Request& r) { r.risers = true; }));
+  ASSERT_TRUE(risers.ok()) << risers.error().ToString();
+  ASSERT_EQ(risers->rows.size(), 1u);  // p1 rose; p2 fell; p3 rose but is not the GP's to see
+  EXPECT_EQ(std::get<store::RiskResult>(risers->rows[0].record).patient_id, "p1");
+  ASSERT_EQ(risers->previous.size(), 1u);
+  EXPECT_NEAR(std::get<store::RiskResult>(risers->previous.at(Key("p1")).record).result.admission_risk,
+              0.1, 1e-6);
+
+  // The new run's segment sizes: three people in "high", none in "low".
+  const std::string run_id = std::to_string(*risers->run_id);
+  auto high = api_->store().FindResource("Group", run_id + "-0-1");
+  ASSERT_TRUE(high.ok() && high->has_value());
+  EXPECT_EQ(std::get<store::Segment>((*high)->record).members, 3);
+  auto low = api_->store().FindResource("Group", run_id + "-0-0");
+  ASSERT_TRUE(low.ok() && low->has_value());
+  EXPECT_EQ(std::get<store::Segment>((*low)->record).members, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RecordsServiceTest,
                          ::testing::Values(store::testing::Backend::kSqlite,
                                            store::testing::Backend::kPostgres),
