@@ -78,10 +78,12 @@ ApiWorld& TheApiWorld() {
     add("patient", store::Role::kPatient, p1);
     add("privacy-officer", store::Role::kPrivacyOfficer, std::nullopt);
     add("commissioner", store::Role::kCommissioner, std::nullopt);
+    add("administrator", store::Role::kAdministrator, std::nullopt);
     w->gp = MakePrincipal(s, "gp", "user/*.cruds");
     w->patient = MakePrincipal(s, "patient", "patient/*.cruds");
     w->officer = MakePrincipal(s, "privacy-officer", "user/*.cruds");
     w->commissioner = MakePrincipal(s, "commissioner", "user/*.cruds");
+    w->administrator = MakePrincipal(s, "administrator", "user/*.cruds");
     return w;
   }();
   return *world;
@@ -121,6 +123,8 @@ FuzzRequest ParseFuzzRequest(std::string_view input) {
     out.principal = w.officer;
   else if (user == "commissioner")
     out.principal = w.commissioner;
+  else if (user == "administrator")
+    out.principal = w.administrator;
   return out;
 }
 

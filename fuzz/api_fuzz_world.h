@@ -19,14 +19,14 @@ void Check(bool condition);  // aborts when false: the fuzzer's finding
 
 struct ApiWorld {
   std::unique_ptr<store::Store> store;
-  http::Principal gp, patient, officer, commissioner;
+  http::Principal gp, patient, officer, commissioner, administrator;
 };
 
 // Built once per process.
 ApiWorld& TheApiWorld();
 
 // The request of an input (remote address and request id filled in) and who sends it ("gp",
-// "patient", "privacy-officer", "commissioner"; anyone else: nobody).
+// "patient", "privacy-officer", "commissioner", "administrator"; anyone else: nobody).
 struct FuzzRequest {
   http::HttpRequest request;
   std::optional<http::Principal> principal;

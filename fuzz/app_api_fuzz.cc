@@ -1,6 +1,7 @@
 // Fuzzes the web application's API (webapp::AppApi::Handle) against the same small SQLite
-// store as fhir_api_fuzz (api_fuzz_world.h), as a GP, a patient, a privacy officer or a
-// commissioner: query strings, JSON bodies, break-glass reasons, ids. Nothing may crash or
+// store as fhir_api_fuzz (api_fuzz_world.h), as a GP, a patient, a privacy officer, a
+// commissioner or an administrator: query strings, JSON bodies (administration's forms too),
+// break-glass reasons, ids. Nothing may crash or
 // throw; every answer is a known status, never 500, and JSON (or the worklist's CSV).
 #include <nlohmann/json.hpp>
 
