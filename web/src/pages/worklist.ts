@@ -202,7 +202,7 @@ export function worklistPage(query: URLSearchParams): Page {
               ${segments.filter((s) => s.model === m).map((s) => html`<option value=${s.id ?? ""} ?selected=${f.segment === s.id}>${s.label}</option>`)}
             </optgroup>`)}`)}
           <fieldset class="nhsuk-fieldset app-filter-row">
-            <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">Age at the run's index date</legend>
+            <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">Age today</legend>
             ${numberField("age_from", "From", "years")}${numberField("age_to", "To", "years")}
           </fieldset>
           <fieldset class="nhsuk-fieldset app-filter-row" aria-describedby="risk-hint">
