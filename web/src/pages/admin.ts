@@ -451,7 +451,8 @@ export function adminUserPage(id: string, query: URLSearchParams): Page {
   const self = () => user !== null && app.me?.user.username === user.username;
 
   return {
-    title: () => (user ? `User ${user.username}` : missing ? "User not found" : "User"),
+    // Not the username: a patient's account may be named after them (titles go into history).
+    title: () => (missing ? "User not found" : "User"),
     hasError: () => Boolean(loadError || editErrors.any() || pwErrors.any()),
     async load() {
       try {
