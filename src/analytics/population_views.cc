@@ -152,8 +152,7 @@ void AddPrimaryCareHomes(PopulationViews& v, std::span<const Practice> practices
     std::map<std::string, std::vector<int64_t>> sums;
     for (size_t i = 0; i < t.practices.size(); ++i) {
       auto it = pch_of.find(t.practices[i]);
-      std::vector<int64_t>& sum =
-          sums[it == pch_of.end() ? std::string(kNoPractice) : it->second];
+      std::vector<int64_t>& sum = sums[it == pch_of.end() ? std::string(kNoPractice) : it->second];
       sum.resize(t.columns.size(), 0);
       for (size_t c = 0; c < t.counts[i].size() && c < sum.size(); ++c)
         sum[c] += t.counts[i][c].value.value_or(0);

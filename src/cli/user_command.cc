@@ -18,7 +18,6 @@
 namespace joinedup::cli {
 namespace {
 
-
 // The whole of standard input less one trailing newline; on a terminal, prompts without echo.
 std::string ReadPassword() {
   const bool terminal = isatty(STDIN_FILENO) != 0;

@@ -50,9 +50,9 @@ Status Records::AdoptPractice(std::string_view organisation_id) {
   JU_ASSIGN_OR_RETURN(std::vector<Practice> practices, store_.Practices());
   for (const Practice& practice : practices)
     if (practice.id == organisation_id)
-      return store_.PutOrganisation(
-          {practice.id, practice.name.empty() ? practice.id : practice.name,
-           store::OrganisationKind::kGpPractice});
+      return store_.PutOrganisation({practice.id,
+                                     practice.name.empty() ? practice.id : practice.name,
+                                     store::OrganisationKind::kGpPractice});
   return Ok();  // unknown: the store's refusal names it
 }
 
@@ -109,8 +109,7 @@ Result<store::User> Records::CreateAccount(const NewAccount& account) {
   if (!nhs_text.empty()) {
     auto nhs_number = NhsNumber::Parse(nhs_text);
     if (!nhs_number.ok())
-      return FieldError(ErrorCode::kInvalidInput, nhs_number.error().message,
-                        "patient_nhs_number");
+      return FieldError(ErrorCode::kInvalidInput, nhs_number.error().message, "patient_nhs_number");
     JU_ASSIGN_OR_RETURN(std::optional<int64_t> key, store_.PatientKeyForNhsNumber(*nhs_number));
     if (!key)
       return FieldError(ErrorCode::kInvalidInput, "No registered person has this NHS number",
@@ -128,17 +127,16 @@ Result<store::User> Records::CreateAccount(const NewAccount& account) {
   auto id = store_.AddUser(user);
   if (!id.ok()) {
     if (id.error().code == ErrorCode::kConflict)
-      return FieldError(ErrorCode::kConflict, "This username is taken: choose another",
-                        "username");
+      return FieldError(ErrorCode::kConflict, "This username is taken: choose another", "username");
     return AsField(id.take_error(), "organisation");
   }
   user.id = *id;
   user.password_hash.clear();
-  JU_RETURN_IF_ERROR(AuditAdministration(
-      'C', "user-create",
-      "username=" + user.username + "&role=" + std::string(security::RoleName(user.role)) +
-          "&organisation=" + user.organisation_id,
-      std::move(people)));
+  JU_RETURN_IF_ERROR(AuditAdministration('C', "user-create",
+                                         "username=" + user.username +
+                                             "&role=" + std::string(security::RoleName(user.role)) +
+                                             "&organisation=" + user.organisation_id,
+                                         std::move(people)));
   return user;
 }
 
@@ -153,8 +151,7 @@ Result<store::User> Records::ChangeAccount(int64_t user_id, const AccountChange&
   if (change.display_name) {
     const std::string name = Trimmed(*change.display_name);
     if (name.empty())
-      return FieldError(ErrorCode::kInvalidInput, "Enter the name shown to others",
-                        "display_name");
+      return FieldError(ErrorCode::kInvalidInput, "Enter the name shown to others", "display_name");
     if (name != user.display_name) query += "&display_name=" + name;
     user.display_name = name;
   }
@@ -219,8 +216,8 @@ Status Records::SetAccountPassword(int64_t user_id, std::string_view password) {
   }
   JU_RETURN_IF_ERROR(store_.SetUserPasswordHash(user_id, *hash));
   JU_ASSIGN_OR_RETURN(int64_t ended, store_.RevokeUserTokens(user_id));
-  return AuditAdministration(
-      'U', "user-password", "user=" + user->username + "&sessions_ended=" + std::to_string(ended));
+  return AuditAdministration('U', "user-password",
+                             "user=" + user->username + "&sessions_ended=" + std::to_string(ended));
 }
 
 // The organisations stored, and the GP practices people are registered with that no account or
@@ -254,8 +251,7 @@ Result<store::Organisation> Records::PutOrganisation(const store::Organisation& 
                       store_.FindOrganisation(organisation.id));
   if (replace && !existing) return Error::NotFound("no such organisation");
   if (!replace && existing)
-    return FieldError(ErrorCode::kConflict, "An organisation with this code exists already",
-                      "id");
+    return FieldError(ErrorCode::kConflict, "An organisation with this code exists already", "id");
   Status put = store_.PutOrganisation(organisation);
   if (!put.ok()) return AsField(put.take_error(), "id");
   std::string query = "organisation=" + organisation.id + "&name=" + organisation.name +
@@ -305,15 +301,14 @@ Result<store::CareTeam> Records::CreateCareTeam(std::string_view name,
   return store::CareTeam{*id, team_name, organisation, 0, 0};
 }
 
-Status Records::ChangeCareTeamMember(int64_t care_team_id, std::string_view username,
-                                     bool remove) {
+Status Records::ChangeCareTeamMember(int64_t care_team_id, std::string_view username, bool remove) {
   JU_RETURN_IF_ERROR(PermitAdministration());
   JU_ASSIGN_OR_RETURN(std::optional<store::CareTeam> team, store_.FindCareTeam(care_team_id));
   if (!team) return Error::NotFound("no such care team");
   const std::string name = Trimmed(username);
   JU_ASSIGN_OR_RETURN(std::optional<store::User> user, store_.FindUser(name));
-  if (!user) return FieldError(ErrorCode::kInvalidInput, "There is no user called " + name,
-                               "username");
+  if (!user)
+    return FieldError(ErrorCode::kInvalidInput, "There is no user called " + name, "username");
   if (user->role == store::Role::kPatient)
     return FieldError(ErrorCode::kInvalidInput, "A patient's account cannot be a team member",
                       "username");
@@ -336,9 +331,9 @@ Status Records::ChangeCareTeamPerson(int64_t care_team_id, std::string_view nhs_
     return FieldError(ErrorCode::kInvalidInput, parsed.error().message, "nhs_number");
   JU_ASSIGN_OR_RETURN(std::optional<int64_t> key, store_.PatientKeyForNhsNumber(*parsed));
   if (!key) {
-    JU_RETURN_IF_ERROR(AuditAdministration('U', "care-team-update",
-                                           "care_team=" + std::to_string(care_team_id) +
-                                               "&person_not_found"));
+    JU_RETURN_IF_ERROR(
+        AuditAdministration('U', "care-team-update",
+                            "care_team=" + std::to_string(care_team_id) + "&person_not_found"));
     return FieldError(ErrorCode::kInvalidInput, "No registered person has this NHS number",
                       "nhs_number");
   }

@@ -104,8 +104,8 @@ std::string NewId() { return security::Sha256Hex(security::NewBearerToken()).sub
 
 Result<Record> ToRecord(store::FoundResource found, const DisclosureRule& counts = {}) {
   JU_ASSIGN_OR_RETURN(std::string text, RenderRecord(found, counts));
-  return Record{std::move(found.resource_type), std::move(found.id), found.meta,
-                found.patient_key, std::move(found.record), std::move(text)};
+  return Record{std::move(found.resource_type), std::move(found.id), found.meta, found.patient_key,
+                std::move(found.record),        std::move(text)};
 }
 
 // A client's resource read for the store: its meta dropped, the server's id set, mapped
@@ -195,8 +195,7 @@ Result<Incoming> ReadIncoming(std::string_view type, std::string_view id, std::s
 
 }  // namespace
 
-Result<std::string> RenderRecord(const store::FoundResource& found,
-                                 const DisclosureRule& counts) {
+Result<std::string> RenderRecord(const store::FoundResource& found, const DisclosureRule& counts) {
   std::string out;
   Status status = std::visit(
       [&](const auto& record) -> Status {
@@ -208,9 +207,9 @@ Result<std::string> RenderRecord(const store::FoundResource& found,
         if constexpr (std::is_same_v<T, Activity>) return fhir::AppendActivityJson(record, out);
         if constexpr (std::is_same_v<T, Medication>)
           return fhir::AppendMedicationRequestJson(record, out);
-        if constexpr (std::is_same_v<T, store::RiskResult>) out = RiskAssessmentJson(record, found.id);
-        if constexpr (std::is_same_v<T, store::Segment>)
-          out = GroupJson(record, found.id, counts);
+        if constexpr (std::is_same_v<T, store::RiskResult>)
+          out = RiskAssessmentJson(record, found.id);
+        if constexpr (std::is_same_v<T, store::Segment>) out = GroupJson(record, found.id, counts);
         if constexpr (std::is_same_v<T, store::ConsentRecord>) out = ConsentJson(record);
         if constexpr (std::is_same_v<T, store::AuditEvent>) out = AuditEventJson(record);
         if constexpr (std::is_same_v<T, store::ResourceJson>) out = record.json;
@@ -237,8 +236,7 @@ Requester RequesterOf(const http::Principal& principal, const http::HttpRequest&
   return requester;
 }
 
-Records::Records(store::Store& store, Requester requester, security::Clock clock,
-                 Settings settings)
+Records::Records(store::Store& store, Requester requester, security::Clock clock, Settings settings)
     : store_(store),
       resources_(store),
       requester_(std::move(requester)),
@@ -322,15 +320,15 @@ Result<security::Decision> Records::DecidePerson(Operation operation, std::strin
 // (an alert when emergency access is used, a "dissent override" alert when a person's refusal
 // is overridden): an AuditEvent they can search for by subtype, and a line on stderr for
 // whoever watches the log — without any identifier of the person.
-Status Records::AlertPrivacyOfficer(std::string_view subtype,
-                                    std::optional<int64_t> patient_key) {
+Status Records::AlertPrivacyOfficer(std::string_view subtype, std::optional<int64_t> patient_key) {
   security::AuditEntry entry;
   entry.action = 'E';
   entry.subtype = std::string(subtype);
   if (patient_key) entry.patient_keys = {*patient_key};
   entry.break_glass_reason = requester_.caller.break_glass_reason;
-  JU_ASSIGN_OR_RETURN(store::AuditEvent alert, security::AuditTrail(store_, clock_)
-                                                   .Record(requester_.actor, std::move(entry)));
+  JU_ASSIGN_OR_RETURN(
+      store::AuditEvent alert,
+      security::AuditTrail(store_, clock_).Record(requester_.actor, std::move(entry)));
   std::fprintf(stderr, "joinedup: %s: user %lld (%s); AuditEvent/%lld, request %s\n",
                std::string(subtype).c_str(), static_cast<long long>(requester_.caller.user_id),
                std::string(security::RoleName(requester_.caller.role)).c_str(),
@@ -415,8 +413,8 @@ Result<Records::Opened> Records::Open(Operation operation, std::string_view type
 // The success event of a read, and the privacy officer's alert if the glass was broken.
 Status Records::AuditRead(Operation operation, const Opened& opened) {
   if (!opened.audited) return Ok();
-  JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kSuccess, opened.keys, {},
-                             opened.decision.break_glass));
+  JU_RETURN_IF_ERROR(
+      Audited(operation, AuditOutcome::kSuccess, opened.keys, {}, opened.decision.break_glass));
   if (opened.decision.break_glass && !opened.keys.empty())
     JU_RETURN_IF_ERROR(AlertPrivacyOfficer(
         opened.decision.overrides_consent ? kConsentOverrideAlert : kBreakGlassAlert,
@@ -471,8 +469,7 @@ Result<bool> Records::VersionVisible(Operation operation, std::string_view type,
 Result<Version> Records::Vread(std::string_view type, std::string_view id,
                                std::string_view version) {
   JU_ASSIGN_OR_RETURN(Opened o, Open(Operation::kVread, type, id));
-  const std::string versioned =
-      std::string(id) + "/_history/" + std::string(version.substr(0, 20));
+  const std::string versioned = std::string(id) + "/_history/" + std::string(version.substr(0, 20));
   const std::optional<int64_t> wanted = ParseNonNegative(version);
   Version out;
   if (wanted && *wanted == o.found.meta.version_id) {
@@ -483,9 +480,8 @@ Result<Version> Records::Vread(std::string_view type, std::string_view id,
     if (wanted && *wanted >= 1 && *wanted < o.found.meta.version_id) {
       JU_ASSIGN_OR_RETURN(versions, resources_.ResourceHistory(type, id));
     }
-    auto it = std::find_if(versions.begin(), versions.end(), [&](const auto& v) {
-      return v.version_id == *wanted;
-    });
+    auto it = std::find_if(versions.begin(), versions.end(),
+                           [&](const auto& v) { return v.version_id == *wanted; });
     if (it == versions.end()) {
       if (o.audited)
         JU_RETURN_IF_ERROR(Audited(Operation::kVread, AuditOutcome::kMinorFailure, o.keys));
@@ -547,17 +543,17 @@ Result<Page> Records::Search(const resources::SearchRequest& request,
 
   resources::SearchRequest asked = request;
   if (asked.summary_count) asked.count = 0;
-  JU_ASSIGN_OR_RETURN(store::ResourcePage found,
-                      resources_.SearchResources(asked, options.after, Visibility(),
-                                                 options.want_total));
+  JU_ASSIGN_OR_RETURN(
+      store::ResourcePage found,
+      resources_.SearchResources(asked, options.after, Visibility(), options.want_total));
   Page page;
   std::vector<int64_t> keys;
   if (found.has_next && !found.matches.empty()) {
     const store::FoundResource& last = found.matches.back();
     page.next = resources::PageCursor{last.sort_values, last.id};
   }
-  for (auto [from, to] : {std::pair{&found.matches, &page.matches},
-                          std::pair{&found.included, &page.included}}) {
+  for (auto [from, to] :
+       {std::pair{&found.matches, &page.matches}, std::pair{&found.included, &page.included}}) {
     for (store::FoundResource& f : *from) {
       if (f.patient_key && PersonBound(f.resource_type)) keys.push_back(*f.patient_key);
       JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(f)));
@@ -566,8 +562,8 @@ Result<Page> Records::Search(const resources::SearchRequest& request,
   }
   if (options.want_total) page.total = found.total;
   if (AuditedType(type) || !keys.empty())
-    JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kSuccess, std::move(keys),
-                               options.query));
+    JU_RETURN_IF_ERROR(
+        Audited(Operation::kSearch, AuditOutcome::kSuccess, std::move(keys), options.query));
   return page;
 }
 
@@ -634,10 +630,9 @@ Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
   }
   if (request.risers) {  // the same people, in the run they rose from
     for (int64_t key : keys) {
-      JU_ASSIGN_OR_RETURN(
-          std::optional<store::FoundResource> before,
-          resources_.FindResource("RiskAssessment",
-                                  std::to_string(previous->id) + "-" + std::to_string(key)));
+      JU_ASSIGN_OR_RETURN(std::optional<store::FoundResource> before,
+                          resources_.FindResource("RiskAssessment", std::to_string(previous->id) +
+                                                                        "-" + std::to_string(key)));
       if (!before) continue;
       JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(*before)));
       out.previous.emplace(key, std::move(record));
@@ -656,14 +651,14 @@ Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kSuccess, std::move(keys),
-                             "case-finding worklist: run " + std::to_string(*out.run_id) +
-                                 filters + ", from " + std::to_string(request.offset) +
+                             "case-finding worklist: run " + std::to_string(*out.run_id) + filters +
+                                 ", from " + std::to_string(request.offset) +
                                  (request.for_export ? ", exported as CSV" : "")));
   return out;
 }
 
 std::shared_ptr<const analytics::PopulationViews> PopulationCache::Find(int64_t run_id,
-                                                                       int64_t now_ms) {
+                                                                        int64_t now_ms) {
   std::lock_guard lock(mutex_);
   auto it = kept_.find(run_id);
   if (it == kept_.end() || now_ms - it->second.first > kLifetimeMs) return nullptr;
@@ -695,9 +690,9 @@ Result<analytics::PopulationViews> Records::Population(PopulationCache& cache) {
       JU_ASSIGN_OR_RETURN(previous_people, store_.RunResults(previous->id));
     }
     JU_ASSIGN_OR_RETURN(std::vector<RegisteredPerson> registered, store_.RegisteredPeople());
-    JU_ASSIGN_OR_RETURN(analytics::PopulationViews built,
-                        analytics::BuildPopulationViews(latest, people, registered, previous,
-                                                        previous_people));
+    JU_ASSIGN_OR_RETURN(
+        analytics::PopulationViews built,
+        analytics::BuildPopulationViews(latest, people, registered, previous, previous_people));
     JU_ASSIGN_OR_RETURN(std::vector<Practice> practices, store_.Practices());
     analytics::AddPrimaryCareHomes(built, practices);
     views = std::make_shared<const analytics::PopulationViews>(std::move(built));
@@ -724,10 +719,9 @@ Result<std::vector<store::AuditEvent>> Records::AccessLog(std::string_view patie
   const bool self = key && caller.role == security::Role::kPatient && caller.patient_key &&
                     *caller.patient_key == *key && !caller.disabled;
   if (!key || (!officer && !self)) {
-    JU_RETURN_IF_ERROR(Audited(Operation::kSearch,
-                               key ? AuditOutcome::kSeriousFailure : AuditOutcome::kMinorFailure,
-                               key ? std::vector<int64_t>{*key} : std::vector<int64_t>{},
-                               "access log"));
+    JU_RETURN_IF_ERROR(Audited(
+        Operation::kSearch, key ? AuditOutcome::kSeriousFailure : AuditOutcome::kMinorFailure,
+        key ? std::vector<int64_t>{*key} : std::vector<int64_t>{}, "access log"));
     return NotKnown("Patient", patient_id);
   }
   store::AuditQuery q;
@@ -735,8 +729,7 @@ Result<std::vector<store::AuditEvent>> Records::AccessLog(std::string_view patie
   q.limit = kAuditSearchLimit;
   JU_ASSIGN_OR_RETURN(std::vector<store::AuditEvent> events, store_.SearchAuditEvents(q));
   std::vector<store::AuditEvent> out;
-  for (auto it = events.rbegin(); it != events.rend() && static_cast<int>(out.size()) < limit;
-       ++it)
+  for (auto it = events.rbegin(); it != events.rend() && static_cast<int>(out.size()) < limit; ++it)
     if (!it->user_id || caller.role != security::Role::kPatient || *it->user_id != caller.user_id)
       out.push_back(std::move(*it));
   JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kSuccess, {*key}, "access log"));
@@ -814,10 +807,9 @@ Result<Page> Records::SearchAudit(const resources::SearchRequest& request,
         return Invalid(std::string(name) + ": give one value (repeat the search for others)",
                        std::string(name));
       if (name == "patient") {
-        JU_ASSIGN_OR_RETURN(
-            std::optional<store::FoundResource> found,
-            resources_.FindResource("Patient",
-                                    std::get<resources::ReferenceValue>(f.any_of[0]).id));
+        JU_ASSIGN_OR_RETURN(std::optional<store::FoundResource> found,
+                            resources_.FindResource(
+                                "Patient", std::get<resources::ReferenceValue>(f.any_of[0]).id));
         std::optional<int64_t> key = found ? found->patient_key : std::nullopt;
         if (!key || (q.patient_key && *q.patient_key != *key))
           none = true;
@@ -972,8 +964,8 @@ Result<Written> Records::Create(std::string_view type, std::string_view json) {
   return Write(type, std::nullopt, json, std::nullopt);
 }
 
-Result<Written> Records::Update(std::string_view type, std::string_view id,
-                                std::string_view json, std::optional<int64_t> if_match) {
+Result<Written> Records::Update(std::string_view type, std::string_view id, std::string_view json,
+                                std::optional<int64_t> if_match) {
   if (type == "Consent") return UpdateConsent(id, json, if_match);
   return Write(type, id, json, if_match);
 }
@@ -1074,9 +1066,8 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
   }
   std::string registration_change;
   if (type == "Patient") {
-    JU_ASSIGN_OR_RETURN(registration_change,
-                        CheckRegistration(existing ? &*existing : nullptr,
-                                          std::get<Patient>(in.record), keys));
+    JU_ASSIGN_OR_RETURN(registration_change, CheckRegistration(existing ? &*existing : nullptr,
+                                                               std::get<Patient>(in.record), keys));
   }
 
   store::ResourceWrite w;
@@ -1102,8 +1093,7 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
       JU_RETURN_IF_ERROR(Audited(operation, AuditOutcome::kMinorFailure, keys));
     return e;
   }
-  std::optional<int64_t> patient_key =
-      existing ? existing->patient_key : std::optional<int64_t>();
+  std::optional<int64_t> patient_key = existing ? existing->patient_key : std::optional<int64_t>();
   if (type == "Patient" && creating) {
     JU_ASSIGN_OR_RETURN(std::optional<store::FoundResource> person,
                         resources_.FindResource("Patient", id));
@@ -1117,8 +1107,8 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
                                registration_change.empty() ? "" : kRegistrationChange));
   Written out;
   out.created = creating;
-  out.record = Record{std::string(type), id, *meta, patient_key, std::move(w.record),
-                      std::move(in.json)};
+  out.record =
+      Record{std::string(type), id, *meta, patient_key, std::move(w.record), std::move(in.json)};
   return out;
 }
 
@@ -1155,9 +1145,8 @@ Result<std::string> Records::CheckRegistration(const store::FoundResource* exist
   // nowhere, the practice they join). A care team or broken glass is not enough.
   const security::Caller& caller = requester_.caller;
   const std::string& acting_for = from.empty() ? to : from;
-  const bool allowed =
-      security::DecideUnbound(caller, {Interaction::kCreate, "Patient"}).allowed &&
-      !caller.organisation_id.empty() && caller.organisation_id == acting_for;
+  const bool allowed = security::DecideUnbound(caller, {Interaction::kCreate, "Patient"}).allowed &&
+                       !caller.organisation_id.empty() && caller.organisation_id == acting_for;
   if (!allowed) {
     JU_RETURN_IF_ERROR(Audited(Operation::kUpdate, AuditOutcome::kSeriousFailure, keys,
                                std::move(change), false, kRegistrationChange));
@@ -1181,10 +1170,9 @@ Result<Written> Records::CreateConsent(std::string_view text) {
     visible = d.allowed;
   }
   if (!visible) {
-    JU_RETURN_IF_ERROR(
-        Audited(Operation::kCreate,
-                key ? AuditOutcome::kSeriousFailure : AuditOutcome::kMinorFailure,
-                key ? std::vector<int64_t>{*key} : std::vector<int64_t>{}));
+    JU_RETURN_IF_ERROR(Audited(Operation::kCreate,
+                               key ? AuditOutcome::kSeriousFailure : AuditOutcome::kMinorFailure,
+                               key ? std::vector<int64_t>{*key} : std::vector<int64_t>{}));
     return Invalid("Patient/" + in.patient_id + " is not known", "patient.reference");
   }
   store::ConsentRecord record;
@@ -1197,8 +1185,11 @@ Result<Written> Records::CreateConsent(std::string_view text) {
   JU_RETURN_IF_ERROR(Audited(Operation::kCreate, AuditOutcome::kSuccess, {*key}));
   Written out;
   out.created = true;
-  out.record = Record{"Consent", std::to_string(record.id),
-                      store::ResourceMeta{1, record.consent.recorded_at_ms}, key, record,
+  out.record = Record{"Consent",
+                      std::to_string(record.id),
+                      store::ResourceMeta{1, record.consent.recorded_at_ms},
+                      key,
+                      record,
                       ConsentJson(record)};
   return out;
 }
@@ -1299,8 +1290,9 @@ Status Records::PermitExport(const ExportRequest& request) {
 Result<bool> Records::MayExportPerson(std::string_view type, int64_t patient_key) {
   const resources::ResourceTypeDef* def = resources::FindType(type);
   if (def == nullptr) return false;
-  JU_ASSIGN_OR_RETURN(security::Decision d,
-                      DecidePerson(Operation::kExport, resources::GoverningType(*def), patient_key));
+  JU_ASSIGN_OR_RETURN(
+      security::Decision d,
+      DecidePerson(Operation::kExport, resources::GoverningType(*def), patient_key));
   return d.allowed;
 }
 

@@ -88,7 +88,7 @@ struct SearchOptions {
 
 struct Page {
   std::vector<Record> matches;
-  std::vector<Record> included;              // _include / _revinclude, visible ones only
+  std::vector<Record> included;               // _include / _revinclude, visible ones only
   std::optional<resources::PageCursor> next;  // where the next page starts; empty: none
   std::optional<int64_t> total;
   std::string warning;  // "" or a note on the results (the audit search's cap)
@@ -101,24 +101,24 @@ struct Written {
 
 // The case-finding worklist (Records::Worklist).
 struct WorklistRequest {
-  std::string practice_id;       // "" every practice the caller sees
-  std::string segment_group_id;  // "" anyone; else members of this segment (a Group id)
-  std::string pch;               // "" anywhere; else a Primary Care Home's practices
-  std::optional<int> age_from, age_to;         // whole years today, inclusive
-  std::optional<double> risk_from, risk_to;    // admission risk, [from, to)
+  std::string practice_id;                   // "" every practice the caller sees
+  std::string segment_group_id;              // "" anyone; else members of this segment (a Group id)
+  std::string pch;                           // "" anywhere; else a Primary Care Home's practices
+  std::optional<int> age_from, age_to;       // whole years today, inclusive
+  std::optional<double> risk_from, risk_to;  // admission risk, [from, to)
   bool risers = false;  // only people whose risk rose since the run before, largest rise first
   int64_t offset = 0;
-  int limit = 20;            // at most 5,000
-  bool for_export = false;   // the rows leave joinedup (a CSV file): the audit event says so
+  int limit = 20;           // at most 5,000
+  bool for_export = false;  // the rows leave joinedup (a CSV file): the audit event says so
 };
 
 struct Worklist {
-  std::optional<int64_t> run_id;  // the latest stratification run; empty: none yet
+  std::optional<int64_t> run_id;           // the latest stratification run; empty: none yet
   std::optional<int64_t> previous_run_id;  // the run before it, if any
-  std::vector<Record> rows;       // RiskAssessment records, highest risk first
+  std::vector<Record> rows;                // RiskAssessment records, highest risk first
   // Risers: each row's person's RiskAssessment in the run before, by patient key.
   std::map<int64_t, Record> previous;
-  bool more = false;              // another page follows
+  bool more = false;  // another page follows
 };
 
 // What the worklist's filters offer: the runs, and the practices with their Primary Care Homes.
@@ -186,8 +186,7 @@ struct Settings {
 
 class Records {
  public:
-  Records(store::Store& store, Requester requester, security::Clock clock,
-          Settings settings = {});
+  Records(store::Store& store, Requester requester, security::Clock clock, Settings settings = {});
 
   const Requester& requester() const { return requester_; }
 
@@ -302,12 +301,11 @@ class Records {
   // A reason for breaking the glass was given: is the caller within their daily limit?
   Result<bool> WithinBreakGlassLimit();
   Result<Page> SearchAudit(const resources::SearchRequest& request, const SearchOptions& options);
-  Result<Page> SearchGroups(const resources::SearchRequest& request,
-                            const SearchOptions& options);
+  Result<Page> SearchGroups(const resources::SearchRequest& request, const SearchOptions& options);
   // A Patient's registration: its NHS number is no one else's, and only the practice the
   // person is registered with moves them. Returns the change of practice to audit ("" none).
-  Result<std::string> CheckRegistration(const store::FoundResource* existing,
-                                        const Patient& next, const std::vector<int64_t>& keys);
+  Result<std::string> CheckRegistration(const store::FoundResource* existing, const Patient& next,
+                                        const std::vector<int64_t>& keys);
   Result<Written> Write(std::string_view type, std::optional<std::string_view> id,
                         std::string_view json, std::optional<int64_t> if_match);
   Result<Written> CreateConsent(std::string_view json);

@@ -54,7 +54,6 @@ Error Refuse(std::string field, std::string message) {
 
 }  // namespace
 
-
 std::string RiskAssessmentJson(const store::RiskResult& risk, std::string_view id) {
   const PersonRunResult& r = risk.result;
   json j = {{"resourceType", "RiskAssessment"}, {"id", id}, {"status", "final"}};
@@ -124,8 +123,8 @@ std::vector<std::string> RiseReasons(const store::RiskResult& before,
   const PersonRunResult& b = now.result;
   std::vector<std::string> out;
   auto rose = [&](std::string_view what, int from, int to) {
-    if (to > from) out.push_back(std::string(what) + ": " + std::to_string(from) + " → " +
-                                 std::to_string(to));
+    if (to > from)
+      out.push_back(std::string(what) + ": " + std::to_string(from) + " → " + std::to_string(to));
   };
   rose("Long-term conditions", a.ltc_count, b.ltc_count);
   rose("Frailty deficits (eFI)", a.efi_deficits, b.efi_deficits);
@@ -280,8 +279,9 @@ std::string AuditEventJson(const store::AuditEvent& e) {
                          "System Object")}});
   if (!e.client_request_id.empty())
     entities.push_back(
-        {{"what", {{"identifier",
-                    {{"system", kClientRequestIdentifierSystem}, {"value", e.client_request_id}}}}},
+        {{"what",
+          {{"identifier",
+            {{"system", kClientRequestIdentifierSystem}, {"value", e.client_request_id}}}}},
          {"type", Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2",
                          "System Object")}});
   if (!entities.empty()) j["entity"] = std::move(entities);
@@ -303,14 +303,14 @@ Result<ConsentInput> ReadConsent(std::string_view text) {
       patient != j.end() && patient->is_object() ? string_at(*patient, "reference") : nullptr;
   if (!reference) return Refuse("patient.reference", "a Consent needs patient.reference");
   auto id = fhir::ResolveRelativeReference(*reference, "Patient");
-  if (!id)
-    return Refuse("patient.reference", "'" + *reference + "' is not a Patient reference");
+  if (!id) return Refuse("patient.reference", "'" + *reference + "' is not a Patient reference");
   auto provision = j.find("provision");
   const std::string* type =
       provision != j.end() && provision->is_object() ? string_at(*provision, "type") : nullptr;
   if (!type || (*type != "permit" && *type != "deny"))
-    return Refuse("provision.type", "provision.type must be 'permit' (share with everyone who has a care "
-                      "relationship) or 'deny' (only the person's own GP practice)");
+    return Refuse("provision.type",
+                  "provision.type must be 'permit' (share with everyone who has a care "
+                  "relationship) or 'deny' (only the person's own GP practice)");
   ConsentInput in;
   in.patient_id = std::move(*id);
   in.decision = *type == "deny" ? store::ConsentDecision::kDeclineBeyondOwnPractice

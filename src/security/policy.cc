@@ -107,10 +107,18 @@ bool RoleAllows(Role role, Category category, Interaction interaction) {
 
 // Rows follow store::Role (policy.h says why these).
 const std::array<bool, store::kRoleCount> kMayBreakGlass = {
-    /* gp */ true,           /* nurse */ true,          /* case-manager */ true,
-    /* care-assistant */ false, /* social-worker */ false, /* mental-health */ true,
-    /* pharmacist */ true,   /* link-worker */ false,   /* commissioner */ false,
-    /* privacy-officer */ false, /* administrator */ false, /* patient */ false};
+    /* gp */ true,
+    /* nurse */ true,
+    /* case-manager */ true,
+    /* care-assistant */ false,
+    /* social-worker */ false,
+    /* mental-health */ true,
+    /* pharmacist */ true,
+    /* link-worker */ false,
+    /* commissioner */ false,
+    /* privacy-officer */ false,
+    /* administrator */ false,
+    /* patient */ false};
 
 bool MayBreakGlass(Role role) {
   const auto r = static_cast<size_t>(role);
@@ -191,7 +199,7 @@ Decision DecideUnbound(const Caller& caller, const Action& action) {
   if (!category) return Deny(DenyReason::kUnknownResourceType);
   // A system integration (client-credentials token) acts in system/ scopes; it still has only
   // its service account's role and relationships, never more.
-  const ScopeContext context = caller.system_client ? ScopeContext::kSystem
+  const ScopeContext context = caller.system_client            ? ScopeContext::kSystem
                                : caller.role == Role::kPatient ? ScopeContext::kPatient
                                                                : ScopeContext::kUser;
   if (!caller.scopes.Allows(context, action.resource_type, PermissionsFor(action.interaction)))

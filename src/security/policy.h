@@ -87,7 +87,7 @@ struct Caller {
   std::optional<int64_t> patient_key;  // role kPatient: who they are
   ScopeSet scopes;
   bool disabled = false;
-  bool system_client = false;  // a client-credentials token: its scopes are system/ scopes
+  bool system_client = false;      // a client-credentials token: its scopes are system/ scopes
   std::string break_glass_reason;  // given with this request; "" for none
 };
 
@@ -115,7 +115,7 @@ struct Decision {
   bool allowed = false;
   // Answer as if the record did not exist (404 / absent). Set on every person-level denial.
   bool hide_existence = false;
-  bool break_glass = false;  // allowed only by breaking the glass: flag it in the audit
+  bool break_glass = false;        // allowed only by breaking the glass: flag it in the audit
   bool overrides_consent = false;  // …of a person who declined sharing beyond their practice
   // Allowed by breaking the glass, or refused because the role may not: either way the privacy
   // officer is told.

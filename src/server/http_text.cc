@@ -137,15 +137,16 @@ std::string RouteTemplate(std::string_view path) {
     if (!parts.empty() && parts.back().empty()) parts.pop_back();
     const size_t n = parts.size();
     if (n == 1 && (parts[0] == "me" || parts[0] == "people" || parts[0] == "audit" ||
-                   parts[0] == "segments" || parts[0] == "worklist" || parts[0] == "worklist.csv" || parts[0] == "alerts" ||
-                   parts[0] == "population"))
+                   parts[0] == "segments" || parts[0] == "worklist" || parts[0] == "worklist.csv" ||
+                   parts[0] == "alerts" || parts[0] == "population"))
       return "/app/api/" + std::string(parts[0]);
     if (n == 2 && parts[0] == "people") return "/app/api/people/{id}";
     if (n == 3 && parts[0] == "people" && (parts[2] == "consent" || parts[2] == "accesses"))
       return "/app/api/people/{id}/" + std::string(parts[2]);
     if (n == 3 && parts[0] == "alerts" && parts[2] == "acknowledge")
       return "/app/api/alerts/{id}/acknowledge";
-    if (n == 2 && parts[0] == "worklist" && parts[1] == "options") return "/app/api/worklist/options";
+    if (n == 2 && parts[0] == "worklist" && parts[1] == "options")
+      return "/app/api/worklist/options";
     if (n >= 2 && n <= 4 && parts[0] == "admin" &&
         (parts[1] == "users" || parts[1] == "organisations" || parts[1] == "care-teams")) {
       std::string route = "/app/api/admin/" + std::string(parts[1]);
@@ -234,7 +235,8 @@ std::optional<std::pair<std::array<unsigned char, 16>, bool>> ParseAddress(std::
 Result<Cidr> ParseCidr(std::string_view text) {
   const size_t slash = text.find('/');
   auto address = ParseAddress(text.substr(0, slash));
-  if (!address) return Error::Invalid("not an IP address block: " + std::string(text.substr(0, 64)));
+  if (!address)
+    return Error::Invalid("not an IP address block: " + std::string(text.substr(0, 64)));
   Cidr block;
   block.bytes = address->first;
   block.v4 = address->second;

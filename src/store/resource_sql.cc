@@ -799,13 +799,13 @@ Result<int64_t> SqlStore::SegmentMembers(const StratificationRun& run, int model
   }
   std::map<std::string, int64_t> counts;
   const SqlParam params[] = {SqlParam::Int(run.id), SqlParam::Int(4 * int64_t{model} + 1)};
-  JU_RETURN_IF_ERROR(Query(
-      "SELECT substr(s.segments, ?2, 2), COUNT(*) FROM stratification_results s"
-      " WHERE s.run_id = ?1 GROUP BY 1",
-      params, [&](const SqlRow& row) -> Status {
-        counts.emplace(std::string(row.Blob(0)), row.Int(1));
-        return Ok();
-      }));
+  JU_RETURN_IF_ERROR(
+      Query("SELECT substr(s.segments, ?2, 2), COUNT(*) FROM stratification_results s"
+            " WHERE s.run_id = ?1 GROUP BY 1",
+            params, [&](const SqlRow& row) -> Status {
+              counts.emplace(std::string(row.Blob(0)), row.Int(1));
+              return Ok();
+            }));
   auto found = counts.find(bytes);
   const int64_t members = found == counts.end() ? 0 : found->second;
   std::lock_guard lock(shared_->segment_counts_mutex);
@@ -1937,8 +1937,8 @@ Result<std::string> DocumentFilterSql(const resources::ResourceTypeDef& type,
   // Rows whose index holds a value of this parameter meeting `condition`.
   auto indexed = [&](const std::string& condition) {
     return "d.id IN (SELECT i.id FROM document_index i WHERE i.resource_type = " +
-           sql.Bind(std::string(type.name)) + " AND i.param = " +
-           sql.Bind(std::string(param.name)) + " AND " + condition + ")";
+           sql.Bind(std::string(type.name)) +
+           " AND i.param = " + sql.Bind(std::string(param.name)) + " AND " + condition + ")";
   };
   std::vector<std::string> any;
   for (const search::SearchValue& value : filter.any_of) {
@@ -2083,9 +2083,10 @@ Result<ResourcePage> SqlStore::SearchDocuments(const search::SearchRequest& requ
   return page;
 }
 
-Result<std::vector<FoundResource>> SqlStore::DocumentsReferring(
-    const search::IncludeDef& rev, const ResourcePage& page, const Visibility& visibility,
-    size_t limit) {
+Result<std::vector<FoundResource>> SqlStore::DocumentsReferring(const search::IncludeDef& rev,
+                                                                const ResourcePage& page,
+                                                                const Visibility& visibility,
+                                                                size_t limit) {
   const resources::ResourceTypeDef& source = *resources::FindType(rev.source_type);
   const resources::SearchParamDef* person = resources::PersonParam(source);
   std::vector<SqlParam> params;
@@ -2153,12 +2154,11 @@ Status SqlStore::WriteDocument(const ResourceWrite& write, ResourceMeta& next) {
   }
   std::optional<int64_t> current;
   const SqlParam key[] = {SqlParam::Text(write.resource_type), SqlParam::Text(write.id)};
-  JU_RETURN_IF_ERROR(
-      Query("SELECT version_id FROM documents WHERE resource_type = ?1 AND id = ?2", key,
-            [&](const SqlRow& row) -> Status {
-              current = row.Int(0);
-              return Ok();
-            }));
+  JU_RETURN_IF_ERROR(Query("SELECT version_id FROM documents WHERE resource_type = ?1 AND id = ?2",
+                           key, [&](const SqlRow& row) -> Status {
+                             current = row.Int(0);
+                             return Ok();
+                           }));
   if (write.create_only && current) return Error::Conflict(label + " already exists");
   const int64_t version = current.value_or(0);
   if (write.if_match && *write.if_match != version)
@@ -2193,10 +2193,10 @@ Status SqlStore::WriteDocument(const ResourceWrite& write, ResourceMeta& next) {
       values.push_back(SqlParam::Text(entry.value));
       values.push_back(SqlParam::Text(entry.qualifier));
     }
-    JU_RETURN_IF_ERROR(Execute(
-        "INSERT INTO document_index (resource_type, id, param, value, qualifier) VALUES " +
-            Join(rows, ", "),
-        values));
+    JU_RETURN_IF_ERROR(
+        Execute("INSERT INTO document_index (resource_type, id, param, value, qualifier) VALUES " +
+                    Join(rows, ", "),
+                values));
   }
   return InsertVersions(write, version, current.has_value(), current.has_value(), patient_key,
                         next);
@@ -2283,8 +2283,7 @@ Result<std::vector<FoundResource>> SqlStore::WorklistRows(const WorklistQuery& q
     const std::string org = bind(SqlParam::Text(visibility.organisation_id));
     const std::string user = bind(SqlParam::Int(visibility.user_id));
     static_assert(static_cast<int>(ConsentDecision::kDeclineBeyondOwnPractice) == 1);
-    where += " AND s.patient_key IN (SELECT pv.key FROM patients pv WHERE pv.practice_id = " +
-             org +
+    where += " AND s.patient_key IN (SELECT pv.key FROM patients pv WHERE pv.practice_id = " + org +
              " UNION SELECT ctp.patient_key FROM care_team_members ctm JOIN care_team_patients"
              " ctp ON ctp.care_team_id = ctm.care_team_id WHERE ctm.user_id = " +
              user +

@@ -49,7 +49,6 @@
 #include "resources/query.h"
 #include "store/security_store.h"
 
-
 namespace joinedup::store {
 
 // Whose records a search may return: the SQL form of the access policy's relationship rule
@@ -150,8 +149,8 @@ struct ResourceWrite {
   // Patient, ClinicalEvent, Activity, Medication or Practice for the typed types (its id and
   // patient_id must agree with the write); ResourceJson for Practitioner/PractitionerRole.
   ResourceRecord record;
-  std::string json;           // the new version as it will be served, without meta
-  std::string baseline_json;  // see the file comment; "" when the current version has text
+  std::string json;                 // the new version as it will be served, without meta
+  std::string baseline_json;        // see the file comment; "" when the current version has text
   std::optional<int64_t> if_match;  // the version the client last saw
   bool create_only = false;         // POST: kConflict if the id exists
   int64_t now_ms = 0;               // becomes meta.lastUpdated
@@ -193,8 +192,7 @@ class ResourceStore {
   // matches (about 0.2 s for 800,000 patients on SQLite): ask for it on the first page only.
   virtual Result<ResourcePage> SearchResources(const resources::SearchRequest& request,
                                                const resources::PageCursor* after,
-                                               const Visibility& visibility,
-                                               bool want_total) = 0;
+                                               const Visibility& visibility, bool want_total) = 0;
 
   // Creates or updates one resource and returns its new meta, in one transaction:
   //   kConflict             create_only and the id exists, or a Writer is open; a Consent
@@ -229,9 +227,9 @@ class ResourceStore {
     std::string practice_id;       // "" any practice
     std::string segment_group_id;  // "" any; else only the members of this Group (segment)
     std::string pch;               // "" any; else people at the Primary Care Home's practices
-    std::optional<Date> born_from, born_to;            // birth date bounds, inclusive
-    std::optional<double> risk_at_least, risk_below;   // admission risk bounds [at_least, below)
-    int64_t risen_since_run_id = 0;                    // 0: everyone
+    std::optional<Date> born_from, born_to;           // birth date bounds, inclusive
+    std::optional<double> risk_at_least, risk_below;  // admission risk bounds [at_least, below)
+    int64_t risen_since_run_id = 0;                   // 0: everyone
     int64_t offset = 0;
     int limit = 20;
   };

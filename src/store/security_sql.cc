@@ -118,16 +118,15 @@ Result<std::optional<Organisation>> SqlStore::FindOrganisation(std::string_view 
 
 Result<std::vector<Organisation>> SqlStore::Organisations() {
   std::vector<Organisation> out;
-  JU_RETURN_IF_ERROR(Query("SELECT id, name, kind FROM organisations ORDER BY id", {},
-                           [&](const SqlRow& row) -> Status {
-                             Organisation o{std::string(row.Text(0)), std::string(row.Text(1)),
-                                            OrganisationKind::kGpPractice};
-                             JU_ASSIGN_OR_RETURN(o.kind, EnumFromOrdinal<OrganisationKind>(
-                                                             row.Int(2), kOrganisationKindCount,
-                                                             "organisations.kind"));
-                             out.push_back(std::move(o));
-                             return Ok();
-                           }));
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT id, name, kind FROM organisations ORDER BY id", {}, [&](const SqlRow& row) -> Status {
+        Organisation o{std::string(row.Text(0)), std::string(row.Text(1)),
+                       OrganisationKind::kGpPractice};
+        JU_ASSIGN_OR_RETURN(o.kind, EnumFromOrdinal<OrganisationKind>(
+                                        row.Int(2), kOrganisationKindCount, "organisations.kind"));
+        out.push_back(std::move(o));
+        return Ok();
+      }));
   return out;
 }
 
@@ -155,7 +154,8 @@ Status SqlStore::CheckUserFields(const User& user, bool with_password) {
 
 Status SqlStore::CheckUserReferences(const User& user) {
   const SqlParam org = SqlParam::Text(user.organisation_id);
-  JU_ASSIGN_OR_RETURN(bool org_known, Exists("SELECT 1 FROM organisations WHERE id = ?1", {&org, 1}));
+  JU_ASSIGN_OR_RETURN(bool org_known,
+                      Exists("SELECT 1 FROM organisations WHERE id = ?1", {&org, 1}));
   if (!org_known) return Error::NotFound("Organization/" + user.organisation_id + " is not known");
   if (user.patient_key) {
     const SqlParam key = SqlParam::Int(*user.patient_key);
@@ -351,32 +351,32 @@ Result<std::vector<int64_t>> SqlStore::CareTeamsOfUser(int64_t user_id) {
 
 Result<std::vector<CareTeam>> SqlStore::CareTeams() {
   std::vector<CareTeam> out;
-  JU_RETURN_IF_ERROR(Query(
-      "SELECT t.id, t.name, t.organisation_id,"
-      " (SELECT COUNT(*) FROM care_team_members m WHERE m.care_team_id = t.id),"
-      " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id)"
-      " FROM care_teams t ORDER BY t.name, t.id",
-      {}, [&](const SqlRow& row) -> Status {
-        out.push_back({row.Int(0), std::string(row.Text(1)), std::string(row.Text(2)),
-                       row.Int(3), row.Int(4)});
-        return Ok();
-      }));
+  JU_RETURN_IF_ERROR(
+      Query("SELECT t.id, t.name, t.organisation_id,"
+            " (SELECT COUNT(*) FROM care_team_members m WHERE m.care_team_id = t.id),"
+            " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id)"
+            " FROM care_teams t ORDER BY t.name, t.id",
+            {}, [&](const SqlRow& row) -> Status {
+              out.push_back({row.Int(0), std::string(row.Text(1)), std::string(row.Text(2)),
+                             row.Int(3), row.Int(4)});
+              return Ok();
+            }));
   return out;
 }
 
 Result<std::optional<CareTeam>> SqlStore::FindCareTeam(int64_t care_team_id) {
   std::optional<CareTeam> found;
   const SqlParam param = SqlParam::Int(care_team_id);
-  JU_RETURN_IF_ERROR(Query(
-      "SELECT t.id, t.name, t.organisation_id,"
-      " (SELECT COUNT(*) FROM care_team_members m WHERE m.care_team_id = t.id),"
-      " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id)"
-      " FROM care_teams t WHERE t.id = ?1",
-      {&param, 1}, [&](const SqlRow& row) -> Status {
-        found = CareTeam{row.Int(0), std::string(row.Text(1)), std::string(row.Text(2)),
-                         row.Int(3), row.Int(4)};
-        return Ok();
-      }));
+  JU_RETURN_IF_ERROR(
+      Query("SELECT t.id, t.name, t.organisation_id,"
+            " (SELECT COUNT(*) FROM care_team_members m WHERE m.care_team_id = t.id),"
+            " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id)"
+            " FROM care_teams t WHERE t.id = ?1",
+            {&param, 1}, [&](const SqlRow& row) -> Status {
+              found = CareTeam{row.Int(0), std::string(row.Text(1)), std::string(row.Text(2)),
+                               row.Int(3), row.Int(4)};
+              return Ok();
+            }));
   return found;
 }
 
@@ -513,9 +513,9 @@ Result<std::optional<TokenRecord>> SqlStore::FindToken(std::string_view hash_hex
       "SELECT hash, user_id, scopes, issued_at_ms, expires_at_ms, revoked, last_used_ms"
       " FROM tokens WHERE hash = ?1",
       {&param, 1}, [&](const SqlRow& row) -> Status {
-        found = TokenRecord{std::string(row.Text(0)), row.Int(1), std::string(row.Text(2)),
-                            row.Int(3),                row.Int(4), row.Int(5) != 0,
-                            row.Int(6)};
+        found = TokenRecord{
+            std::string(row.Text(0)), row.Int(1), std::string(row.Text(2)), row.Int(3), row.Int(4),
+            row.Int(5) != 0,          row.Int(6)};
         return Ok();
       }));
   return found;

@@ -26,19 +26,19 @@
 namespace joinedup::store {
 
 // The security vocabulary is the domain's (domain/security.h); the store keeps its records.
-using ::joinedup::OrganisationKind;
+using ::joinedup::AuditEvent;
+using ::joinedup::AuditOutcome;
+using ::joinedup::CareTeam;
+using ::joinedup::Consent;
+using ::joinedup::ConsentDecision;
 using ::joinedup::kOrganisationKindCount;
-using ::joinedup::Role;
 using ::joinedup::kRoleCount;
 using ::joinedup::Organisation;
-using ::joinedup::User;
-using ::joinedup::CareTeam;
-using ::joinedup::ConsentDecision;
-using ::joinedup::Consent;
+using ::joinedup::OrganisationKind;
 using ::joinedup::PatientAccessFacts;
+using ::joinedup::Role;
 using ::joinedup::TokenRecord;
-using ::joinedup::AuditOutcome;
-using ::joinedup::AuditEvent;
+using ::joinedup::User;
 
 // Search filters; empty ones do not filter. Times are inclusive [from, to].
 struct AuditQuery {

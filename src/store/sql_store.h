@@ -285,8 +285,7 @@ class SqlStore : public Store {
   // only, at most `limit`, by id.
   Result<std::vector<FoundResource>> DocumentsReferring(const resources::IncludeDef& rev,
                                                         const ResourcePage& page,
-                                                        const Visibility& visibility,
-                                                        size_t limit);
+                                                        const Visibility& visibility, size_t limit);
   Result<ResourceMeta> PutDocumentResource(const ResourceWrite& write);
   Result<ResourceMeta> PutTypedResource(const ResourceWrite& write);
   // Stores the new version (and, for an imported record's first write, baseline_json as

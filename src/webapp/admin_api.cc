@@ -57,8 +57,8 @@ std::optional<int64_t> PageOf(const QueryList& params) {
 // The slice of `items` on `page`, and the page after it (null at the end).
 template <typename T>
 std::pair<std::vector<T>, json> Slice(std::vector<T> items, int64_t page) {
-  const auto first = static_cast<size_t>(std::min<int64_t>(
-      (page - 1) * kPerPage, static_cast<int64_t>(items.size())));
+  const auto first = static_cast<size_t>(
+      std::min<int64_t>((page - 1) * kPerPage, static_cast<int64_t>(items.size())));
   const size_t last = std::min(items.size(), first + kPerPage);
   json next = last < items.size() ? json(page + 1) : json(nullptr);
   return {std::vector<T>(std::make_move_iterator(items.begin() + static_cast<ptrdiff_t>(first)),
@@ -132,8 +132,7 @@ json Admin::UserJson(const store::User& user, const std::map<std::string, std::s
           {"status", user.disabled ? "disabled" : "active"}};
 }
 
-json Admin::TeamJson(const store::CareTeam& team,
-                     const std::map<std::string, std::string>& names) {
+json Admin::TeamJson(const store::CareTeam& team, const std::map<std::string, std::string>& names) {
   auto name = names.find(team.organisation_id);
   return {{"id", std::to_string(team.id)},
           {"name", team.name},
@@ -363,11 +362,16 @@ HttpResponse AdminApi(records::Records& records, const http::HttpRequest& reques
   if (path.empty()) return NotFound();
   const std::string_view what = path[0];
   if (path.size() == 1) {
-    if (what == "users") return get ? admin.Users(*params) : post ? admin.CreateUser(*body) : not_allowed("GET, POST");
+    if (what == "users")
+      return get ? admin.Users(*params) : post ? admin.CreateUser(*body) : not_allowed("GET, POST");
     if (what == "organisations")
-      return get ? admin.Organisations(*params) : post ? admin.PutOrganisation(*body, std::nullopt) : not_allowed("GET, POST");
+      return get    ? admin.Organisations(*params)
+             : post ? admin.PutOrganisation(*body, std::nullopt)
+                    : not_allowed("GET, POST");
     if (what == "care-teams")
-      return get ? admin.CareTeams(*params) : post ? admin.CreateCareTeam(*body) : not_allowed("GET, POST");
+      return get    ? admin.CareTeams(*params)
+             : post ? admin.CreateCareTeam(*body)
+                    : not_allowed("GET, POST");
     return NotFound();
   }
   if (what == "organisations" && path.size() == 2)

@@ -44,7 +44,6 @@ constexpr int kWorklistExportRows = 5000;
 
 // ---- Reading FHIR JSON -----------------------------------------------------------------------
 
-
 // "Ada SMITH": given names, then the family name in capitals (NHS record display convention).
 std::string NameOf(const json& resource) {
   auto names = resource.find("name");
@@ -278,8 +277,7 @@ HttpResponse WorklistCsv(const json& rows, std::optional<int64_t> run_id, bool t
   };
   if (risers)  // the rise and why, after the usual columns
     line({"rank", "nhs_number", "name", "birth_date", "age", "gender", "practice",
-          "emergency_admission_risk", "reasons", "previous_emergency_admission_risk",
-          "why_risen"});
+          "emergency_admission_risk", "reasons", "previous_emergency_admission_risk", "why_risen"});
   else
     line({"rank", "nhs_number", "name", "birth_date", "age", "gender", "practice",
           "emergency_admission_risk", "reasons"});
@@ -298,8 +296,7 @@ HttpResponse WorklistCsv(const json& rows, std::optional<int64_t> run_id, bool t
     const json person = row.value("person", json::object());
     const std::string reasons = joined(row.value("notes", json::array()));
     const std::string risk = risk_text(row.value("admission_risk", 0.0));
-    const std::string age =
-        person.contains("age") ? std::to_string(person["age"].get<int>()) : "";
+    const std::string age = person.contains("age") ? std::to_string(person["age"].get<int>()) : "";
     if (risers) {
       const json previous = row.value("previous", json::object());
       line({std::to_string(++rank), Str(person, "nhs_number"), Str(person, "name"),
@@ -639,10 +636,10 @@ HttpResponse AppApi::Impl::Person(records::Records& records, std::string_view id
     sections[std::string(s.key)] = {{"shown", true}, {"items", std::move(items)}};
   }
   sections["frailty"] = break_glass ? json{{"shown", false},
-                                            {"reason",
-                                             "Not shown: breaking the glass opens the person's "
-                                             "details only."}}
-                                      : Frailty(records, reference, patient, today);
+                                           {"reason",
+                                            "Not shown: breaking the glass opens the person's "
+                                            "details only."}}
+                                    : Frailty(records, reference, patient, today);
   return Json(200, {{"person", std::move(person)},
                     {"break_glass", break_glass},
                     {"sections", std::move(sections)}});
@@ -661,16 +658,17 @@ json AppApi::Impl::Frailty(records::Records& records, const std::string& referen
   for (std::string_view type : {"Condition", "Observation", "MedicationRequest"}) {
     std::string cursor;
     for (int page = 0; page < 20; ++page) {  // 20 pages of kMaxCount: beyond any one person
-      auto found = Search(records, type,
-                          "patient=" + reference + "&_count=" + std::to_string(search::kMaxCount),
-                          cursor);
+      auto found =
+          Search(records, type,
+                 "patient=" + reference + "&_count=" + std::to_string(search::kMaxCount), cursor);
       if (!found.ok()) {
         if (found.error().code == ErrorCode::kForbidden)
           return {{"shown", false}, {"reason", "Not shown to your role."}};
         return {{"shown", false}, {"reason", "The frailty index could not be worked out."}};
       }
       for (records::Record& r : found->matches) {
-        if (auto* event = std::get_if<ClinicalEvent>(&r.record)) events.push_back(std::move(*event));
+        if (auto* event = std::get_if<ClinicalEvent>(&r.record))
+          events.push_back(std::move(*event));
         if (auto* medication = std::get_if<Medication>(&r.record))
           medications.push_back(std::move(*medication));
       }
@@ -860,21 +858,23 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
   request.pch = Param(*params, "pch");
   if (request.pch.size() > 200)
     return Problem(400, TitleOf(400), "Choose a Primary Care Home from the list.", "pch");
-  for (auto [name, bound] : {std::pair<const char*, std::optional<int>*>{"age_from", &request.age_from},
-                             {"age_to", &request.age_to}}) {
+  for (auto [name, bound] :
+       {std::pair<const char*, std::optional<int>*>{"age_from", &request.age_from},
+        {"age_to", &request.age_to}}) {
     const std::string text = Param(*params, name);
     if (text.empty()) continue;
-    const bool digits = text.size() <= 3 && std::all_of(text.begin(), text.end(), [](unsigned char c) {
-                          return std::isdigit(c);
-                        });
+    const bool digits =
+        text.size() <= 3 &&
+        std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
     if (!digits || std::stoi(text) > 120)
       return Problem(400, TitleOf(400), "Age must be a whole number of years from 0 to 120.", name);
     *bound = std::stoi(text);
   }
   if (request.age_from && request.age_to && *request.age_from > *request.age_to)
     return Problem(400, TitleOf(400), "The lowest age must not be above the highest.", "age_to");
-  for (auto [name, bound] : {std::pair<const char*, std::optional<double>*>{"risk_from", &request.risk_from},
-                             {"risk_to", &request.risk_to}}) {
+  for (auto [name, bound] :
+       {std::pair<const char*, std::optional<double>*>{"risk_from", &request.risk_from},
+        {"risk_to", &request.risk_to}}) {
     const std::string text = Param(*params, name);
     if (text.empty()) continue;
     double percent = -1;
@@ -907,8 +907,8 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
     row["id"] = ReferenceId(risk.value("subject", json::object()), "Patient");
     if (const auto* now = std::get_if<store::RiskResult>(&r.record)) {
       row["segments"] = records::SegmentLabels(*now);
-      auto before = r.patient_key ? worklist->previous.find(*r.patient_key)
-                                  : worklist->previous.end();
+      auto before =
+          r.patient_key ? worklist->previous.find(*r.patient_key) : worklist->previous.end();
       if (before != worklist->previous.end())
         if (const auto* then = std::get_if<store::RiskResult>(&before->second.record)) {
           row["previous"] = {{"run", then->run.id},
@@ -950,8 +950,8 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
       row["person"] = it->second;
   if (csv) return WorklistCsv(rows, worklist->run_id, worklist->more, request.risers);
   return Json(200, {{"run", worklist->run_id ? json(*worklist->run_id) : json(nullptr)},
-                    {"previous_run", worklist->previous_run_id ? json(*worklist->previous_run_id)
-                                                               : json(nullptr)},
+                    {"previous_run",
+                     worklist->previous_run_id ? json(*worklist->previous_run_id) : json(nullptr)},
                     {"rows", std::move(rows)},
                     {"page", page},
                     {"next_page", worklist->more ? json(page + 1) : json(nullptr)}});
@@ -973,8 +973,8 @@ HttpResponse AppApi::Impl::CaseFindingOptions(records::Records& records) const {
   };
   return Json(200, {{"run", run_id(options->run)},
                     {"previous_run", run_id(options->previous_run)},
-                    {"index_date", options->run ? json(options->run->index_date.ToString())
-                                                : json(nullptr)},
+                    {"index_date",
+                     options->run ? json(options->run->index_date.ToString()) : json(nullptr)},
                     {"practices", std::move(practices)},
                     {"pchs", std::move(pchs)}});
 }

@@ -30,7 +30,7 @@ http::HttpResponse Json(int status, const json& body) {
 }
 
 http::HttpResponse Problem(int status, std::string_view title, std::string_view detail,
-                     std::string_view field) {
+                           std::string_view field) {
   json error = {{"status", status}, {"title", title}, {"detail", detail}};
   if (!field.empty()) error["field"] = field;
   return Json(status, {{"error", std::move(error)}});

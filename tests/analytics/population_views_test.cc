@@ -129,7 +129,7 @@ TEST(PopulationViews, PrimaryCareHomesAddUpTheirPracticesBeforeSuppression) {
   for (int i = 0; i < 3; ++i) w.Add("A1", D(1940, 1, 1), Sex::kFemale, 100, 0.1f, 0);
   for (int i = 0; i < 4; ++i) w.Add("A2", D(1950, 1, 1), Sex::kMale, 100, 0.1f, 0);
   for (int i = 0; i < 8; ++i) w.Add("B1", D(1960, 1, 1), Sex::kMale, 100, 0.1f, 1);
-  w.Add("", D(1970, 1, 1), Sex::kMale, 100, 0.1f, 1);     // registered nowhere
+  w.Add("", D(1970, 1, 1), Sex::kMale, 100, 0.1f, 1);      // registered nowhere
   w.Add("Z9", D(1970, 1, 1), Sex::kFemale, 100, 0.1f, 1);  // a practice with no PCH
   auto built = BuildPopulationViews(w.run, w.people, w.registered, nullptr, {});
   ASSERT_TRUE(built.ok());
@@ -145,9 +145,9 @@ TEST(PopulationViews, PrimaryCareHomesAddUpTheirPracticesBeforeSuppression) {
   const SegmentTable& t = built->segments[0];
   EXPECT_EQ(t.pchs, (std::vector<std::string>{"PCH East", "PCH North", "(none)"}));
   auto value = [&](size_t pch, size_t column) { return t.pch_counts[pch][column].value; };
-  EXPECT_EQ(value(1, 0), 7);             // 3 + 4, both suppressed at their practices
-  EXPECT_FALSE(t.counts[0][0].value);    // A1's 3
-  EXPECT_FALSE(t.counts[1][0].value);    // A2's 4
+  EXPECT_EQ(value(1, 0), 7);           // 3 + 4, both suppressed at their practices
+  EXPECT_FALSE(t.counts[0][0].value);  // A1's 3
+  EXPECT_FALSE(t.counts[1][0].value);  // A2's 4
   EXPECT_EQ(value(0, 1), 8);
   EXPECT_FALSE(value(2, 1).has_value());  // 2 people: suppressed
 }

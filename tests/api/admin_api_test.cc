@@ -81,8 +81,8 @@ const json kNewGp = {{"username", "new-gp"},
                      {"password", "correct horse battery"}};
 
 TEST_F(AdminApiTest, OnlyAdministratorsSeeIt) {
-  const json me = Body(api_->Handle(Request("GET", "/me", "", {}),
-                                    PrincipalOf(*store_, "administrator"), *store_));
+  const json me = Body(
+      api_->Handle(Request("GET", "/me", "", {}), PrincipalOf(*store_, "administrator"), *store_));
   EXPECT_EQ(me["screens"], json::array({"admin"}));
 
   const size_t users = UserCount();
@@ -198,8 +198,8 @@ TEST_F(AdminApiTest, ARoleChangeOrDisablingEndsTheirSessionsAndNoOneChangesTheir
   EXPECT_EQ(Body(r)["error"]["field"], "role");
 
   const int64_t self = population_.user_ids.at("administrator");
-  for (const json& change : {json{{"role", "gp"}}, json{{"status", "disabled"}},
-                             json{{"organisation", "B82002"}}}) {
+  for (const json& change :
+       {json{{"role", "gp"}}, json{{"status", "disabled"}}, json{{"organisation", "B82002"}}}) {
     r = Call("administrator", "POST", "/users/" + std::to_string(self), change);
     EXPECT_EQ(r.status, 400) << change.dump();
     EXPECT_EQ(Body(r)["error"]["field"], change.begin().key());
@@ -223,8 +223,7 @@ TEST_F(AdminApiTest, CareTeamMembershipGivesAndTakesTheRelationshipAtOnce) {
   ASSERT_EQ(Call("administrator", "POST", "/users", kNewGp).status, 201);
   const std::string p4 = "/people/p4";
   auto reads_p4 = [&] {
-    return api_->Handle(Request("GET", p4, "", {}), PrincipalOf(*store_, "new-gp"), *store_)
-        .status;
+    return api_->Handle(Request("GET", p4, "", {}), PrincipalOf(*store_, "new-gp"), *store_).status;
   };
   // p4 is registered at B82002, the new GP's practice; p1 is at A81001 and on no team of theirs.
   auto reads_p1 = [&] {
@@ -291,10 +290,10 @@ TEST_F(AdminApiTest, OrganisationsAndPagedUsers) {
            {{"name", "Leeds Community Healthcare NHS Trust"}, {"kind", "community_trust"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ((*store_->FindOrganisation("RX1"))->name, "Leeds Community Healthcare NHS Trust");
-  EXPECT_EQ(Call("administrator", "POST", "/organisations/NOPE",
-                 {{"name", "N"}, {"kind", "council"}})
-                .status,
-            404);
+  EXPECT_EQ(
+      Call("administrator", "POST", "/organisations/NOPE", {{"name", "N"}, {"kind", "council"}})
+          .status,
+      404);
   EXPECT_EQ(Events("organisation-create").size(), 1u);
   EXPECT_EQ(Events("organisation-update").size(), 1u);
 

@@ -323,8 +323,8 @@ TEST_F(AppApiTest, TheWorklistFiltersByAgeTodayRiskAndPrimaryCareHome) {
   EXPECT_EQ(ids("pch=PCH1"), (V{"p1", "p2"}));
   EXPECT_EQ(ids("pch=PCH9"), V{});
   EXPECT_EQ(ids("pch=PCH1&practice=B82002"), V{"p2"});
-  for (std::string_view bad : {"age_from=121", "age_from=x", "age_to=-1", "risk_from=101",
-                               "risk_to=abc", "risers=2"}) {
+  for (std::string_view bad :
+       {"age_from=121", "age_from=x", "age_to=-1", "risk_from=101", "risk_to=abc", "risers=2"}) {
     const HttpResponse r = Call("gp", "GET", "/worklist?" + std::string(bad));
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_EQ(Body(r)["error"]["field"], std::string(bad.substr(0, bad.find('=')))) << bad;
@@ -339,8 +339,8 @@ TEST_F(AppApiTest, TheWorklistFiltersByAgeTodayRiskAndPrimaryCareHome) {
     options.cursor_key = TestCursorKey();
     options.clock = [at = day_ms] { return at; };
     webapp::AppApi api(options);
-    const HttpResponse r =
-        api.Handle(Request("GET", "/worklist?age_from=86", "", {}), PrincipalOf(*store_, "gp"), *store_);
+    const HttpResponse r = api.Handle(Request("GET", "/worklist?age_from=86", "", {}),
+                                      PrincipalOf(*store_, "gp"), *store_);
     std::vector<std::string> got;
     const json body = Body(r);
     for (const json& row : body["rows"]) got.push_back(row["id"]);
@@ -361,20 +361,21 @@ TEST_F(AppApiTest, RisersAreThoseWhoseRiskRoseSinceTheRunBeforeAndSayWhy) {
   run.people = 2;
   std::vector<PersonRunResult> results(2);
   results[0].patient_key = population_.patient_keys.at("p1");
-  results[0].ltc_count = 2;  // was 1
+  results[0].ltc_count = 2;     // was 1
   results[0].efi_deficits = 3;  // unchanged
   results[0].hfrs_tenths = 25;
   results[0].charlson_quan2011 = 1;
   results[0].charlson_1987 = 1;
   results[0].admission_risk = 0.35f;
   results[0].cost_12m_pence = 500000;  // was 123.45
-  results[0].segment = {0};             // was 1 ("high")
+  results[0].segment = {0};            // was 1 ("high")
   results[0].rule = {0};
   results[1] = results[0];
   results[1].patient_key = population_.patient_keys.at("p2");
   results[1].admission_risk = 0.15f;
-  std::sort(results.begin(), results.end(),
-            [](const PersonRunResult& a, const PersonRunResult& b) { return a.patient_key < b.patient_key; });
+  std::sort(results.begin(), results.end(), [](const PersonRunResult& a, const PersonRunResult& b) {
+    return a.patient_key < b.patient_key;
+  });
   auto saved = store_->SaveRun(run, results);
   ASSERT_TRUE(saved.ok()) << saved.error().ToString();
 

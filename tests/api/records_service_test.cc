@@ -32,7 +32,8 @@ class RecordsServiceTest : public PopulatedApiTest {
     r.actor.role = std::string(who);
     r.actor.request_id = "req-records-test";
     r.actor.source_address = "192.0.2.1";
-    return Records(api_->store(), std::move(r), [] { return kNowMs; }, settings);
+    return Records(
+        api_->store(), std::move(r), [] { return kNowMs; }, settings);
   }
 
   std::vector<store::AuditEvent> Events() {
@@ -383,8 +384,8 @@ TEST_P(RecordsServiceTest, ADuplicateNhsNumberIsRefusedWithoutTheDatabasesText) 
   ASSERT_TRUE(replaced) << own.body;
   const HttpResponse r = Call("gp", "POST", "/Patient", body.dump());
   EXPECT_EQ(r.status, 409) << r.body;
-  for (std::string_view leak : {"UNIQUE", "unique", "nhs_number", "sqlite", "postgresql",
-                                "DETAIL", "Key (", "patients", "Smith4"})
+  for (std::string_view leak : {"UNIQUE", "unique", "nhs_number", "sqlite", "postgresql", "DETAIL",
+                                "Key (", "patients", "Smith4"})
     EXPECT_EQ(r.body.find(leak), std::string::npos) << leak << " in " << r.body;
   EXPECT_EQ(r.body.find(held), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("this NHS number is already registered to a person"), std::string::npos)
@@ -456,8 +457,7 @@ TEST_P(RecordsServiceTest, OnlyThePersonsOwnPracticeChangesWhereTheyAreRegistere
   EXPECT_EQ(events[0].subtype, "registration-change");
   EXPECT_EQ(events[0].outcome, AuditOutcome::kSeriousFailure);
   EXPECT_EQ(events[0].patient_keys, std::vector<int64_t>{Key("p2")});
-  EXPECT_EQ(events[0].query,
-            "generalPractitioner: Organization/B82002 -> Organization/A81001");
+  EXPECT_EQ(events[0].query, "generalPractitioner: Organization/B82002 -> Organization/A81001");
   auto p2 = gp.Read("Patient", "p2");
   ASSERT_TRUE(p2.ok());
   EXPECT_EQ(std::get<Patient>(p2->record).practice_id, "B82002");
@@ -483,8 +483,7 @@ TEST_P(RecordsServiceTest, OnlyThePersonsOwnPracticeChangesWhereTheyAreRegistere
   EXPECT_EQ(events[0].action, 'U');
   EXPECT_EQ(events[0].outcome, AuditOutcome::kSuccess);
   EXPECT_EQ(events[0].patient_keys, std::vector<int64_t>{Key("p1")});
-  EXPECT_EQ(events[0].query,
-            "generalPractitioner: Organization/A81001 -> Organization/B82002");
+  EXPECT_EQ(events[0].query, "generalPractitioner: Organization/A81001 -> Organization/B82002");
   // p1 is now registered elsewhere and on no team of this GP's: hidden.
   auto gone = gp.Read("Patient", "p1");
   ASSERT_FALSE(gone.ok());
@@ -517,14 +516,15 @@ TEST_P(RecordsServiceTest, CaseFindingFiltersAndRisersOnEveryBackend) {
   EXPECT_EQ(ids(with([](Request& r) { r.age_to = 84; })), V{"p2"});
   EXPECT_EQ(ids(with([](Request& r) { r.risk_from = 0.2; })), V{"p2"});
   EXPECT_EQ(ids(with([](Request& r) { r.risk_to = 0.2; })), V{"p1"});
-  EXPECT_FALSE(As("gp").CaseFinding(with([](Request& r) { r.risers = true; })).ok());  // one run only
+  EXPECT_FALSE(
+      As("gp").CaseFinding(with([](Request& r) { r.risers = true; })).ok());  // one run only
 
   StratificationRun run;
   run.index_date = Date::FromYmd(2026, 9, 1);
   run.models.push_back({"mcmw", "1", {"low", "high"}});
   std::vector<PersonRunResult> results;
-  for (const auto& [pid, risk] : {std::pair<const char*, float>{"p1", 0.5f}, {"p2", 0.05f},
-                                  {"p3", 0.9f}}) {
+  for (const auto& [pid, risk] :
+       {std::pair<const char*, float>{"p1", 0.5f}, {"p2", 0.05f}, {"p3", 0.9f}}) {
     PersonRunResult r;
     r.patient_key = Key(pid);
     r.ltc_count = 3;
@@ -533,16 +533,18 @@ TEST_P(RecordsServiceTest, CaseFindingFiltersAndRisersOnEveryBackend) {
     r.rule = {0};
     results.push_back(r);
   }
-  std::sort(results.begin(), results.end(),
-            [](const PersonRunResult& a, const PersonRunResult& b) { return a.patient_key < b.patient_key; });
+  std::sort(results.begin(), results.end(), [](const PersonRunResult& a, const PersonRunResult& b) {
+    return a.patient_key < b.patient_key;
+  });
   ASSERT_TRUE(api_->store().SaveRun(run, results).ok());
   auto risers = As("gp").CaseFinding(with([](Request& r) { r.risers = true; }));
   ASSERT_TRUE(risers.ok()) << risers.error().ToString();
   ASSERT_EQ(risers->rows.size(), 1u);  // p1 rose; p2 fell; p3 rose but is not the GP's to see
   EXPECT_EQ(std::get<store::RiskResult>(risers->rows[0].record).patient_id, "p1");
   ASSERT_EQ(risers->previous.size(), 1u);
-  EXPECT_NEAR(std::get<store::RiskResult>(risers->previous.at(Key("p1")).record).result.admission_risk,
-              0.1, 1e-6);
+  EXPECT_NEAR(
+      std::get<store::RiskResult>(risers->previous.at(Key("p1")).record).result.admission_risk, 0.1,
+      1e-6);
 
   // The new run's segment sizes: three people in "high", none in "low".
   const std::string run_id = std::to_string(*risers->run_id);

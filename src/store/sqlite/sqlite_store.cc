@@ -54,8 +54,9 @@ Error SqliteErrorOfCode(int rc, std::string message) {
 }
 
 Error SqliteError(sqlite3* db, int rc, std::string_view what) {
-  Error error = SqliteErrorOfCode(rc, "sqlite: " + std::string(what) + ": " +
-                                          (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  Error error =
+      SqliteErrorOfCode(rc, "sqlite: " + std::string(what) + ": " +
+                                (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
   error.backend_text = true;
   return error;
 }
