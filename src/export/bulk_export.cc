@@ -139,9 +139,12 @@ class TypeOutput {
     for (auto [handle, name] : {std::pair{&handle_, file.file}, {&keys_, KeysFileOf(file.file)}}) {
       *handle = OpenPrivate(folder_ / name);
       if (*handle == nullptr) {
-        if (errno == ENOENT) return Error::NotFound("export job folder is gone");
+        const int error = errno;
+        // Both files or neither: the folder can go (a deleted job) between the two opens.
+        if (handle_ != nullptr) std::fclose(std::exchange(handle_, nullptr));
+        if (error == ENOENT) return Error::NotFound("export job folder is gone");
         return Error::Unavailable("cannot create " + (folder_ / name).string() + ": " +
-                                  std::strerror(errno));
+                                  std::strerror(error));
       }
     }
     files_.push_back(std::move(file));
