@@ -17,35 +17,13 @@ namespace {
 
 using json = nlohmann::json;
 
-class AdminApiTest : public ::testing::Test {
+class AdminApiTest : public AppApiTestBase {
  protected:
-  void SetUp() override {
-    std::string skip;
-    db_ = store::testing::TestDatabase::Create(store::testing::Backend::kSqlite, skip);
-    ASSERT_TRUE(db_) << skip;
-    auto opened = store::OpenStore(db_->url());
-    ASSERT_TRUE(opened.ok());
-    store_ = std::move(*opened);
-    auto population = Populate(*store_);
-    ASSERT_TRUE(population.ok()) << population.error().ToString();
-    population_ = *population;
-    webapp::AppApiOptions options;
-    options.cursor_key = TestCursorKey();
-    options.clock = [] { return kNowMs; };
-    api_ = std::make_unique<webapp::AppApi>(options);
-  }
-
   HttpResponse Call(std::string_view who, std::string_view method, std::string_view target,
                     const json& body = nullptr) {
     return api_->Handle(
         Request(method, "/admin" + std::string(target), body.is_null() ? "" : body.dump(), {}),
         PrincipalOf(*store_, who), *store_);
-  }
-
-  static json Body(const HttpResponse& response) {
-    json j = json::parse(response.body, nullptr, false);
-    EXPECT_TRUE(j.is_object()) << response.body;
-    return j;
   }
 
   std::vector<store::AuditEvent> Events(std::string_view subtype) {
@@ -67,11 +45,6 @@ class AdminApiTest : public ::testing::Test {
   }
 
   std::string NhsNumberOf(int n) { return store::testing::TestNhsNumber(n).digits(); }
-
-  std::unique_ptr<store::testing::TestDatabase> db_;
-  std::unique_ptr<store::Store> store_;
-  Population population_;
-  std::unique_ptr<webapp::AppApi> api_;
 };
 
 const json kNewGp = {{"username", "new-gp"},

@@ -239,6 +239,28 @@ Principal PrincipalOf(store::Store& store, std::string_view username) {
 
 std::string TestCursorKey() { return std::string(32, 'k'); }
 
+void AppApiTestBase::SetUp() {
+  std::string skip;
+  db_ = store::testing::TestDatabase::Create(store::testing::Backend::kSqlite, skip);
+  ASSERT_TRUE(db_) << skip;
+  auto opened = store::OpenStore(db_->url());
+  ASSERT_TRUE(opened.ok());
+  store_ = std::move(*opened);
+  auto population = Populate(*store_);
+  ASSERT_TRUE(population.ok()) << population.error().ToString();
+  population_ = *population;
+  webapp::AppApiOptions options;
+  options.cursor_key = TestCursorKey();
+  options.clock = [] { return kNowMs; };
+  api_ = std::make_unique<webapp::AppApi>(options);
+}
+
+nlohmann::json AppApiTestBase::Body(const HttpResponse& response) {
+  nlohmann::json j = nlohmann::json::parse(response.body, nullptr, false);
+  EXPECT_TRUE(j.is_object()) << response.body;
+  return j;
+}
+
 FhirApiOptions TestOptions() {
   FhirApiOptions o;
   o.base_url = std::string(kBaseUrl);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <map>
@@ -22,11 +23,12 @@
 #include <vector>
 
 #include "api/fhir_api.h"
-#include "http/message.h"
 #include "core/result.h"
 #include "export/bulk_export.h"
+#include "http/message.h"
 #include "store/store.h"
 #include "store_test_support.h"
+#include "webapp/app_api.h"
 
 namespace joinedup::api::testing {
 
@@ -97,6 +99,20 @@ class PopulatedApiTest : public ::testing::TestWithParam<store::testing::Backend
     return api_->Call(who, method, target, std::move(body), std::move(headers));
   }
   std::unique_ptr<PopulatedApi> api_;
+};
+
+// The web application's API (webapp/app_api.h) over the population in a fresh SQLite store, the
+// clock at kNowMs (app_api_test, admin_api_test).
+class AppApiTestBase : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  // The response body as a JSON object (a test failure if it is not one).
+  static nlohmann::json Body(const HttpResponse& response);
+
+  std::unique_ptr<store::testing::TestDatabase> db_;
+  std::unique_ptr<store::Store> store_;
+  Population population_;
+  std::unique_ptr<webapp::AppApi> api_;
 };
 
 // A response header's value, "" if absent.

@@ -17,35 +17,13 @@ namespace {
 
 using json = nlohmann::json;
 
-class AppApiTest : public ::testing::Test {
+class AppApiTest : public AppApiTestBase {
  protected:
-  void SetUp() override {
-    std::string skip;
-    db_ = store::testing::TestDatabase::Create(store::testing::Backend::kSqlite, skip);
-    ASSERT_TRUE(db_) << skip;
-    auto opened = store::OpenStore(db_->url());
-    ASSERT_TRUE(opened.ok());
-    store_ = std::move(*opened);
-    auto population = Populate(*store_);
-    ASSERT_TRUE(population.ok()) << population.error().ToString();
-    population_ = *population;
-    webapp::AppApiOptions options;
-    options.cursor_key = TestCursorKey();
-    options.clock = [] { return kNowMs; };
-    api_ = std::make_unique<webapp::AppApi>(options);
-  }
-
   HttpResponse Call(std::string_view who, std::string_view method, std::string_view target,
                     std::string body = {},
                     std::vector<std::pair<std::string, std::string>> headers = {}) {
     return api_->Handle(Request(method, target, std::move(body), std::move(headers)),
                         PrincipalOf(*store_, who), *store_);
-  }
-
-  json Body(const HttpResponse& response) {
-    json j = json::parse(response.body, nullptr, false);
-    EXPECT_TRUE(j.is_object()) << response.body;
-    return j;
   }
 
   // How many audit events name the person.
@@ -70,11 +48,6 @@ class AppApiTest : public ::testing::Test {
       return e.query.find(text) != std::string::npos;
     });
   }
-
-  std::unique_ptr<store::testing::TestDatabase> db_;
-  std::unique_ptr<store::Store> store_;
-  Population population_;
-  std::unique_ptr<webapp::AppApi> api_;
 };
 
 std::vector<std::string> Screens(const json& me) {
