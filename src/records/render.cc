@@ -33,6 +33,16 @@ std::string Pounds(int64_t pence) {
   return buf;
 }
 
+// "£1,234": whole pounds (rounded half up) with thousands separators, for sentences.
+std::string WholePounds(int64_t pence) {
+  const bool negative = pence < 0;
+  const int64_t pounds = ((negative ? -pence : pence) + 50) / 100;
+  std::string digits = std::to_string(pounds);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3)
+    digits.insert(static_cast<size_t>(i), ",");
+  return (negative ? "-£" : "£") + digits;
+}
+
 std::string Tenths(int tenths) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%d.%d", tenths / 10, std::abs(tenths % 10));
@@ -134,7 +144,8 @@ std::vector<std::string> RiseReasons(const store::RiskResult& before,
   rose("Charlson index (Quan 2011)", a.charlson_quan2011, b.charlson_quan2011);
   rose("Elixhauser comorbidities", a.elixhauser, b.elixhauser);
   if (b.cost_12m_pence > a.cost_12m_pence)
-    out.push_back("12-month cost: " + Pounds(a.cost_12m_pence) + " → " + Pounds(b.cost_12m_pence));
+    out.push_back("12-month cost: " + WholePounds(a.cost_12m_pence) + " → " +
+                  WholePounds(b.cost_12m_pence));
   // A segment change is named by model: both runs must use the same model (name and version).
   for (size_t m = 0; m < now.run.models.size(); ++m) {
     const SegmentationModelInfo& model = now.run.models[m];

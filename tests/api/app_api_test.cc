@@ -363,7 +363,7 @@ TEST_F(AppApiTest, RisersAreThoseWhoseRiskRoseSinceTheRunBeforeAndSayWhy) {
   EXPECT_EQ(row["previous"]["segments"], json::array({"high"}));
   EXPECT_EQ(row["segments"], json::array({"low"}));
   EXPECT_EQ(row["why"], json::array({"Long-term conditions: 1 → 2",
-                                     "12-month cost: £123.45 → £5000.00", "high → low"}));
+                                     "12-month cost: £123 → £5,000", "high → low"}));
   // Without risers, the latest run's people as usual (no rise columns).
   EXPECT_FALSE(Body(Call("gp", "GET", "/worklist"))["rows"][0].contains("why"));
 
