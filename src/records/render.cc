@@ -37,10 +37,13 @@ std::string Pounds(int64_t pence) {
 std::string WholePounds(int64_t pence) {
   const bool negative = pence < 0;
   const int64_t pounds = ((negative ? -pence : pence) + 50) / 100;
-  std::string digits = std::to_string(pounds);
-  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3)
-    digits.insert(static_cast<size_t>(i), ",");
-  return (negative ? "-£" : "£") + digits;
+  const std::string digits = std::to_string(pounds);
+  std::string out = negative ? "-£" : "£";
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 std::string Tenths(int tenths) {
