@@ -370,7 +370,10 @@ TEST_F(AppApiTest, RisersAreThoseWhoseRiskRoseSinceTheRunBeforeAndSayWhy) {
   const HttpResponse csv = Call("gp", "GET", "/worklist.csv?risers=1");
   ASSERT_EQ(csv.status, 200);
   EXPECT_NE(csv.body.find(",previous_emergency_admission_risk,why_risen\r\n"), std::string::npos);
-  EXPECT_NE(csv.body.find(",0.1000,Long-term conditions: 1 → 2; "), std::string::npos);
+  // The reasons hold a comma (£5,000): the field is quoted.
+  EXPECT_NE(csv.body.find(",0.1000,\"Long-term conditions: 1 → 2; 12-month cost: £123 → £5,000; "
+                          "high → low\"\r\n"),
+            std::string::npos);
   EXPECT_TRUE(AuditedWith("p1", "risen since run"));
 }
 
