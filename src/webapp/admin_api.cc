@@ -326,7 +326,10 @@ HttpResponse Admin::CreateCareTeam(const json& body) {
 }
 
 HttpResponse Admin::ChangeCareTeam(int64_t id, bool members, const json& body) {
-  const bool remove = body.value("remove", false) == true;
+  const auto remove_member = body.find("remove");
+  if (remove_member != body.end() && !remove_member->is_boolean())
+    return Problem(400, TitleOf(400), "remove is true or false.", "remove");
+  const bool remove = remove_member != body.end() && remove_member->get<bool>();
   Status done = members ? records_.ChangeCareTeamMember(id, Str(body, "username"), remove)
                         : records_.ChangeCareTeamPerson(id, Str(body, "nhs_number"), remove);
   if (!done.ok()) {

@@ -239,6 +239,10 @@ TEST_F(AdminApiTest, CareTeamMembershipGivesAndTakesTheRelationshipAtOnce) {
   r = Call("administrator", "POST", "/care-teams/" + id + "/members", {{"username", "patient"}});
   EXPECT_EQ(Body(r)["error"]["field"], "username");
   EXPECT_EQ(Call("administrator", "GET", "/care-teams/999").status, 404);
+  r = Call("administrator", "POST", "/care-teams/" + id + "/members",
+           {{"username", "new-gp"}, {"remove", "yes"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Body(r)["error"]["field"], "remove");
 
   const json teams = Body(Call("administrator", "GET", "/care-teams"));
   ASSERT_EQ(teams["care_teams"].size(), 2u);
