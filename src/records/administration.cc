@@ -15,6 +15,8 @@
 namespace joinedup::records {
 namespace {
 
+constexpr store::AuditOutcome kSuccess = store::AuditOutcome::kSuccess;
+
 Error FieldError(ErrorCode code, std::string message, std::string field) {
   return Error{code, std::move(message), std::move(field)};
 }
@@ -59,18 +61,6 @@ Status Records::AdoptPractice(std::string_view organisation_id) {
 Status Records::PermitAdministration() {
   JU_RETURN_IF_ERROR(Permit(Operation::kCreate, "Organization"));
   return Permit(Operation::kUpdate, "Organization");
-}
-
-Status Records::AuditAdministration(char action, std::string_view subtype, std::string query,
-                                    std::vector<int64_t> patient_keys) {
-  security::AuditEntry entry;
-  entry.action = action;
-  entry.subtype = std::string(subtype);
-  entry.query = std::move(query);
-  entry.patient_keys = std::move(patient_keys);
-  auto recorded = security::AuditTrail(store_, clock_).Record(requester_.actor, std::move(entry));
-  if (!recorded.ok()) return recorded.take_error();
-  return Ok();
 }
 
 Result<std::vector<store::User>> Records::Accounts() {
@@ -132,11 +122,11 @@ Result<store::User> Records::CreateAccount(const NewAccount& account) {
   }
   user.id = *id;
   user.password_hash.clear();
-  JU_RETURN_IF_ERROR(AuditAdministration('C', "user-create",
-                                         "username=" + user.username +
-                                             "&role=" + std::string(security::RoleName(user.role)) +
-                                             "&organisation=" + user.organisation_id,
-                                         std::move(people)));
+  JU_RETURN_IF_ERROR(Audited(Operation::kCreate, kSuccess, std::move(people),
+                             "username=" + user.username +
+                                 "&role=" + std::string(security::RoleName(user.role)) +
+                                 "&organisation=" + user.organisation_id,
+                             false, "user-create"));
   return user;
 }
 
@@ -200,7 +190,8 @@ Result<store::User> Records::ChangeAccount(int64_t user_id, const AccountChange&
   }
   std::vector<int64_t> people;
   if (user.patient_key) people.push_back(*user.patient_key);
-  JU_RETURN_IF_ERROR(AuditAdministration('U', "user-update", std::move(query), std::move(people)));
+  JU_RETURN_IF_ERROR(Audited(Operation::kUpdate, kSuccess, std::move(people), std::move(query),
+                             false, "user-update"));
   user.password_hash.clear();
   return user;
 }
@@ -216,8 +207,9 @@ Status Records::SetAccountPassword(int64_t user_id, std::string_view password) {
   }
   JU_RETURN_IF_ERROR(store_.SetUserPasswordHash(user_id, *hash));
   JU_ASSIGN_OR_RETURN(int64_t ended, store_.RevokeUserTokens(user_id));
-  return AuditAdministration('U', "user-password",
-                             "user=" + user->username + "&sessions_ended=" + std::to_string(ended));
+  return Audited(Operation::kUpdate, kSuccess, {},
+                 "user=" + user->username + "&sessions_ended=" + std::to_string(ended), false,
+                 "user-password");
 }
 
 // The organisations stored, and the GP practices people are registered with that no account or
@@ -256,9 +248,9 @@ Result<store::Organisation> Records::PutOrganisation(const store::Organisation& 
   if (!put.ok()) return AsField(put.take_error(), "id");
   std::string query = "organisation=" + organisation.id + "&name=" + organisation.name +
                       "&kind=" + std::string(security::OrganisationKindName(organisation.kind));
-  JU_RETURN_IF_ERROR(AuditAdministration(replace ? 'U' : 'C',
-                                         replace ? "organisation-update" : "organisation-create",
-                                         std::move(query)));
+  JU_RETURN_IF_ERROR(Audited(replace ? Operation::kUpdate : Operation::kCreate, kSuccess, {},
+                             std::move(query), false,
+                             replace ? "organisation-update" : "organisation-create"));
   return organisation;
 }
 
@@ -295,9 +287,10 @@ Result<store::CareTeam> Records::CreateCareTeam(std::string_view name,
   JU_RETURN_IF_ERROR(AdoptPractice(organisation));
   auto id = store_.AddCareTeam(team_name, organisation);
   if (!id.ok()) return AsField(id.take_error(), "organisation");
-  JU_RETURN_IF_ERROR(AuditAdministration(
-      'C', "care-team-create",
-      "care_team=" + std::to_string(*id) + "&name=" + team_name + "&organisation=" + organisation));
+  JU_RETURN_IF_ERROR(Audited(
+      Operation::kCreate, kSuccess, {},
+      "care_team=" + std::to_string(*id) + "&name=" + team_name + "&organisation=" + organisation,
+      false, "care-team-create"));
   return store::CareTeam{*id, team_name, organisation, 0, 0};
 }
 
@@ -314,9 +307,10 @@ Status Records::ChangeCareTeamMember(int64_t care_team_id, std::string_view user
                       "username");
   JU_RETURN_IF_ERROR(remove ? store_.RemoveCareTeamMember(care_team_id, user->id)
                             : store_.AddCareTeamMember(care_team_id, user->id));
-  return AuditAdministration('U', "care-team-update",
-                             "care_team=" + std::to_string(care_team_id) +
-                                 (remove ? "&member_removed=" : "&member_added=") + name);
+  return Audited(Operation::kUpdate, kSuccess, {},
+                 "care_team=" + std::to_string(care_team_id) +
+                     (remove ? "&member_removed=" : "&member_added=") + name,
+                 false, "care-team-update");
 }
 
 // Adding a person by NHS number tells an administrator whether that number is registered here:
@@ -331,18 +325,18 @@ Status Records::ChangeCareTeamPerson(int64_t care_team_id, std::string_view nhs_
     return FieldError(ErrorCode::kInvalidInput, parsed.error().message, "nhs_number");
   JU_ASSIGN_OR_RETURN(std::optional<int64_t> key, store_.PatientKeyForNhsNumber(*parsed));
   if (!key) {
-    JU_RETURN_IF_ERROR(
-        AuditAdministration('U', "care-team-update",
-                            "care_team=" + std::to_string(care_team_id) + "&person_not_found"));
+    JU_RETURN_IF_ERROR(Audited(Operation::kUpdate, store::AuditOutcome::kMinorFailure, {},
+                               "care_team=" + std::to_string(care_team_id) + "&person_not_found",
+                               false, "care-team-update"));
     return FieldError(ErrorCode::kInvalidInput, "No registered person has this NHS number",
                       "nhs_number");
   }
   JU_RETURN_IF_ERROR(remove ? store_.RemoveCareTeamPatient(care_team_id, *key)
                             : store_.AddCareTeamPatient(care_team_id, *key));
-  return AuditAdministration(
-      'U', "care-team-update",
+  return Audited(
+      Operation::kUpdate, kSuccess, {*key},
       "care_team=" + std::to_string(care_team_id) + (remove ? "&person_removed" : "&person_added"),
-      {*key});
+      false, "care-team-update");
 }
 
 }  // namespace joinedup::records

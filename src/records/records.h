@@ -280,8 +280,6 @@ class Records {
  private:
   struct Opened;
   Status AdoptPractice(std::string_view organisation_id);
-  Status AuditAdministration(char action, std::string_view subtype, std::string query,
-                             std::vector<int64_t> patient_keys = {});
   Result<Opened> Open(Operation operation, std::string_view type, std::string_view id);
   Status AuditRead(Operation operation, const Opened& opened);
   // `subtype` names the event when it is more than the operation's (a registration change).
