@@ -60,7 +60,8 @@ std::string JobStateJson(const JobState& state) {
   Json visibility = {{"kind", static_cast<int>(spec.visibility.kind)},
                      {"patient_key", spec.visibility.patient_key},
                      {"organisation_id", spec.visibility.organisation_id},
-                     {"user_id", spec.visibility.user_id}};
+                     {"user_id", spec.visibility.user_id},
+                     {"as_at_ms", spec.visibility.as_at_ms}};
   Json spec_json = {{"level", kLevelNames[static_cast<size_t>(spec.level)]},
                     {"group_id", spec.group_id},
                     {"types", spec.types},
@@ -120,6 +121,8 @@ Result<JobState> ParseJobState(std::string_view text) {
     spec.visibility.patient_key = visibility.at("patient_key").get<int64_t>();
     spec.visibility.organisation_id = visibility.at("organisation_id").get<std::string>();
     spec.visibility.user_id = visibility.at("user_id").get<int64_t>();
+    if (visibility.contains("as_at_ms"))
+      spec.visibility.as_at_ms = visibility.at("as_at_ms").get<int64_t>();
     spec.user_id = spec_json.at("user_id").get<int64_t>();
     spec.actor.user_id = spec.user_id;
     spec.actor.username = spec_json.at("username").get<std::string>();

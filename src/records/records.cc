@@ -263,6 +263,7 @@ store::Visibility Records::Visibility() const {
   v.kind = store::Visibility::Kind::kRelationship;
   v.organisation_id = caller.organisation_id;
   v.user_id = caller.user_id;
+  v.as_at_ms = clock_();
   return v;
 }
 
@@ -309,7 +310,7 @@ Status Records::Permit(Operation operation, std::string_view type) {
 Result<security::Decision> Records::DecidePerson(Operation operation, std::string_view type,
                                                  int64_t patient_key) {
   JU_ASSIGN_OR_RETURN(std::optional<store::PatientAccessFacts> facts,
-                      store_.AccessFacts(patient_key));
+                      store_.AccessFacts(patient_key, clock_()));
   store::PatientAccessFacts f;
   if (facts) f = std::move(*facts);
   f.patient_key = patient_key;

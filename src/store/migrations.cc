@@ -341,7 +341,39 @@ CREATE INDEX stratification_results_by_risk ON stratification_results
 CREATE INDEX stratification_results_by_patient ON stratification_results (patient_key, run_id);
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations{{
+// Migration 11: caseloads (domain/caseload.h). A care-team membership can end: `until_ms` is
+// when the team's members stop having a relationship with the person (NULL: open), so a team
+// keeps access for closing notes after a discharge or a transfer out and loses it then without
+// anything having to run. A team may have a caseload capacity (NULL: none set). A case
+// episode is one person's time on a team's caseload, waiting or active, then ended with a
+// coded reason; a person has at most one open (not ended) episode.
+constexpr std::string_view kCaseloadSchema = R"sql(
+ALTER TABLE care_team_patients ADD COLUMN until_ms BIGINT;
+ALTER TABLE care_teams ADD COLUMN capacity BIGINT CHECK (capacity IS NULL OR capacity >= 0);
+CREATE TABLE case_episodes (
+  id              {{KEY}},
+  patient_key     BIGINT NOT NULL REFERENCES patients (key),
+  care_team_id    BIGINT NOT NULL REFERENCES care_teams (id),
+  coordinator_id  BIGINT REFERENCES users (id),
+  status          SMALLINT NOT NULL CHECK (status BETWEEN 0 AND 2),
+  source          {{TEXT}} NOT NULL,
+  requested_at_ms BIGINT NOT NULL,
+  started_at_ms   BIGINT NOT NULL DEFAULT 0,
+  ended_at_ms     BIGINT NOT NULL DEFAULT 0,
+  end_reason      {{TEXT}} NOT NULL DEFAULT '',
+  end_note        {{TEXT}} NOT NULL DEFAULT '',
+  updated_by      BIGINT NOT NULL REFERENCES users (id),
+  updated_at_ms   BIGINT NOT NULL,
+  version         BIGINT NOT NULL CHECK (version > 0),
+  CHECK (status <> 1 OR coordinator_id IS NOT NULL)
+);
+CREATE UNIQUE INDEX case_episodes_one_open ON case_episodes (patient_key) WHERE status < 2;
+CREATE INDEX case_episodes_by_team ON case_episodes (care_team_id, status, requested_at_ms, id);
+CREATE INDEX case_episodes_by_coordinator ON case_episodes (coordinator_id, status);
+CREATE INDEX case_episodes_by_patient ON case_episodes (patient_key, id);
+)sql";
+
+constexpr std::array<Migration, 11> kMigrations{{
     {1, "population", kPopulationSchema, {}, {}},
     {2, "stratification", kStratificationSchema, {}, {}},
     {3, "security", kSecuritySchema, kSecuritySqliteTriggers, kSecurityPostgresTriggers},
@@ -352,6 +384,7 @@ constexpr std::array<Migration, 10> kMigrations{{
     {8, "client request ids", kClientRequestIdSchema, {}, {}},
     {9, "token use", kTokenUseSchema, {}, {}},
     {10, "worklist order", kWorklistOrderSchema, {}, {}},
+    {11, "caseloads", kCaseloadSchema, {}, {}},
 }};
 static_assert(kMigrations.back().version == kLatestSchemaVersion);
 

@@ -705,6 +705,11 @@ Status SqlStore::FinishMigration(int version) {
 // ---- Visibility
 // ----------------------------------------------------------------------------------
 
+std::string SqlStore::CurrentMembershipSql(std::string_view alias, std::string_view at) {
+  const std::string a(alias);
+  return "(" + a + ".until_ms IS NULL OR " + a + ".until_ms > " + std::string(at) + ")";
+}
+
 std::string SqlStore::VisibilitySql(const Visibility& visibility, std::vector<SqlParam>& params) {
   auto next = [&](SqlParam param) {
     params.push_back(param);
@@ -722,12 +727,13 @@ std::string SqlStore::VisibilitySql(const Visibility& visibility, std::vector<Sq
       // latest consent (by time, then order recorded) declines sharing beyond their practice.
       const std::string org = next(SqlParam::Text(visibility.organisation_id));
       const std::string user = next(SqlParam::Int(visibility.user_id));
+      const std::string at = next(SqlParam::Int(visibility.as_at_ms));
       static_assert(static_cast<int>(ConsentDecision::kDeclineBeyondOwnPractice) == 1);
       return "(p.practice_id = " + org +
              " OR (EXISTS (SELECT 1 FROM care_team_patients ctp JOIN care_team_members ctm"
              " ON ctm.care_team_id = ctp.care_team_id WHERE ctp.patient_key = p.key"
              " AND ctm.user_id = " +
-             user +
+             user + " AND " + CurrentMembershipSql("ctp", at) +
              ") AND COALESCE((SELECT ck.decision FROM consents ck WHERE ck.patient_key = p.key"
              " ORDER BY ck.recorded_at_ms DESC, ck.id DESC LIMIT 1), 0) <> 1))";
     }
@@ -743,11 +749,12 @@ std::array<std::string, 2> SqlStore::RelationshipArmsSql(const Visibility& visib
   };
   const std::string org = next(SqlParam::Text(visibility.organisation_id));
   const std::string user = next(SqlParam::Int(visibility.user_id));
+  const std::string at = next(SqlParam::Int(visibility.as_at_ms));
   static_assert(static_cast<int>(ConsentDecision::kDeclineBeyondOwnPractice) == 1);
   return {"p.practice_id = " + org,
           "p.key IN (SELECT ctp.patient_key FROM care_team_members ctm JOIN care_team_patients"
           " ctp ON ctp.care_team_id = ctm.care_team_id WHERE ctm.user_id = " +
-              user + ") AND (p.practice_id IS NULL OR p.practice_id <> " + org +
+              user + " AND " + CurrentMembershipSql("ctp", at) + ") AND (p.practice_id IS NULL OR p.practice_id <> " + org +
               ") AND COALESCE((SELECT ck.decision FROM consents ck WHERE ck.patient_key = p.key"
               " ORDER BY ck.recorded_at_ms DESC, ck.id DESC LIMIT 1), 0) <> 1"};
 }
@@ -2282,11 +2289,12 @@ Result<std::vector<FoundResource>> SqlStore::WorklistRows(const WorklistQuery& q
     // subqueries for every row passed over (most rows, for a practice among many).
     const std::string org = bind(SqlParam::Text(visibility.organisation_id));
     const std::string user = bind(SqlParam::Int(visibility.user_id));
+    const std::string at = bind(SqlParam::Int(visibility.as_at_ms));
     static_assert(static_cast<int>(ConsentDecision::kDeclineBeyondOwnPractice) == 1);
     where += " AND s.patient_key IN (SELECT pv.key FROM patients pv WHERE pv.practice_id = " + org +
              " UNION SELECT ctp.patient_key FROM care_team_members ctm JOIN care_team_patients"
              " ctp ON ctp.care_team_id = ctm.care_team_id WHERE ctm.user_id = " +
-             user +
+             user + " AND " + CurrentMembershipSql("ctp", at) +
              " AND COALESCE((SELECT ck.decision FROM consents ck WHERE ck.patient_key ="
              " ctp.patient_key ORDER BY ck.recorded_at_ms DESC, ck.id DESC LIMIT 1), 0) <> 1)";
   } else {

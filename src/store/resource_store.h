@@ -37,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,10 @@ struct Visibility {
   int64_t patient_key = 0;
   std::string organisation_id;
   int64_t user_id = 0;
+  // kRelationship: the instant relationships are judged at. A care-team membership that has
+  // ended by then (care_team_patients.until_ms <= as_at_ms: a discharge's grace period is
+  // over) does not count; the default counts only memberships that have no end.
+  int64_t as_at_ms = std::numeric_limits<int64_t>::max();
 };
 
 // A person's stratification result in one run (FHIR RiskAssessment).

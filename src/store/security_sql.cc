@@ -332,7 +332,7 @@ Status SqlStore::AddCareTeamPatient(int64_t care_team_id, int64_t patient_key) {
                              " is not a known patient");
     return Execute(
         "INSERT INTO care_team_patients (care_team_id, patient_key) VALUES (?1, ?2)"
-        " ON CONFLICT DO NOTHING",
+        " ON CONFLICT (care_team_id, patient_key) DO UPDATE SET until_ms = NULL",
         params);
   });
 }
@@ -354,7 +354,8 @@ Result<std::vector<CareTeam>> SqlStore::CareTeams() {
   JU_RETURN_IF_ERROR(
       Query("SELECT t.id, t.name, t.organisation_id,"
             " (SELECT COUNT(*) FROM care_team_members m WHERE m.care_team_id = t.id),"
-            " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id)"
+            " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id"
+            " AND p.until_ms IS NULL)"
             " FROM care_teams t ORDER BY t.name, t.id",
             {}, [&](const SqlRow& row) -> Status {
               out.push_back({row.Int(0), std::string(row.Text(1)), std::string(row.Text(2)),
@@ -370,7 +371,8 @@ Result<std::optional<CareTeam>> SqlStore::FindCareTeam(int64_t care_team_id) {
   JU_RETURN_IF_ERROR(
       Query("SELECT t.id, t.name, t.organisation_id,"
             " (SELECT COUNT(*) FROM care_team_members m WHERE m.care_team_id = t.id),"
-            " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id)"
+            " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id"
+            " AND p.until_ms IS NULL)"
             " FROM care_teams t WHERE t.id = ?1",
             {&param, 1}, [&](const SqlRow& row) -> Status {
               found = CareTeam{row.Int(0), std::string(row.Text(1)), std::string(row.Text(2)),
@@ -461,7 +463,8 @@ Result<std::optional<Consent>> SqlStore::LatestConsent(int64_t patient_key) {
   return found;
 }
 
-Result<std::optional<PatientAccessFacts>> SqlStore::AccessFacts(int64_t patient_key) {
+Result<std::optional<PatientAccessFacts>> SqlStore::AccessFacts(int64_t patient_key,
+                                                                int64_t as_at_ms) {
   std::optional<PatientAccessFacts> facts;
   const SqlParam param = SqlParam::Int(patient_key);
   JU_RETURN_IF_ERROR(
@@ -471,9 +474,11 @@ Result<std::optional<PatientAccessFacts>> SqlStore::AccessFacts(int64_t patient_
               return Ok();
             }));
   if (!facts) return facts;
+  const SqlParam team_params[] = {param, SqlParam::Int(as_at_ms)};
   JU_RETURN_IF_ERROR(Query(
-      "SELECT care_team_id FROM care_team_patients WHERE patient_key = ?1 ORDER BY care_team_id",
-      {&param, 1}, [&](const SqlRow& row) -> Status {
+      "SELECT care_team_id FROM care_team_patients ctp WHERE patient_key = ?1 AND " +
+          CurrentMembershipSql("ctp", "?2") + " ORDER BY care_team_id",
+      team_params, [&](const SqlRow& row) -> Status {
         facts->care_team_ids.push_back(row.Int(0));
         return Ok();
       }));

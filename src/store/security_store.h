@@ -85,7 +85,8 @@ class SecurityStore {
 
   // Returns the new team's id; kNotFound if the organisation is not known.
   virtual Result<int64_t> AddCareTeam(std::string_view name, std::string_view organisation_id) = 0;
-  // Idempotent; kNotFound naming the team, user or patient that is not known.
+  // Idempotent; kNotFound naming the team, user or patient that is not known. Adding a person
+  // whose membership had an end (Visibility::as_at_ms) opens it again.
   virtual Status AddCareTeamMember(int64_t care_team_id, int64_t user_id) = 0;
   virtual Status AddCareTeamPatient(int64_t care_team_id, int64_t patient_key) = 0;
   virtual Result<std::vector<int64_t>> CareTeamsOfUser(int64_t user_id) = 0;  // ascending
@@ -105,8 +106,10 @@ class SecurityStore {
   // not known.
   virtual Result<int64_t> RecordConsent(const Consent& consent) = 0;
   virtual Result<std::optional<Consent>> LatestConsent(int64_t patient_key) = 0;
-  // Empty if there is no such patient.
-  virtual Result<std::optional<PatientAccessFacts>> AccessFacts(int64_t patient_key) = 0;
+  // Empty if there is no such patient. Care teams whose membership of the person has ended
+  // by `as_at_ms` (a discharge's grace period is over) are not among its care_team_ids.
+  virtual Result<std::optional<PatientAccessFacts>> AccessFacts(int64_t patient_key,
+                                                                int64_t as_at_ms) = 0;
 
   // ---- Tokens ---------------------------------------------------------------------------------
 

@@ -143,7 +143,8 @@ class SqlStore : public Store {
   Status RemoveCareTeamPatient(int64_t care_team_id, int64_t patient_key) override;
   Result<int64_t> RecordConsent(const Consent& consent) override;
   Result<std::optional<Consent>> LatestConsent(int64_t patient_key) override;
-  Result<std::optional<PatientAccessFacts>> AccessFacts(int64_t patient_key) override;
+  Result<std::optional<PatientAccessFacts>> AccessFacts(int64_t patient_key,
+                                                      int64_t as_at_ms) override;
   Status AddToken(const TokenRecord& token) override;
   Result<std::optional<TokenRecord>> FindToken(std::string_view hash_hex) override;
   Status RevokeToken(std::string_view hash_hex) override;
@@ -171,6 +172,15 @@ class SqlStore : public Store {
                                         int limit) override;
   Result<std::string> ServerSecret(std::string_view name, size_t bytes) override;
 
+  // CaseloadStore (caseload_sql.cc).
+  Result<CaseEpisode> WriteCaseEpisode(const CaseEpisodeWrite& write) override;
+  Result<std::optional<CaseEpisode>> FindCaseEpisode(int64_t id) override;
+  Result<std::vector<CaseEpisode>> CaseEpisodes(const CaseEpisodeQuery& query) override;
+  Result<CaseloadCount> CountCaseload(int64_t care_team_id) override;
+  Status SetCareTeamCapacity(int64_t care_team_id, std::optional<int64_t> capacity) override;
+  Result<std::optional<int64_t>> CareTeamCapacity(int64_t care_team_id) override;
+  Status EndCareTeamPatient(int64_t care_team_id, int64_t patient_key, int64_t until_ms) override;
+
   // The SQL condition (with bound parameters appended to `params`, numbered from
   // params.size() + 1) that `visibility` puts on a row whose person is `patients p`.
   // Public for tests: the policy test compares it with security::Decide.
@@ -180,6 +190,8 @@ class SqlStore : public Store {
   // allows it. Searches run one SELECT per arm (see SearchResources).
   static std::array<std::string, 2> RelationshipArmsSql(const Visibility& visibility,
                                                         std::vector<SqlParam>& params);
+  // "the care_team_patients row `alias` has not ended at `at`" (a bound parameter).
+  static std::string CurrentMembershipSql(std::string_view alias, std::string_view at);
 
   // Writes a new version of a document-type resource (ResourceStore::PutResource's checks and
   // versions; migration 7's rows) inside the caller's transaction: PutResource's own, or a
@@ -249,6 +261,8 @@ class SqlStore : public Store {
   Result<std::vector<User>> LoadUsers(std::string_view where, std::span<const SqlParam> params);
   // True if `sql` (with `params`) returns a row.
   Result<bool> Exists(std::string_view sql, std::span<const SqlParam> params);
+  // Inside a transaction: EndCareTeamPatient without the team check.
+  Status EndMembership(int64_t care_team_id, int64_t patient_key, int64_t until_ms);
   Status Execute(std::string_view sql, std::span<const SqlParam> params);
   Result<std::vector<AuditEvent>> LoadAuditEvents(std::string_view where_order_limit,
                                                   std::span<const SqlParam> params);

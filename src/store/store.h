@@ -24,6 +24,7 @@
 #include "domain/cohort.h"
 #include "domain/population.h"
 #include "domain/stratification_run.h"
+#include "store/caseload_store.h"
 #include "store/resource_store.h"
 #include "store/security_store.h"
 
@@ -84,7 +85,7 @@ struct CohortLoadOptions {
 // The population and analytics methods are below; identity, access control and audit are the
 // SecurityStore methods (store/security_store.h), and what the FHIR server asks of the store
 // the ResourceStore methods (store/resource_store.h), each kept in its own interface.
-class Store : public SecurityStore, public ResourceStore {
+class Store : public SecurityStore, public ResourceStore, public CaseloadStore {
  public:
   ~Store() override = default;
 

@@ -1062,6 +1062,7 @@ TEST_P(ResourceStoreTest, ConsentSearchAndUpdate) {
 // The kRelationship SQL filter gives exactly the people security::Decide lets a staff member
 // read, for a population with practices, care teams and consent histories.
 TEST_P(ResourceStoreTest, RelationshipVisibilityIsExactlyWhatDecideAllows) {
+  constexpr int64_t kAsAt = 50'000;
   Write(MakePopulation(80));
   ASSERT_TRUE(store_->PutOrganisation({"A81001", "Alpha", OrganisationKind::kGpPractice}).ok());
   ASSERT_TRUE(store_->PutOrganisation({"T1", "Trust", OrganisationKind::kCommunityTrust}).ok());
@@ -1088,6 +1089,12 @@ TEST_P(ResourceStoreTest, RelationshipVisibilityIsExactlyWhatDecideAllows) {
     if (random() % 3 == 0) {
       ASSERT_TRUE(store_->AddCareTeamPatient(team2, key).ok());
     }
+    // Some memberships have ended by the time asked about (kAsAt), some end later (chosen by
+    // key, so the random draws above stay as they were).
+    const int64_t until = key % 4 == 1 ? kAsAt : key % 4 == 3 ? kAsAt + 1 : kAsAt - 1;
+    if (key % 4 != 0) {
+      ASSERT_TRUE(store_->EndCareTeamPatient(key % 2 ? team1 : team2, key, until).ok());
+    }
     const int consents = static_cast<int>(random() % 3);
     for (int c = 0; c < consents; ++c) {
       // Equal times on purpose: then the later recorded one counts.
@@ -1106,7 +1113,7 @@ TEST_P(ResourceStoreTest, RelationshipVisibilityIsExactlyWhatDecideAllows) {
     caller.scopes = security::ParseScopes("user/*.rs").value();
     std::vector<std::string> allowed;
     for (const Patient& p : pop_.patients) {
-      auto facts = store_->AccessFacts(keys_[p.id]);
+      auto facts = store_->AccessFacts(keys_[p.id], kAsAt);
       ASSERT_TRUE(facts.ok() && *facts);
       const auto decision =
           security::Decide(caller, {security::Interaction::kRead, "Patient"}, **facts);
@@ -1115,7 +1122,7 @@ TEST_P(ResourceStoreTest, RelationshipVisibilityIsExactlyWhatDecideAllows) {
     std::sort(allowed.begin(), allowed.end());
     ASSERT_FALSE(allowed.empty());
     ASSERT_LT(allowed.size(), pop_.patients.size());
-    Visibility v{Visibility::Kind::kRelationship, 0, u.organisation_id, user};
+    Visibility v{Visibility::Kind::kRelationship, 0, u.organisation_id, user, kAsAt};
     Walk walk = WalkAll("Patient", "_count=9", v);
     EXPECT_EQ(walk.total, static_cast<int64_t>(allowed.size())) << u.username;
     std::sort(walk.ids.begin(), walk.ids.end());

@@ -363,7 +363,7 @@ TEST_P(RunsTest, MigratingAVersionOneDatabaseKeepsItsData) {
   for (const char* table :
        {"stratification_results", "stratification_run_segments", "stratification_run_models",
         "stratification_runs", "audit_event_entities", "audit_events", "tokens", "consents",
-        "care_team_patients", "care_team_members", "care_teams", "users", "organisations",
+        "case_episodes", "care_team_patients", "care_team_members", "care_teams", "users", "organisations",
         "resource_versions", "server_secrets", "document_index", "documents"})
     ASSERT_EQ(db_->RawExec(std::string("DROP TABLE ") + table), "") << table;
   for (const char* index :

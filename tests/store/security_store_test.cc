@@ -114,18 +114,29 @@ TEST_P(SecurityStoreTest, CareTeamsAndConsentMakeTheAccessFacts) {
   EXPECT_EQ(store_->AddCareTeamPatient(team, 987654).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store_->CareTeamsOfUser(gp).value(), std::vector<int64_t>{team});
 
-  auto facts = store_->AccessFacts(keys_[2]).value();
+  auto facts = store_->AccessFacts(keys_[2], 1000).value();
   ASSERT_TRUE(facts.has_value());
   EXPECT_EQ(facts->practice_id, "");
   EXPECT_EQ(facts->care_team_ids, std::vector<int64_t>{team});
   EXPECT_FALSE(facts->declined_sharing);
-  EXPECT_FALSE(store_->AccessFacts(987654).value().has_value());
+  EXPECT_FALSE(store_->AccessFacts(987654, 1000).value().has_value());
+  // A membership that ends (a discharge's grace period) counts until its end, not at it; it
+  // ends sooner but never later when ended again; adding the person again opens it.
+  ASSERT_TRUE(store_->EndCareTeamPatient(team, keys_[2], 2000).ok());
+  EXPECT_EQ(store_->AccessFacts(keys_[2], 1999).value()->care_team_ids, std::vector<int64_t>{team});
+  EXPECT_TRUE(store_->AccessFacts(keys_[2], 2000).value()->care_team_ids.empty());
+  ASSERT_TRUE(store_->EndCareTeamPatient(team, keys_[2], 5000).ok());
+  EXPECT_TRUE(store_->AccessFacts(keys_[2], 2000).value()->care_team_ids.empty());
+  EXPECT_EQ(store_->FindCareTeam(team).value()->people, 0);
+  EXPECT_EQ(store_->EndCareTeamPatient(team + 100, keys_[2], 1).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->AddCareTeamPatient(team, keys_[2]).ok());
+  EXPECT_EQ(store_->AccessFacts(keys_[2], 9000).value()->care_team_ids, std::vector<int64_t>{team});
 
   ASSERT_TRUE(
       store_->RecordConsent({keys_[0], ConsentDecision::kDeclineBeyondOwnPractice, gp, 100}).ok());
-  EXPECT_TRUE(store_->AccessFacts(keys_[0]).value()->declined_sharing);
+  EXPECT_TRUE(store_->AccessFacts(keys_[0], 1000).value()->declined_sharing);
   ASSERT_TRUE(store_->RecordConsent({keys_[0], ConsentDecision::kPermitSharing, gp, 200}).ok());
-  EXPECT_FALSE(store_->AccessFacts(keys_[0]).value()->declined_sharing);
+  EXPECT_FALSE(store_->AccessFacts(keys_[0], 1000).value()->declined_sharing);
   EXPECT_EQ(store_->LatestConsent(keys_[0]).value()->recorded_at_ms, 200);
   EXPECT_EQ(store_->RecordConsent({987654, ConsentDecision::kPermitSharing, gp, 1}).error().code,
             ErrorCode::kNotFound);

@@ -1,0 +1,71 @@
+// CaseloadStore: case episodes (domain/caseload.h) and the care-team memberships they carry
+// (schema migration 11). Inherited by Store, as SecurityStore is.
+//
+// The store keeps, finds and refuses; the rules (who may enrol, capacity, waiting lists,
+// grace periods) are the records service's. Times are int64 ms from the caller's clock. Every
+// write runs in its own transaction; kConflict while a Writer is open on the same Store.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/result.h"
+#include "domain/caseload.h"
+
+namespace joinedup::store {
+
+using ::joinedup::CaseEpisode;
+using ::joinedup::EpisodeStatus;
+
+// One change to a case episode, written with the care-team memberships it implies in one
+// transaction.
+struct CaseEpisodeWrite {
+  CaseEpisode episode;  // id 0: a new episode (version 1); else the episode's next state
+  // For an existing episode: the version the change was made from (kConflict if it is no
+  // longer the stored one: no lost update).
+  int64_t expected_version = 0;
+  // A team the person leaves (a discharge, or a transfer to another team): the team's
+  // membership of the person ends at `leaving_until_ms` (the grace period for closing notes).
+  int64_t leaving_team_id = 0;
+  int64_t leaving_until_ms = 0;
+};
+
+struct CaseEpisodeQuery {
+  int64_t care_team_id = 0;    // 0: any team
+  int64_t coordinator_id = 0;  // 0: any coordinator
+  int64_t patient_key = 0;     // 0: anyone
+  bool open_only = true;       // waiting and active; false: ended ones too
+  int limit = 1000;
+};
+
+struct CaseloadCount {
+  int64_t active = 0;
+  int64_t waiting = 0;
+};
+
+class CaseloadStore {
+ public:
+  virtual ~CaseloadStore() = default;
+
+  // Writes the episode and, unless it has ended, puts the person on its team's care team (a
+  // membership with no end). The stored episode is returned with its id, version, and
+  // updated_* as given. kConflict when the person already has another open episode, or the
+  // version is stale; kNotFound naming the patient, team or coordinator that is not known.
+  virtual Result<CaseEpisode> WriteCaseEpisode(const CaseEpisodeWrite& write) = 0;
+  virtual Result<std::optional<CaseEpisode>> FindCaseEpisode(int64_t id) = 0;
+  // Matching episodes: open ones by status (active first), then requested_at_ms, then id;
+  // with ended ones, newest first after them.
+  virtual Result<std::vector<CaseEpisode>> CaseEpisodes(const CaseEpisodeQuery& query) = 0;
+  virtual Result<CaseloadCount> CountCaseload(int64_t care_team_id) = 0;
+  // Caseload capacity of a team (migration 11): nullopt for none set. kNotFound for a team
+  // that is not known.
+  virtual Status SetCareTeamCapacity(int64_t care_team_id, std::optional<int64_t> capacity) = 0;
+  virtual Result<std::optional<int64_t>> CareTeamCapacity(int64_t care_team_id) = 0;
+  // Ends a team's membership of a person at `until_ms` (kept as it is if it already ends
+  // sooner). Idempotent; kNotFound for a team that is not known.
+  virtual Status EndCareTeamPatient(int64_t care_team_id, int64_t patient_key,
+                                    int64_t until_ms) = 0;
+};
+
+}  // namespace joinedup::store
