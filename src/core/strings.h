@@ -14,6 +14,9 @@ namespace joinedup {
 // ("a,,b" → "a", "", "b"; "" → one empty part). The parts point into `text`.
 std::vector<std::string_view> Split(std::string_view text, char separator);
 
+// `text` without the ASCII white space (space, tab, CR, LF, FF, VT) at either end.
+std::string_view TrimSpace(std::string_view text);
+
 // `text` as a JSON string, quotes included, appended to `out` (RFC 8259 §7: `"`, `\` and
 // control characters escaped; everything else, UTF-8 included, as it is).
 void AppendJsonString(std::string_view text, std::string& out);

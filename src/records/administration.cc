@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/nhs_number.h"
+#include "core/strings.h"
 #include "records/records.h"
 #include "security/crypto.h"
 #include "store/store.h"
@@ -21,13 +22,7 @@ Error FieldError(ErrorCode code, std::string message, std::string field) {
   return Error{code, std::move(message), std::move(field)};
 }
 
-std::string Trimmed(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return std::string(text);
-}
+std::string Trimmed(std::string_view text) { return std::string(TrimSpace(text)); }
 
 // A password's rule broken, as the form's field.
 Error PasswordError(const Error& error) {
@@ -337,6 +332,19 @@ Status Records::ChangeCareTeamPerson(int64_t care_team_id, std::string_view nhs_
       Operation::kUpdate, kSuccess, {*key},
       "care_team=" + std::to_string(care_team_id) + (remove ? "&person_removed" : "&person_added"),
       false, "care-team-update");
+}
+
+Status Records::SetCaseloadCapacity(int64_t care_team_id, std::optional<int64_t> capacity) {
+  JU_RETURN_IF_ERROR(PermitAdministration());
+  JU_ASSIGN_OR_RETURN(std::optional<store::CareTeam> team, store_.FindCareTeam(care_team_id));
+  if (!team) return Error::NotFound("no such care team");
+  if (capacity && *capacity < 0)
+    return FieldError(ErrorCode::kInvalidInput, "Enter a capacity of 0 or more", "capacity");
+  JU_RETURN_IF_ERROR(store_.SetCareTeamCapacity(care_team_id, capacity));
+  return Audited(Operation::kUpdate, kSuccess, {},
+                 "care_team=" + std::to_string(care_team_id) + "&capacity=" +
+                     (capacity ? std::to_string(*capacity) : std::string("none")),
+                 false, "care-team-update");
 }
 
 }  // namespace joinedup::records

@@ -43,7 +43,9 @@
 #include "resources/query.h"
 #include "security/audit.h"
 #include "security/policy.h"
+#include "store/caseload_store.h"
 #include "store/resource_store.h"
+#include "store/security_store.h"
 
 namespace joinedup::store {
 class Store;
@@ -173,6 +175,29 @@ struct CareTeamDetail {
   std::vector<store::User> members;  // by username
 };
 
+// Caseloads (Records::Caseload and the rest, records/caseload.cc).
+struct CaseloadEntry {
+  store::CaseEpisode episode;
+  Patient person;            // as registered: name, NHS number, birth date, practice
+  std::string coordinator;   // the named coordinator's display name; "" for none
+  std::string team;          // the team's name
+};
+struct CaseloadBoard {
+  store::CareTeam team;
+  std::optional<int64_t> capacity;  // the team's caseload capacity; empty: none set
+  store::CaseloadCount counts;      // every open episode of the team
+  std::vector<CaseloadEntry> active, waiting;  // those the caller may see, in the store's order
+  std::vector<store::User> coordinators;       // the team's staff members, by display name
+};
+struct Enrolment {
+  std::string patient_id;
+  int64_t care_team_id = 0;
+  // The named care coordinator (a member of the team); 0: the team's waiting list until one
+  // takes the person on. A team at capacity puts the person on its waiting list either way.
+  int64_t coordinator_id = 0;
+  std::string source = "case-finding";  // domain/caseload.h kEnrolmentSources
+};
+
 // How the service is run (joinedup serve's options).
 struct Settings {
   // Break-glass reads a user may make in any 24 hours; the next is refused (answered as a
@@ -182,6 +207,9 @@ struct Settings {
   // system's population is counted across practices, so a small one could single people out
   // even to a clinician who may see some of them.
   DisclosureRule disclosure;
+  // After a discharge or a transfer out, how long the team keeps its relationship with the
+  // person for closing notes (issue 12: "a configurable grace period").
+  int64_t caseload_grace_ms = 14LL * 24 * 60 * 60 * 1000;
 };
 
 class Records {
@@ -276,6 +304,32 @@ class Records {
   Result<store::CareTeam> CreateCareTeam(std::string_view name, std::string_view organisation_id);
   Status ChangeCareTeamMember(int64_t care_team_id, std::string_view username, bool remove);
   Status ChangeCareTeamPerson(int64_t care_team_id, std::string_view nhs_number, bool remove);
+  // A team's caseload capacity (empty: none), audited as care-team-update.
+  Status SetCaseloadCapacity(int64_t care_team_id, std::optional<int64_t> capacity);
+
+  // ---- Caseloads (records/caseload.cc) -----------------------------------------------------
+  // Case episodes are decided as EpisodeOfCare: creating or updating one needs the right to
+  // create or update clinical records and a relationship with the person; a person the caller
+  // may not see, or an episode of one, is refused as not known. A team's caseload is its
+  // members' business: a caller who is not a member is told the team is not known, and may
+  // enrol people into it only when the person is registered at the caller's own practice (a
+  // GP's referral-free enrolment). Every call is audited against the people it names
+  // (case-enrol, case-start, case-transfer, case-discharge; caseload and case-episodes for
+  // reads). Errors name the field as the web form calls it; a stale `version` is
+  // kPreconditionFailed.
+  Result<std::vector<CaseloadBoard>> MyTeams();  // the caller's teams (counts only, no people)
+  Result<CaseloadBoard> Caseload(int64_t care_team_id);
+  Result<std::vector<CaseloadEntry>> MyCaseload();  // the caller's own open episodes
+  Result<std::vector<CaseloadEntry>> CaseEpisodesOf(std::string_view patient_id);
+  Result<CaseloadEntry> Enrol(const Enrolment& enrolment);
+  // Takes a person on from the team's waiting list (the team must have room).
+  Result<CaseloadEntry> StartEpisode(int64_t episode_id, int64_t version, int64_t coordinator_id);
+  // To another coordinator of the same team, or to another team (its waiting list if it is
+  // full); the team left keeps access for the grace period.
+  Result<CaseloadEntry> TransferEpisode(int64_t episode_id, int64_t version, int64_t care_team_id,
+                                        int64_t coordinator_id);
+  Result<CaseloadEntry> DischargeEpisode(int64_t episode_id, int64_t version,
+                                         std::string_view reason, std::string_view note);
 
  private:
   struct Opened;
@@ -306,6 +360,13 @@ class Records {
                                         const std::vector<int64_t>& keys);
   Result<Written> Write(std::string_view type, std::optional<std::string_view> id,
                         std::string_view json, std::optional<int64_t> if_match);
+  // Caseloads: Permit for the governing type, and never for a patient's account.
+  Status PermitCaseload(Operation operation);
+  // The episode `episode_id` if the caller may change it (kNotFound otherwise).
+  Result<store::CaseEpisode> EpisodeToChange(int64_t episode_id, int64_t version);
+  Result<CaseloadEntry> Entry(store::CaseEpisode episode);
+  Status CheckCoordinator(int64_t care_team_id, int64_t coordinator_id);
+  Result<store::CaseEpisode> WriteEpisode(store::CaseEpisodeWrite write, std::string_view subtype);
   Result<Written> CreateConsent(std::string_view json);
   Result<Written> UpdateConsent(std::string_view id, std::string_view json,
                                 std::optional<int64_t> if_match);

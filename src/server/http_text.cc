@@ -129,6 +129,7 @@ std::string RouteTemplate(std::string_view path) {
   if (webapp::IsAppRoute(path)) {
     if (path.starts_with("/people/")) return "/people/{id}";
     if (path.starts_with("/admin/")) return "/admin/{page}";
+    if (path.starts_with("/caseload/")) return "/caseload/{team}";
     return std::string(path);
   }
   if (path == "/app/api" || path.starts_with("/app/api/")) {
@@ -147,6 +148,14 @@ std::string RouteTemplate(std::string_view path) {
       return "/app/api/alerts/{id}/acknowledge";
     if (n == 2 && parts[0] == "worklist" && parts[1] == "options")
       return "/app/api/worklist/options";
+    if (n == 1 && (parts[0] == "caseloads" || parts[0] == "episodes"))
+      return "/app/api/" + std::string(parts[0]);
+    if (n == 2 && parts[0] == "caseloads") return "/app/api/caseloads/{team}";
+    if (n == 3 && parts[0] == "caseloads" && parts[2] == "enrol")
+      return "/app/api/caseloads/{team}/enrol";
+    if (n == 3 && parts[0] == "episodes" &&
+        (parts[2] == "start" || parts[2] == "transfer" || parts[2] == "discharge"))
+      return "/app/api/episodes/{id}/" + std::string(parts[2]);
     if (n >= 2 && n <= 4 && parts[0] == "admin" &&
         (parts[1] == "users" || parts[1] == "organisations" || parts[1] == "care-teams")) {
       std::string route = "/app/api/admin/" + std::string(parts[1]);

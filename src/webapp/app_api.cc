@@ -28,6 +28,7 @@
 #include "security/policy.h"
 #include "webapp/admin_api.h"
 #include "webapp/app_json.h"
+#include "webapp/caseload_api.h"
 
 namespace joinedup::webapp {
 namespace {
@@ -228,18 +229,6 @@ json RiskItem(const json& r) {
   return item;
 }
 
-std::string Instant(int64_t ms) {
-  const int64_t seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  const Date day = Date::FromDays(
-      static_cast<int32_t>(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400));
-  const int64_t in_day = seconds - int64_t{day.days_since_epoch()} * 86400;
-  char text[32];
-  std::snprintf(text, sizeof text, "%sT%02d:%02d:%02dZ", day.ToString().c_str(),
-                static_cast<int>(in_day / 3600), static_cast<int>(in_day / 60 % 60),
-                static_cast<int>(in_day % 60));
-  return text;
-}
-
 // An event of the audit trail as the privacy officer reads it; for a person reading who looked
 // at their own record, the role and organisation only (staff are not named to patients).
 json EventJson(const store::AuditEvent& e, bool identify) {
@@ -429,6 +418,8 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
 
   if (!seg.empty() && seg[0] == "admin")
     return AdminApi(records, request, std::span<const std::string_view>(seg).subspan(1));
+  if (!seg.empty() && (seg[0] == "caseloads" || seg[0] == "episodes"))
+    return CaseloadApi(records, request, seg);
   if (seg.size() == 1 && seg[0] == "me")
     return method == "GET" ? Me(records, principal.display_name) : not_allowed("GET");
   if (seg.size() == 1 && seg[0] == "people")
@@ -494,6 +485,9 @@ HttpResponse AppApi::Impl::Me(records::Records& records, const std::string& disp
     screens.push_back("find");
   if (!patient && security::RoleAllows(role, Category::kRisk, Interaction::kSearch))
     screens.push_back("worklist");
+  // Caseloads: enrolling and changing case episodes is writing clinical records.
+  if (!patient && security::RoleAllows(role, Category::kClinical, Interaction::kCreate))
+    screens.push_back("caseload");
   if (security::RoleAllows(role, Category::kAudit, Interaction::kSearch))
     screens.push_back("audit");
   if (security::RoleAllows(role, Category::kPopulation, Interaction::kSearch))

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "core/date.h"
 #include "core/strings.h"
 #include "fhir/search/response.h"
 
@@ -11,9 +12,17 @@ namespace joinedup::webapp {
 using json = nlohmann::json;
 namespace search = fhir::search;
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+std::string_view Trim(std::string_view text) { return TrimSpace(text); }
+
+std::string Instant(int64_t ms) {
+  const int64_t seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  const Date day = Date::FromDays(
+      static_cast<int32_t>(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400));
+  const int64_t in_day = seconds - int64_t{day.days_since_epoch()} * 86400;
+  char text[32];
+  std::snprintf(text, sizeof text, "%sT%02d:%02d:%02dZ", day.ToString().c_str(),
+                static_cast<int>(in_day / 3600), static_cast<int>(in_day / 60 % 60),
+                static_cast<int>(in_day % 60));
   return text;
 }
 

@@ -17,8 +17,10 @@ namespace joinedup::webapp {
 
 using QueryList = std::vector<std::pair<std::string, std::string>>;
 
-std::string_view Trim(std::string_view text);  // blanks and tabs at either end
+std::string_view Trim(std::string_view text);  // core TrimSpace: white space at either end
 Error Invalid(std::string message, std::string field);
+// Milliseconds since 1970 as an ISO 8601 UTC instant to the second ("2026-03-31T09:00:00Z").
+std::string Instant(int64_t ms);
 
 http::HttpResponse Json(int status, const nlohmann::json& body);
 // {"error":{status,title,detail,field}}: a heading, what to do next, and the query parameter

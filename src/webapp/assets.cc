@@ -17,12 +17,18 @@ const Asset* AppPage() { return FindAsset("/index.html"); }
 
 bool IsAppRoute(std::string_view path) {
   // The screens of web/src (their routes); "/people/<id>" takes any one segment after it.
-  static constexpr std::array<std::string_view, 8> kScreens = {
-      "/", "/sign-in", "/find", "/audit", "/population", "/my-record", "/people", "/worklist"};
+  static constexpr std::array<std::string_view, 9> kScreens = {
+      "/",       "/sign-in", "/find",   "/audit",   "/population",
+      "/my-record", "/people", "/worklist", "/caseload"};
   for (std::string_view screen : kScreens)
     if (path == screen) return true;
   // Administration's screens are all below /admin (web/src/pages/admin*).
   if (path == "/admin" || path.starts_with("/admin/")) return true;
+  // A team's caseload board: /caseload/<team id>.
+  if (path.starts_with("/caseload/")) {
+    const std::string_view team = path.substr(10);
+    return !team.empty() && team.find('/') == std::string_view::npos;
+  }
   if (path.starts_with("/people/")) {
     const std::string_view id = path.substr(8);
     return !id.empty() && id.find('/') == std::string_view::npos;

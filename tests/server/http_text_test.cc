@@ -128,6 +128,11 @@ TEST(RouteTemplate, NamesTheRouteNeverTheIdentifiers) {
   EXPECT_EQ(RouteTemplate("/fhir/Smith/John"), "/fhir/{type}/{id}");
   EXPECT_EQ(RouteTemplate("/fhir/Patient/a/b/c/d/e"), "/fhir/{unmatched}");
   EXPECT_EQ(RouteTemplate("/Patient/9434765919"), "{unmatched}");
+  EXPECT_EQ(RouteTemplate("/caseload/12"), "/caseload/{team}");
+  EXPECT_EQ(RouteTemplate("/app/api/caseloads/12"), "/app/api/caseloads/{team}");
+  EXPECT_EQ(RouteTemplate("/app/api/caseloads/12/enrol"), "/app/api/caseloads/{team}/enrol");
+  EXPECT_EQ(RouteTemplate("/app/api/episodes/4/discharge"), "/app/api/episodes/{id}/discharge");
+  EXPECT_EQ(RouteTemplate("/app/api/episodes/4/delete"), "/app/api/{unmatched}");
 }
 
 TEST(AuditSafeText, KeepsUtf8ReplacesControlsAndInvalidBytesAndCaps) {

@@ -1,0 +1,225 @@
+// Caseload handlers (caseload_api.h): JSON in and out; the records service decides and audits.
+#include "webapp/caseload_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/date.h"
+#include "core/nhs_number.h"
+#include "domain/caseload.h"
+#include "security/policy.h"
+#include "webapp/app_json.h"
+
+namespace joinedup::webapp {
+namespace {
+
+using json = nlohmann::json;
+using http::HttpResponse;
+
+HttpResponse NotFound() {
+  return Problem(404, TitleOf(404), "There is no such page. Check the address.");
+}
+
+HttpResponse NotAllowed(std::string_view allow) {
+  HttpResponse r = Problem(405, "Method not allowed", "This address does not accept that.");
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+// A refusal as the caseload screens show it: a form's problem names its field; someone else's
+// change first is 412 with what to do.
+HttpResponse Refused(const Error& error) {
+  if (error.code == ErrorCode::kInvalidInput) return Problem(400, TitleOf(400), error.message, error.field);
+  if (error.code == ErrorCode::kConflict)
+    return Problem(409, "This cannot be done now", error.message, error.field);
+  if (error.code == ErrorCode::kPreconditionFailed)
+    return Problem(412, "Someone else has changed this", error.message, error.field);
+  return FromError(error);
+}
+
+std::optional<int64_t> PositiveId(std::string_view text) {
+  int64_t value = 0;
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
+}
+
+// An optional id member: absent or null is 0; anything but a positive integer is an error.
+Result<int64_t> IdMember(const json& body, const char* key, bool required) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) {
+    if (required) return Invalid(std::string("Enter the ") + key, key);
+    return int64_t{0};
+  }
+  if (it->is_number_integer() && it->get<int64_t>() > 0) return it->get<int64_t>();
+  if (it->is_string())
+    if (auto id = PositiveId(it->get<std::string>())) return *id;
+  return Invalid(std::string(key) + " must be a positive whole number", key);
+}
+
+json EntryJson(const records::CaseloadEntry& entry) {
+  const store::CaseEpisode& e = entry.episode;
+  const Patient& p = entry.person;
+  std::string name = p.family_name;
+  if (!p.given_name.empty()) name = name.empty() ? p.given_name : p.given_name + " " + name;
+  json person = {{"id", e.patient_id},
+                 {"name", name},
+                 {"nhs_number", p.nhs_number ? json(p.nhs_number->Formatted()) : json(nullptr)},
+                 {"birth_date", p.birth_date.ToString()},
+                 {"practice", p.practice_id}};
+  auto instant = [](int64_t ms) { return ms ? json(Instant(ms)) : json(nullptr); };
+  const DischargeReason* reason = FindDischargeReason(e.end_reason);
+  return {{"id", e.id},
+          {"version", e.version},
+          {"status", EpisodeStatusName(e.status)},
+          {"source", e.source},
+          {"person", std::move(person)},
+          {"team", {{"id", e.care_team_id}, {"name", entry.team}}},
+          {"coordinator", e.coordinator_id
+                              ? json{{"id", e.coordinator_id}, {"name", entry.coordinator}}
+                              : json(nullptr)},
+          {"requested", instant(e.requested_at_ms)},
+          {"started", instant(e.started_at_ms)},
+          {"ended", instant(e.ended_at_ms)},
+          {"end_reason", reason ? json{{"code", reason->code}, {"display", reason->display}}
+                                : json(nullptr)},
+          {"end_note", e.end_note},
+          {"updated", instant(e.updated_at_ms)}};
+}
+
+json Entries(const std::vector<records::CaseloadEntry>& entries) {
+  json out = json::array();
+  for (const records::CaseloadEntry& entry : entries) out.push_back(EntryJson(entry));
+  return out;
+}
+
+json TeamJson(const records::CaseloadBoard& board) {
+  return {{"id", board.team.id},
+          {"name", board.team.name},
+          {"organisation", board.team.organisation_id},
+          {"capacity", board.capacity ? json(*board.capacity) : json(nullptr)},
+          {"active", board.counts.active},
+          {"waiting", board.counts.waiting},
+          {"full", board.capacity && board.counts.active >= *board.capacity}};
+}
+
+json Reasons() {
+  json out = json::array();
+  for (const DischargeReason& r : DischargeReasons())
+    out.push_back({{"code", r.code}, {"display", r.display}});
+  return out;
+}
+
+HttpResponse Home(records::Records& records) {
+  auto teams = records.MyTeams();
+  if (!teams.ok()) return Refused(teams.error());
+  auto mine = records.MyCaseload();
+  if (!mine.ok()) return Refused(mine.error());
+  json team_list = json::array();
+  for (const records::CaseloadBoard& board : *teams) team_list.push_back(TeamJson(board));
+  return Json(200, {{"teams", std::move(team_list)}, {"mine", Entries(*mine)}});
+}
+
+HttpResponse Board(records::Records& records, int64_t team) {
+  auto board = records.Caseload(team);
+  if (!board.ok()) return Refused(board.error());
+  json coordinators = json::array();
+  for (const store::User& u : board->coordinators)
+    coordinators.push_back(
+        {{"id", u.id}, {"name", u.display_name}, {"role", security::RoleName(u.role)}});
+  json out = TeamJson(*board);
+  out["coordinators"] = std::move(coordinators);
+  out["people"] = {{"active", Entries(board->active)}, {"waiting", Entries(board->waiting)}};
+  out["discharge_reasons"] = Reasons();
+  return Json(200, out);
+}
+
+std::optional<json> BodyObject(const http::HttpRequest& request) {
+  json body = json::parse(request.body, nullptr, false);
+  if (!body.is_object()) return std::nullopt;
+  return body;
+}
+
+HttpResponse NotAnObject() {
+  return Problem(400, TitleOf(400), "Send the form's fields as a JSON object.");
+}
+
+HttpResponse Enrol(records::Records& records, int64_t team, const http::HttpRequest& request) {
+  std::optional<json> body = BodyObject(request);
+  if (!body) return NotAnObject();
+  records::Enrolment enrolment;
+  enrolment.care_team_id = team;
+  enrolment.patient_id = Str(*body, "patient");
+  if (enrolment.patient_id.empty())
+    return Problem(400, TitleOf(400), "Choose the person to enrol", "patient");
+  auto coordinator = IdMember(*body, "coordinator", false);
+  if (!coordinator.ok()) return Refused(coordinator.error());
+  enrolment.coordinator_id = *coordinator;
+  if (const std::string source = Str(*body, "source"); !source.empty()) enrolment.source = source;
+  auto entry = records.Enrol(enrolment);
+  if (!entry.ok()) return Refused(entry.error());
+  return Json(201, EntryJson(*entry));
+}
+
+HttpResponse Change(records::Records& records, int64_t episode, std::string_view action,
+                    const http::HttpRequest& request) {
+  std::optional<json> body = BodyObject(request);
+  if (!body) return NotAnObject();
+  auto version = IdMember(*body, "version", true);
+  if (!version.ok()) return Refused(version.error());
+  Result<records::CaseloadEntry> entry = Error::Internal("no action");
+  if (action == "start") {
+    auto coordinator = IdMember(*body, "coordinator", false);
+    if (!coordinator.ok()) return Refused(coordinator.error());
+    entry = records.StartEpisode(episode, *version, *coordinator);
+  } else if (action == "transfer") {
+    auto team = IdMember(*body, "team", false);
+    if (!team.ok()) return Refused(team.error());
+    auto coordinator = IdMember(*body, "coordinator", false);
+    if (!coordinator.ok()) return Refused(coordinator.error());
+    entry = records.TransferEpisode(episode, *version, *team, *coordinator);
+  } else {
+    entry = records.DischargeEpisode(episode, *version, Str(*body, "reason"), Str(*body, "note"));
+  }
+  if (!entry.ok()) return Refused(entry.error());
+  return Json(200, EntryJson(*entry));
+}
+
+}  // namespace
+
+HttpResponse CaseloadApi(records::Records& records, const http::HttpRequest& request,
+                         std::span<const std::string_view> path) {
+  const std::string& method = request.method;
+  if (path[0] == "caseloads") {
+    if (path.size() == 1) return method == "GET" ? Home(records) : NotAllowed("GET");
+    const std::optional<int64_t> team = PositiveId(path[1]);
+    if (!team) return NotFound();
+    if (path.size() == 2) return method == "GET" ? Board(records, *team) : NotAllowed("GET");
+    if (path.size() == 3 && path[2] == "enrol")
+      return method == "POST" ? Enrol(records, *team, request) : NotAllowed("POST");
+    return NotFound();
+  }
+  // /episodes
+  if (path.size() == 1) {
+    if (method != "GET") return NotAllowed("GET");
+    auto params = QueryParams(request.query);
+    if (!params.ok()) return Refused(params.error());
+    const std::string patient = Param(*params, "patient");
+    if (patient.empty()) return Problem(400, TitleOf(400), "Say whose episodes", "patient");
+    auto episodes = records.CaseEpisodesOf(patient);
+    if (!episodes.ok()) return Refused(episodes.error());
+    return Json(200, {{"episodes", Entries(*episodes)}, {"discharge_reasons", Reasons()}});
+  }
+  const std::optional<int64_t> episode = PositiveId(path[1]);
+  if (!episode || path.size() != 3) return NotFound();
+  if (path[2] != "start" && path[2] != "transfer" && path[2] != "discharge") return NotFound();
+  if (method != "POST") return NotAllowed("POST");
+  return Change(records, *episode, path[2], request);
+}
+
+}  // namespace joinedup::webapp
