@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "core/text_fold.h"
+#include "fhir/search/search_params.h"
+#include "resources/query.h"
 #include "resources/registry.h"
 
 namespace joinedup::fhir {
@@ -132,6 +134,57 @@ void IndexToken(std::vector<resources::IndexEntry>& out, std::string_view param,
   AddCoding(out, param, object, "value");  // Identifier, ContactPoint
 }
 
+// A parameter's path without FHIR's `.where(resolve() is Type)`, and that Type ("" when the
+// path has none): "Goal.subject.where(resolve() is Patient)" → {"Goal.subject", "Patient"}.
+struct ParamPath {
+  std::string_view path;
+  std::string_view only_type;
+};
+ParamPath SplitWhere(std::string_view expression) {
+  constexpr std::string_view kWhere = ".where(resolve() is ";
+  const size_t at = expression.find(kWhere);
+  if (at == std::string_view::npos || !expression.ends_with(")")) return {expression, {}};
+  const size_t type_at = at + kWhere.size();
+  return {expression.substr(0, at), expression.substr(type_at, expression.size() - 1 - type_at)};
+}
+
+// A date parameter's element: a date, dateTime or instant (the range its precision covers), or
+// a Period (from its start's range to its end's; an open side is open). An element that is
+// neither, or a text that is not a FHIR date, is refused: indexing nothing would hide the
+// resource from every date search without a word.
+std::optional<std::string> IndexDate(std::vector<resources::IndexEntry>& out,
+                                     std::string_view param, dom::element element) {
+  std::string_view text;
+  if (element.get_string().get(text) == simdjson::SUCCESS) {
+    const auto range = search::ParseDateRange(text);
+    if (!range) return "\"" + std::string(text) + "\" is not a FHIR date, dateTime or instant";
+    out.push_back({std::string(param), resources::IndexInstant(range->start),
+                   resources::IndexInstant(range->end)});
+    return std::nullopt;
+  }
+  dom::object period;
+  if (element.get_object().get(period) != simdjson::SUCCESS)
+    return "expected a date, dateTime, instant or Period";
+  std::string low(resources::kIndexInstantMin), high(resources::kIndexInstantMax);
+  bool any = false;
+  for (const char* side : {"start", "end"}) {
+    dom::element value;
+    if (period[side].get(value) != simdjson::SUCCESS) continue;
+    if (value.get_string().get(text) != simdjson::SUCCESS)
+      return std::string(side) + ": expected a dateTime";
+    const auto range = search::ParseDateRange(text);
+    if (!range) return std::string(side) + ": \"" + std::string(text) + "\" is not a FHIR dateTime";
+    if (side == std::string_view("start")) {
+      low = resources::IndexInstant(range->start);
+    } else {
+      high = resources::IndexInstant(range->end);
+    }
+    any = true;
+  }
+  if (any) out.push_back({std::string(param), std::move(low), std::move(high)});
+  return std::nullopt;
+}
+
 // Replaces every JSON string value `from` in `json` by `to`. Only for text that needs no JSON
 // escaping (a urn:uuid/urn:oid and a Type/id), so the quoted forms are exactly these bytes.
 void ReplaceQuoted(std::string& json, std::string_view from, std::string_view to) {
@@ -166,12 +219,14 @@ std::variant<Document, MapError> ReadDocument(std::string_view json,
     return refuse("id", "missing or not a FHIR id ([A-Za-z0-9-.]{1,64})");
   std::vector<std::pair<std::string, std::string>> resolved_urns;  // reference → Type/id
   const resources::SearchParamDef* person = resources::PersonParam(*type);
-  if (person != nullptr)
-    document.person_element = std::string(person->expression.substr(person->expression.find('.') + 1));
+  if (person != nullptr) {
+    const std::string_view path = SplitWhere(person->expression).path;
+    document.person_element = std::string(path.substr(path.find('.') + 1));
+  }
   bool has_person = false;
   for (const resources::SearchParamDef& param : type->params) {
-    const std::string element_name(param.expression.substr(param.expression.find('.') + 1));
-    for (const Reached& reached : Follow(root_element, param.expression)) {
+    const ParamPath path = SplitWhere(param.expression);
+    for (const Reached& reached : Follow(root_element, path.path)) {
       switch (param.type) {
         case resources::ParamType::kString:
           IndexString(document.index, param.name, reached.element);
@@ -179,18 +234,33 @@ std::variant<Document, MapError> ReadDocument(std::string_view json,
         case resources::ParamType::kToken:
           IndexToken(document.index, param.name, reached.element);
           break;
+        case resources::ParamType::kUri: {
+          std::string_view uri;
+          if (reached.element.get_string().get(uri) == simdjson::SUCCESS && !uri.empty())
+            document.index.push_back({std::string(param.name), std::string(uri), ""});
+          break;
+        }
         case resources::ParamType::kReference: {
           dom::object object;
           std::string_view reference;
-          if (reached.element.get_object().get(object) != simdjson::SUCCESS ||
-              object["reference"].get_string().get(reference) != simdjson::SUCCESS)
+          std::string field = reached.at + ".reference";
+          if (reached.element.get_string().get(reference) == simdjson::SUCCESS) {
+            // A canonical (QuestionnaireResponse.questionnaire): followed when it ends in
+            // Type/id; a "|version" after it is dropped.
+            reference = reference.substr(0, reference.find('|'));
+            field = reached.at;
+          } else if (reached.element.get_object().get(object) != simdjson::SUCCESS ||
+                     object["reference"].get_string().get(reference) != simdjson::SUCCESS) {
+            if (!path.only_type.empty()) break;  // not a literal reference to that type
             return refuse(reached.at + ".reference",
                           "missing (joinedup follows literal references only)");
+          }
           std::optional<std::string> id = resolve(reference, param.target_type);
+          // `.where(resolve() is Type)`: references to other types are not this parameter's.
+          if (!id && !path.only_type.empty()) break;
           if (!id)
-            return refuse(reached.at + ".reference", "\"" + std::string(reference) +
-                                                         "\" does not resolve to a " +
-                                                         std::string(param.target_type));
+            return refuse(field, "\"" + std::string(reference) + "\" does not resolve to a " +
+                                     std::string(param.target_type));
           if (&param == person) {
             if (has_person)
               return refuse(reached.at, "a " + document.resource_type + " belongs to one person");
@@ -206,9 +276,9 @@ std::variant<Document, MapError> ReadDocument(std::string_view json,
           break;
         }
         case resources::ParamType::kDate:
-          // The registry test keeps date parameters off document types until the index holds
-          // ranges; refusing here keeps a future mistake from silently indexing nothing.
-          return refuse(element_name, "date parameters are not indexed for document types");
+          if (auto why = IndexDate(document.index, param.name, reached.element))
+            return refuse(reached.at, std::move(*why));
+          break;
       }
     }
   }

@@ -1,5 +1,9 @@
 #include "resources/query.h"
 
+#include <cstdio>
+
+#include "core/date.h"
+
 namespace joinedup::resources {
 
 std::string IncludeDef::ToString() const {
@@ -27,8 +31,26 @@ bool DateMatches(const DateValue& value, int64_t target_start, int64_t target_en
       return target_start >= value.end;
     case DatePrefix::kEb:
       return target_end <= value.start;
+    case DatePrefix::kAp:
+      return target_start < value.end && target_end > value.start;
   }
   return false;
+}
+
+std::string IndexInstant(int64_t seconds) {
+  constexpr int64_t kDay = 86400;
+  constexpr int64_t kFirst = -62135596800;     // 0001-01-01T00:00:00Z
+  constexpr int64_t kPastLast = 253402300800;  // 10000-01-01T00:00:00Z
+  if (seconds < kFirst) return std::string(kIndexInstantMin);
+  if (seconds >= kPastLast) return std::string(kIndexInstantMax);
+  const int64_t days = seconds >= 0 ? seconds / kDay : -((-seconds + kDay - 1) / kDay);
+  const int64_t in_day = seconds - days * kDay;
+  const Date date = Date::FromDays(static_cast<int32_t>(days));
+  char text[64];  // 20 used; room for what the compiler cannot prove of the fields
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02dZ", date.year(), date.month(),
+                date.day(), static_cast<int>(in_day / 3600), static_cast<int>(in_day / 60 % 60),
+                static_cast<int>(in_day % 60));
+  return text;
 }
 
 }  // namespace joinedup::resources

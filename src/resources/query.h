@@ -41,7 +41,7 @@ struct TokenValue {
   std::optional<std::string> code;
 };
 
-enum class DatePrefix { kEq, kNe, kLt, kLe, kGt, kGe, kSa, kEb };
+enum class DatePrefix { kEq, kNe, kLt, kLe, kGt, kGe, kSa, kEb, kAp };
 
 // A date search value is a range: its precision decides its width ("2020" is the whole of
 // 2020, "2020-03-04T10:00Z" one minute). Times are seconds since 1970-01-01T00:00:00Z;
@@ -55,8 +55,11 @@ struct DateValue {
 // Does a resource whose date is the range [target_start, target_end) match? FHIR R4 search
 // §3.1.1.4.2 (prefixes on ranges): eq — the target lies wholly inside the value's range; ne —
 // not eq; gt/lt — the target's range reaches above/below the value's range; ge/le — gt/lt
-// or eq; sa/eb — the target starts after/ends before the value's range. A day-precision
-// birthDate is the range [day 00:00, next day 00:00).
+// or eq; sa/eb — the target starts after/ends before the value's range; ap — the target
+// overlaps the value's range, which the parser has already widened (FHIR leaves "approximately"
+// to the server: joinedup widens a value by its own width, at least a day, on each side, so
+// ap2026-03-05 is 4–6 March and ap2026-03 February to April). A day-precision birthDate is the
+// range [day 00:00, next day 00:00).
 bool DateMatches(const DateValue& value, int64_t target_start, int64_t target_end);
 
 struct ReferenceValue {
@@ -108,9 +111,21 @@ struct IndexEntry {
   std::string value;
   // string: the text as written (for :exact); token: the system ("" when none);
   // reference: the target's type.
+  // date: the range [start, end) the date covers, value = IndexInstant(start) and qualifier =
+  // IndexInstant(end): migration 7's columns are text, and these compare as the times do.
+  // uri: the uri, qualifier "".
   std::string qualifier;
   friend bool operator==(const IndexEntry&, const IndexEntry&) = default;
 };
+
+// An instant (seconds since 1970-01-01T00:00:00Z) as fixed-width UTC text,
+// "YYYY-MM-DDThh:mm:ssZ", so that comparing two such texts bytewise compares the instants.
+// Before year 1 it is kIndexInstantMin, from year 10000 on kIndexInstantMax; the two also
+// stand for the open ends of a Period without a start or an end. Both sort below and above
+// every real instant.
+inline constexpr std::string_view kIndexInstantMin = "0000-00-00T00:00:00Z";
+inline constexpr std::string_view kIndexInstantMax = "9999-99-99T99:99:99Z";
+std::string IndexInstant(int64_t seconds);
 
 // One sort key's value in the last row of a page: NULL (the row has none), a number (dates
 // and times as the store orders them, e.g. days or seconds since the epoch) or text.

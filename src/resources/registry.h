@@ -42,9 +42,10 @@ constexpr bool IsPersonBound(AccessCategory c) {
          c == AccessCategory::kRisk || c == AccessCategory::kConsent;
 }
 
-// FHIR search-param-type values joinedup supports.
-enum class ParamType : uint8_t { kString, kToken, kDate, kReference };
-std::string_view ParamTypeName(ParamType type);  // "string", "token", "date", "reference"
+// FHIR search-param-type values joinedup supports. A uri matches exactly (no :below, :above).
+enum class ParamType : uint8_t { kString, kToken, kDate, kReference, kUri };
+// "string", "token", "date", "reference", "uri"
+std::string_view ParamTypeName(ParamType type);
 
 struct SearchParamDef {
   std::string_view resource_type;  // "Patient"; "" for the common parameters (_id, _lastUpdated)
@@ -92,10 +93,13 @@ struct ResourceTypeDef {
   // Kept as a document (migration 7): the resource whole as JSON, with an index of its search
   // parameters' values that the fhir layer extracts (fhir/document.h) and the store searches
   // in SQL. Such a type needs no table, no mapping and no store code of its own. Its params
-  // must be string, token or reference parameters with simple paths ("RelatedPerson.name").
+  // follow simple paths ("RelatedPerson.name", "Task.restriction.period.end"; a choice element
+  // by its JSON name, "Goal.target.dueDate"); a reference may end in FHIR's
+  // `.where(resolve() is Type)`, which keeps only the references to that type (fhir/document.h).
   bool kept_as_document = false;
   // Person-bound document types: the reference parameter (to Patient) naming the person, whose
-  // element is required ("patient": RelatedPerson.patient).
+  // element is required ("patient": RelatedPerson.patient, or Goal.subject.where(resolve() is
+  // Patient)).
   std::string_view person_param = {};
   bool IsServed() const { return interactions.Any(); }
   bool IsPersonBound() const { return resources::IsPersonBound(category); }

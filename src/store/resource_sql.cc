@@ -229,6 +229,8 @@ std::string DateSql(const search::DateValue& v, const DateAtoms& a) {
       return a.start_ge(v.end);
     case search::DatePrefix::kEb:
       return a.end_le(v.start);
+    case search::DatePrefix::kAp:  // overlaps the value's range, widened by the parser
+      return "(" + a.start_lt(v.end) + " AND " + a.end_gt(v.start) + ")";
   }
   return "0 = 1";
 }
@@ -237,7 +239,7 @@ std::string DateSql(const search::DateValue& v, const DateAtoms& a) {
 // for ne), so an index on the column serves it. Derivation, with C = ceil(start / day),
 // F = floor(end / day): eq [C, F-1]; gt [F, ∞); lt (-∞, C-1]; ge = gt ∪ eq = [min(C, F), ∞);
 // le = lt ∪ eq = (-∞, max(C, F) - 1]; ne = complement of eq; sa [ceil(end / day), ∞);
-// eb (-∞, floor(start / day) - 1].
+// eb (-∞, floor(start / day) - 1]; ap (overlap) [floor(start / day), ceil(end / day) - 1].
 std::string DayColumnSql(const search::DateValue& v, std::string_view column, Sql& sql) {
   const int64_t c = CeilDiv(v.start, kDay), f = FloorDiv(v.end, kDay);
   const std::string col(column);
@@ -260,6 +262,8 @@ std::string DayColumnSql(const search::DateValue& v, std::string_view column, Sq
       return ge(CeilDiv(v.end, kDay));
     case search::DatePrefix::kEb:
       return lt(FloorDiv(v.start, kDay));
+    case search::DatePrefix::kAp:  // days overlapping [start, end)
+      return "(" + ge(FloorDiv(v.start, kDay)) + " AND " + lt(CeilDiv(v.end, kDay)) + ")";
   }
   return "0 = 1";
 }
@@ -315,6 +319,8 @@ bool LastUpdatedMatches(const search::DateValue& v, std::optional<int64_t> ms) {
       return start_ge(v.end);
     case search::DatePrefix::kEb:
       return end_le(v.start);
+    case search::DatePrefix::kAp:  // a one-millisecond target overlaps only by lying inside
+      return eq;
   }
   return false;
 }
@@ -1550,7 +1556,60 @@ Status SqlStore::AddIncludes(const search::SearchRequest& request, const Visibil
     return out;
   };
 
+  // _include from a document type to anything but its person: the targets' ids from the index
+  // rows of the page's matches, then the targets — a person's record only where the caller may
+  // see that person.
+  auto document_targets =
+      [&](const search::IncludeDef& include) -> Result<std::vector<FoundResource>> {
+    std::vector<SqlParam> params;
+    std::vector<std::string> marks;
+    for (const FoundResource& m : page.matches) {
+      params.push_back(SqlParam::Text(m.id));
+      marks.push_back("?" + std::to_string(params.size()));
+    }
+    const size_t first = params.size();
+    params.push_back(SqlParam::Text(include.source_type));
+    params.push_back(SqlParam::Text(include.param));
+    params.push_back(SqlParam::Text(include.target_type));
+    std::vector<std::string> ids;
+    JU_RETURN_IF_ERROR(
+        Query("SELECT DISTINCT i.value FROM document_index i WHERE i.resource_type = ?" +
+                  std::to_string(first + 1) + " AND i.param = ?" + std::to_string(first + 2) +
+                  " AND i.qualifier = ?" + std::to_string(first + 3) + " AND i.id IN (" +
+                  Join(marks, ", ") + ") ORDER BY i.value",
+              params, [&](const SqlRow& row) -> Status {
+                ids.emplace_back(row.Text(0));
+                return Ok();
+              }));
+    if (ids.empty()) return std::vector<FoundResource>();
+    if (include.target_type == "Practitioner") {  // kept whole in resource_versions
+      const std::set<std::string> wanted(ids.begin(), ids.end());
+      JU_ASSIGN_OR_RETURN(std::vector<FoundResource> rows, CurrentJsonResources("Practitioner"));
+      std::vector<FoundResource> out;
+      for (FoundResource& row : rows)
+        if (wanted.count(row.id) != 0) out.push_back(std::move(row));
+      return out;
+    }
+    const resources::ResourceTypeDef* target = resources::FindType(include.target_type);
+    if (target == nullptr || !target->kept_as_document)
+      return Error::Invalid("_include: " + include.ToString() + " is not supported");
+    std::vector<SqlParam> target_params;
+    std::vector<std::string> target_marks;
+    for (const std::string& id : ids) {
+      target_params.push_back(SqlParam::Text(id));
+      target_marks.push_back("?" + std::to_string(target_params.size()));
+    }
+    std::string where = "d.id IN (" + Join(target_marks, ", ") + ")";
+    if (target->IsPersonBound()) where += " AND " + VisibilitySql(visibility, target_params);
+    return LoadDocuments(target->name, where, target_params, " ORDER BY d.id");
+  };
+
   for (const search::IncludeDef* include : request.includes) {
+    if (resources::IsKeptAsDocument(include->source_type) && include->target_type != "Patient") {
+      JU_ASSIGN_OR_RETURN(auto rows, document_targets(*include));
+      add(std::move(rows));
+      continue;
+    }
     if (include->target_type == "Patient") {
       std::set<int64_t> keys;
       for (const FoundResource& m : page.matches)
@@ -1983,8 +2042,19 @@ Result<std::string> DocumentFilterSql(const resources::ResourceTypeDef& type,
       if (token->code) where.push_back("i.value = " + sql.Bind(*token->code));
       if (where.empty()) where.push_back("1 = 1");
       any.push_back(indexed(Join(where, " AND ")));
+    } else if (const auto* date = std::get_if<search::DateValue>(&value)) {
+      // The index holds the range [value, qualifier) as fixed-width UTC text
+      // (resources::IndexInstant), which compares as the times do; an open side is the
+      // lowest or highest text.
+      DateAtoms atoms;
+      auto at = [&](int64_t x) { return sql.Bind(resources::IndexInstant(x)); };
+      atoms.start_ge = [&](int64_t x) { return "i.value >= " + at(x); };
+      atoms.start_lt = [&](int64_t x) { return "i.value < " + at(x); };
+      atoms.end_le = [&](int64_t x) { return "i.qualifier <= " + at(x); };
+      atoms.end_gt = [&](int64_t x) { return "i.qualifier > " + at(x); };
+      any.push_back(indexed(DateSql(*date, atoms)));
     } else {
-      return invalid();  // date parameters: not indexed for documents (fhir/document.h)
+      return invalid();
     }
   }
   if (any.empty()) return std::string("1 = 1");
@@ -2275,6 +2345,9 @@ Result<std::vector<FoundResource>> SqlStore::WorklistRows(const WorklistQuery& q
   if (query.risk_below)
     where += " AND s.admission_risk < " + bind(SqlParam::Real(*query.risk_below));
   std::string order = "s.admission_risk DESC, s.cost_12m_pence DESC, s.patient_key";
+  if (query.not_on_caseload)
+    where += " AND NOT EXISTS (SELECT 1 FROM case_episodes ce WHERE ce.patient_key ="
+             " s.patient_key AND ce.status < 2)";
   if (query.risen_since_run_id > 0) {
     // The person's risk in the earlier run (primary key lookup); no row there: not a riser.
     const std::string before =

@@ -42,16 +42,15 @@ std::string RelatedPersonJson(const std::string& id, const std::string& patient_
 
 }  // namespace
 
-Status AddRelatedPerson(store::Store& store, const std::string& id, const std::string& patient_id,
-                        const std::string& family, int64_t now_ms) {
-  const std::string text = RelatedPersonJson(id, patient_id, family);
+Status AddDocument(store::Store& store, const std::string& text, int64_t now_ms) {
   auto read = fhir::ReadDocument(text, fhir::ResolveRelativeReference);
   if (auto* refused = std::get_if<fhir::MapError>(&read))
-    return Error::Internal("RelatedPerson fixture refused: " + refused->message);
+    return Error::Internal(refused->resource_type + " fixture refused: " + refused->field + ": " +
+                           refused->message);
   fhir::Document& document = std::get<fhir::Document>(read);
   store::ResourceWrite write;
-  write.resource_type = "RelatedPerson";
-  write.id = id;
+  write.resource_type = document.resource_type;
+  write.id = document.id;
   write.record = store::ResourceJson{text};
   write.json = text;
   write.now_ms = now_ms;
@@ -59,6 +58,44 @@ Status AddRelatedPerson(store::Store& store, const std::string& id, const std::s
   write.index = std::move(document.index);
   auto written = store.PutResource(write);
   if (!written.ok()) return written.error();
+  return Ok();
+}
+
+Status AddRelatedPerson(store::Store& store, const std::string& id, const std::string& patient_id,
+                        const std::string& family, int64_t now_ms) {
+  return AddDocument(store, RelatedPersonJson(id, patient_id, family), now_ms);
+}
+
+Status AddCarePlanRecords(store::Store& store, const std::string& pid, int64_t now_ms) {
+  const std::string patient = R"({"reference":"Patient/)" + pid + R"("})";
+  const std::string texts[] = {
+      R"({"resourceType":"Goal","id":"g-)" + pid +
+          R"(","lifecycleStatus":"active","description":{"text":"To stay in my own home"},)"
+          R"("subject":)" +
+          patient + R"(,"startDate":"2026-04-20","target":[{"dueDate":"2026-12-31"}]})",
+      R"({"resourceType":"CarePlan","id":"cp-)" + pid +
+          R"(","status":"active","intent":"plan","title":"My care and support plan",)"
+          R"("category":[{"coding":[{"system":"http://snomed.info/sct","code":"734163000"}]}],)"
+          R"("subject":)" +
+          patient + R"(,"period":{"start":"2026-04-20"},"goal":[{"reference":"Goal/g-)" + pid +
+          R"("}],"activity":[{"reference":{"reference":"Task/t-)" + pid + R"("}}]})",
+      R"({"resourceType":"Task","id":"t-)" + pid +
+          R"(","status":"requested","intent":"order","priority":"routine",)"
+          R"("description":"Occupational therapy home visit","for":)" +
+          patient + R"(,"focus":{"reference":"CarePlan/cp-)" + pid +
+          R"("},"owner":{"reference":"Practitioner/pr1"},)"
+          R"("executionPeriod":{"start":"2026-05-01"},)"
+          R"("restriction":{"period":{"end":"2026-05-01T17:00:00+01:00"}}})",
+      R"({"resourceType":"Flag","id":"f-)" + pid +
+          R"(","status":"active","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/flag-category","code":"clinical"}]}],)"
+          R"("code":{"text":"Emergency admission"},"subject":)" +
+          patient + R"(,"period":{"start":"2026-09-01"}})",
+      R"({"resourceType":"QuestionnaireResponse","id":"qr-)" + pid +
+          R"(","status":"completed","subject":)" + patient +
+          R"(,"questionnaire":"https://joinedup.example/fhir/Questionnaire/holistic-assessment|1",)"
+          R"("authored":"2026-04-21T10:15:00Z","author":{"reference":"Practitioner/pr1"}})",
+  };
+  for (const std::string& text : texts) JU_RETURN_IF_ERROR(AddDocument(store, text, now_ms));
   return Ok();
 }
 
@@ -115,10 +152,17 @@ Result<Population> Populate(store::Store& store) {
     const std::string pid = "p" + std::to_string(n);
     JU_RETURN_IF_ERROR(AddRelatedPerson(store, "rp-" + pid, pid, "Smith" + std::to_string(n),
                                         kNowMs - 10'000 + n));
+    JU_RETURN_IF_ERROR(AddCarePlanRecords(store, pid, kNowMs - 9'000 + n));
     JU_ASSIGN_OR_RETURN(auto found, store.FindResource("Patient", pid));
     if (!found || !found->patient_key) return Error::Internal(pid + " has no key");
     pop.patient_keys[pid] = *found->patient_key;
   }
+  JU_RETURN_IF_ERROR(AddDocument(
+      store,
+      R"({"resourceType":"Questionnaire","id":"holistic-assessment","status":"active",)"
+      R"("url":"https://joinedup.example/fhir/Questionnaire/holistic-assessment","version":"1",)"
+      R"("name":"HolisticAssessment","title":"Holistic assessment"})",
+      kNowMs - 20'000));
   JU_RETURN_IF_ERROR(
       store.PutOrganisation({"A81001", "Alpha Surgery", store::OrganisationKind::kGpPractice}));
   JU_RETURN_IF_ERROR(

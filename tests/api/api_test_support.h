@@ -47,7 +47,17 @@ struct Population {
 Status AddRelatedPerson(store::Store& store, const std::string& id, const std::string& patient_id,
                         const std::string& family, int64_t now_ms);
 
-// Adds the population above (with one RelatedPerson each, rp-p1 … rp-p4) to an empty store.
+// Writes a resource of a document type (fhir/document.h) through the store as the API would.
+Status AddDocument(store::Store& store, const std::string& json, int64_t now_ms);
+
+// Writes person `pid`'s case-management records, each id suffixed by the person: Goal g-<pid>
+// in their words, CarePlan cp-<pid> with that goal and Task t-<pid> (an occupational-therapy
+// visit owned by Practitioner/pr1, due 2026-05-01T16:00Z), Flag f-<pid> (active) and
+// QuestionnaireResponse qr-<pid>.
+Status AddCarePlanRecords(store::Store& store, const std::string& pid, int64_t now_ms);
+
+// Adds the population above (with one RelatedPerson each, rp-p1 … rp-p4, and the records of
+// AddCarePlanRecords) to an empty store, and Questionnaire/holistic-assessment.
 Result<Population> Populate(store::Store& store);
 
 // The principal of a user of the population (username = the role's name, e.g. "gp",

@@ -92,6 +92,11 @@ class AuthorizationMatrix : public ::testing::Test {
     text = Replace(text, "{group}", std::to_string(population_->run_id) + "-0-1");
     text = Replace(text, "{consent}", ConsentOf(pid));
     text = Replace(text, "{related}", "rp-" + pid);
+    text = Replace(text, "{goal}", "g-" + pid);
+    text = Replace(text, "{careplan}", "cp-" + pid);
+    text = Replace(text, "{task}", "t-" + pid);
+    text = Replace(text, "{flag}", "f-" + pid);
+    text = Replace(text, "{response}", "qr-" + pid);
     return text;
   }
 
@@ -109,10 +114,51 @@ class AuthorizationMatrix : public ::testing::Test {
     return j.dump();
   }
 
+  // A case-management resource (kept as a document) about `pid`, with `id` unless empty.
+  static std::string CaseBody(std::string_view type, const std::string& id,
+                              const std::string& pid) {
+    json j = {{"resourceType", type}};
+    if (!id.empty()) j["id"] = id;
+    const json person = {{"reference", "Patient/" + pid}};
+    if (type == "Goal") {
+      j["lifecycleStatus"] = "proposed";
+      j["description"] = {{"text", "To get myself to bed"}};
+      j["subject"] = person;
+    } else if (type == "CarePlan") {
+      j["status"] = "draft";
+      j["intent"] = "plan";
+      j["subject"] = person;
+    } else if (type == "Task") {
+      j["status"] = "requested";
+      j["intent"] = "order";
+      j["for"] = person;
+    } else if (type == "Flag") {
+      j["status"] = "active";
+      j["code"] = {{"text", "Missed visit"}};
+      j["subject"] = person;
+    } else {
+      j["status"] = "in-progress";
+      j["subject"] = person;
+    }
+    return j.dump();
+  }
+
   // The body of `row` about person `pid`; `url_pid` is the person whose ids the URL carries
   // (the missing person of the 404 probe).
   static std::string BodyFor(const Row& row, store::Store& store, const std::string& pid,
                              const std::string& url_pid) {
+    static const std::pair<std::string_view, std::string_view> kCaseTypes[] = {
+        {"Goal", "g-"},
+        {"CarePlan", "cp-"},
+        {"Task", "t-"},
+        {"Flag", "f-"},
+        {"QuestionnaireResponse", "qr-"}};
+    for (const auto& [type, prefix] : kCaseTypes) {
+      const std::string base = "/" + std::string(type);
+      if (row.method == "POST" && row.route == base) return CaseBody(type, "", pid);
+      if (row.method == "PUT" && row.route.starts_with(base + "/{"))
+        return CaseBody(type, std::string(prefix) + url_pid, pid);
+    }
     if (row.method == "POST" && row.route == "/Patient/_search") return "_id=" + pid;
     if (row.method == "POST" && row.route == "/Consent/_search") return "patient=" + pid;
     if (row.method == "PUT" && row.route == "/Consent/{consent}")

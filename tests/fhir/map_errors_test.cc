@@ -226,9 +226,9 @@ TEST(MapResource, ValidPatientMaps) {
 }
 
 TEST(MapResource, UnknownAndUnstoredTypesAreSkipped) {
-  for (std::string type : {"Claim", "ExplanationOfBenefit", "Immunization", "Procedure",
-                           "CarePlan", "DiagnosticReport", "Provenance", "Practitioner",
-                           "SomethingFromR6"}) {
+  for (std::string type :
+       {"Claim", "ExplanationOfBenefit", "Immunization", "Procedure", "Questionnaire",
+        "DiagnosticReport", "Provenance", "Practitioner", "SomethingFromR6"}) {
     auto result = Map(R"({"resourceType":")" + type + R"(","id":"x y z","anything":[1,2]})");
     ASSERT_TRUE(std::holds_alternative<Mapped>(result)) << type;
     const auto* skipped = std::get_if<Skipped>(&std::get<Mapped>(result));

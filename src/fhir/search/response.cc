@@ -470,7 +470,7 @@ std::string CapabilityStatementJson(const CapabilityOptions& options) {
         std::string doc = "Searches " + std::string(def->expression);
         if (def->type == ParamType::kString)
           doc += "; case- and accent-insensitive starts-with, or :exact, :contains";
-        if (def->type == ParamType::kDate) doc += "; prefixes eq ne lt le gt ge sa eb";
+        if (def->type == ParamType::kDate) doc += "; prefixes eq ne lt le gt ge sa eb ap";
         if (def->type == ParamType::kReference)
           doc += "; " + std::string(def->target_type) + "/<id> or <id>";
         w.String("documentation", doc);

@@ -174,7 +174,7 @@ bool ReadDigits(std::string_view s, size_t& pos, size_t n, int& out) {
 constexpr int64_t kDay = 86400;
 
 // YYYY, YYYY-MM, YYYY-MM-DD, or YYYY-MM-DDThh:mm[:ss[.f…]][Z|±hh:mm] → [start, end).
-std::optional<DateValue> ParseDateRange(std::string_view s) {
+std::optional<DateValue> ReadDateRange(std::string_view s) {
   size_t pos = 0;
   int year = 0, month = 1, day = 1;
   if (!ReadDigits(s, pos, 4, year) || year < 1) return std::nullopt;
@@ -239,7 +239,7 @@ std::optional<DateValue> ParseDateRange(std::string_view s) {
 constexpr std::pair<std::string_view, DatePrefix> kPrefixes[] = {
     {"eq", DatePrefix::kEq}, {"ne", DatePrefix::kNe}, {"lt", DatePrefix::kLt},
     {"le", DatePrefix::kLe}, {"gt", DatePrefix::kGt}, {"ge", DatePrefix::kGe},
-    {"sa", DatePrefix::kSa}, {"eb", DatePrefix::kEb}};
+    {"sa", DatePrefix::kSa}, {"eb", DatePrefix::kEb}, {"ap", DatePrefix::kAp}};
 
 std::variant<SearchValue, SearchError> ParseDate(std::string_view text, std::string_view param) {
   DatePrefix prefix = DatePrefix::kEq;
@@ -250,11 +250,11 @@ std::variant<SearchValue, SearchError> ParseDate(std::string_view text, std::str
     if (it == std::end(kPrefixes))
       return Invalid(
           param,
-          Quoted(text) + " has an unknown prefix (expected eq, ne, lt, le, gt, ge, sa or eb)");
+          Quoted(text) + " has an unknown prefix (expected eq, ne, lt, le, gt, ge, sa, eb or ap)");
     prefix = it->second;
     rest.remove_prefix(2);
   }
-  auto range = ParseDateRange(rest);
+  auto range = ReadDateRange(rest);
   if (!range) {
     std::string why = Quoted(text) +
                       " is not a date (expected YYYY, YYYY-MM, YYYY-MM-DD or "
@@ -264,6 +264,11 @@ std::variant<SearchValue, SearchError> ParseDate(std::string_view text, std::str
     return Invalid(param, why);
   }
   range->prefix = prefix;
+  if (prefix == DatePrefix::kAp) {  // widened as resources/query.h says
+    const int64_t margin = std::max(range->end - range->start, kDay);
+    range->start -= margin;
+    range->end += margin;
+  }
   return SearchValue(*range);
 }
 
@@ -325,12 +330,16 @@ std::variant<SearchValue, SearchError> ParseValue(std::string_view item, const S
       return ParseToken(item, def, param);
     case ParamType::kDate:
     case ParamType::kReference:
+    case ParamType::kUri:
     case ParamType::kString: {
       auto text = Unescape(item, param);
       if (auto* e = std::get_if<SearchError>(&text)) return *e;
-      const std::string& value = std::get<std::string>(text);
+      std::string& value = std::get<std::string>(text);
       if (def.type == ParamType::kDate) return ParseDate(value, param);
       if (def.type == ParamType::kReference) return ParseReference(value, def, param);
+      // A uri matches exactly, whole (R4 search §3.1.1.4.13): a code without a system.
+      if (def.type == ParamType::kUri)
+        return SearchValue(TokenValue{std::nullopt, std::move(value)});
       return SearchValue(StringValue{value, FoldForSearch(value)});
     }
   }
@@ -570,6 +579,8 @@ class Parser {
 }  // namespace
 
 // ---- Public functions ------------------------------------------------------------------------
+
+std::optional<DateValue> ParseDateRange(std::string_view text) { return ReadDateRange(text); }
 
 std::string_view DatePrefixName(DatePrefix prefix) {
   for (const auto& [name, p] : kPrefixes)

@@ -102,4 +102,11 @@ std::string CanonicalQuery(const SearchRequest& request);
 // Percent-encodes everything but RFC 3986 unreserved characters.
 std::string PercentEncode(std::string_view text);
 
+// A FHIR date, dateTime or instant — YYYY, YYYY-MM, YYYY-MM-DD or
+// YYYY-MM-DDThh:mm[:ss[.fff]][Z|±hh:mm] — as the range of seconds it covers, [start, end): its
+// precision decides the width ("2020" the whole year, "…T10:00Z" one minute; fractions of a
+// second are dropped). Without a zone it is taken as UTC. The one parser for search values and
+// for the dates a document type indexes (fhir/document.h). The prefix is left at kEq.
+std::optional<DateValue> ParseDateRange(std::string_view text);
+
 }  // namespace joinedup::fhir::search

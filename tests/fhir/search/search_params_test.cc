@@ -152,7 +152,7 @@ TEST(SearchParams, DateErrors) {
   EXPECT_EQ(Fail("Encounter", "date=2020-01-01T24:00Z").message, "date: '2020-01-01T24:00Z'" + why);
   EXPECT_EQ(
       Fail("Patient", "birthdate=xx2000").message,
-      "birthdate: 'xx2000' has an unknown prefix (expected eq, ne, lt, le, gt, ge, sa or eb)");
+      "birthdate: 'xx2000' has an unknown prefix (expected eq, ne, lt, le, gt, ge, sa, eb or ap)");
   // A raw '+' in a zone arrives as a space: the message says how to send it.
   EXPECT_THAT(Fail("Encounter", "date=2020-01-01T10:00+01:00").message,
               HasSubstr("a '+' in a time zone must be sent as %2B"));
