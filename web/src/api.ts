@@ -150,6 +150,8 @@ export interface WorklistRow {
   previous?: { run?: number | string; admission_risk?: number | null; segments?: string[] } | null;
   why?: string[];
   person?: PersonSummary & { age?: number };
+  /** True when the person has an open case episode (on a caseload or its waiting list). */
+  on_caseload?: boolean;
 }
 
 export interface Worklist { run: number | null; page: number; next_page: number | null; rows: WorklistRow[] }
@@ -184,6 +186,7 @@ export interface AdminOrganisations { organisations: AdminOrganisation[]; page: 
 
 export interface AdminCareTeamSummary {
   id: string; name: string; organisation: string; organisation_name?: string; members: number; people: number;
+  capacity?: number | null;
 }
 
 export interface AdminCareTeams { care_teams: AdminCareTeamSummary[]; page: number; next_page: number | null }
@@ -192,7 +195,51 @@ export interface AdminCareTeam {
   id: string; name: string; organisation: string; organisation_name?: string;
   members: { id: string; username: string; display_name?: string; role: string }[];
   people: number;
+  /** Caseload capacity: how many people its caseload holds (null: no limit set). */
+  capacity?: number | null;
 }
+
+// ---- Caseloads (/app/api/caseloads, /app/api/episodes) ----------------------------------------
+
+export interface DischargeReason { code: string; display: string }
+
+/** A case episode: a person on a team's caseload ("active"), its waiting list ("waiting") or ended. */
+export interface CaseEntry {
+  id: number;
+  version: number;
+  status: "active" | "waiting" | "ended" | string;
+  source: string;
+  person: { id: string; name: string; nhs_number: string | null; birth_date: string; practice: string };
+  team: { id: number; name: string };
+  coordinator: { id: number; name: string } | null;
+  requested: string | null;
+  started: string | null;
+  ended: string | null;
+  end_reason: DischargeReason | null;
+  end_note: string;
+  updated: string | null;
+}
+
+/** A team's load against its capacity (`capacity` null: none set). */
+export interface CaseTeam {
+  id: number;
+  name: string;
+  organisation: string;
+  capacity: number | null;
+  active: number;
+  waiting: number;
+  full: boolean;
+}
+
+export interface Caseloads { teams: CaseTeam[]; mine: CaseEntry[] }
+
+export interface CaseBoard extends CaseTeam {
+  coordinators: { id: number; name: string; role: string }[];
+  people: { active: CaseEntry[]; waiting: CaseEntry[] };
+  discharge_reasons: DischargeReason[];
+}
+
+export interface Episodes { episodes: CaseEntry[]; discharge_reasons: DischargeReason[] }
 
 /** A failed call: the API's error body, or one made here for a network failure. */
 export class ApiError extends Error {

@@ -28,6 +28,7 @@ export type Flash = "signed-out" | "inactive" | "ended" | null;
 const SCREEN_LINKS: Record<string, { href: string; text: string; description: string }> = {
   find: { href: "/find", text: "Find a person", description: "Search by NHS number or name for the people you care for." },
   worklist: { href: "/worklist", text: "Case finding", description: "The people you may see, highest emergency-admission risk first, from the latest stratification run." },
+  caseload: { href: "/caseload", text: "My caseload", description: "Your care teams' caseloads against their capacity, their waiting lists, and the people you coordinate." },
   audit: { href: "/audit", text: "Audit trail", description: "Who read or changed which record, and every break-glass alert." },
   population: { href: "/population", text: "Population", description: "The latest stratification run as counts: segments per practice, age and sex, cost concentration, risk and movement." },
   admin: { href: "/admin", text: "Administration", description: "Users, organisations and care teams: who may sign in, where they work and which teams they are on." },

@@ -6,6 +6,7 @@ import {
 } from "./pages/admin";
 import { alertsPage } from "./pages/alerts";
 import { auditPage } from "./pages/audit";
+import { caseloadBoardPage, caseloadHomePage, enrolPage } from "./pages/caseload";
 import { findPage } from "./pages/find";
 import { homePage, notFoundPage } from "./pages/home";
 import { personPage } from "./pages/person";
@@ -20,6 +21,10 @@ app.start(document.getElementById("app")!, {
   "/find": { screen: "find", make: (_p, q) => findPage(q) },
   "/people/:id": { screen: "find", make: (p) => personPage(p.id, "staff") },
   "/worklist": { screen: "worklist", make: (_p, q) => worklistPage(q) },
+  // Case management: "enrol" before the team's board (routes match in this order).
+  "/caseload": { screen: "caseload", make: () => caseloadHomePage() },
+  "/caseload/enrol": { screen: "caseload", make: (_p, q) => enrolPage(q) },
+  "/caseload/:team": { screen: "caseload", make: (p, q) => caseloadBoardPage(p.team, q) },
   "/audit": { screen: "audit", make: (_p, q) => (q.get("view") === "alerts" ? alertsPage() : auditPage(q)) },
   "/population": { screen: "population", make: () => populationPage() },
   // Administration: every route under /admin (the server answers the UI's page for all of them).

@@ -1,13 +1,14 @@
 // A person's record (/people/:id) for staff, and "My record" (/my-record) for a patient, in
 // plain English. Break-glass appears only here, on the 404 of a role that may break the glass.
 import { html, nothing, type TemplateResult } from "lit-html";
-import { api, ApiError, type Access, type Condition, type ConsentItem, type FrailtySection, type PersonRecord, type RiskItem, type Section } from "../api";
+import { api, ApiError, type Access, type CaseEntry, type Condition, type ConsentItem, type FrailtySection, type PersonRecord, type RiskItem, type Section } from "../api";
 import { app, roleTitle, type Page } from "../app";
 import {
   apiErrorSummary, errorMessage, errorSummary, gender, insetText, instant, longDate, nhsNumber, none, percent,
   summaryList, table, tag, warningCallout,
 } from "../components";
 import type { Chart } from "chart.js";
+import { caseManagementSection } from "./caseload";
 
 type Mode = "staff" | "patient";
 
@@ -42,6 +43,9 @@ export function personPage(id: string, mode: Mode): Page {
   let accessesError = false;
   let chart: Chart | null = null;
   let chartCanvas: HTMLCanvasElement | null = null;
+  /** Case management episodes (/app/api/episodes): null while not loaded, or not offered. */
+  let episodes: CaseEntry[] | null = null;
+  let episodesError = false;
 
   async function fetchRecord(reason?: string) {
     const headers = reason ? { "X-Break-Glass-Reason": reason } : undefined;
@@ -62,6 +66,7 @@ export function personPage(id: string, mode: Mode): Page {
         .catch((e) => { if (!(e instanceof ApiError && e.status === 404)) accessesError = true; })
         .finally(() => app.update());
     }
+    if (mode === "staff" && app.me?.screens.includes("caseload")) loadEpisodes();
     try {
       await fetchRecord();
     } catch (e) {
@@ -74,6 +79,14 @@ export function personPage(id: string, mode: Mode): Page {
         loadError = e;
       }
     }
+  }
+
+  /** Beside the record: a 404 (someone the caller may not see, or under break-glass) leaves the section out. */
+  function loadEpisodes() {
+    api.get<{ episodes: CaseEntry[] }>(`/app/api/episodes?patient=${encodeURIComponent(id)}`)
+      .then((r) => { episodes = r.episodes; })
+      .catch((e) => { if (!(e instanceof ApiError && (e.status === 404 || e.status === 401 || e.status === 403))) episodesError = true; })
+      .finally(() => app.update());
   }
 
   async function breakGlass(e: Event) {
@@ -303,6 +316,9 @@ export function personPage(id: string, mode: Mode): Page {
       ${section("related", s.related, (items) => table(headings.related, ["Name", "Relationship", "Telephone"],
         items.map((i) => [i.name, i.relationship, i.telephone || "Not recorded"]), { visuallyHiddenCaption: true }))}
       ${consentView()}
+      ${!P && episodes ? caseManagementSection(p.id, episodes) : nothing}
+      ${!P && episodesError ? html`<section aria-labelledby="h-case-management"><h2 class="nhsuk-heading-m" id="h-case-management">Case management</h2>
+        <p class="nhsuk-body">We could not show this just now. Try again later.</p></section>` : nothing}
       ${P && (accesses || accessesError) ? accessesView() : nothing}
       ${section("conditions", s.conditions, (items) => {
         // One row per condition (name and code), since its first recording; the record may

@@ -4,7 +4,7 @@
 import { html, nothing } from "lit-html";
 import { api, ApiError, type Segment, type Worklist, type WorklistOptions, type WorklistRow } from "../api";
 import { app, type Page } from "../app";
-import { apiErrorSummary, errorMessage, errorSummary, gender, nextPage, nhsNumber, percent, table } from "../components";
+import { apiErrorSummary, errorMessage, errorSummary, gender, nextPage, nhsNumber, percent, table, tag } from "../components";
 
 function runNumber(run: number | string): number {
   if (typeof run === "number") return run;
@@ -26,7 +26,7 @@ export function whyLines(notes: string[] | undefined): string[] {
 }
 
 /** The filters, in the order they go into an address (page, CSV link, API). */
-const FILTERS = ["practice", "pch", "segment", "age_from", "age_to", "risk_from", "risk_to", "risers"] as const;
+const FILTERS = ["practice", "pch", "segment", "age_from", "age_to", "risk_from", "risk_to", "risers", "not_on_caseload"] as const;
 type Filter = (typeof FILTERS)[number];
 
 /** A filter's input id: age_from → age-from. */
@@ -47,6 +47,9 @@ function checkNumber(v: string, min: number, max: number, whole: boolean): boole
 export function worklistPage(query: URLSearchParams): Page {
   const f: Record<Filter, string> = Object.fromEntries(FILTERS.map((k) => [k, query.get(k) ?? ""])) as Record<Filter, string>;
   if (f.risers && f.risers !== "1") f.risers = "1";
+  if (f.not_on_caseload && f.not_on_caseload !== "true") f.not_on_caseload = f.not_on_caseload === "false" ? "" : "true";
+  // Case management: a row action "Enrol in case management" for roles with caseloads.
+  const mayEnrol = Boolean(app.me?.screens.includes("caseload"));
   const page = Math.max(1, Number(query.get("page") ?? "1") || 1);
   let list: Worklist | null = null;
   let segments: Segment[] = [];
@@ -70,6 +73,7 @@ export function worklistPage(query: URLSearchParams): Page {
     next.risk_from = next.risk_from.replace(/%$/, "").trim();
     next.risk_to = next.risk_to.replace(/%$/, "").trim();
     next.risers = data.get("risers") ? "1" : "";
+    next.not_on_caseload = data.get("not-on-caseload") ? "true" : "";
     fieldErrors = {};
     for (const k of ["age_from", "age_to"] as const) {
       if (next[k] && !checkNumber(next[k], 0, 120, true)) fieldErrors[k] = `${k === "age_from" ? "Age from" : "Age to"} must be a whole number of years from 0 to 120`;
@@ -175,6 +179,11 @@ export function worklistPage(query: URLSearchParams): Page {
         r.person?.age !== undefined ? `${r.person.age} (${gender(r.person.gender)})` : "",
         r.person?.practice ?? "",
       ];
+      // On a caseload already (the row's on_caseload), or a link to enrol them.
+      const caseColumn = mayEnrol ? ["Case management"] : [];
+      const caseCell = (r: WorklistRow) => !mayEnrol ? [] : [r.on_caseload
+        ? tag("On a caseload", "green")
+        : html`<a href=${`/caseload/enrol?patient=${encodeURIComponent(r.id)}&source=case-finding&from=worklist`}>Enrol in case management<span class="nhsuk-u-visually-hidden">: ${r.person?.name ?? `person ${r.id}`}</span></a>`];
       const list4 = (lines: string[], n = 4) => lines.length
         ? html`<ul class="nhsuk-list nhsuk-body-s nhsuk-u-margin-bottom-0">${lines.slice(0, n).map((x) => html`<li>${x}</li>`)}</ul>` : "";
       return html`
@@ -221,6 +230,17 @@ export function worklistPage(query: URLSearchParams): Page {
               </div>
             </div>
           </div>
+          ${mayEnrol ? html`<div class=${fieldErrors.not_on_caseload ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group"}>
+            ${errorMessage("not-on-caseload-error", fieldErrors.not_on_caseload)}
+            <div class="nhsuk-checkboxes">
+              <div class="nhsuk-checkboxes__item">
+                <input class="nhsuk-checkboxes__input" id="not-on-caseload" name="not-on-caseload" type="checkbox" value="true" ?checked=${f.not_on_caseload === "true"}
+                  aria-describedby=${fieldErrors.not_on_caseload ? "not-on-caseload-hint not-on-caseload-error" : "not-on-caseload-hint"}>
+                <label class="nhsuk-label nhsuk-checkboxes__label" for="not-on-caseload">Not already on a caseload</label>
+                <div class="nhsuk-hint nhsuk-checkboxes__hint" id="not-on-caseload-hint">Leave out people on a team's caseload or its waiting list</div>
+              </div>
+            </div>
+          </div>` : nothing}
           <button class="nhsuk-button nhsuk-button--secondary" type="submit">Show the worklist</button>
           ${filtered() ? html` <a class="nhsuk-body app-clear" href="/worklist">Clear the filters</a>` : nothing}
         </form>
@@ -230,17 +250,19 @@ export function worklistPage(query: URLSearchParams): Page {
         ${list && list.rows.length === 0 ? html`<p class="nhsuk-body">${risers ? "No one you may see has a higher risk than in the run before, with these filters." : "No one in this worklist that you may see."}</p>` : nothing}
         ${list && list.rows.length > 0 ? html`
           ${risers
-            ? table(`Risers since run ${list.rows[0].previous?.run ?? prev ?? "before"}, page ${list.page}`, ["Rank", "Name", "NHS number", "Age", "Practice", "Emergency admission risk: before → now", "Why it rose"], list.rows.map((r, i) => [
+            ? table(`Risers since run ${list.rows[0].previous?.run ?? prev ?? "before"}, page ${list.page}`, ["Rank", "Name", "NHS number", "Age", "Practice", "Emergency admission risk: before → now", "Why it rose", ...caseColumn], list.rows.map((r, i) => [
               String(first + i + 1),
               ...person(r),
               html`<span class="app-nowrap">${percent(r.previous?.admission_risk)} → <strong>${percent(r.admission_risk)}</strong></span>`,
               list4(r.why ?? [], 6),
+              ...caseCell(r),
             ]), { captionSize: "s" })
-            : table(`Worklist, page ${list.page}`, ["Rank", "Name", "NHS number", "Age", "Practice", "Emergency admission risk", "Why"], list.rows.map((r, i) => [
+            : table(`Worklist, page ${list.page}`, ["Rank", "Name", "NHS number", "Age", "Practice", "Emergency admission risk", "Why", ...caseColumn], list.rows.map((r, i) => [
               String(first + i + 1),
               ...person(r),
               html`<strong>${percent(r.admission_risk)}</strong>`,
               list4(rowWhy(r)),
+              ...caseCell(r),
             ]), { captionSize: "s" })}
           <p class="nhsuk-body"><a href=${csvHref()} download id="worklist-csv">Download as CSV<span class="nhsuk-u-visually-hidden"> (this worklist${filtered() ? ", with its filters" : ""}, every page)</span></a>
             <span class="nhsuk-body-s"> – every row of this worklist, up to 5,000, with the reasons in full. The download is recorded in the audit trail.</span></p>
