@@ -727,13 +727,15 @@ export function adminCareTeamPage(id: string): Page {
   let busy = false;
   let member = "";
   let nhs = "";
+  let capacity: string | null = null; // the capacity field while it differs from the team's
   const memberErrors = new FormErrors();
   const peopleErrors = new FormErrors();
+  const capacityErrors = new FormErrors();
   const url = `/app/api/admin/care-teams/${encodeURIComponent(id)}`;
 
-  function clear() { memberErrors.clear(); peopleErrors.clear(); loadError = null; done = null; }
+  function clear() { memberErrors.clear(); peopleErrors.clear(); capacityErrors.clear(); loadError = null; done = null; }
 
-  async function change(kind: "members" | "people", body: Record<string, unknown>, message: string, errors: FormErrors, fields: Record<string, string>): Promise<boolean> {
+  async function change(kind: "members" | "people" | "capacity", body: Record<string, unknown>, message: string, errors: FormErrors, fields: Record<string, string>): Promise<boolean> {
     busy = true;
     app.update();
     try {
@@ -781,9 +783,22 @@ export function adminCareTeamPage(id: string): Page {
     if (await change("people", { nhs_number: digits, remove }, remove ? "Person removed from the team" : "Person added to the team", peopleErrors, { nhs_number: "nhs-number" })) nhs = "";
   }
 
+  async function setCapacity(e: Event) {
+    e.preventDefault();
+    if (busy) return;
+    clear();
+    capacity = val(new FormData(e.target as HTMLFormElement), "capacity");
+    if (capacity && !/^\d{1,6}$/.test(capacity)) {
+      capacityErrors.fields.capacity = "Enter the capacity as a whole number of people, for example 120, or leave it empty for no limit";
+      return showErrors();
+    }
+    const value = capacity ? Number(capacity) : null;
+    if (await change("capacity", { capacity: value }, value === null ? "Caseload capacity removed: no limit" : `Caseload capacity set to ${value}`, capacityErrors, { capacity: "capacity" })) capacity = null;
+  }
+
   return {
     title: () => (team ? `Care team ${team.name}` : missing ? "Care team not found" : "Care team"),
-    hasError: () => Boolean(loadError || memberErrors.any() || peopleErrors.any()),
+    hasError: () => Boolean(loadError || memberErrors.any() || peopleErrors.any() || capacityErrors.any()),
     async load() {
       try {
         team = (await api.get<{ care_team: AdminCareTeam }>(url)).care_team;
@@ -797,7 +812,7 @@ export function adminCareTeamPage(id: string): Page {
       const t = team;
       return html`
         ${loadError ? apiErrorSummary(loadError) : nothing}
-        ${memberErrors.summary()}${peopleErrors.summary()}
+        ${memberErrors.summary()}${peopleErrors.summary()}${capacityErrors.summary()}
         ${successBanner(done)}
         <a class="nhsuk-back-link" href="/admin/care-teams">Care teams</a>
         ${missing ? notFoundView("Care team", "/admin/care-teams", "All care teams") : !t ? html`<h1 tabindex="-1">Care team</h1>${loadError ? nothing : loading()}` : html`
@@ -807,6 +822,7 @@ export function adminCareTeamPage(id: string): Page {
           { key: "Organisation", value: orgText(t.organisation_name, t.organisation) },
           { key: "Members", value: String(t.members.length) },
           { key: "People", value: html`<span id="team-people">${t.people}</span>` },
+          ...(t.capacity !== undefined ? [{ key: "Caseload capacity", value: html`<span id="team-capacity">${t.capacity === null ? "No limit set" : `${t.capacity} ${t.capacity === 1 ? "person" : "people"}`}</span>` }] : []),
         ])}
         <h2 class="nhsuk-heading-m" id="h-members">Members</h2>
         <p class="nhsuk-body">Members can see the team's people from the moment they are added, and no longer once removed.</p>
@@ -829,7 +845,14 @@ export function adminCareTeamPage(id: string): Page {
             <button class="nhsuk-button nhsuk-button--secondary" type="submit" name="action" value="add" ?disabled=${busy}>Add the person</button>
             <button class="nhsuk-button nhsuk-button--secondary" type="submit" name="action" value="remove" ?disabled=${busy}>Remove the person</button>
           </div>
-        </form>`}`;
+        </form>
+        ${t.capacity !== undefined ? html`<h2 class="nhsuk-heading-m" id="h-capacity">Caseload capacity</h2>
+        <p class="nhsuk-body">How many people the team's caseload holds: once full, new people join its waiting list. For example about 120 for a team of case managers, up to 180 with health and social care assistants.</p>
+        <form novalidate @submit=${setCapacity} aria-labelledby="h-capacity">
+          ${textField({ id: "capacity", label: "Capacity (people)", hint: "A whole number. Leave it empty for no limit.", value: capacity ?? (t.capacity === null ? "" : String(t.capacity)),
+            error: capacityErrors.fields.capacity, width: 5, inputmode: "numeric" })}
+          <button class="nhsuk-button nhsuk-button--secondary" type="submit" ?disabled=${busy}>Save the capacity</button>
+        </form>` : nothing}`}`;
     },
   };
 }
