@@ -4,7 +4,8 @@
 # Builds its own world in a temporary directory: a small synthetic population in two practices,
 # imported into a fresh SQLite file and stratified twice (two runs, so the person page's score
 # history chart has two points); demo accounts with random passwords (a GP at the first person's
-# practice, a case manager at a community trust with a care team of five people, a commissioner,
+# practice, two case managers at a community trust with a care team of five people and an empty
+# second team, a commissioner,
 # a privacy officer, an administrator and a patient); starts the server on a free loopback port (--port 0); then
 # runs the node:test files in tests/e2e/test/ with playwright-core driving Debian's chromium
 # (/usr/bin/chromium; no Playwright browser download), axe-core on every page. Registered in
@@ -125,8 +126,15 @@ add_account spare e2e-spare gp "$practice" "Dr Spare"
 team_args=()
 while read -r number; do team_args+=(--patient "$number"); done < <(
   node -e 'for (const p of JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).team) console.log(p.nhs_number)' "$work/people.json")
+# A second case manager on the team: another care coordinator to take people on or transfer to.
+add_account case_manager_2 e2e-case-manager-2 case-manager RYG "E2E Second Case Manager"
 "$bin" careteam add --db "$db" --name "E2E community team" --organisation RYG \
-  --member e2e-case-manager "${team_args[@]}" > /dev/null
+  --member e2e-case-manager --member e2e-case-manager-2 "${team_args[@]}" > /dev/null
+# A second team of both case managers with no one on it yet: the caseload journeys
+# (test/caseload.test.mjs) have the administrator give it a capacity of 1 (the CLI sets none),
+# so that it fills and keeps a waiting list.
+"$bin" careteam add --db "$db" --name "E2E full team" --organisation RYG \
+  --member e2e-case-manager --member e2e-case-manager-2 > /dev/null
 
 echo "== Starting joinedup serve"
 "$bin" serve --db "$db" --bind 127.0.0.1 --port 0 2> "$work/serve.log" &
@@ -173,8 +181,9 @@ echo "== screenshots go to $artifacts"
 export E2E_BASE=$base E2E_SHORT_IDLE_BASE=$short_base E2E_ACCOUNTS=$accounts E2E_PEOPLE=$work/people.json E2E_ARTIFACTS=$artifacts \
   E2E_CHROMIUM=$chromium
 status=0
-echo "== node --test test/ui.test.mjs test/admin.test.mjs"
-node --test --test-reporter=spec --test-concurrency=1 "$@" "$here/test/ui.test.mjs" "$here/test/admin.test.mjs" || status=1
+echo "== node --test test/ui.test.mjs test/admin.test.mjs test/caseload.test.mjs"
+node --test --test-reporter=spec --test-concurrency=1 "$@" "$here/test/ui.test.mjs" "$here/test/admin.test.mjs" \
+  "$here/test/caseload.test.mjs" || status=1
 if [[ $status -ne 0 ]]; then
   echo "== joinedup serve log (last 40 lines)"
   tail -n 40 "$work/serve.log"
