@@ -193,6 +193,26 @@ TEST(SearchParams, DateMatchesPrefixSemantics) {
   EXPECT_FALSE(DateMatches(value(DatePrefix::kSa), 125, 135));
 }
 
+// ap: the value's range widened by its own width, at least a day, on each side; a target
+// matches when it overlaps that (FHIR leaves the margin to the server).
+TEST(SearchParams, ApproximatelyWidensTheValueAndMatchesOnOverlap) {
+  auto day = std::get<DateValue>(Parse("Encounter", "date=ap2000-01-02").filters[0].any_of[0]);
+  EXPECT_EQ(day.prefix, DatePrefix::kAp);
+  EXPECT_EQ(day.start, 10957 * kDay);      // 2000-01-01
+  EXPECT_EQ(day.end, (10957 + 3) * kDay);  // to the end of 2000-01-03
+  auto minute =
+      std::get<DateValue>(Parse("Encounter", "date=ap2000-01-02T10:00Z").filters[0].any_of[0]);
+  EXPECT_EQ(minute.end - minute.start, 60 + 2 * kDay) << "at least a day either side";
+  auto month = std::get<DateValue>(Parse("Encounter", "date=ap2000-02").filters[0].any_of[0]);
+  EXPECT_EQ(month.start, (10957 + 31 - 29) * kDay) << "February's 29 days before it";
+  EXPECT_EQ(month.end, (10957 + 31 + 29 + 29) * kDay) << "and after it";
+  EXPECT_TRUE(DateMatches(day, 10957 * kDay - 10, 10957 * kDay + 10)) << "overlaps the start";
+  EXPECT_FALSE(DateMatches(day, 10957 * kDay - 10, 10957 * kDay)) << "ends where it starts";
+  EXPECT_TRUE(DateMatches(day, 0, 20000 * kDay)) << "a wider target overlaps too";
+  EXPECT_EQ(CanonicalQuery(Parse("Encounter", "date=ap2000-01-02")), "date=ap2000-01-02&_count=50")
+      << "as written";
+}
+
 TEST(SearchParams, RepeatedIsAndCommaIsOr) {
   auto r = Parse("Patient", "given=ann,bob&given=c%5C,d&birthdate=ge1940&birthdate=lt1950");
   ASSERT_EQ(r.filters.size(), 4u);
