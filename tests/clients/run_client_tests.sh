@@ -85,9 +85,9 @@ token=$(curl -fsS -X POST "$base/auth/token" \
 export JOINEDUP_BIN=$bin JOINEDUP_FHIR_BASE=$base/fhir JOINEDUP_TOKEN=$token \
   JOINEDUP_NDJSON_DIR=$work/fhir JOINEDUP_WORK_DIR=$work JOINEDUP_PRACTICE=$practice
 # One file at a time, in this order: the walks and the export compare against the generated
-# population, so they run before fhir-kit-client adds people to it.
+# population, so they run before fhir-kit-client adds people to it (and care-plan, plans).
 status=0
-for file in fhirclient export fhir-kit-client; do
+for file in fhirclient export fhir-kit-client care-plan; do
   echo "== node --test test/$file.test.mjs"
   node --test --test-reporter=spec "$@" "$here/test/$file.test.mjs" || status=1
 done
