@@ -358,7 +358,7 @@ describe("case finding (GP)", () => {
     assert.ok(whole.lines > 101, `the whole worklist has ${whole.lines - 1} rows`);
     // Back to everyone; the first person's page opens.
     await go(page, "/worklist");
-    const first = page.locator("main table tbody tr").first().locator("a");
+    const first = page.locator("main table tbody tr").first().locator("a[href^='/people/']");  // not the row action "Enrol in case management"
     const name = await first.innerText();
     await first.click();
     await page.waitForURL(/\/people\//);
