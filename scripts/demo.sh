@@ -75,6 +75,23 @@ while read -r number; do team_patients+=(--patient "$number"); done < <(
 "$bin" careteam add --db "$out/joinedup.db" --name "Demo community team" --organisation RYG \
   --member demo-case-manager "${team_patients[@]}"
 team_size=$((${#team_patients[@]} / 2))
+# Case management (issue 12): two teams near and at capacity, filled from the latest run's
+# highest-risk people (seed 001: "an active caseload of about 120 patients").
+add_account demo-case-manager-2 case-manager RYG "Demo Case Manager Two"
+add_account demo-hsca care-assistant RYG "Demo Care Assistant"
+case_team() {  # name capacity fill waiting members…
+  local name=$1 capacity=$2 fill=$3 waiting=$4
+  shift 4
+  local members=() id
+  for m in "$@"; do members+=(--member "$m"); done
+  id=$("$bin" careteam add --db "$out/joinedup.db" --name "$name" --organisation RYG "${members[@]}" |
+    sed -n 's/^added care team \([0-9]*\).*/\1/p')
+  "$bin" caseload capacity --db "$out/joinedup.db" --team "$id" --capacity "$capacity" >/dev/null
+  "$bin" caseload seed --db "$out/joinedup.db" --team "$id" --fill "$fill" --waiting "$waiting"
+}
+echo "== Caseloads"
+case_team "Case management North" 120 0.93 4 demo-case-manager demo-case-manager-2 demo-hsca
+case_team "Case management South" 30 1.0 6 demo-case-manager
 
 cat <<HOW
 == Serving $base (FHIR base $base/fhir) on the synthetic population; Ctrl-C stops it

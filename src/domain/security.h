@@ -66,6 +66,7 @@ struct CareTeam {
   std::string organisation_id;
   int64_t members = 0;  // how many users
   int64_t people = 0;   // how many people
+  std::optional<int64_t> capacity = {};  // caseload capacity (domain/caseload.h); empty: none
   friend bool operator==(const CareTeam&, const CareTeam&) = default;
 };
 

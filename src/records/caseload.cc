@@ -150,8 +150,8 @@ Result<std::vector<CaseloadBoard>> Records::MyTeams() {
     JU_ASSIGN_OR_RETURN(std::optional<store::CareTeam> team, store_.FindCareTeam(id));
     if (!team) continue;
     CaseloadBoard board;
+    board.capacity = team->capacity;
     board.team = std::move(*team);
-    JU_ASSIGN_OR_RETURN(board.capacity, store_.CareTeamCapacity(id));
     JU_ASSIGN_OR_RETURN(board.counts, store_.CountCaseload(id));
     out.push_back(std::move(board));
   }
@@ -170,8 +170,8 @@ Result<CaseloadBoard> Records::Caseload(int64_t care_team_id) {
     return TeamNotKnown(care_team_id);
   }
   CaseloadBoard board;
+  board.capacity = team->capacity;
   board.team = std::move(*team);
-  JU_ASSIGN_OR_RETURN(board.capacity, store_.CareTeamCapacity(care_team_id));
   JU_ASSIGN_OR_RETURN(board.counts, store_.CountCaseload(care_team_id));
   store::CaseEpisodeQuery query;
   query.care_team_id = care_team_id;
@@ -305,7 +305,7 @@ Result<CaseloadEntry> Records::Enrol(const Enrolment& enrolment) {
                       "Ask them, and record their consent to share with the care team first",
                       "patient");
   if (enrolment.coordinator_id) JU_RETURN_IF_ERROR(CheckCoordinator(team->id, enrolment.coordinator_id));
-  JU_ASSIGN_OR_RETURN(std::optional<int64_t> capacity, store_.CareTeamCapacity(team->id));
+  const std::optional<int64_t> capacity = team->capacity;
   JU_ASSIGN_OR_RETURN(store::CaseloadCount count, store_.CountCaseload(team->id));
   const bool room = !capacity || count.active < *capacity;
   store::CaseEpisodeWrite write;

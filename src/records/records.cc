@@ -617,6 +617,7 @@ Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
   query.risk_at_least = request.risk_from;
   query.risk_below = request.risk_to;
   if (request.risers) query.risen_since_run_id = previous->id;
+  query.not_on_caseload = request.not_on_caseload;
   query.offset = request.offset;
   query.limit = std::clamp(request.limit, 1, kWorklistMaxRows) + 1;  // one more: a next page?
   JU_ASSIGN_OR_RETURN(std::vector<store::FoundResource> found,
@@ -628,6 +629,15 @@ Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
     if (f.patient_key) keys.push_back(*f.patient_key);
     JU_ASSIGN_OR_RETURN(Record record, ToRecord(std::move(f)));
     out.rows.push_back(std::move(record));
+  }
+  if (!request.for_export) {  // a screen's page: who is on a caseload already
+    for (int64_t key : keys) {
+      store::CaseEpisodeQuery open;
+      open.patient_key = key;
+      open.limit = 1;
+      JU_ASSIGN_OR_RETURN(std::vector<store::CaseEpisode> episodes, store_.CaseEpisodes(open));
+      if (!episodes.empty()) out.on_caseload.insert(key);
+    }
   }
   if (request.risers) {  // the same people, in the run they rose from
     for (int64_t key : keys) {
@@ -649,6 +659,7 @@ Result<Worklist> Records::CaseFinding(const WorklistRequest& request) {
   if (request.risk_from) say("risk from " + std::to_string(*request.risk_from));
   if (request.risk_to) say("risk below " + std::to_string(*request.risk_to));
   if (request.risers) say("risen since run " + std::to_string(previous->id));
+  if (request.not_on_caseload) say("not on a caseload");
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kSuccess, std::move(keys),

@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -109,6 +110,7 @@ struct WorklistRequest {
   std::optional<int> age_from, age_to;       // whole years today, inclusive
   std::optional<double> risk_from, risk_to;  // admission risk, [from, to)
   bool risers = false;  // only people whose risk rose since the run before, largest rise first
+  bool not_on_caseload = false;  // leave out people already on a caseload (or its waiting list)
   int64_t offset = 0;
   int limit = 20;           // at most 5,000
   bool for_export = false;  // the rows leave joinedup (a CSV file): the audit event says so
@@ -120,6 +122,7 @@ struct Worklist {
   std::vector<Record> rows;                // RiskAssessment records, highest risk first
   // Risers: each row's person's RiskAssessment in the run before, by patient key.
   std::map<int64_t, Record> previous;
+  std::set<int64_t> on_caseload;  // the rows' people with an open case episode, by key
   bool more = false;  // another page follows
 };
 

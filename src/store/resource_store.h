@@ -235,6 +235,7 @@ class ResourceStore {
     std::optional<Date> born_from, born_to;           // birth date bounds, inclusive
     std::optional<double> risk_at_least, risk_below;  // admission risk bounds [at_least, below)
     int64_t risen_since_run_id = 0;                   // 0: everyone
+    bool not_on_caseload = false;  // leave out people with an open case episode
     int64_t offset = 0;
     int limit = 20;
   };

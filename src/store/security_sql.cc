@@ -355,11 +355,12 @@ Result<std::vector<CareTeam>> SqlStore::CareTeams() {
       Query("SELECT t.id, t.name, t.organisation_id,"
             " (SELECT COUNT(*) FROM care_team_members m WHERE m.care_team_id = t.id),"
             " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id"
-            " AND p.until_ms IS NULL)"
+            " AND p.until_ms IS NULL), t.capacity"
             " FROM care_teams t ORDER BY t.name, t.id",
             {}, [&](const SqlRow& row) -> Status {
               out.push_back({row.Int(0), std::string(row.Text(1)), std::string(row.Text(2)),
-                             row.Int(3), row.Int(4)});
+                             row.Int(3), row.Int(4),
+                             row.IsNull(5) ? std::nullopt : std::optional<int64_t>(row.Int(5))});
               return Ok();
             }));
   return out;
@@ -372,11 +373,12 @@ Result<std::optional<CareTeam>> SqlStore::FindCareTeam(int64_t care_team_id) {
       Query("SELECT t.id, t.name, t.organisation_id,"
             " (SELECT COUNT(*) FROM care_team_members m WHERE m.care_team_id = t.id),"
             " (SELECT COUNT(*) FROM care_team_patients p WHERE p.care_team_id = t.id"
-            " AND p.until_ms IS NULL)"
+            " AND p.until_ms IS NULL), t.capacity"
             " FROM care_teams t WHERE t.id = ?1",
             {&param, 1}, [&](const SqlRow& row) -> Status {
               found = CareTeam{row.Int(0), std::string(row.Text(1)), std::string(row.Text(2)),
-                               row.Int(3), row.Int(4)};
+                               row.Int(3), row.Int(4),
+                               row.IsNull(5) ? std::nullopt : std::optional<int64_t>(row.Int(5))};
               return Ok();
             }));
   return found;

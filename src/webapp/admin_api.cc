@@ -107,6 +107,7 @@ class Admin {
   HttpResponse CareTeam(int64_t id);
   HttpResponse CreateCareTeam(const json& body);
   HttpResponse ChangeCareTeam(int64_t id, bool members, const json& body);
+  HttpResponse SetCapacity(int64_t id, const json& body);
 
  private:
   Result<std::map<std::string, std::string>> OrganisationNames();
@@ -141,7 +142,8 @@ json Admin::TeamJson(const store::CareTeam& team, const std::map<std::string, st
           {"organisation", team.organisation_id},
           {"organisation_name", name == names.end() ? "" : name->second},
           {"members", team.members},
-          {"people", team.people}};
+          {"people", team.people},
+          {"capacity", team.capacity ? json(*team.capacity) : json(nullptr)}};
 }
 
 HttpResponse Admin::Users(const QueryList& params) {
@@ -324,6 +326,21 @@ HttpResponse Admin::CreateCareTeam(const json& body) {
   return Json(201, {{"care_team", TeamJson(*team, *names)}});
 }
 
+HttpResponse Admin::SetCapacity(int64_t id, const json& body) {
+  const auto capacity = body.find("capacity");
+  if (capacity == body.end() || !(capacity->is_null() || capacity->is_number_integer()))
+    return Problem(400, TitleOf(400), "Enter the caseload capacity as a whole number, or none.",
+                   "capacity");
+  Status done = records_.SetCaseloadCapacity(
+      id, capacity->is_null() ? std::nullopt : std::optional<int64_t>(capacity->get<int64_t>()));
+  if (!done.ok()) {
+    if (done.error().code == ErrorCode::kNotFound)
+      return Problem(404, TitleOf(404), "There is no such care team.");
+    return Refused(done.error());
+  }
+  return CareTeam(id);
+}
+
 HttpResponse Admin::ChangeCareTeam(int64_t id, bool members, const json& body) {
   const auto remove_member = body.find("remove");
   if (remove_member != body.end() && !remove_member->is_boolean())
@@ -388,6 +405,8 @@ HttpResponse AdminApi(records::Records& records, const http::HttpRequest& reques
     if (path.size() == 2) return get ? admin.CareTeam(*id) : not_allowed("GET");
     if (path.size() == 3 && (path[2] == "members" || path[2] == "people"))
       return post ? admin.ChangeCareTeam(*id, path[2] == "members", *body) : not_allowed("POST");
+    if (path.size() == 3 && path[2] == "capacity")
+      return post ? admin.SetCapacity(*id, *body) : not_allowed("POST");
   }
   return NotFound();
 }

@@ -485,8 +485,9 @@ HttpResponse AppApi::Impl::Me(records::Records& records, const std::string& disp
     screens.push_back("find");
   if (!patient && security::RoleAllows(role, Category::kRisk, Interaction::kSearch))
     screens.push_back("worklist");
-  // Caseloads: enrolling and changing case episodes is writing clinical records.
-  if (!patient && security::RoleAllows(role, Category::kClinical, Interaction::kCreate))
+  // Caseloads: a team's board is read with the right to search clinical records (changing it
+  // needs more; the records service decides).
+  if (!patient && security::RoleAllows(role, Category::kClinical, Interaction::kSearch))
     screens.push_back("caseload");
   if (security::RoleAllows(role, Category::kAudit, Interaction::kSearch))
     screens.push_back("audit");
@@ -885,6 +886,11 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
                      "risers");
     request.risers = risers == "1";
   }
+  if (const std::string off = Param(*params, "not_on_caseload"); !off.empty()) {
+    if (off != "true" && off != "false")
+      return Problem(400, TitleOf(400), "not_on_caseload is true or false.", "not_on_caseload");
+    request.not_on_caseload = off == "true";
+  }
   auto worklist = records.CaseFinding(request);
   if (!worklist.ok()) {
     if (worklist.error().code == ErrorCode::kNotFound)
@@ -899,6 +905,7 @@ HttpResponse AppApi::Impl::CaseFinding(records::Records& records, std::string_vi
     if (!risk.is_object()) continue;
     json row = RiskItem(risk);
     row["id"] = ReferenceId(risk.value("subject", json::object()), "Patient");
+    row["on_caseload"] = r.patient_key && worklist->on_caseload.count(*r.patient_key) > 0;
     if (const auto* now = std::get_if<store::RiskResult>(&r.record)) {
       row["segments"] = records::SegmentLabels(*now);
       auto before =

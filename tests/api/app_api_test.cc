@@ -58,7 +58,9 @@ std::vector<std::string> Screens(const json& me) {
 
 TEST_F(AppApiTest, ScreensFollowThePolicy) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(Screens(Body(Call("gp", "GET", "/me"))), (V{"find", "worklist", "population"}));
+  EXPECT_EQ(Screens(Body(Call("gp", "GET", "/me"))),
+            (V{"find", "worklist", "caseload", "population"}));
+  EXPECT_EQ(Screens(Body(Call("care-assistant", "GET", "/me"))), (V{"find", "caseload"}));
   EXPECT_EQ(Screens(Body(Call("link-worker", "GET", "/me"))), (V{"find"}));
   EXPECT_EQ(Screens(Body(Call("privacy-officer", "GET", "/me"))), (V{"audit"}));
   EXPECT_EQ(Screens(Body(Call("commissioner", "GET", "/me"))), (V{"population"}));

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <regex>
+#include <algorithm>
 
 #include "api_test_support.h"
 #include "security/policy.h"
@@ -291,6 +291,43 @@ TEST_F(CaseloadTest, SomeoneWhoDeclinedSharingIsNotEnrolledWithATeamOutsideTheir
   EXPECT_NE(refused["error"]["detail"].get<std::string>().find("declined sharing"),
             std::string::npos);
   EXPECT_TRUE(store_->CaseEpisodes({}).value().empty());
+}
+
+TEST_F(CaseloadTest, TheWorklistLeavesOutOrMarksPeopleAlreadyOnACaseload) {
+  auto ids = [](const json& list) {
+    std::vector<std::string> out;
+    for (const json& row : list["rows"]) out.push_back(row["id"]);
+    return out;
+  };
+  const json before = Body(Call("gp", "GET", "/worklist?limit=50"));
+  const std::vector<std::string> everyone = ids(before);
+  ASSERT_NE(std::find(everyone.begin(), everyone.end(), "p1"), everyone.end());
+  for (const json& row : before["rows"]) EXPECT_EQ(row["on_caseload"], false);
+  Enrol("gp", team_, "p1", cm_);
+  const json after = Body(Call("gp", "GET", "/worklist?limit=50"));
+  for (const json& row : after["rows"]) EXPECT_EQ(row["on_caseload"], row["id"] == "p1");
+  std::vector<std::string> rest = ids(Body(Call("gp", "GET", "/worklist?limit=50&not_on_caseload=true")));
+  std::vector<std::string> expected = everyone;
+  expected.erase(std::find(expected.begin(), expected.end(), "p1"));
+  EXPECT_EQ(rest, expected);
+  EXPECT_EQ(Body(Call("gp", "GET", "/worklist?not_on_caseload=yes"))["error"]["field"],
+            "not_on_caseload");
+}
+
+TEST_F(CaseloadTest, AnAdministratorSetsATeamsCapacity) {
+  const std::string address = "/admin/care-teams/" + std::to_string(team_) + "/capacity";
+  const json set = Body(Call("administrator", "POST", address, {{"capacity", 120}}));
+  EXPECT_EQ(set["care_team"]["capacity"], 120);
+  EXPECT_EQ(Body(Call("cm-north", "GET", "/caseloads"))["teams"][0]["capacity"], 120);
+  EXPECT_EQ(Body(Call("administrator", "POST", address, {{"capacity", -1}}))["error"]["field"],
+            "capacity");
+  EXPECT_EQ(Body(Call("administrator", "POST", address, {{"capacity", "lots"}}))["error"]["field"],
+            "capacity");
+  EXPECT_TRUE(
+      Body(Call("administrator", "POST", address, {{"capacity", nullptr}}))["care_team"]["capacity"]
+          .is_null());
+  EXPECT_EQ(Call("cm-north", "POST", address, {{"capacity", 500}}).status, 404);
+  EXPECT_FALSE(store_->FindCareTeam(team_).value()->capacity.has_value());
 }
 
 }  // namespace
