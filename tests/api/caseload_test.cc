@@ -11,6 +11,7 @@
 #include "api_test_support.h"
 #include "security/policy.h"
 #include "store_test_support.h"
+#include "api/fhir_api.h"
 #include "webapp/app_api.h"
 
 namespace joinedup::api::testing {
@@ -291,6 +292,128 @@ TEST_F(CaseloadTest, SomeoneWhoDeclinedSharingIsNotEnrolledWithATeamOutsideTheir
   EXPECT_NE(refused["error"]["detail"].get<std::string>().find("declined sharing"),
             std::string::npos);
   EXPECT_TRUE(store_->CaseEpisodes({}).value().empty());
+}
+
+// Seed 004's Mrs A, end to end: her GP enrols her (no referral) with the Recovery at Home team;
+// the nurse records the assessment with her preferences and fears, and her consent to share it;
+// the plan — carers twice a day, a system for her medicines, an occupational-therapy visit, and
+// the midday visit she declined, in her words — with her goal and a review at four weeks; she
+// reads her own plan; a case manager outside her team sees nothing without breaking the glass.
+// (Escalation on an emergency admission is not built yet: issue 12 item 6.)
+TEST_F(CaseloadTest, MrsAFromEnrolmentToHerOwnPlan) {
+  api::FhirApi fhir(TestOptions());
+  auto fhir_call = [&](std::string_view who, std::string_view method, const std::string& target,
+                       const json& body = nullptr,
+                       std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return fhir.Handle(Request(method, target, body.is_null() ? "" : body.dump(), std::move(headers)),
+                       PrincipalOf(*store_, who), *store_);
+  };
+  auto create = [&](const json& resource) {
+    const HttpResponse r = fhir_call("cm-north", "POST", "/" + resource["resourceType"].get<std::string>(), resource);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? json::parse(r.body)["id"].get<std::string>() : std::string();
+  };
+  const json subject = {{"reference", "Patient/p4"}};
+
+  // Her GP calls the team; she is on the nurse's caseload at once.
+  const json episode = Enrol("gp-beta", team_, "p4", cm_);
+  ASSERT_EQ(episode["status"], "active");
+
+  // The assessment: her preferences and fears in her words, and her consent to share it.
+  const std::string assessment = create(
+      {{"resourceType", "QuestionnaireResponse"},
+       {"status", "completed"},
+       {"subject", subject},
+       {"questionnaire", "https://joinedup.example/fhir/Questionnaire/holistic-assessment"},
+       {"author", {{"reference", "Practitioner/cm-north"}}},
+       {"item",
+        {{{"linkId", "what-matters"},
+          {"answer", {{{"valueString", "Keeping control and staying in my own home"}}}}},
+         {{"linkId", "fears"},
+          {"answer", {{{"valueString", "Letting strangers into my house"}}}}}}}});
+  ASSERT_FALSE(assessment.empty());
+  ASSERT_EQ(Call("cm-north", "POST", "/people/p4/consent", {{"decision", "permit"}}).status, 201);
+
+  // The plan and her goal.
+  const std::string goal = create(
+      {{"resourceType", "Goal"},
+       {"lifecycleStatus", "active"},
+       {"subject", subject},
+       {"description", {{"text", "To get back to normal and keep my independence"}}},
+       {"expressedBy", subject}});
+  auto act = [](const char* text, bool declined) {
+    json detail = {{"status", declined ? "cancelled" : "scheduled"}, {"description", text}};
+    if (declined) detail["doNotPerform"] = true;
+    return json{{"detail", detail}};
+  };
+  const std::string plan = create(
+      {{"resourceType", "CarePlan"},
+       {"status", "active"},
+       {"intent", "plan"},
+       {"subject", subject},
+       {"goal", {{{"reference", "Goal/" + goal}}}},
+       {"activity",
+        {act("A carer twice a day: to help me get up and to get to bed", false),
+         act("Carers help me set up a system for my tablets", false),
+         act("An occupational therapist visits to see what would make home safer", false),
+         act("A midday visit: declined. \"I would soon lose my confidence if someone was doing "
+             "everything for me.\"",
+             true)}}});
+  ASSERT_FALSE(plan.empty());
+  const std::string review = create(
+      {{"resourceType", "Task"},
+       {"status", "requested"},
+       {"intent", "plan"},
+       {"for", subject},
+       {"focus", {{"reference", "CarePlan/" + plan}}},
+       {"owner", {{"reference", "Practitioner/cm-north"}}},
+       {"description", "Review Mrs A's plan with her"},
+       {"restriction", {{"period", {{"end", "2026-10-19T17:00:00Z"}}}}}});  // four weeks on
+  EXPECT_EQ(Body(fhir_call("cm-north", "GET",
+                           "/Task?owner=Practitioner/cm-north&due=le2026-10-19&status=requested"))
+                ["total"],
+            1);
+
+  // Her own sign-in: her plan, with the declined visit in her own words.
+  store::User mrs_a;
+  mrs_a.username = "mrs-a";
+  mrs_a.display_name = "Mrs A";
+  mrs_a.organisation_id = "B82002";
+  mrs_a.role = store::Role::kPatient;
+  mrs_a.password_hash = "not-a-real-hash";
+  mrs_a.patient_key = population_.patient_keys.at("p4");
+  ASSERT_TRUE(store_->AddUser(mrs_a).ok());
+  const HttpResponse own = fhir_call("mrs-a", "GET", "/CarePlan?patient=p4&_id=" + plan + "&_include=CarePlan:goal");
+  ASSERT_EQ(own.status, 200) << own.body;
+  const json bundle = json::parse(own.body);
+  ASSERT_EQ(bundle["entry"].size(), 2u);
+  EXPECT_NE(own.body.find("lose my confidence"), std::string::npos);
+  EXPECT_NE(own.body.find("keep my independence"), std::string::npos);
+  EXPECT_EQ(fhir_call("mrs-a", "GET", "/CarePlan?patient=p2").status == 200
+                ? json::parse(fhir_call("mrs-a", "GET", "/CarePlan?patient=p2").body)["total"]
+                : json(-1),
+            0);
+
+  // A case manager outside her team: nothing, as if there were nothing; break-glass opens her
+  // record (and alerts the privacy officer).
+  for (const std::string& target : {"/CarePlan/" + plan, "/Goal/" + goal, "/Task/" + review,
+                                    "/QuestionnaireResponse/" + assessment}) {
+    const HttpResponse hidden = fhir_call("cm-south", "GET", target);
+    const std::string missing_id = target.substr(0, target.rfind('/')) + "/no-such-id";
+    const HttpResponse missing = fhir_call("cm-south", "GET", missing_id);
+    EXPECT_EQ(hidden.status, 404) << target;
+    EXPECT_EQ(Shape(hidden.body, target.substr(target.rfind('/') + 1)),
+              Shape(missing.body, "no-such-id"))
+        << target;
+  }
+  EXPECT_EQ(json::parse(fhir_call("cm-south", "GET", "/CarePlan?patient=p4").body).value("total", -1),
+            0);
+  EXPECT_EQ(fhir_call("cm-south", "GET", "/CarePlan/" + plan, nullptr,
+                      {{"x-break-glass-reason", "emergency: Mrs A collapsed at the day centre; no one from "
+                                                "her team is reachable"}})
+                .status,
+            200);
+  EXPECT_FALSE(Events("break-glass-alert").empty());
 }
 
 TEST_F(CaseloadTest, TheWorklistLeavesOutOrMarksPeopleAlreadyOnACaseload) {
