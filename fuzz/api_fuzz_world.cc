@@ -79,6 +79,10 @@ ApiWorld& TheApiWorld() {
     add("privacy-officer", store::Role::kPrivacyOfficer, std::nullopt);
     add("commissioner", store::Role::kCommissioner, std::nullopt);
     add("administrator", store::Role::kAdministrator, std::nullopt);
+    // A case-management team with the GP on it and room for two (the caseload routes).
+    const int64_t team = *s.AddCareTeam("Case management", "A81001");
+    Check(s.AddCareTeamMember(team, (*s.FindUser("gp"))->id).ok());
+    Check(s.SetCareTeamCapacity(team, 2).ok());
     w->gp = MakePrincipal(s, "gp", "user/*.cruds");
     w->patient = MakePrincipal(s, "patient", "patient/*.cruds");
     w->officer = MakePrincipal(s, "privacy-officer", "user/*.cruds");
