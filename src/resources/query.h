@@ -58,8 +58,8 @@ struct DateValue {
 // or eq; sa/eb — the target starts after/ends before the value's range; ap — the target
 // overlaps the value's range, which the parser has already widened (FHIR leaves "approximately"
 // to the server: joinedup widens a value by its own width, at least a day, on each side, so
-// ap2026-03-05 is 4–6 March and ap2026-03 February to April). A day-precision birthDate is the
-// range [day 00:00, next day 00:00).
+// ap2026-03-05 is 4–6 March and ap2026-03 29 January to 1 May). A day-precision birthDate is
+// the range [day 00:00, next day 00:00).
 bool DateMatches(const DateValue& value, int64_t target_start, int64_t target_end);
 
 struct ReferenceValue {
