@@ -143,6 +143,21 @@ Status Records::PermitCaseload(Operation operation) {
   return Permit(operation, kEpisodeType);
 }
 
+Result<std::vector<CaseloadEntry>> Records::VisibleEntries(const store::CaseEpisodeQuery& query,
+                                                           std::vector<int64_t>& keys) {
+  JU_ASSIGN_OR_RETURN(std::vector<CaseEpisode> episodes, store_.CaseEpisodes(query));
+  std::vector<CaseloadEntry> out;
+  for (CaseEpisode& e : episodes) {
+    JU_ASSIGN_OR_RETURN(security::Decision decision,
+                        DecidePerson(Operation::kSearch, kEpisodeType, e.patient_key));
+    if (!decision.allowed) continue;
+    keys.push_back(e.patient_key);
+    JU_ASSIGN_OR_RETURN(CaseloadEntry entry, Entry(std::move(e)));
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 Result<std::vector<CaseloadBoard>> Records::MyTeams() {
   JU_RETURN_IF_ERROR(PermitCaseload(Operation::kSearch));
   std::vector<CaseloadBoard> out;
@@ -175,19 +190,13 @@ Result<CaseloadBoard> Records::Caseload(int64_t care_team_id) {
   JU_ASSIGN_OR_RETURN(board.counts, store_.CountCaseload(care_team_id));
   store::CaseEpisodeQuery query;
   query.care_team_id = care_team_id;
-  JU_ASSIGN_OR_RETURN(std::vector<CaseEpisode> episodes, store_.CaseEpisodes(query));
+  // A person whose consent has since narrowed who may see them stays counted (the team's load
+  // is real) but is not listed.
   std::vector<int64_t> keys;
-  for (CaseEpisode& e : episodes) {
-    // A person whose consent has since narrowed who may see them stays counted (the team's
-    // load is real) but is not listed.
-    JU_ASSIGN_OR_RETURN(security::Decision decision,
-                        DecidePerson(Operation::kSearch, kEpisodeType, e.patient_key));
-    if (!decision.allowed) continue;
-    keys.push_back(e.patient_key);
-    const bool active = e.status == EpisodeStatus::kActive;
-    JU_ASSIGN_OR_RETURN(CaseloadEntry entry, Entry(std::move(e)));
-    (active ? board.active : board.waiting).push_back(std::move(entry));
-  }
+  JU_ASSIGN_OR_RETURN(std::vector<CaseloadEntry> entries, VisibleEntries(query, keys));
+  for (CaseloadEntry& entry : entries)
+    (entry.episode.status == EpisodeStatus::kActive ? board.active : board.waiting)
+        .push_back(std::move(entry));
   JU_ASSIGN_OR_RETURN(std::vector<int64_t> members, store_.CareTeamMembers(care_team_id));
   for (int64_t id : members) {
     JU_ASSIGN_OR_RETURN(std::optional<store::User> user, store_.FindUserById(id));
@@ -209,17 +218,8 @@ Result<std::vector<CaseloadEntry>> Records::MyCaseload() {
   JU_RETURN_IF_ERROR(PermitCaseload(Operation::kSearch));
   store::CaseEpisodeQuery query;
   query.coordinator_id = requester_.caller.user_id;
-  JU_ASSIGN_OR_RETURN(std::vector<CaseEpisode> episodes, store_.CaseEpisodes(query));
-  std::vector<CaseloadEntry> out;
   std::vector<int64_t> keys;
-  for (CaseEpisode& e : episodes) {
-    JU_ASSIGN_OR_RETURN(security::Decision decision,
-                        DecidePerson(Operation::kSearch, kEpisodeType, e.patient_key));
-    if (!decision.allowed) continue;
-    keys.push_back(e.patient_key);
-    JU_ASSIGN_OR_RETURN(CaseloadEntry entry, Entry(std::move(e)));
-    out.push_back(std::move(entry));
-  }
+  JU_ASSIGN_OR_RETURN(std::vector<CaseloadEntry> out, VisibleEntries(query, keys));
   JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kSuccess, std::move(keys),
                              "coordinator=" + std::to_string(requester_.caller.user_id), false,
                              "caseload"));

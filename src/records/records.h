@@ -368,6 +368,9 @@ class Records {
   // The episode `episode_id` if the caller may change it (kNotFound otherwise).
   Result<store::CaseEpisode> EpisodeToChange(int64_t episode_id, int64_t version);
   Result<CaseloadEntry> Entry(store::CaseEpisode episode);
+  // The episodes matching `query` whose people the caller may see; their keys added to `keys`.
+  Result<std::vector<CaseloadEntry>> VisibleEntries(const store::CaseEpisodeQuery& query,
+                                                    std::vector<int64_t>& keys);
   Status CheckCoordinator(int64_t care_team_id, int64_t coordinator_id);
   Result<store::CaseEpisode> WriteEpisode(store::CaseEpisodeWrite write, std::string_view subtype);
   Result<Written> CreateConsent(std::string_view json);

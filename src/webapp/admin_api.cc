@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,14 +36,6 @@ HttpResponse Refused(const Error& error) {
     return Problem(error.code == ErrorCode::kConflict ? 409 : 400, TitleOf(400), error.message,
                    error.field);
   return FromError(error);
-}
-
-std::optional<int64_t> PositiveId(std::string_view text) {
-  int64_t value = 0;
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
 }
 
 // `page` from the query (1 when absent); nullopt when it is not a positive number.

@@ -1,6 +1,7 @@
 // The web application's shared JSON helpers (app_json.h).
 #include "webapp/app_json.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include "core/date.h"
@@ -24,6 +25,14 @@ std::string Instant(int64_t ms) {
                 static_cast<int>(in_day / 3600), static_cast<int>(in_day / 60 % 60),
                 static_cast<int>(in_day % 60));
   return text;
+}
+
+std::optional<int64_t> PositiveId(std::string_view text) {
+  int64_t value = 0;
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
 }
 
 Error Invalid(std::string message, std::string field) {

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,6 +21,8 @@ using QueryList = std::vector<std::pair<std::string, std::string>>;
 
 std::string_view Trim(std::string_view text);  // core TrimSpace: white space at either end
 Error Invalid(std::string message, std::string field);
+// A record number in a path ("12"): a positive decimal of at most 18 digits; nullopt otherwise.
+std::optional<int64_t> PositiveId(std::string_view text);
 // Milliseconds since 1970 as an ISO 8601 UTC instant to the second ("2026-03-31T09:00:00Z").
 std::string Instant(int64_t ms);
 

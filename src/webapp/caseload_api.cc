@@ -3,7 +3,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <charconv>
 #include <optional>
 #include <string>
 #include <utility>
@@ -39,14 +38,6 @@ HttpResponse Refused(const Error& error) {
   if (error.code == ErrorCode::kPreconditionFailed)
     return Problem(412, "Someone else has changed this", error.message, error.field);
   return FromError(error);
-}
-
-std::optional<int64_t> PositiveId(std::string_view text) {
-  int64_t value = 0;
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
 }
 
 // An optional id member: absent or null is 0; anything but a positive integer is an error.

@@ -26,18 +26,6 @@ class AdminApiTest : public AppApiTestBase {
         PrincipalOf(*store_, who), *store_);
   }
 
-  std::vector<store::AuditEvent> Events(std::string_view subtype) {
-    store::AuditQuery q;
-    q.limit = 1000;
-    auto events = store_->SearchAuditEvents(q);
-    EXPECT_TRUE(events.ok());
-    std::vector<store::AuditEvent> out;
-    if (events.ok())
-      for (store::AuditEvent& e : *events)
-        if (e.subtype == subtype) out.push_back(std::move(e));
-    return out;
-  }
-
   size_t UserCount() {
     auto users = store_->Users();
     EXPECT_TRUE(users.ok());

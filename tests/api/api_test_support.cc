@@ -299,6 +299,18 @@ void AppApiTestBase::SetUp() {
   api_ = std::make_unique<webapp::AppApi>(options);
 }
 
+std::vector<store::AuditEvent> AppApiTestBase::Events(std::string_view subtype) {
+  store::AuditQuery q;
+  q.limit = 1000;
+  auto events = store_->SearchAuditEvents(q);
+  EXPECT_TRUE(events.ok());
+  std::vector<store::AuditEvent> out;
+  if (events.ok())
+    for (store::AuditEvent& e : *events)
+      if (e.subtype == subtype) out.push_back(std::move(e));
+  return out;
+}
+
 nlohmann::json AppApiTestBase::Body(const HttpResponse& response) {
   nlohmann::json j = nlohmann::json::parse(response.body, nullptr, false);
   EXPECT_TRUE(j.is_object()) << response.body;

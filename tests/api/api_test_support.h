@@ -118,6 +118,8 @@ class AppApiTestBase : public ::testing::Test {
   void SetUp() override;
   // The response body as a JSON object (a test failure if it is not one).
   static nlohmann::json Body(const HttpResponse& response);
+  // The audit trail's events with this subtype, oldest first.
+  std::vector<store::AuditEvent> Events(std::string_view subtype);
 
   std::unique_ptr<store::testing::TestDatabase> db_;
   std::unique_ptr<store::Store> store_;

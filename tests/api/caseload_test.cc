@@ -74,18 +74,6 @@ class CaseloadTest : public AppApiTestBase {
     return Body(r);
   }
 
-  std::vector<store::AuditEvent> Events(std::string_view subtype) {
-    store::AuditQuery q;
-    q.limit = 1000;
-    auto events = store_->SearchAuditEvents(q);
-    EXPECT_TRUE(events.ok());
-    std::vector<store::AuditEvent> out;
-    if (events.ok())
-      for (store::AuditEvent& e : *events)
-        if (e.subtype == subtype) out.push_back(std::move(e));
-    return out;
-  }
-
   // The body with every number and id-like token replaced, so two refusals can be compared
   // for anything but the id asked for.
   static std::string Shape(const std::string& body, std::string_view id) {
