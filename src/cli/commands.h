@@ -20,6 +20,7 @@ void AddRunsCommands(CLI::App& app, int* exit_code);   // runs, history, movemen
 void AddUserCommands(CLI::App& app, int* exit_code);   // user add, user list
 void AddCareTeamCommands(CLI::App& app, int* exit_code);  // careteam add, careteam extend
 void AddCaseloadCommands(CLI::App& app, int* exit_code);  // caseload capacity, caseload seed
+void AddEscalateCommand(CLI::App& app, int* exit_code);   // escalate
 void AddAuditCommands(CLI::App& app, int* exit_code);  // audit verify
 void AddServeCommand(CLI::App& app, int* exit_code);   // serve
 void AddResourceTypesCommand(CLI::App& app, int* exit_code);  // resource-types

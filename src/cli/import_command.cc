@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/escalation.h"
+#include "cli/today.h"
 #include "cli/progress.h"
 #include "fhir/import.h"
 #include "store/store.h"
@@ -76,6 +78,15 @@ int RunImport(const ImportArgs& args) {
                  "joinedup import: %llu problem(s); nothing was imported. Fix them, or use "
                  "--skip-invalid to import the valid records.\n",
                  static_cast<unsigned long long>(report->issue_count));
+    return 1;
+  }
+  // What arrived may show someone on a caseload becoming unstable (an emergency admission, a
+  // fall): the escalation rules run now, not at the next scheduled run.
+  if (Status escalated = RunEscalationRules(**store, TodayUtc(), {}, "", {},
+                                            "escalation after import");
+      !escalated.ok()) {
+    std::fprintf(stderr, "joinedup import: imported, but the escalation rules failed: %s\n",
+                 escalated.error().ToString().c_str());
     return 1;
   }
   if (report->issue_count > 0) {

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   joinedup::cli::AddUserCommands(app, &exit_code);
   joinedup::cli::AddCareTeamCommands(app, &exit_code);
   joinedup::cli::AddCaseloadCommands(app, &exit_code);
+  joinedup::cli::AddEscalateCommand(app, &exit_code);
   joinedup::cli::AddAuditCommands(app, &exit_code);
   joinedup::cli::AddServeCommand(app, &exit_code);
   joinedup::cli::AddResourceTypesCommand(app, &exit_code);

@@ -23,6 +23,7 @@
 #include "analytics/stratification_report.h"
 #include "analytics/worklist.h"
 #include "cli/commands.h"
+#include "cli/escalation.h"
 #include "cli/progress.h"
 #include "cli/segmentation_models.h"
 #include "cli/today.h"
@@ -226,6 +227,10 @@ Status RunStratify(const StratifyArgs& args) {
     std::printf("%s%s %.2f s", i ? ", " : "", timings[i].first.c_str(), timings[i].second);
   std::printf(")\n");
   if (!args.out.empty()) std::printf("One row per person written to %s\n", args.out.c_str());
+  // A person on a caseload whose frailty or segment rose since the last run is escalated now.
+  if (args.save)
+    JU_RETURN_IF_ERROR(RunEscalationRules(*store, index_date, models, "", {},
+                                          "escalation after the run"));
   return Ok();
 }
 

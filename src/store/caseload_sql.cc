@@ -1,5 +1,7 @@
 // SqlStore's CaseloadStore methods (store/caseload_store.h), once in SQL for both backends.
 #include <algorithm>
+#include <map>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -235,6 +237,116 @@ Result<std::optional<int64_t>> SqlStore::CareTeamCapacity(int64_t care_team_id) 
                            }));
   if (!known) return Error::NotFound("care team " + std::to_string(care_team_id) + " is not known");
   return capacity;
+}
+
+// People on a caseload: the open episodes, joined by person.
+constexpr std::string_view kOpenEpisode =
+    " JOIN case_episodes ce ON ce.patient_key = p.key AND ce.status < 2 ";
+// A Task that is still to do (FHIR R4 task-status: every code but these).
+constexpr std::string_view kTaskStillOpen =
+    " AND ts.value NOT IN ('completed', 'cancelled', 'failed', 'rejected', 'entered-in-error')";
+
+Result<std::vector<CaseloadActivity>> SqlStore::CaseloadActivities(Date since) {
+  const SqlParam param = SqlParam::Int(since.days_since_epoch());
+  std::vector<CaseloadActivity> out;
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT a.id, p.id, a.type, a.start_date, a.end_date, a.length_of_stay_days, a.cost_pence,"
+      " a.specialty, a.practice_id, p.key, ce.id"
+      " FROM activities a JOIN patients p ON p.key = a.patient_key" +
+          std::string(kOpenEpisode) +
+          "WHERE a.start_date >= ?1 ORDER BY p.key, a.start_date, a.id",
+      {&param, 1}, [&](const SqlRow& row) -> Status {
+        JU_ASSIGN_OR_RETURN(Activity activity, DecodeActivity(row));
+        out.push_back({row.Int(9), row.Int(10), std::move(activity)});
+        return Ok();
+      }));
+  return out;
+}
+
+Result<std::vector<CaseloadEvent>> SqlStore::CaseloadEvents(Date since) {
+  const SqlParam param = SqlParam::Int(since.days_since_epoch());
+  std::vector<CaseloadEvent> out;
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT e.id, p.id, e.kind, c.code_system, c.code, c.term, e.date, e.source,"
+      " e.admission_method, a.id, e.value, e.unit, p.key, ce.id"
+      " FROM events e JOIN patients p ON p.key = e.patient_key" +
+          std::string(kOpenEpisode) +
+          " JOIN concepts c ON c.key = e.concept_key"
+          " LEFT JOIN activities a ON a.key = e.activity_key"
+          " WHERE e.date >= ?1 ORDER BY p.key, e.date, e.id",
+      {&param, 1}, [&](const SqlRow& row) -> Status {
+        JU_ASSIGN_OR_RETURN(ClinicalEvent event, DecodeEvent(row));
+        out.push_back({row.Int(12), row.Int(13), std::move(event)});
+        return Ok();
+      }));
+  return out;
+}
+
+Result<std::vector<CaseloadOverdueTask>> SqlStore::CaseloadOverdueTasks(
+    std::string_view system, std::string_view code, std::string_view due_before) {
+  const SqlParam params[] = {SqlParam::Text(code), SqlParam::Text(system),
+                             SqlParam::Text(due_before)};
+  std::vector<CaseloadOverdueTask> out;
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT d.id, d.patient_key, ce.id, MAX(td.qualifier) FROM documents d"
+      " JOIN case_episodes ce ON ce.patient_key = d.patient_key AND ce.status < 2"
+      " JOIN document_index tc ON tc.resource_type = 'Task' AND tc.id = d.id"
+      "  AND tc.param = 'code' AND tc.value = ?1 AND tc.qualifier = ?2"
+      " JOIN document_index ts ON ts.resource_type = 'Task' AND ts.id = d.id"
+      "  AND ts.param = 'status'" +
+          std::string(kTaskStillOpen) +
+          " JOIN document_index td ON td.resource_type = 'Task' AND td.id = d.id"
+          "  AND td.param = 'due' AND td.qualifier <= ?3"
+          " WHERE d.resource_type = 'Task'"
+          " GROUP BY d.id, d.patient_key, ce.id ORDER BY d.patient_key, d.id",
+      params, [&](const SqlRow& row) -> Status {
+        out.push_back({row.Int(1), row.Int(2), std::string(row.Text(0)), std::string(row.Text(3))});
+        return Ok();
+      }));
+  return out;
+}
+
+Result<std::vector<CaseloadWork>> SqlStore::CaseloadWorkOf(int64_t care_team_id,
+                                                           std::string_view now,
+                                                           std::string_view soon) {
+  const SqlParam params[] = {SqlParam::Int(care_team_id), SqlParam::Text(now),
+                             SqlParam::Text(soon)};
+  std::map<int64_t, CaseloadWork> work;
+  // Active flags per person.
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT d.patient_key, COUNT(*) FROM case_episodes ce"
+      " JOIN documents d ON d.resource_type = 'Flag' AND d.patient_key = ce.patient_key"
+      " JOIN document_index fs ON fs.resource_type = 'Flag' AND fs.id = d.id"
+      "  AND fs.param = 'status' AND fs.value = 'active'"
+      " WHERE ce.care_team_id = ?1 AND ce.status < 2 GROUP BY d.patient_key",
+      std::span(params, 1), [&](const SqlRow& row) -> Status {
+        CaseloadWork& w = work[row.Int(0)];
+        w.patient_key = row.Int(0);
+        w.active_flags = row.Int(1);
+        return Ok();
+      }));
+  // Open tasks by when they fall due (a Task without a due time is neither).
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT d.patient_key, SUM(CASE WHEN td.value < ?2 THEN 1 ELSE 0 END),"
+      " SUM(CASE WHEN td.value >= ?2 AND td.value < ?3 THEN 1 ELSE 0 END) FROM case_episodes ce"
+      " JOIN documents d ON d.resource_type = 'Task' AND d.patient_key = ce.patient_key"
+      " JOIN document_index ts ON ts.resource_type = 'Task' AND ts.id = d.id"
+      "  AND ts.param = 'status'" +
+          std::string(kTaskStillOpen) +
+          " JOIN document_index td ON td.resource_type = 'Task' AND td.id = d.id"
+          "  AND td.param = 'due' AND td.value < ?3"
+          " WHERE ce.care_team_id = ?1 AND ce.status < 2 GROUP BY d.patient_key",
+      params, [&](const SqlRow& row) -> Status {
+        CaseloadWork& w = work[row.Int(0)];
+        w.patient_key = row.Int(0);
+        w.overdue_tasks = row.Int(1);
+        w.due_tasks = row.Int(2);
+        return Ok();
+      }));
+  std::vector<CaseloadWork> out;
+  out.reserve(work.size());
+  for (auto& [key, w] : work) out.push_back(w);
+  return out;
 }
 
 }  // namespace joinedup::store

@@ -10,8 +10,10 @@
 #include <optional>
 #include <vector>
 
+#include "core/date.h"
 #include "core/result.h"
 #include "domain/caseload.h"
+#include "domain/population.h"
 
 namespace joinedup::store {
 
@@ -44,6 +46,34 @@ struct CaseloadCount {
   int64_t waiting = 0;
 };
 
+// What the escalation rules (records/escalation.h) read about people on a caseload: each
+// record comes with the person's key and their open episode's id.
+struct CaseloadActivity {
+  int64_t patient_key = 0;
+  int64_t episode_id = 0;
+  Activity activity;
+};
+struct CaseloadEvent {
+  int64_t patient_key = 0;
+  int64_t episode_id = 0;
+  ClinicalEvent event;
+};
+// A Task (kept as a document) about a person on a caseload that is still open and whose due
+// time has passed.
+struct CaseloadOverdueTask {
+  int64_t patient_key = 0;
+  int64_t episode_id = 0;
+  std::string task_id;
+  std::string due;  // the due time's end as resources::IndexInstant
+};
+// Open work on one person of a caseload board: their active Flags and open Tasks.
+struct CaseloadWork {
+  int64_t patient_key = 0;
+  int64_t active_flags = 0;
+  int64_t overdue_tasks = 0;  // due before `now`
+  int64_t due_tasks = 0;      // due from `now` up to `soon`
+};
+
 class CaseloadStore {
  public:
   virtual ~CaseloadStore() = default;
@@ -66,6 +96,21 @@ class CaseloadStore {
   // sooner). Idempotent; kNotFound for a team that is not known.
   virtual Status EndCareTeamPatient(int64_t care_team_id, int64_t patient_key,
                                     int64_t until_ms) = 0;
+
+  // The activities (by start date) and coded events (by date) on or after `since` of every
+  // person with an open episode, in patient_key then date order.
+  virtual Result<std::vector<CaseloadActivity>> CaseloadActivities(Date since) = 0;
+  virtual Result<std::vector<CaseloadEvent>> CaseloadEvents(Date since) = 0;
+  // Open Tasks (status not completed, cancelled, failed, rejected or entered-in-error) of
+  // people with an open episode, coded `system|code`, whose due time (Task.restriction.period
+  // .end, the `due` index) ended at or before `due_before` (resources::IndexInstant).
+  virtual Result<std::vector<CaseloadOverdueTask>> CaseloadOverdueTasks(
+      std::string_view system, std::string_view code, std::string_view due_before) = 0;
+  // For each person with an open episode on the team who has any: active Flags, and open
+  // Tasks due before `now` and from `now` up to `soon` (both resources::IndexInstant).
+  virtual Result<std::vector<CaseloadWork>> CaseloadWorkOf(int64_t care_team_id,
+                                                           std::string_view now,
+                                                           std::string_view soon) = 0;
 };
 
 }  // namespace joinedup::store

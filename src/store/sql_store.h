@@ -180,6 +180,12 @@ class SqlStore : public Store {
   Status SetCareTeamCapacity(int64_t care_team_id, std::optional<int64_t> capacity) override;
   Result<std::optional<int64_t>> CareTeamCapacity(int64_t care_team_id) override;
   Status EndCareTeamPatient(int64_t care_team_id, int64_t patient_key, int64_t until_ms) override;
+  Result<std::vector<CaseloadActivity>> CaseloadActivities(Date since) override;
+  Result<std::vector<CaseloadEvent>> CaseloadEvents(Date since) override;
+  Result<std::vector<CaseloadOverdueTask>> CaseloadOverdueTasks(
+      std::string_view system, std::string_view code, std::string_view due_before) override;
+  Result<std::vector<CaseloadWork>> CaseloadWorkOf(int64_t care_team_id, std::string_view now,
+                                                   std::string_view soon) override;
 
   // The SQL condition (with bound parameters appended to `params`, numbered from
   // params.size() + 1) that `visibility` puts on a row whose person is `patients p`.

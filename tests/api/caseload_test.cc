@@ -9,6 +9,8 @@
 #include <algorithm>
 
 #include "api_test_support.h"
+#include "core/calendar.h"
+#include "records/escalation.h"
 #include "security/policy.h"
 #include "store_test_support.h"
 #include "api/fhir_api.h"
@@ -80,6 +82,55 @@ class CaseloadTest : public AppApiTestBase {
     std::string out = body;
     for (size_t at = out.find(id); !id.empty() && at != std::string::npos; at = out.find(id))
       out.replace(at, id.size(), "ID");
+    return out;
+  }
+
+  // Writes an activity or event as an import would.
+  template <typename Record>
+  void Arrives(const Record& record) {
+    auto writer = store_->BeginWrite();
+    ASSERT_TRUE(writer.ok()) << writer.error().ToString();
+    ASSERT_TRUE((*writer)->Add(record).ok());
+    ASSERT_TRUE((*writer)->Commit().ok());
+  }
+  static Activity Admission(std::string id, std::string patient, ActivityType type, Date start) {
+    Activity a;
+    a.id = std::move(id);
+    a.patient_id = std::move(patient);
+    a.type = type;
+    a.start = start;
+    return a;
+  }
+  static ClinicalEvent Coded(std::string id, std::string patient, CodeSystem system,
+                             std::string code, std::string term, Date date) {
+    ClinicalEvent e;
+    e.id = std::move(id);
+    e.patient_id = std::move(patient);
+    e.system = system;
+    e.code = std::move(code);
+    e.term = std::move(term);
+    e.date = date;
+    return e;
+  }
+  Result<records::EscalationOutcome> Escalate() {
+    records::EscalationRun run;
+    run.now_ms = now_;
+    run.as_of = Date::FromYmd(2026, 9, 21);
+    run.actor = security::AuditActor::Operator();
+    return records::RunEscalation(*store_, records::ShippedEscalationRules(), run);
+  }
+  // Resources found by an escalation identifier (rule/trigger), searched as `who`.
+  json Escalated(std::string_view who, std::string_view type, std::string_view value) {
+    api::FhirApi fhir(TestOptions());
+    const HttpResponse r = fhir.Handle(
+        Request("GET", "/" + std::string(type) +
+                           "?identifier=https://joinedup.example/fhir/escalation|" +
+                           std::string(value)),
+        PrincipalOf(*store_, who), *store_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    json bundle = json::parse(r.body);
+    json out = json::array();
+    for (const json& entry : bundle.value("entry", json::array())) out.push_back(entry["resource"]);
     return out;
   }
 
@@ -286,8 +337,9 @@ TEST_F(CaseloadTest, SomeoneWhoDeclinedSharingIsNotEnrolledWithATeamOutsideTheir
 // the nurse records the assessment with her preferences and fears, and her consent to share it;
 // the plan — carers twice a day, a system for her medicines, an occupational-therapy visit, and
 // the midday visit she declined, in her words — with her goal and a review at four weeks; she
-// reads her own plan; a case manager outside her team sees nothing without breaking the glass.
-// (Escalation on an emergency admission is not built yet: issue 12 item 6.)
+// reads her own plan; an emergency admission arrives in an import and her nurse is asked to act
+// by the next working day; a case manager outside her team sees nothing without breaking the
+// glass.
 TEST_F(CaseloadTest, MrsAFromEnrolmentToHerOwnPlan) {
   api::FhirApi fhir(TestOptions());
   auto fhir_call = [&](std::string_view who, std::string_view method, const std::string& target,
@@ -382,10 +434,24 @@ TEST_F(CaseloadTest, MrsAFromEnrolmentToHerOwnPlan) {
                 : json(-1),
             0);
 
+  // She is admitted as an emergency; the import's escalation flags it and asks her nurse to act.
+  Arrives(Admission("mrs-a-admission", "p4", ActivityType::kEmergencyAdmission,
+                    Date::FromYmd(2026, 9, 21)));
+  auto escalated = Escalate();
+  ASSERT_TRUE(escalated.ok()) << escalated.error().ToString();
+  EXPECT_EQ(escalated->raised.at("emergency-admission"), 1);
+  const json flag = Escalated("cm-north", "Flag", "emergency-admission/activity/mrs-a-admission");
+  ASSERT_EQ(flag.size(), 1u);
+  const json act_now = Escalated("cm-north", "Task", "emergency-admission/activity/mrs-a-admission");
+  ASSERT_EQ(act_now.size(), 1u);
+  EXPECT_EQ(act_now[0]["owner"]["reference"], "Practitioner/cm-north");
+  EXPECT_EQ(act_now[0]["restriction"]["period"]["end"], "2026-09-22T14:13:20Z");
+  const std::string flag_target = "/Flag/" + flag[0]["id"].get<std::string>();
+
   // A case manager outside her team: nothing, as if there were nothing; break-glass opens her
   // record (and alerts the privacy officer).
   for (const std::string& target : {"/CarePlan/" + plan, "/Goal/" + goal, "/Task/" + review,
-                                    "/QuestionnaireResponse/" + assessment}) {
+                                    "/QuestionnaireResponse/" + assessment, flag_target}) {
     const HttpResponse hidden = fhir_call("cm-south", "GET", target);
     const std::string missing_id = target.substr(0, target.rfind('/')) + "/no-such-id";
     const HttpResponse missing = fhir_call("cm-south", "GET", missing_id);
@@ -439,6 +505,195 @@ TEST_F(CaseloadTest, AnAdministratorSetsATeamsCapacity) {
           .is_null());
   EXPECT_EQ(Call("cm-north", "POST", address, {{"capacity", 500}}).status, 404);
   EXPECT_FALSE(store_->FindCareTeam(team_).value()->capacity.has_value());
+}
+
+// Seed 001's "early escalation of risk when a patient becomes unstable": an emergency admission
+// and a fall of someone on the caseload raise a flag on them and a task for their named
+// coordinator, due by the rule's working days; someone not on a caseload, an admission older
+// than the rule looks back, and a planned visit done are not escalated; a second run raises
+// nothing again; the team sees the flags, another team nothing.
+TEST_F(CaseloadTest, EscalationRaisesAFlagAndATaskForTheCoordinatorOnce) {
+  ASSERT_EQ(Enrol("gp-beta", team_, "p4", cm_)["status"], "active");
+  Arrives(Admission("adm-new", "p4", ActivityType::kEmergencyAdmission, Date::FromYmd(2026, 9, 19)));
+  Arrives(Admission("adm-old", "p4", ActivityType::kEmergencyAdmission, Date::FromYmd(2026, 9, 6)));
+  Arrives(Admission("opd", "p4", ActivityType::kOutpatientFirst, Date::FromYmd(2026, 9, 20)));
+  Arrives(Coded("fall-gp", "p4", CodeSystem::kReadV2, "16D..", "Falls", Date::FromYmd(2026, 9, 18)));
+  Arrives(Coded("fall-ward", "p4", CodeSystem::kIcd10, "W19X", "Unspecified fall",
+                Date::FromYmd(2026, 9, 19)));
+  Arrives(Coded("fall-p3", "p3", CodeSystem::kReadV2, "16D1.", "Recurrent falls",
+                Date::FromYmd(2026, 9, 20)));  // p3 is on no caseload
+
+  auto first = Escalate();
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_EQ(first->people_on_caseloads, 1);
+  EXPECT_EQ(first->raised.at("emergency-admission"), 1);  // 6 September is past 14 days
+  EXPECT_EQ(first->raised.at("fall"), 2);                 // the GP's code and the ward's
+  EXPECT_EQ(first->raised.at("ae-attendance"), 0);
+  EXPECT_EQ(first->raised.at("missed-visit"), 0);
+  EXPECT_EQ(Events("escalation").size(), 3u);
+
+  // The flag and the coordinator's task, due the next working day at the same time.
+  const json flags = Escalated("cm-north", "Flag", "emergency-admission/activity/adm-new");
+  ASSERT_EQ(flags.size(), 1u);
+  EXPECT_EQ(flags[0]["status"], "active");
+  EXPECT_EQ(flags[0]["subject"]["reference"], "Patient/p4");
+  EXPECT_EQ(flags[0]["code"]["text"], "Emergency admission on 19 September 2026");
+  const json tasks = Escalated("cm-north", "Task", "emergency-admission/activity/adm-new");
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0]["owner"]["reference"], "Practitioner/cm-north");
+  EXPECT_EQ(tasks[0]["priority"], "urgent");
+  EXPECT_EQ(tasks[0]["restriction"]["period"]["end"], "2026-09-22T14:13:20Z");  // Mon → Tue
+  EXPECT_EQ(tasks[0]["reasonReference"]["reference"],
+            "Flag/" + flags[0]["id"].get<std::string>());
+  const json fall = Escalated("cm-north", "Task", "fall/event/fall-gp");
+  ASSERT_EQ(fall.size(), 1u);
+  EXPECT_EQ(fall[0]["restriction"]["period"]["end"], "2026-09-23T14:13:20Z");  // 2 working days
+  // Another team: nothing, as if there were nothing.
+  EXPECT_TRUE(Escalated("cm-south", "Flag", "emergency-admission/activity/adm-new").empty());
+  EXPECT_TRUE(Escalated("gp-beta", "Flag", "fall/event/fall-p3").empty());
+
+  // Again: nothing new.
+  auto second = Escalate();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->raised.at("emergency-admission") + second->raised.at("fall"), 0);
+  EXPECT_EQ(second->already_raised, 3);
+  EXPECT_EQ(Events("escalation").size(), 3u);
+}
+
+// Someone on the waiting list has no coordinator yet: the task is the team's. A planned visit
+// left undone two hours past its time is escalated; one done, or not yet late, is not.
+TEST_F(CaseloadTest, EscalationOfAMissedVisitAndOfSomeoneStillWaiting) {
+  ASSERT_EQ(Enrol("gp-beta", team_, "p4", cm_)["status"], "active");
+  ASSERT_TRUE(store_->SetCareTeamCapacity(team_, 1).ok());
+  ASSERT_EQ(Enrol("gp-beta", team_, "p2", 0)["status"], "waiting");
+  Arrives(Admission("ae-p2", "p2", ActivityType::kAeAttendance, Date::FromYmd(2026, 9, 21)));
+  auto visit = [&](const std::string& id, const char* status, const char* due) {
+    const std::string text =
+        R"({"resourceType":"Task","id":")" + id + R"(","status":")" + status +
+        R"(","intent":"order","code":{"coding":[{"system":"https://joinedup.example/fhir/CodeSystem/care-task","code":"planned-visit"}]},)"
+        R"("for":{"reference":"Patient/p4"},"restriction":{"period":{"end":")" + due + R"("}}})";
+    ASSERT_TRUE(AddDocument(*store_, text, kNowMs - 50'000'000).ok());
+  };
+  visit("visit-missed", "requested", "2026-09-21T12:00:00Z");  // 2 h 13 min before now
+  visit("visit-late", "accepted", "2026-09-21T12:30:00Z");     // 1 h 43 min: not yet
+  visit("visit-done", "completed", "2026-09-21T08:00:00Z");
+  auto outcome = Escalate();
+  ASSERT_TRUE(outcome.ok()) << outcome.error().ToString();
+  EXPECT_EQ(outcome->raised.at("missed-visit"), 1);
+  EXPECT_EQ(outcome->raised.at("ae-attendance"), 1);
+  const json missed = Escalated("cm-north", "Task", "missed-visit/task/visit-missed");
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(missed[0]["priority"], "asap");
+  EXPECT_EQ(missed[0]["restriction"]["period"]["end"], "2026-09-21T18:13:20Z");  // 4 hours
+  const json team_task = Escalated("cm-north", "Task", "ae-attendance/activity/ae-p2");
+  ASSERT_EQ(team_task.size(), 1u);
+  EXPECT_FALSE(team_task[0].contains("owner"));
+  EXPECT_EQ(team_task[0]["performerType"][0]["text"], "Case management North");
+}
+
+// The eFI category rising between the latest two stratification runs (fit → moderate) is
+// escalated; a rise within a category (5 → 8 deficits, mild both times) is not.
+TEST_F(CaseloadTest, EscalationWhenFrailtyWorsensBetweenRuns) {
+  ASSERT_EQ(Enrol("gp-beta", team_, "p4", cm_)["status"], "active");
+  ASSERT_EQ(Enrol("gp-beta", team_, "p2", cm_)["status"], "active");
+  auto save = [&](Date index, int p2_deficits, int p4_deficits) {
+    StratificationRun run;
+    run.index_date = index;
+    run.people = 2;
+    std::vector<PersonRunResult> results(2);
+    results[0].patient_key = population_.patient_keys.at("p2");
+    results[0].efi_deficits = static_cast<int16_t>(p2_deficits);
+    results[1].patient_key = population_.patient_keys.at("p4");
+    results[1].efi_deficits = static_cast<int16_t>(p4_deficits);
+    std::sort(results.begin(), results.end(),
+              [](const auto& a, const auto& b) { return a.patient_key < b.patient_key; });
+    ASSERT_TRUE(store_->SaveRun(run, results).ok());
+  };
+  save(Date::FromYmd(2026, 3, 31), 5, 3);
+  save(Date::FromYmd(2026, 9, 30), 8, 9);
+  auto outcome = Escalate();
+  ASSERT_TRUE(outcome.ok()) << outcome.error().ToString();
+  EXPECT_EQ(outcome->raised.at("efi-worse"), 1);
+  auto runs = store_->Runs();
+  ASSERT_TRUE(runs.ok() && runs->size() >= 2u);  // the test population's own run, then these
+  std::vector<int64_t> ids;
+  for (const StratificationRun& run : *runs) ids.push_back(run.id);
+  std::sort(ids.rbegin(), ids.rend());
+  const int64_t first_run = ids[1], second_run = ids[0];
+  const json found = Escalated("cm-north", "Flag",
+                               "efi-worse/runs/" + std::to_string(first_run) + "-" +
+                                   std::to_string(second_run));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["subject"]["reference"], "Patient/p4");
+  EXPECT_EQ(found[0]["code"]["text"],
+            "Frailty worsened (eFI category): fit to moderate (3 to 9 deficits) between the runs "
+            "of 31 March 2026 and 30 September 2026");
+}
+
+TEST(EscalationRulesTest, TheShippedRulesParseAndBadFilesAreRefusedNamingTheRuleAndMember) {
+  const records::EscalationRules& shipped = records::ShippedEscalationRules();
+  EXPECT_EQ(shipped.rules.size(), 6u);
+  const records::EscalationRule* fall = nullptr;
+  for (const auto& rule : shipped.rules)
+    if (rule.id == "fall") fall = &rule;
+  ASSERT_NE(fall, nullptr);
+  EXPECT_TRUE(fall->Matches(CodeSystem::kIcd10, "W19.0"));
+  EXPECT_TRUE(fall->Matches(CodeSystem::kIcd10, "W01"));
+  EXPECT_TRUE(fall->Matches(CodeSystem::kIcd10, "R29.6"));
+  EXPECT_FALSE(fall->Matches(CodeSystem::kIcd10, "W20"));  // struck by an object: not a fall
+  EXPECT_FALSE(fall->Matches(CodeSystem::kIcd10, "R29.8"));
+  EXPECT_FALSE(fall->Matches(CodeSystem::kSnomedCt, "16D.."));  // Read v2's code, not SNOMED's
+
+  auto refused = [](std::string_view rule_json) {
+    const std::string text = R"({"name":"n","version":"1","source":"s","rules":[)" +
+                             std::string(rule_json) + "]}";
+    auto parsed = records::ParseEscalationRules("rules.json", text);
+    return parsed.ok() ? std::string("accepted") : parsed.error().message;
+  };
+  const std::string base = R"("id":"r","title":"T","action":"A",)";
+  EXPECT_EQ(refused("{" + base + R"("trigger":"activity","activity_types":["emergency_admission"],"due":{"hours":2}})"),
+            "accepted");
+  EXPECT_EQ(refused("{" + base + R"("trigger":"weather","due":{"hours":2}})"),
+            "rules.json: rule 1 (r): trigger must be activity, coded_event, efi_category_rise, "
+            "segment_rise or missed_task");
+  EXPECT_EQ(refused("{" + base + R"("trigger":"activity","activity_types":["visit"],"due":{"hours":2}})"),
+            "rules.json: rule 1 (r): activity_types names an unknown activity type \"visit\"");
+  EXPECT_EQ(refused("{" + base + R"("trigger":"coded_event","codes":["W19"],"due":{"hours":2}})"),
+            "rules.json: rule 1 (r): codes has \"W19\": write system|code (snomed, readv2, ctv3, "
+            "icd10…), a trailing * for a prefix");
+  EXPECT_EQ(refused("{" + base + R"("trigger":"efi_category_rise","due":{"days":2}})"),
+            "rules.json: rule 1 (r): due must be {\"hours\": n} or {\"working_days\": n}");
+  EXPECT_EQ(refused("{" + base + R"("trigger":"efi_category_rise","due":{"hours":2},"colour":"red"})"),
+            "rules.json: rule 1 (r): colour is not a rule member");
+  EXPECT_EQ(refused("{" + base + R"("trigger":"efi_category_rise","due":{"hours":2}},{)" + base +
+                    R"("trigger":"efi_category_rise","due":{"hours":2}})"),
+            "rules.json: rule 2 (r): id is used twice");
+}
+
+// Working days as core/calendar.h counts them, keeping the time of day: the day raised never
+// counts; weekends and bank holidays are skipped.
+TEST(EscalationRulesTest, DueTimesInHoursAndWorkingDays) {
+  const WorkingDayCalendar& cal = WorkingDayCalendar::EnglandAndWales();
+  auto at = [](int y, int m, int d, int hour) {
+    return static_cast<int64_t>(Date::FromYmd(y, m, d).days_since_epoch()) * 86'400'000 +
+           hour * 3'600'000LL;
+  };
+  auto due = [&](records::EscalationDue d, int64_t raised) {
+    auto r = records::EscalationDueMs(d, raised, cal);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : 0;
+  };
+  // Friday 14:00 + 1 working day: Monday 14:00.
+  EXPECT_EQ(due({0, 1}, at(2026, 9, 25, 14)), at(2026, 9, 28, 14));
+  // Saturday 10:00 + 1: Monday 10:00.
+  EXPECT_EQ(due({0, 1}, at(2026, 9, 26, 10)), at(2026, 9, 28, 10));
+  // Thursday before Easter 2026 (Good Friday 3 April, Easter Monday 6 April) + 1: Tuesday.
+  EXPECT_EQ(due({0, 1}, at(2026, 4, 2, 16)), at(2026, 4, 7, 16));
+  // Christmas Eve 2026 (a Thursday) + 2: Christmas Day Friday, Boxing Day Saturday so Monday
+  // 28 December is its substitute: Tuesday 29th, then Wednesday 30th.
+  EXPECT_EQ(due({0, 2}, at(2026, 12, 24, 9)), at(2026, 12, 30, 9));
+  // Elapsed hours run through nights and weekends.
+  EXPECT_EQ(due({4, 0}, at(2026, 9, 25, 22)), at(2026, 9, 26, 2));
 }
 
 }  // namespace
