@@ -3,11 +3,14 @@
 // episode puts its person on the team's care team, so the team's members gain the legitimate
 // relationship; a discharge or transfer out ends it after Settings::caseload_grace_ms.
 #include <algorithm>
+#include <map>
 #include <string>
 #include <utility>
 
 #include "core/strings.h"
 #include "records/records.h"
+
+#include "resources/query.h"
 #include "resources/registry.h"
 #include "security/policy.h"
 #include "store/store.h"
@@ -155,7 +158,72 @@ Result<std::vector<CaseloadEntry>> Records::VisibleEntries(const store::CaseEpis
     JU_ASSIGN_OR_RETURN(CaseloadEntry entry, Entry(std::move(e)));
     out.push_back(std::move(entry));
   }
+  // The open work on each: flags, and tasks overdue or due within the week, per team.
+  const int64_t now_s = clock_() / 1000;
+  const std::string now = resources::IndexInstant(now_s);
+  const std::string soon = resources::IndexInstant(now_s + 7 * 24 * 3600);
+  std::map<int64_t, std::map<int64_t, store::CaseloadWork>> work;  // team → person → work
+  for (CaseloadEntry& entry : out) {
+    const int64_t team = entry.episode.care_team_id;
+    if (!work.contains(team)) {
+      JU_ASSIGN_OR_RETURN(std::vector<store::CaseloadWork> rows,
+                          store_.CaseloadWorkOf(team, now, soon));
+      for (store::CaseloadWork& w : rows) work[team][w.patient_key] = w;
+      work[team];  // a team with no work is asked once
+    }
+    if (auto it = work[team].find(entry.episode.patient_key); it != work[team].end())
+      entry.work = it->second;
+    entry.work.patient_key = entry.episode.patient_key;
+  }
   return out;
+}
+
+Result<std::vector<TaskItem>> Records::VisibleTasks(const store::OpenTaskQuery& query,
+                                                    std::string audit_query) {
+  JU_ASSIGN_OR_RETURN(std::vector<store::OpenTask> tasks, store_.OpenTasks(query));
+  std::vector<TaskItem> out;
+  std::vector<int64_t> keys;
+  std::map<int64_t, std::optional<Patient>> people;  // decided once per person
+  for (store::OpenTask& task : tasks) {
+    if (!people.contains(task.patient_key)) {
+      JU_ASSIGN_OR_RETURN(security::Decision decision,
+                          DecidePerson(Operation::kSearch, "Task", task.patient_key));
+      std::optional<Patient> person;
+      if (decision.allowed) {
+        JU_ASSIGN_OR_RETURN(person, store_.FindPatient(task.patient_id));
+        keys.push_back(task.patient_key);
+      }
+      people[task.patient_key] = std::move(person);
+    }
+    const std::optional<Patient>& person = people[task.patient_key];
+    if (!person) continue;
+    std::string patient_id = task.patient_id;
+    out.push_back({std::move(task), std::move(patient_id), *person});
+  }
+  JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kSuccess, std::move(keys),
+                             std::move(audit_query), false, "tasks"));
+  return out;
+}
+
+Result<std::vector<TaskItem>> Records::MyTasks() {
+  JU_RETURN_IF_ERROR(Permit(Operation::kSearch, "Task"));
+  store::OpenTaskQuery query;
+  query.owner = requester_.actor.username;
+  if (query.owner.empty()) return std::vector<TaskItem>{};
+  return VisibleTasks(query, "owner=Practitioner/" + query.owner);
+}
+
+Result<std::vector<TaskItem>> Records::TeamTasks(int64_t care_team_id) {
+  JU_RETURN_IF_ERROR(Permit(Operation::kSearch, "Task"));
+  JU_ASSIGN_OR_RETURN(std::optional<store::CareTeam> team, store_.FindCareTeam(care_team_id));
+  if (!team || !IsMember(requester_.caller, care_team_id)) {
+    JU_RETURN_IF_ERROR(Audited(Operation::kSearch, AuditOutcome::kMinorFailure, {},
+                               "team=" + std::to_string(care_team_id), false, "tasks"));
+    return TeamNotKnown(care_team_id);
+  }
+  store::OpenTaskQuery query;
+  query.care_team_id = care_team_id;
+  return VisibleTasks(query, "team=" + std::to_string(care_team_id));
 }
 
 Result<std::vector<CaseloadBoard>> Records::MyTeams() {

@@ -184,12 +184,9 @@ Result<EscalationRule> ReadRule(std::string_view file, size_t index, const json&
   return rule;
 }
 
+// "2026-09-21T14:13:20Z": whole seconds, as FHIR instants are written here.
 std::string IsoInstant(int64_t ms) {
-  // Whole seconds: what FHIR instant readers expect of a server-written time.
-  const int64_t seconds_ms = ms - ((ms % 1000) + 1000) % 1000;
-  std::string text = FormatInstant(seconds_ms);
-  if (const size_t dot = text.find('.'); dot != std::string::npos) text = text.substr(0, dot) + "Z";
-  return text;
+  return resources::IndexInstant(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
 }
 
 std::string LongDate(Date date) {

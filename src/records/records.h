@@ -184,6 +184,13 @@ struct CaseloadEntry {
   Patient person;            // as registered: name, NHS number, birth date, practice
   std::string coordinator;   // the named coordinator's display name; "" for none
   std::string team;          // the team's name
+  store::CaseloadWork work;  // active flags, open tasks overdue and due within a week
+};
+// An open task in a task list, with the person it is about.
+struct TaskItem {
+  store::OpenTask task;
+  std::string patient_id;
+  Patient person;
 };
 struct CaseloadBoard {
   store::CareTeam team;
@@ -220,6 +227,7 @@ class Records {
   Records(store::Store& store, Requester requester, security::Clock clock, Settings settings = {});
 
   const Requester& requester() const { return requester_; }
+  int64_t Now() const { return clock_(); }  // the service's clock (ms since 1970, UTC)
 
   // Whose records a search or export may return (the policy's relationship rule in the
   // store's terms).
@@ -333,6 +341,12 @@ class Records {
                                         int64_t coordinator_id);
   Result<CaseloadEntry> DischargeEpisode(int64_t episode_id, int64_t version,
                                          std::string_view reason, std::string_view note);
+  // Open tasks, soonest due first: the caller's own (Task.owner Practitioner/<username>), or
+  // those about the people on a team's caseload (its members only; another team is not
+  // known). Decided per person as a Task search — a person the caller may not see is left
+  // out — and audited as one search ("tasks") naming them all.
+  Result<std::vector<TaskItem>> MyTasks();
+  Result<std::vector<TaskItem>> TeamTasks(int64_t care_team_id);
 
  private:
   struct Opened;
@@ -369,6 +383,8 @@ class Records {
   Result<store::CaseEpisode> EpisodeToChange(int64_t episode_id, int64_t version);
   Result<CaseloadEntry> Entry(store::CaseEpisode episode);
   // The episodes matching `query` whose people the caller may see; their keys added to `keys`.
+  Result<std::vector<TaskItem>> VisibleTasks(const store::OpenTaskQuery& query,
+                                             std::string audit_query);
   Result<std::vector<CaseloadEntry>> VisibleEntries(const store::CaseEpisodeQuery& query,
                                                     std::vector<int64_t>& keys);
   Status CheckCoordinator(int64_t care_team_id, int64_t coordinator_id);

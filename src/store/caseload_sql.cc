@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 #include <span>
+#include <tuple>
 #include <string>
 #include <utility>
 
@@ -346,6 +347,40 @@ Result<std::vector<CaseloadWork>> SqlStore::CaseloadWorkOf(int64_t care_team_id,
   std::vector<CaseloadWork> out;
   out.reserve(work.size());
   for (auto& [key, w] : work) out.push_back(w);
+  return out;
+}
+
+Result<std::vector<OpenTask>> SqlStore::OpenTasks(const OpenTaskQuery& query) {
+  if ((query.care_team_id != 0) == !query.owner.empty())
+    return Error::Invalid("open tasks: give a team or an owner");
+  const SqlParam params[] = {query.care_team_id ? SqlParam::Int(query.care_team_id)
+                                                : SqlParam::Text(query.owner)};
+  const std::string whose =
+      query.care_team_id
+          ? " JOIN case_episodes ce ON ce.patient_key = d.patient_key AND ce.status < 2"
+            "  AND ce.care_team_id = ?1"
+          : " JOIN document_index tow ON tow.resource_type = 'Task' AND tow.id = d.id"
+            "  AND tow.param = 'owner' AND tow.value = ?1 AND tow.qualifier = 'Practitioner'";
+  std::vector<OpenTask> out;
+  JU_RETURN_IF_ERROR(Query(
+      "SELECT d.id, d.patient_key, p.id, d.version_id, d.json,"
+      " (SELECT MIN(td.value) FROM document_index td WHERE td.resource_type = 'Task'"
+      "  AND td.id = d.id AND td.param = 'due')"
+      " FROM documents d JOIN patients p ON p.key = d.patient_key" +
+          whose +
+          " JOIN document_index ts ON ts.resource_type = 'Task' AND ts.id = d.id"
+          "  AND ts.param = 'status'" +
+          std::string(kTaskStillOpen) + " WHERE d.resource_type = 'Task'",
+      params, [&](const SqlRow& row) -> Status {
+        out.push_back({std::string(row.Text(0)), row.Int(1), std::string(row.Text(2)),
+                       row.Int(3), std::string(row.Text(4)), std::string(row.Text(5))});
+        return Ok();
+      }));
+  std::sort(out.begin(), out.end(), [](const OpenTask& a, const OpenTask& b) {
+    return std::make_tuple(a.due.empty(), a.due, a.id) < std::make_tuple(b.due.empty(), b.due, b.id);
+  });
+  if (out.size() > static_cast<size_t>(std::max(1, query.limit)))
+    out.resize(static_cast<size_t>(std::max(1, query.limit)));
   return out;
 }
 

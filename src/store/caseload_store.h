@@ -74,6 +74,21 @@ struct CaseloadWork {
   int64_t due_tasks = 0;      // due from `now` up to `soon`
 };
 
+// An open Task (kept as a document) for the task lists.
+struct OpenTask {
+  std::string id;
+  int64_t patient_key = 0;
+  std::string patient_id;
+  int64_t version_id = 1;
+  std::string json;
+  std::string due;  // the due time's start as resources::IndexInstant; "" for none
+};
+struct OpenTaskQuery {
+  int64_t care_team_id = 0;  // about people with an open episode on this team; or
+  std::string owner;         // owned by Practitioner/<owner>
+  int limit = 500;
+};
+
 class CaseloadStore {
  public:
   virtual ~CaseloadStore() = default;
@@ -111,6 +126,9 @@ class CaseloadStore {
   virtual Result<std::vector<CaseloadWork>> CaseloadWorkOf(int64_t care_team_id,
                                                            std::string_view now,
                                                            std::string_view soon) = 0;
+  // Open Tasks matching `query` (exactly one of care_team_id and owner), soonest due first
+  // (those without a due time last), then by id; at most query.limit.
+  virtual Result<std::vector<OpenTask>> OpenTasks(const OpenTaskQuery& query) = 0;
 };
 
 }  // namespace joinedup::store

@@ -186,6 +186,7 @@ class SqlStore : public Store {
       std::string_view system, std::string_view code, std::string_view due_before) override;
   Result<std::vector<CaseloadWork>> CaseloadWorkOf(int64_t care_team_id, std::string_view now,
                                                    std::string_view soon) override;
+  Result<std::vector<OpenTask>> OpenTasks(const OpenTaskQuery& query) override;
 
   // The SQL condition (with bound parameters appended to `params`, numbered from
   // params.size() + 1) that `visibility` puts on a row whose person is `patients p`.

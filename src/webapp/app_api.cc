@@ -418,7 +418,8 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
 
   if (!seg.empty() && seg[0] == "admin")
     return AdminApi(records, request, std::span<const std::string_view>(seg).subspan(1));
-  if (!seg.empty() && (seg[0] == "caseloads" || seg[0] == "episodes"))
+  if (!seg.empty() && (seg[0] == "caseloads" || seg[0] == "episodes" || seg[0] == "tasks" ||
+                       seg[0] == "flags"))
     return CaseloadApi(records, request, seg);
   if (seg.size() == 1 && seg[0] == "me")
     return method == "GET" ? Me(records, principal.display_name) : not_allowed("GET");

@@ -10,6 +10,7 @@
 #include "core/date.h"
 #include "core/nhs_number.h"
 #include "domain/caseload.h"
+#include "resources/registry.h"
 #include "security/policy.h"
 #include "webapp/app_json.h"
 
@@ -53,13 +54,13 @@ Result<int64_t> IdMember(const json& body, const char* key, bool required) {
   return Invalid(std::string(key) + " must be a positive whole number", key);
 }
 
+std::string PersonName(const Patient& p);
+
 json EntryJson(const records::CaseloadEntry& entry) {
   const store::CaseEpisode& e = entry.episode;
   const Patient& p = entry.person;
-  std::string name = p.family_name;
-  if (!p.given_name.empty()) name = name.empty() ? p.given_name : p.given_name + " " + name;
   json person = {{"id", e.patient_id},
-                 {"name", name},
+                 {"name", PersonName(p)},
                  {"nhs_number", p.nhs_number ? json(p.nhs_number->Formatted()) : json(nullptr)},
                  {"birth_date", p.birth_date.ToString()},
                  {"practice", p.practice_id}};
@@ -80,7 +81,50 @@ json EntryJson(const records::CaseloadEntry& entry) {
           {"end_reason", reason ? json{{"code", reason->code}, {"display", reason->display}}
                                 : json(nullptr)},
           {"end_note", e.end_note},
-          {"updated", instant(e.updated_at_ms)}};
+          {"updated", instant(e.updated_at_ms)},
+          {"work",
+           {{"flags", entry.work.active_flags},
+            {"overdue_tasks", entry.work.overdue_tasks},
+            {"due_tasks", entry.work.due_tasks}}}};
+}
+
+std::string PersonName(const Patient& p) {
+  std::string name = p.family_name;
+  if (!p.given_name.empty()) name = name.empty() ? p.given_name : p.given_name + " " + name;
+  return name;
+}
+
+// A task as the task lists show it: the FHIR Task's parts a person acts on.
+json TaskJson(const records::TaskItem& item, int64_t now_ms) {
+  const json task = json::parse(item.task.json, nullptr, false);
+  const json none = json::object();
+  const json& t = task.is_object() ? task : none;
+  const std::string due = t.contains("restriction") ? t["restriction"].value("period", none).value("end", "")
+                                                    : std::string();
+  std::string owner;
+  if (t.contains("owner") && t["owner"].is_object()) owner = t["owner"].value("display", "");
+  if (owner.empty() && t.contains("performerType") && t["performerType"].is_array() &&
+      !t["performerType"].empty() && t["performerType"][0].is_object())
+    owner = t["performerType"][0].value("text", "");
+  std::string flag;
+  if (t.contains("reasonReference") && t["reasonReference"].is_object()) {
+    const std::string reference = t["reasonReference"].value("reference", "");
+    if (reference.starts_with("Flag/")) flag = reference.substr(5);
+  }
+  const Patient& p = item.person;
+  return {{"id", item.task.id},
+          {"version", item.task.version_id},
+          {"status", t.value("status", "")},
+          {"priority", t.value("priority", "routine")},
+          {"description", t.value("description", "")},
+          {"due", due.empty() ? json(nullptr) : json(due)},
+          {"overdue", !item.task.due.empty() && item.task.due < Instant(now_ms)},
+          {"owner", owner},
+          {"flag", flag.empty() ? json(nullptr) : json(flag)},
+          {"person",
+           {{"id", item.patient_id},
+            {"name", PersonName(p)},
+            {"nhs_number", p.nhs_number ? json(p.nhs_number->Formatted()) : json(nullptr)}}}};
 }
 
 json Entries(const std::vector<records::CaseloadEntry>& entries) {
@@ -181,6 +225,78 @@ HttpResponse Change(records::Records& records, int64_t episode, std::string_view
   return Json(200, EntryJson(*entry));
 }
 
+HttpResponse Tasks(records::Records& records, const http::HttpRequest& request, int64_t now_ms) {
+  auto params = QueryParams(request.query);
+  if (!params.ok()) return Refused(params.error());
+  const std::string team_text = Param(*params, "team");
+  Result<std::vector<records::TaskItem>> tasks = Error::Internal("unset");
+  if (team_text.empty()) {
+    tasks = records.MyTasks();
+  } else {
+    const std::optional<int64_t> team = PositiveId(team_text);
+    if (!team) return Problem(400, TitleOf(400), "team must be a care team's id", "team");
+    tasks = records.TeamTasks(*team);
+  }
+  if (!tasks.ok()) return Refused(tasks.error());
+  json out = json::array();
+  for (const records::TaskItem& item : *tasks) out.push_back(TaskJson(item, now_ms));
+  // Overdue first (the store gives soonest due first, so overdue ones already lead).
+  return Json(200, {{"tasks", std::move(out)}});
+}
+
+// Completing a task or resolving a flag is an update of the FHIR resource through the records
+// service (decided and audited there), from the version the screen showed: no lost update.
+HttpResponse Close(records::Records& records, std::string_view type, std::string_view id,
+                   const http::HttpRequest& request, int64_t now_ms) {
+  std::optional<json> body = BodyObject(request);
+  if (!body) return NotAnObject();
+  auto version = IdMember(*body, "version", true);
+  if (!version.ok()) return Refused(version.error());
+  const std::string note(Trim(Str(*body, "note")));
+  if (type == "Flag" && note.empty())
+    return Problem(400, TitleOf(400), "Say how the concern was resolved", "note");
+  auto current = records.Read(type, id);
+  if (!current.ok()) return Refused(current.error());
+  if (current->meta.version_id != *version)
+    return Problem(412, "Someone else has changed this",
+                   "It has changed since you opened it. Reload the page to see the change.",
+                   "version");
+  json resource = json::parse(current->json, nullptr, false);
+  if (!resource.is_object()) return FromError(Error::Internal("stored resource is not JSON"));
+  const std::string when = Instant(now_ms);
+  if (type == "Flag") {
+    if (resource.value("status", "") != "active")
+      return Problem(409, "This cannot be done now", "This flag is already resolved.", "version");
+    resource["status"] = "inactive";
+    if (!resource.contains("period") || !resource["period"].is_object())
+      resource["period"] = json::object();
+    resource["period"]["end"] = when;
+    if (!resource.contains("extension") || !resource["extension"].is_array())
+      resource["extension"] = json::array();
+    resource["extension"].push_back(
+        {{"url", "https://joinedup.example/fhir/StructureDefinition/resolution-note"},
+         {"valueString", note}});
+  } else {
+    const std::string status = resource.value("status", "");
+    if (status == "completed" || status == "cancelled" || status == "failed" ||
+        status == "rejected" || status == "entered-in-error")
+      return Problem(409, "This cannot be done now", "This task is already closed.", "version");
+    resource["status"] = "completed";
+    if (!resource.contains("executionPeriod") || !resource["executionPeriod"].is_object())
+      resource["executionPeriod"] = json::object();
+    resource["executionPeriod"]["end"] = when;
+    if (!note.empty()) {
+      if (!resource.contains("note") || !resource["note"].is_array()) resource["note"] = json::array();
+      resource["note"].push_back({{"text", note}, {"time", when}});
+    }
+  }
+  auto written = records.Update(type, id, resource.dump(), *version);
+  if (!written.ok()) return Refused(written.error());
+  return Json(200, {{"id", std::string(id)},
+                    {"version", written->record.meta.version_id},
+                    {"status", resource["status"]}});
+}
+
 }  // namespace
 
 HttpResponse CaseloadApi(records::Records& records, const http::HttpRequest& request,
@@ -194,6 +310,16 @@ HttpResponse CaseloadApi(records::Records& records, const http::HttpRequest& req
     if (path.size() == 3 && path[2] == "enrol")
       return method == "POST" ? Enrol(records, *team, request) : NotAllowed("POST");
     return NotFound();
+  }
+  if (path[0] == "tasks" || path[0] == "flags") {
+    const int64_t now_ms = records.Now();
+    if (path[0] == "tasks" && path.size() == 1)
+      return method == "GET" ? Tasks(records, request, now_ms) : NotAllowed("GET");
+    const bool closes = path.size() == 3 && ((path[0] == "tasks" && path[2] == "complete") ||
+                                             (path[0] == "flags" && path[2] == "resolve"));
+    if (!closes || !resources::IsValidFhirId(path[1])) return NotFound();
+    if (method != "POST") return NotAllowed("POST");
+    return Close(records, path[0] == "tasks" ? "Task" : "Flag", path[1], request, now_ms);
   }
   // /episodes
   if (path.size() == 1) {

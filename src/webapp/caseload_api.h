@@ -6,6 +6,9 @@
 //   POST /episodes/{id}/start            {version, coordinator?}   from the waiting list
 //   POST /episodes/{id}/transfer         {version, team?, coordinator?}
 //   POST /episodes/{id}/discharge        {version, reason, note?}
+//   GET  /tasks?team={id}                open tasks: the caller's own, or about a team's caseload
+//   POST /tasks/{id}/complete            {version, note?}
+//   POST /flags/{id}/resolve             {version, note}
 // The records service decides and audits every call; a team, person or episode the caller may
 // not see answers 404 exactly as one that does not exist.
 #pragma once

@@ -630,6 +630,69 @@ TEST_F(CaseloadTest, EscalationWhenFrailtyWorsensBetweenRuns) {
             "of 31 March 2026 and 30 September 2026");
 }
 
+// The board counts each person's open work; "my tasks" and "my team's tasks" list it, overdue
+// first; a task is completed and a flag resolved (with a note) from the version shown; another
+// team's tasks, and a flag the caller may not see, answer as ones that do not exist.
+TEST_F(CaseloadTest, TheBoardAndTaskListsShowOpenWorkAndTasksAndFlagsAreClosed) {
+  ASSERT_EQ(Enrol("gp-beta", team_, "p4", cm_)["status"], "active");
+  Arrives(Admission("adm", "p4", ActivityType::kEmergencyAdmission, Date::FromYmd(2026, 9, 20)));
+  ASSERT_TRUE(Escalate().ok());
+  // p4 already had a flag and an occupational-therapy visit overdue since May (the test
+  // population); the escalation adds a flag and a task due tomorrow.
+  const json board = Body(Call("cm-north", "GET", "/caseloads/" + std::to_string(team_)));
+  ASSERT_EQ(board["people"]["active"].size(), 1u);
+  EXPECT_EQ(board["people"]["active"][0]["work"],
+            (json{{"flags", 2}, {"overdue_tasks", 1}, {"due_tasks", 1}}));
+
+  const json mine = Body(Call("cm-north", "GET", "/tasks"));
+  ASSERT_EQ(mine["tasks"].size(), 1u);
+  const json task = mine["tasks"][0];
+  EXPECT_EQ(task["owner"], "Staff cm-north");
+  EXPECT_EQ(task["priority"], "urgent");
+  EXPECT_EQ(task["due"], "2026-09-22T14:13:20Z");
+  EXPECT_EQ(task["overdue"], false);
+  EXPECT_EQ(task["person"]["id"], "p4");
+  ASSERT_TRUE(task["flag"].is_string());
+  const json team = Body(Call("hsca-north", "GET", "/tasks?team=" + std::to_string(team_)));
+  ASSERT_EQ(team["tasks"].size(), 2u);
+  EXPECT_EQ(team["tasks"][0]["description"], "Occupational therapy home visit");
+  EXPECT_EQ(team["tasks"][0]["overdue"], true);
+  EXPECT_EQ(team["tasks"][1]["id"], task["id"]);
+  EXPECT_FALSE(Events("tasks").empty());
+  // Another team's list: as a team that does not exist.
+  const HttpResponse other = Call("cm-south", "GET", "/tasks?team=" + std::to_string(team_));
+  const HttpResponse none = Call("cm-south", "GET", "/tasks?team=999999");
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(Shape(other.body, std::to_string(team_)), Shape(none.body, "999999"));
+  EXPECT_TRUE(Body(Call("cm-south", "GET", "/tasks"))["tasks"].empty());
+
+  // Done: from the version shown; a stale version is refused.
+  const std::string task_path = "/tasks/" + task["id"].get<std::string>() + "/complete";
+  const HttpResponse done =
+      Call("cm-north", "POST", task_path, {{"version", 1}, {"note", "Spoke to the ward sister"}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(Body(done)["version"], 2);
+  EXPECT_EQ(Call("cm-north", "POST", task_path, {{"version", 1}}).status, 412);
+  EXPECT_EQ(Call("cm-north", "POST", task_path, {{"version", 2}}).status, 409);
+  EXPECT_TRUE(Body(Call("cm-north", "GET", "/tasks"))["tasks"].empty());
+
+  // The flag: resolved with a note, which is required; hidden from another team.
+  const std::string flag_path = "/flags/" + task["flag"].get<std::string>() + "/resolve";
+  const HttpResponse hidden = Call("cm-south", "POST", flag_path, {{"version", 1}, {"note", "x"}});
+  const HttpResponse missing =
+      Call("cm-south", "POST", "/flags/no-such-flag/resolve", {{"version", 1}, {"note", "x"}});
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_EQ(Shape(hidden.body, task["flag"].get<std::string>()), Shape(missing.body, "no-such-flag"));
+  EXPECT_EQ(Body(Call("cm-north", "POST", flag_path, {{"version", 1}}))["error"]["field"], "note");
+  ASSERT_EQ(Call("cm-north", "POST", flag_path,
+                 {{"version", 1}, {"note", "Home on Tuesday; plan reviewed with her"}})
+                .status,
+            200);
+  const json after = Body(Call("cm-north", "GET", "/caseloads/" + std::to_string(team_)));
+  EXPECT_EQ(after["people"]["active"][0]["work"],
+            (json{{"flags", 1}, {"overdue_tasks", 1}, {"due_tasks", 0}}));
+}
+
 TEST(EscalationRulesTest, TheShippedRulesParseAndBadFilesAreRefusedNamingTheRuleAndMember) {
   const records::EscalationRules& shipped = records::ShippedEscalationRules();
   EXPECT_EQ(shipped.rules.size(), 6u);
