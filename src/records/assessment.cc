@@ -52,7 +52,9 @@ void Collect(const json& items, const std::string& section, Parsed& out) {
   for (const json& item : items) {
     const std::string link_id = item.value("linkId", "");
     if (item.value("type", "") == "group") {
-      Collect(item.value("item", json::array()), item.value("text", section), out);
+      // By reference: Question keeps pointers into the parsed questionnaire.
+      if (auto children = item.find("item"); children != item.end())
+        Collect(*children, item.value("text", section), out);
       continue;
     }
     out.order.push_back(link_id);
@@ -75,7 +77,9 @@ const Parsed& ParsedFor(const ShippedQuestionnaire& shipped) {
 
 // The answer option of a choice question with this code; nullptr if none.
 const json* OptionOf(const json& question, std::string_view code) {
-  for (const json& option : question.value("answerOption", json::array())) {
+  auto options = question.find("answerOption");  // by reference: the answer points into it
+  if (options == question.end() || !options->is_array()) return nullptr;
+  for (const json& option : *options) {
     const json& coding = option.value("valueCoding", json::object());
     if (coding.value("code", "") == code) return &option;
   }

@@ -64,10 +64,22 @@ class AssessmentTest : public PopulatedApiTest {
     json j = json::parse(r.body, nullptr, false);
     return j.is_object() ? j : json::object();
   }
-  // p2's assessment started by the nurse (on p2's care team) with `sharing`; its id.
+  // p2's assessment as the population has it (qr-p2: completed, no sharing decision) started
+  // again by the nurse (on p2's care team): its version, in progress.
+  int64_t Begin() {
+    const json found = AppJson("nurse", "GET", "/people/p2/assessment");
+    EXPECT_EQ(found["assessment"]["id"], "qr-p2");
+    EXPECT_EQ(found["assessment"]["status"], "completed");
+    const json again = AppJson("nurse", "POST", "/people/p2/assessment/reassess",
+                               {{"version", found["assessment"]["version"]}});
+    return again["assessment"].value("version", int64_t{0});
+  }
+  // Begin, a first answer, and the person's decision `sharing`: the assessment's id.
   std::string Start(std::string_view sharing) {
     const json saved = AppJson("nurse", "PUT", "/people/p2/assessment",
-                               {{"answers", {{"falls-last-year", "once"}}}, {"sharing", sharing}});
+                               {{"version", Begin()}, {"answers", {{"falls-last-year", "once"}}}});
+    AppJson("nurse", "PUT", "/people/p2/assessment/sharing",
+            {{"version", saved["assessment"]["version"]}, {"sharing", sharing}});
     return saved["assessment"].value("id", "");
   }
   // The FHIR search's total as `who` sees it.
@@ -182,11 +194,13 @@ TEST_P(AssessmentTest, TheShippedVersionSupersedesAnOlderOneWhichStaysReadable) 
 
 TEST_P(AssessmentTest, AnswersRaiseNeedsAndSayWhoRecordedThem) {
   json saved = AppJson("nurse", "PUT", "/people/p2/assessment",
-                       {{"answers", {{"falls-last-year", "more-than-once"},
+                       {{"version", Begin()},
+                        {"answers", {{"falls-last-year", "more-than-once"},
                                      {"mobility", {"walking-aid", "stairs-difficult"}}}}});
   ASSERT_TRUE(saved["assessment"].is_object()) << saved.dump();
   EXPECT_EQ(saved["assessment"]["status"], "in-progress");
-  EXPECT_EQ(saved["assessment"]["sharing"], "care-team");  // the default (issue 12)
+  // Written before any decision was recorded: shared as every record is.
+  EXPECT_EQ(saved["assessment"]["sharing"], "care-relationship");
   std::set<std::string> codes;
   for (const json& need : saved["needs"]) codes.insert(need["code"].get<std::string>());
   EXPECT_EQ(codes, (std::set<std::string>{"279992002", "160683008", "301589003"}));
@@ -240,12 +254,17 @@ TEST_P(AssessmentTest, AnswersRaiseNeedsAndSayWhoRecordedThem) {
 }
 
 TEST_P(AssessmentTest, FinishingNeedsWhatMattersAndAReassessmentIsANewVersion) {
+  const int64_t begun = Begin();
   json saved = AppJson("nurse", "PUT", "/people/p2/assessment",
-                       {{"answers", {{"falls-last-year", "none"}}}, {"complete", true}}, 400);
+                       {{"version", begun}, {"answers", {{"falls-last-year", "none"}}}, {"complete", true}},
+                       400);
   EXPECT_EQ(saved["error"]["field"], "answers.what-matters");
-  EXPECT_EQ(AppJson("nurse", "GET", "/people/p2/assessment")["assessment"], nullptr);
+  EXPECT_EQ(AppJson("nurse", "GET", "/people/p2/assessment")["assessment"]["version"], begun);
+  // A new assessment where one exists is someone else's change first.
+  EXPECT_EQ(App("nurse", "PUT", "/people/p2/assessment", {{"answers", json::object()}}).status, 412);
   saved = AppJson("nurse", "PUT", "/people/p2/assessment",
-                  {{"answers", {{"falls-last-year", "none"}, {"what-matters", "My garden"}}}});
+                  {{"version", begun},
+                   {"answers", {{"falls-last-year", "none"}, {"what-matters", "My garden"}}}});
   saved = AppJson("nurse", "PUT", "/people/p2/assessment",
                   {{"version", saved["assessment"]["version"]}, {"complete", true}});
   EXPECT_EQ(saved["assessment"]["status"], "completed");
@@ -286,10 +305,9 @@ TEST_P(AssessmentTest, EachSharingDecisionIsEnforcedAndAHiddenOneIsAsMissing) {
   EXPECT_TRUE(Sees("case-manager", id));
   EXPECT_FALSE(Sees("gp-beta", id));
   EXPECT_FALSE(Sees("gp-gamma", id));
-  // Counts do not leak: p2's fixture assessment (no decision: shared as usual) is counted for
-  // the GP, this one is not.
-  EXPECT_EQ(Total("nurse", "/QuestionnaireResponse?patient=p2&_total=accurate"), 2);
-  EXPECT_EQ(Total("gp-beta", "/QuestionnaireResponse?patient=p2&_total=accurate"), 1);
+  // Counts do not leak.
+  EXPECT_EQ(Total("nurse", "/QuestionnaireResponse?patient=p2&_total=accurate"), 1);
+  EXPECT_EQ(Total("gp-beta", "/QuestionnaireResponse?patient=p2&_total=accurate"), 0);
   // The GP cannot change what they cannot see: answered as unknown.
   EXPECT_EQ(Call("gp-beta", "PUT", "/QuestionnaireResponse/" + id,
                  json::parse(Call("nurse", "GET", "/QuestionnaireResponse/" + id).body).dump())
@@ -318,8 +336,9 @@ TEST_P(AssessmentTest, EachSharingDecisionIsEnforcedAndAHiddenOneIsAsMissing) {
 
   // Every version answers to the decision as it stands now: the GP-only versions are the care
   // team's again, the whole history.
+  // (1 as the population wrote it, 2 reassessed, 3 answered, 4 care team, 5 GP only, 6 now.)
   const json history = json::parse(Call("nurse", "GET", "/QuestionnaireResponse/" + id + "/_history").body);
-  EXPECT_EQ(history["entry"].size(), 3u);
+  EXPECT_EQ(history["entry"].size(), 6u);
 
   // A bad decision names the field and changes nothing.
   current = AppJson("nurse", "GET", "/people/p2/assessment");
@@ -338,7 +357,7 @@ TEST_P(AssessmentTest, BreakingTheGlassOverridesTheDecisionAndSaysSo) {
   const std::string id = Start("care-team");
   const HttpResponse opened =
       Call("gp-beta", "GET", "/QuestionnaireResponse/" + id, "",
-           {{"X-Break-Glass-Reason", "emergency: collapsed at home, needs her assessment now"}});
+           {{"x-break-glass-reason", "emergency: collapsed at home, needs her assessment now"}});
   EXPECT_EQ(opened.status, 200) << opened.body;
   const HttpResponse alerts = Call("privacy-officer", "GET", "/AuditEvent?subtype=consent-override-alert");
   EXPECT_EQ(alerts.status, 200);

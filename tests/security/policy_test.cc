@@ -325,9 +325,12 @@ TEST(RecordSharingTest, EachDecisionNarrowsTheRelationship) {
     // Every refusal is hidden; care-relationship is Decide itself.
     for (const Caller* who : {&team, &practice, &both, &stranger}) {
       const Decision d = DecideRecord(*who, read, Person(3), c.sharing);
-      if (!d.allowed) EXPECT_TRUE(d.hide_existence) << name;
-      if (c.sharing == RecordSharing::kCareRelationship)
+      if (!d.allowed) {
+        EXPECT_TRUE(d.hide_existence) << name;
+      }
+      if (c.sharing == RecordSharing::kCareRelationship) {
         EXPECT_EQ(d.allowed, Decide(*who, read, Person(3)).allowed) << name;
+      }
     }
   }
   // A declined consent still rules: the care team alone does not see a care-team record, the
