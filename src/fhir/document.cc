@@ -282,6 +282,29 @@ std::variant<Document, MapError> ReadDocument(std::string_view json,
       }
     }
   }
+  // The person's decision on who may see this record (domain/sharing.h): at most one, and
+  // one of the codes; anything else is refused rather than read as "shared as usual".
+  dom::array extensions;
+  if (root["extension"].get_array().get(extensions) == simdjson::SUCCESS) {
+    bool has_sharing = false;
+    size_t i = 0;
+    for (dom::element extension : extensions) {
+      const std::string at = "extension[" + std::to_string(i++) + "]";
+      dom::object e;
+      if (extension.get_object().get(e) != simdjson::SUCCESS ||
+          StringAt(e, "url") != kRecordSharingUrl)
+        continue;
+      if (!type->IsPersonBound())
+        return refuse(at, "a sharing decision belongs on a record about a person");
+      if (has_sharing) return refuse(at, "one sharing decision per record");
+      has_sharing = true;
+      const std::optional<RecordSharing> sharing = ParseRecordSharing(StringAt(e, "valueCode"));
+      if (!sharing)
+        return refuse(at + ".valueCode",
+                      "a sharing decision is care-relationship, care-team or gp-only");
+      document.sharing = *sharing;
+    }
+  }
   if (type->IsPersonBound() && !has_person)
     return refuse(person != nullptr ? document.person_element : std::string(type->person_param),
                   "missing: a " + document.resource_type + " belongs to a person");

@@ -697,6 +697,7 @@ class Importer {
             write.now_ms = import_time_ms_;
             write.patient_id = record.patient_id;
             write.index = record.index;
+            write.sharing = record.sharing;
             return writer_.AddDocument(write);
           } else {
             if constexpr (std::is_same_v<T, ClinicalEvent>) Complete(record);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "domain/population.h"
+#include "domain/sharing.h"
 #include "resources/query.h"
 
 namespace joinedup::fhir {
@@ -40,6 +41,8 @@ struct Document {
   std::string patient_id;  // its person (person-bound types); "" otherwise
   std::string person_element;  // the element naming the person ("patient"); "" for none
   std::vector<resources::IndexEntry> index;
+  // Its own sharing restriction (domain/sharing.h): the extension kRecordSharingUrl.
+  RecordSharing sharing = RecordSharing::kCareRelationship;
 };
 
 using Mapped =

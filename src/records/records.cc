@@ -118,6 +118,7 @@ struct Incoming {
   std::string patient_id;  // the person it is about ("" for Patient itself and other types)
   std::string patient_field = std::string(kSubjectField);  // the reference naming that person
   std::vector<resources::IndexEntry> index;                // document types: their search values
+  RecordSharing sharing = RecordSharing::kCareRelationship;  // document types: their restriction
 };
 
 bool IsJsonOnlyType(std::string_view type) {
@@ -140,6 +141,7 @@ Result<Incoming> ReadIncoming(std::string_view type, std::string_view id, std::s
     in.patient_id = std::move(document.patient_id);
     in.patient_field = document.person_element + ".reference";
     in.index = std::move(document.index);
+    in.sharing = document.sharing;
     return in;
   }
   if (IsJsonOnlyType(type)) {
@@ -308,13 +310,14 @@ Status Records::Permit(Operation operation, std::string_view type) {
 }
 
 Result<security::Decision> Records::DecidePerson(Operation operation, std::string_view type,
-                                                 int64_t patient_key) {
+                                                 int64_t patient_key, RecordSharing sharing) {
   JU_ASSIGN_OR_RETURN(std::optional<store::PatientAccessFacts> facts,
                       store_.AccessFacts(patient_key, clock_()));
   store::PatientAccessFacts f;
   if (facts) f = std::move(*facts);
   f.patient_key = patient_key;
-  return security::Decide(requester_.caller, {Info(operation).interaction, type}, f);
+  return security::DecideRecord(requester_.caller, {Info(operation).interaction, type}, f,
+                                sharing);
 }
 
 // The privacy officer's alerts, as NHS England's Spine raises them for the Summary Care Record
@@ -390,7 +393,8 @@ Result<Records::Opened> Records::Open(Operation operation, std::string_view type
   o.found = std::move(*found);
   o.decision = unbound;
   if (PersonBound(type) && o.found.patient_key) {
-    JU_ASSIGN_OR_RETURN(o.decision, DecidePerson(operation, type, *o.found.patient_key));
+    JU_ASSIGN_OR_RETURN(o.decision,
+                        DecidePerson(operation, type, *o.found.patient_key, o.found.sharing));
     o.keys.push_back(*o.found.patient_key);
   }
   if (o.decision.break_glass && !glass_refused.empty()) {
@@ -452,7 +456,8 @@ std::string VersionPerson(std::string_view type, std::string_view text) {
 }  // namespace
 
 Result<bool> Records::VersionVisible(Operation operation, std::string_view type,
-                                     std::string_view text, std::vector<int64_t>& keys) {
+                                     std::string_view text, std::vector<int64_t>& keys,
+                                     RecordSharing sharing) {
   if (!PersonBound(type)) return true;
   const std::string person = VersionPerson(type, text);
   if (person.empty()) return true;
@@ -461,7 +466,7 @@ Result<bool> Records::VersionVisible(Operation operation, std::string_view type,
   if (!found || !found->patient_key) return false;  // no longer anyone the caller can see
   const int64_t key = *found->patient_key;
   if (std::find(keys.begin(), keys.end(), key) != keys.end()) return true;  // decided already
-  JU_ASSIGN_OR_RETURN(security::Decision d, DecidePerson(operation, type, key));
+  JU_ASSIGN_OR_RETURN(security::Decision d, DecidePerson(operation, type, key, sharing));
   if (!d.allowed) return false;
   keys.push_back(key);
   return true;
@@ -490,7 +495,8 @@ Result<Version> Records::Vread(std::string_view type, std::string_view id,
     }
     // An earlier version may have been about someone else (a record moved between people):
     // it is decided on its own person, and refused as a missing version.
-    JU_ASSIGN_OR_RETURN(bool visible, VersionVisible(Operation::kVread, type, it->json, o.keys));
+    JU_ASSIGN_OR_RETURN(bool visible, VersionVisible(Operation::kVread, type, it->json, o.keys,
+                                                     o.found.sharing));
     if (!visible) {
       JU_RETURN_IF_ERROR(Audited(Operation::kVread, AuditOutcome::kSeriousFailure, o.keys));
       return NotKnown(type, versioned);
@@ -518,7 +524,8 @@ Result<std::vector<Version>> Records::History(std::string_view type, std::string
     // Each earlier version is decided on the person it was about; one the caller may not see
     // is left out, as if it had never been.
     if (!is_current) {
-      JU_ASSIGN_OR_RETURN(bool visible, VersionVisible(Operation::kHistory, type, v.json, o.keys));
+      JU_ASSIGN_OR_RETURN(bool visible, VersionVisible(Operation::kHistory, type, v.json, o.keys,
+                                                       o.found.sharing));
       if (!visible) continue;
     }
     out.push_back(Version{store::ResourceMeta{v.version_id, v.last_updated_ms},
@@ -1019,7 +1026,10 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
   if (PersonBound(type)) {
     if (existing && existing->patient_key) {
       const int64_t key = *existing->patient_key;
-      JU_ASSIGN_OR_RETURN(security::Decision d, DecidePerson(operation, type, key));
+      // The record as it is, its own restriction included: a caller it hides from cannot change
+      // it (nor learn that it exists).
+      JU_ASSIGN_OR_RETURN(security::Decision d,
+                          DecidePerson(operation, type, key, existing->sharing));
       keys.push_back(key);
       if (!d.allowed) {
         // Answered exactly as an id that does not exist (above).
@@ -1090,6 +1100,7 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
   w.rendering_hash = in.rendering_hash;
   w.patient_id = in.patient_id;
   w.index = std::move(in.index);
+  w.sharing = in.sharing;
   w.if_match = if_match;
   w.create_only = !is_put;
   w.now_ms = clock_();

@@ -227,7 +227,8 @@ class Records {
   Records(store::Store& store, Requester requester, security::Clock clock, Settings settings = {});
 
   const Requester& requester() const { return requester_; }
-  int64_t Now() const { return clock_(); }  // the service's clock (ms since 1970, UTC)
+  // The service's clock (milliseconds since 1970): what it records as "now".
+  int64_t Now() const { return clock_(); }
 
   // Whose records a search or export may return (the policy's relationship rule in the
   // store's terms).
@@ -360,10 +361,15 @@ class Records {
   Error Denied(Operation operation, std::string_view type);
   // Whether the caller may see a version of a person-bound record (its own subject or
   // patient decides); the person's key is added to `keys` when it is someone new.
+  // `sharing`: the record's own restriction as it stands now (its current version's), which
+  // governs every version.
   Result<bool> VersionVisible(Operation operation, std::string_view type, std::string_view json,
-                              std::vector<int64_t>& keys);
-  Result<security::Decision> DecidePerson(Operation operation, std::string_view type,
-                                          int64_t patient_key);
+                              std::vector<int64_t>& keys,
+                              RecordSharing sharing = RecordSharing::kCareRelationship);
+  // The policy for one record of the person: security::DecideRecord with its own restriction.
+  Result<security::Decision> DecidePerson(
+      Operation operation, std::string_view type, int64_t patient_key,
+      RecordSharing sharing = RecordSharing::kCareRelationship);
   // An event the privacy officer searches for (`subtype`, e.g. break-glass-alert) and a line
   // on stderr, naming no one.
   Status AlertPrivacyOfficer(std::string_view subtype, std::optional<int64_t> patient_key);

@@ -245,6 +245,43 @@ Decision Decide(const Caller& caller, const Action& action, const PatientFacts& 
   return Deny(reason, /*hide=*/true);
 }
 
+Decision DecideRecord(const Caller& caller, const Action& action, const PatientFacts& patient,
+                      RecordSharing sharing) {
+  Decision decided = Decide(caller, action, patient);
+  if (sharing == RecordSharing::kCareRelationship || caller.role == Role::kPatient) return decided;
+  if (!decided.allowed) return decided;
+  if (decided.break_glass) {
+    // No relationship at all, and the glass broken: the record's restriction is overridden too.
+    decided.overrides_consent = true;
+    return decided;
+  }
+  const bool same_practice =
+      !patient.practice_id.empty() && patient.practice_id == caller.organisation_id;
+  const bool shared_team =
+      std::any_of(caller.care_team_ids.begin(), caller.care_team_ids.end(), [&](int64_t team) {
+        return std::find(patient.care_team_ids.begin(), patient.care_team_ids.end(), team) !=
+               patient.care_team_ids.end();
+      });
+  // Decide allowed it by the practice, or by a shared team the person's consent allows: the
+  // record's own decision narrows that (seed 004: Mrs A gives "permission to share the
+  // information from her assessment"; she may give it to fewer).
+  const bool shared = sharing == RecordSharing::kCareTeam ? shared_team : same_practice;
+  if (shared) return decided;
+  if (!IsBlank(caller.break_glass_reason)) {
+    if (!MayBreakGlass(caller.role) || action.interaction != Interaction::kRead) {
+      Decision d = Deny(DenyReason::kBreakGlassNotAllowed, /*hide=*/true);
+      d.alert_privacy_officer = !MayBreakGlass(caller.role);
+      return d;
+    }
+    Decision d = Allow();
+    d.break_glass = true;
+    d.overrides_consent = true;
+    d.alert_privacy_officer = true;
+    return d;
+  }
+  return Deny(DenyReason::kConsentDeclined, /*hide=*/true);
+}
+
 std::string RoleMatrixMarkdown() {
   std::string out = "| Role |";
   for (int c = 0; c < kCategoryCount; ++c)

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "domain/sharing.h"
 #include "resources/registry.h"
 #include "security/scopes.h"
 #include "store/security_store.h"
@@ -125,6 +126,15 @@ struct Decision {
 
 // For one person's data. A non-person category passed here is decided as by DecideUnbound.
 Decision Decide(const Caller& caller, const Action& action, const PatientFacts& patient);
+// For one record that carries its own sharing restriction (domain/sharing.h): Decide, then
+// the restriction narrows the relationship that allowed it — kCareTeam needs a care team of the
+// caller's that the person is on now (their practice alone does not qualify), kRegisteredPractice
+// needs the person registered at the caller's organisation. A patient's own record is theirs
+// whatever it says. A clinician whom only the restriction refuses may still break the glass for
+// a read: allowed with `overrides_consent` set (the person's decision is overridden).
+// kCareRelationship decides exactly as Decide.
+Decision DecideRecord(const Caller& caller, const Action& action, const PatientFacts& patient,
+                      RecordSharing sharing);
 // For anything not about one person: directory, audit, population figures — and the first
 // check of a search over people (scope and role), whose rows are then each passed to Decide.
 Decision DecideUnbound(const Caller& caller, const Action& action);

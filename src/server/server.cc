@@ -13,6 +13,7 @@
 #include "api/fhir_api.h"
 #include "export/bulk_export.h"
 #include "fhir/search/response.h"
+#include "records/assessment.h"
 #include "server/http_text.h"
 #include "store/store.h"
 #include "webapp/app_api.h"
@@ -209,6 +210,10 @@ Status Server::Start() {
     JU_ASSIGN_OR_RETURN(StorePool::Lease lease, s.stores->Acquire());
     JU_ASSIGN_OR_RETURN(csrf_key, lease->ServerSecret("csrf", 32));
     JU_ASSIGN_OR_RETURN(cursor_key, lease->ServerSecret("cursor", 32));
+    // The holistic assessment as shipped (data/assessment/): put, or superseded by a newer
+    // shipped version, when the server starts; FHIR clients read it as a Questionnaire.
+    if (auto installed = records::InstallShippedQuestionnaire(*lease, o.clock()); !installed.ok())
+      return installed.take_error();
   }
 
   // A response written in two pieces must not wait for the client's delayed ACK (Nagle):

@@ -373,7 +373,16 @@ CREATE INDEX case_episodes_by_coordinator ON case_episodes (coordinator_id, stat
 CREATE INDEX case_episodes_by_patient ON case_episodes (patient_key, id);
 )sql";
 
-constexpr std::array<Migration, 11> kMigrations{{
+// Migration 12: a document's own sharing restriction (domain/sharing.h, RecordSharing: 0 every
+// care relationship, 1 the care team only, 2 the registered practice only), which the
+// visibility filter reads beside the person's (SqlStore::DocumentVisibilitySql), so a
+// restricted record never reaches a page, a total or an include. The fhir layer reads it from
+// the resource's record-sharing extension; the column is that extension's mirror.
+constexpr std::string_view kRecordSharingSchema = R"sql(
+ALTER TABLE documents ADD COLUMN sharing SMALLINT NOT NULL DEFAULT 0 CHECK (sharing BETWEEN 0 AND 2);
+)sql";
+
+constexpr std::array<Migration, 12> kMigrations{{
     {1, "population", kPopulationSchema, {}, {}},
     {2, "stratification", kStratificationSchema, {}, {}},
     {3, "security", kSecuritySchema, kSecuritySqliteTriggers, kSecurityPostgresTriggers},
@@ -385,6 +394,7 @@ constexpr std::array<Migration, 11> kMigrations{{
     {9, "token use", kTokenUseSchema, {}, {}},
     {10, "worklist order", kWorklistOrderSchema, {}, {}},
     {11, "caseloads", kCaseloadSchema, {}, {}},
+    {12, "record sharing", kRecordSharingSchema, {}, {}},
 }};
 static_assert(kMigrations.back().version == kLatestSchemaVersion);
 

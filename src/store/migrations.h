@@ -41,7 +41,7 @@ struct Migration {
 };
 
 std::span<const Migration> Migrations();
-inline constexpr int kLatestSchemaVersion = 11;
+inline constexpr int kLatestSchemaVersion = 12;
 
 // Migration 4's indexes, `;`-separated plain statements (no placeholders), which a backend
 // creates after it has folded the names of existing patients (SqlStore::FoldPatientNames), so

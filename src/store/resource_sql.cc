@@ -747,6 +747,29 @@ std::string SqlStore::VisibilitySql(const Visibility& visibility, std::vector<Sq
   return "0 = 1";
 }
 
+std::string SqlStore::DocumentVisibilitySql(const Visibility& visibility,
+                                            std::vector<SqlParam>& params) {
+  std::string person = VisibilitySql(visibility, params);
+  if (visibility.kind != Visibility::Kind::kRelationship) return person;
+  auto next = [&](SqlParam param) {
+    params.push_back(param);
+    return "?" + std::to_string(params.size());
+  };
+  static_assert(static_cast<int>(RecordSharing::kCareRelationship) == 0 &&
+                static_cast<int>(RecordSharing::kCareTeam) == 1 &&
+                static_cast<int>(RecordSharing::kRegisteredPractice) == 2);
+  const std::string user = next(SqlParam::Int(visibility.user_id));
+  const std::string at = next(SqlParam::Int(visibility.as_at_ms));
+  const std::string org = next(SqlParam::Text(visibility.organisation_id));
+  // The person rule has allowed the row already (their practice, or a shared team their
+  // consent allows): the record's restriction narrows it.
+  return "(" + person + " AND (d.sharing = 0 OR (d.sharing = 1 AND EXISTS (SELECT 1 FROM" +
+         " care_team_patients ctp2 JOIN care_team_members ctm2 ON ctm2.care_team_id =" +
+         " ctp2.care_team_id WHERE ctp2.patient_key = p.key AND ctm2.user_id = " + user +
+         " AND " + CurrentMembershipSql("ctp2", at) + ")) OR (d.sharing = 2 AND p.practice_id = " +
+         org + ")))";
+}
+
 std::array<std::string, 2> SqlStore::RelationshipArmsSql(const Visibility& visibility,
                                                          std::vector<SqlParam>& params) {
   auto next = [&](SqlParam param) {
@@ -1600,7 +1623,8 @@ Status SqlStore::AddIncludes(const search::SearchRequest& request, const Visibil
       target_marks.push_back("?" + std::to_string(target_params.size()));
     }
     std::string where = "d.id IN (" + Join(target_marks, ", ") + ")";
-    if (target->IsPersonBound()) where += " AND " + VisibilitySql(visibility, target_params);
+    if (target->IsPersonBound())
+      where += " AND " + DocumentVisibilitySql(visibility, target_params);
     return LoadDocuments(target->name, where, target_params, " ORDER BY d.id");
   };
 
@@ -1972,8 +1996,8 @@ Result<ResourceMeta> SqlStore::PutTypedResource(const ResourceWrite& write) {
 namespace {
 
 constexpr std::string_view kDocumentColumns =
-    "d.id, d.version_id, d.last_updated_ms, d.json, d.patient_key";
-constexpr int kDocumentColumnCount = 5;
+    "d.id, d.version_id, d.last_updated_ms, d.json, d.patient_key, d.sharing";
+constexpr int kDocumentColumnCount = 6;
 
 std::string DocumentFrom(const resources::ResourceTypeDef& type) {
   return type.IsPersonBound() ? "documents d JOIN patients p ON p.key = d.patient_key"
@@ -1988,6 +2012,9 @@ FoundResource DecodeDocument(std::string_view resource_type, const SqlRow& row) 
   found.meta.last_updated_ms = row.Int(2);
   found.record = ResourceJson{std::string(row.Text(3))};
   if (!row.IsNull(4)) found.patient_key = row.Int(4);
+  const int64_t sharing = row.Int(5);
+  if (sharing > 0 && sharing < kRecordSharingCount)
+    found.sharing = static_cast<RecordSharing>(sharing);
   return found;
 }
 
@@ -2115,7 +2142,7 @@ Result<ResourcePage> SqlStore::SearchDocuments(const search::SearchRequest& requ
     JU_ASSIGN_OR_RETURN(std::string condition, DocumentFilterSql(type, filter, d, where));
     conditions.push_back(std::move(condition));
   }
-  if (type.IsPersonBound()) conditions.push_back(VisibilitySql(visibility, where.params));
+  if (type.IsPersonBound()) conditions.push_back(DocumentVisibilitySql(visibility, where.params));
   std::vector<SortSpec> sort;
   for (const search::SortKey& key : request.sort) {
     JU_ASSIGN_OR_RETURN(SortSpec spec, DocumentSortSql(type, key));
@@ -2192,7 +2219,7 @@ Result<std::vector<FoundResource>> SqlStore::DocumentsReferring(const search::In
             " AND i.param = " + param_mark + " AND i.qualifier = " + target_mark +
             " AND i.value IN (" + Join(marks, ", ") + "))";
   }
-  if (source.IsPersonBound()) where += " AND " + VisibilitySql(visibility, params);
+  if (source.IsPersonBound()) where += " AND " + DocumentVisibilitySql(visibility, params);
   params.push_back(SqlParam::Int(static_cast<int64_t>(limit)));
   const std::string order = " ORDER BY d.id LIMIT ?" + std::to_string(params.size());
   return LoadDocuments(source.name, where, params, order);
@@ -2247,12 +2274,13 @@ Status SqlStore::WriteDocument(const ResourceWrite& write, ResourceMeta& next) {
                           patient_key ? SqlParam::Int(*patient_key) : SqlParam::Null(),
                           SqlParam::Int(version + 1),
                           SqlParam::Int(write.now_ms),
-                          SqlParam::Text(write.json)};
+                          SqlParam::Text(write.json),
+                          SqlParam::Int(static_cast<int64_t>(write.sharing))};
   JU_RETURN_IF_ERROR(Execute(
       current ? "UPDATE documents SET patient_key = ?3, version_id = ?4, last_updated_ms = ?5,"
-                " json = ?6 WHERE resource_type = ?1 AND id = ?2"
+                " json = ?6, sharing = ?7 WHERE resource_type = ?1 AND id = ?2"
               : "INSERT INTO documents (resource_type, id, patient_key, version_id,"
-                " last_updated_ms, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                " last_updated_ms, json, sharing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
       row));
   JU_RETURN_IF_ERROR(
       Execute("DELETE FROM document_index WHERE resource_type = ?1 AND id = ?2", key));

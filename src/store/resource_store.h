@@ -46,6 +46,7 @@
 
 #include "core/result.h"
 #include "domain/population.h"
+#include "domain/sharing.h"
 #include "domain/stratification_run.h"
 #include "resources/query.h"
 #include "store/security_store.h"
@@ -131,6 +132,9 @@ struct FoundResource {
   std::optional<StoredDocument> document;
   // Searches only: the row's values of request.sort, in order, for the next page's cursor.
   std::vector<SortCell> sort_values;
+  // Document types: the record's own sharing restriction (domain/sharing.h), which the caller
+  // decides with security::DecideRecord; searches have applied it already.
+  RecordSharing sharing = RecordSharing::kCareRelationship;
 };
 
 // One stored version for vread and history.
@@ -167,6 +171,9 @@ struct ResourceWrite {
   // search parameters (fhir/document.h extracts them), which replace the previous version's.
   std::string patient_id = {};
   std::vector<resources::IndexEntry> index = {};
+  // Document types: the record's own sharing restriction (fhir::Document::sharing), kept
+  // beside it for the visibility filter (migration 12).
+  RecordSharing sharing = RecordSharing::kCareRelationship;
 };
 
 class ResourceStore {
@@ -185,7 +192,8 @@ class ResourceStore {
 
   // One page of request (storage-neutral, resources/query.h; parsed by fhir/search) in its
   // sort order, then by id, starting after `after` (from the request's cursor, or the first
-  // page). Rows whose person `visibility` excludes are never returned, counted or included.
+  // page). Rows whose person `visibility` excludes are never returned, counted or included;
+  // nor are documents whose own sharing restriction excludes the caller (domain/sharing.h).
   // `total` is computed when want_total. kInvalidInput for a request the store cannot run
   // (naming the parameter). All SQL uses bound parameters.
   // Semantics the store fixes (resource_sql.cc has the details): a NULL sort value (only

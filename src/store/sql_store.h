@@ -199,6 +199,12 @@ class SqlStore : public Store {
                                                         std::vector<SqlParam>& params);
   // "the care_team_patients row `alias` has not ended at `at`" (a bound parameter).
   static std::string CurrentMembershipSql(std::string_view alias, std::string_view at);
+  // VisibilitySql for a person-bound document `d` (joined to `patients p`), with the document's
+  // own sharing restriction (documents.sharing, domain/sharing.h) applied as
+  // security::DecideRecord applies it: care team only needs a current care team of the user's
+  // with the person; GP only needs the person registered at the user's organisation.
+  static std::string DocumentVisibilitySql(const Visibility& visibility,
+                                           std::vector<SqlParam>& params);
 
   // Writes a new version of a document-type resource (ResourceStore::PutResource's checks and
   // versions; migration 7's rows) inside the caller's transaction: PutResource's own, or a

@@ -28,6 +28,7 @@
 #include "security/policy.h"
 #include "webapp/admin_api.h"
 #include "webapp/app_json.h"
+#include "webapp/assessment_api.h"
 #include "webapp/caseload_api.h"
 
 namespace joinedup::webapp {
@@ -421,6 +422,14 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
   if (!seg.empty() && (seg[0] == "caseloads" || seg[0] == "episodes" || seg[0] == "tasks" ||
                        seg[0] == "flags"))
     return CaseloadApi(records, request, seg);
+  if (IsAssessmentPath(seg)) {
+    const records::Requester& who = records.requester();
+    records::AssessmentAuthor author{who.actor.username,
+                                     principal.display_name + " (" +
+                                         std::string(security::RoleName(who.caller.role)) + ", " +
+                                         who.caller.organisation_id + ")"};
+    return AssessmentApi(records, std::move(author), request, seg);
+  }
   if (seg.size() == 1 && seg[0] == "me")
     return method == "GET" ? Me(records, principal.display_name) : not_allowed("GET");
   if (seg.size() == 1 && seg[0] == "people")

@@ -56,6 +56,7 @@ Status AddDocument(store::Store& store, const std::string& text, int64_t now_ms)
   write.now_ms = now_ms;
   write.patient_id = document.patient_id;
   write.index = std::move(document.index);
+  write.sharing = document.sharing;
   auto written = store.PutResource(write);
   if (!written.ok()) return written.error();
   return Ok();

@@ -300,5 +300,56 @@ TEST(RoleMatrixTest, TheDocumentedTableIsTheCodesTable) {
       << RoleMatrixMarkdown();
 }
 
+// A record's own sharing decision (domain/sharing.h) narrows the relationship and never widens
+// it. Person 3 is registered at B and on team 7; person 4 too, but declined sharing beyond B.
+TEST(RecordSharingTest, EachDecisionNarrowsTheRelationship) {
+  const Action read{Interaction::kRead, "QuestionnaireResponse"};
+  const Caller team = Staff(Role::kNurse, "T", {7});        // on the person's care team
+  const Caller practice = Staff(Role::kGp, "B");            // their practice, on no team
+  const Caller both = Staff(Role::kGp, "B", {7});           // their practice and their team
+  const Caller stranger = Staff(Role::kGp, "C");
+  const Caller self = PatientUser(3);
+  struct Case {
+    RecordSharing sharing;
+    bool team, practice, both, stranger, self;
+  };
+  for (const Case& c : {Case{RecordSharing::kCareRelationship, true, true, true, false, true},
+                        Case{RecordSharing::kCareTeam, true, false, true, false, true},
+                        Case{RecordSharing::kRegisteredPractice, false, true, true, false, true}}) {
+    const std::string_view name = RecordSharingCode(c.sharing);
+    EXPECT_EQ(DecideRecord(team, read, Person(3), c.sharing).allowed, c.team) << name;
+    EXPECT_EQ(DecideRecord(practice, read, Person(3), c.sharing).allowed, c.practice) << name;
+    EXPECT_EQ(DecideRecord(both, read, Person(3), c.sharing).allowed, c.both) << name;
+    EXPECT_EQ(DecideRecord(stranger, read, Person(3), c.sharing).allowed, c.stranger) << name;
+    EXPECT_EQ(DecideRecord(self, read, Person(3), c.sharing).allowed, c.self) << name;
+    // Every refusal is hidden; care-relationship is Decide itself.
+    for (const Caller* who : {&team, &practice, &both, &stranger}) {
+      const Decision d = DecideRecord(*who, read, Person(3), c.sharing);
+      if (!d.allowed) {
+        EXPECT_TRUE(d.hide_existence) << name;
+      }
+      if (c.sharing == RecordSharing::kCareRelationship) {
+        EXPECT_EQ(d.allowed, Decide(*who, read, Person(3)).allowed) << name;
+      }
+    }
+  }
+  // A declined consent still rules: the care team alone does not see a care-team record, the
+  // practice's member of the team does.
+  EXPECT_FALSE(DecideRecord(team, read, Person(4), RecordSharing::kCareTeam).allowed);
+  EXPECT_TRUE(DecideRecord(both, read, Person(4), RecordSharing::kCareTeam).allowed);
+  // Breaking the glass overrides the decision, and says so.
+  const Decision glass = DecideRecord(WithReason(practice, "emergency: collapsed at home today"),
+                                      read, Person(3), RecordSharing::kCareTeam);
+  EXPECT_TRUE(glass.allowed);
+  EXPECT_TRUE(glass.break_glass);
+  EXPECT_TRUE(glass.overrides_consent);
+  EXPECT_TRUE(glass.alert_privacy_officer);
+  // Never for a search.
+  EXPECT_FALSE(DecideRecord(WithReason(practice, "emergency: collapsed at home today"),
+                            {Interaction::kSearch, "QuestionnaireResponse"}, Person(3),
+                            RecordSharing::kCareTeam)
+                   .allowed);
+}
+
 }  // namespace
 }  // namespace joinedup::security

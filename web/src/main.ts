@@ -5,6 +5,7 @@ import {
   adminOrganisationsPage, adminUserPage, adminUsersPage,
 } from "./pages/admin";
 import { alertsPage } from "./pages/alerts";
+import { assessmentPage } from "./pages/assessment";
 import { auditPage } from "./pages/audit";
 import { caseloadBoardPage, caseloadHomePage, enrolPage } from "./pages/caseload";
 import { findPage } from "./pages/find";
@@ -20,6 +21,7 @@ app.start(document.getElementById("app")!, {
   "/": { screen: null, make: () => homePage() },
   "/find": { screen: "find", make: (_p, q) => findPage(q) },
   "/people/:id": { screen: "find", make: (p) => personPage(p.id, "staff") },
+  "/people/:id/assessment": { screen: "find", make: (p) => assessmentPage(p.id) },
   "/worklist": { screen: "worklist", make: (_p, q) => worklistPage(q) },
   // Case management: "enrol" before the team's board (routes match in this order).
   "/caseload": { screen: "caseload", make: () => caseloadHomePage() },

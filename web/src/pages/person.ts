@@ -317,6 +317,8 @@ export function personPage(id: string, mode: Mode): Page {
         items.map((i) => [i.name, i.relationship, i.telephone || "Not recorded"]), { visuallyHiddenCaption: true }))}
       ${consentView()}
       ${!P && episodes ? caseManagementSection(p.id, episodes) : nothing}
+      ${!P ? html`<section aria-labelledby="h-assessment"><h2 class="nhsuk-heading-m" id="h-assessment">Holistic assessment</h2>
+        <p class="nhsuk-body"><a href=${`/people/${encodeURIComponent(p.id)}/assessment`} id="assessment-link">Open the holistic assessment</a>: health, social care and wellbeing, the needs it raised and who may see it.</p></section>` : nothing}
       ${!P && episodesError ? html`<section aria-labelledby="h-case-management"><h2 class="nhsuk-heading-m" id="h-case-management">Case management</h2>
         <p class="nhsuk-body">We could not show this just now. Try again later.</p></section>` : nothing}
       ${P && (accesses || accessesError) ? accessesView() : nothing}
