@@ -95,7 +95,7 @@ std::string PersonName(const Patient& p) {
 }
 
 // A task as the task lists show it: the FHIR Task's parts a person acts on.
-json TaskJson(const records::TaskItem& item, int64_t now_ms) {
+json TaskJson(const records::TaskItem& item, int64_t now_ms, const json& flag) {
   const json task = json::parse(item.task.json, nullptr, false);
   const json none = json::object();
   const json& t = task.is_object() ? task : none;
@@ -106,11 +106,6 @@ json TaskJson(const records::TaskItem& item, int64_t now_ms) {
   if (owner.empty() && t.contains("performerType") && t["performerType"].is_array() &&
       !t["performerType"].empty() && t["performerType"][0].is_object())
     owner = t["performerType"][0].value("text", "");
-  std::string flag;
-  if (t.contains("reasonReference") && t["reasonReference"].is_object()) {
-    const std::string reference = t["reasonReference"].value("reference", "");
-    if (reference.starts_with("Flag/")) flag = reference.substr(5);
-  }
   const Patient& p = item.person;
   return {{"id", item.task.id},
           {"version", item.task.version_id},
@@ -120,7 +115,7 @@ json TaskJson(const records::TaskItem& item, int64_t now_ms) {
           {"due", due.empty() ? json(nullptr) : json(due)},
           {"overdue", !item.task.due.empty() && item.task.due < Instant(now_ms)},
           {"owner", owner},
-          {"flag", flag.empty() ? json(nullptr) : json(flag)},
+          {"flag", flag},
           {"person",
            {{"id", item.patient_id},
             {"name", PersonName(p)},
@@ -239,7 +234,28 @@ HttpResponse Tasks(records::Records& records, const http::HttpRequest& request, 
   }
   if (!tasks.ok()) return Refused(tasks.error());
   json out = json::array();
-  for (const records::TaskItem& item : *tasks) out.push_back(TaskJson(item, now_ms));
+  for (const records::TaskItem& item : *tasks) {
+    // The concern a task answers (an escalation's Flag), read — and so decided and audited — as
+    // any record is, so the list can show it and resolve it from its version.
+    json flag = nullptr;
+    const json task = json::parse(item.task.json, nullptr, false);
+    const std::string reference =
+        task.is_object() && task.contains("reasonReference") && task["reasonReference"].is_object()
+            ? task["reasonReference"].value("reference", "")
+            : std::string();
+    if (reference.starts_with("Flag/")) {
+      if (auto read = records.Read("Flag", reference.substr(5)); read.ok()) {
+        const json f = json::parse(read->json, nullptr, false);
+        if (f.is_object())
+          flag = {{"id", read->id},
+                  {"version", read->meta.version_id},
+                  {"status", f.value("status", "")},
+                  {"text", f.contains("code") && f["code"].is_object() ? f["code"].value("text", "")
+                                                                      : std::string()}};
+      }
+    }
+    out.push_back(TaskJson(item, now_ms, flag));
+  }
   // Overdue first (the store gives soonest due first, so overdue ones already lead).
   return Json(200, {{"tasks", std::move(out)}});
 }

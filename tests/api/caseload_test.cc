@@ -652,7 +652,10 @@ TEST_F(CaseloadTest, TheBoardAndTaskListsShowOpenWorkAndTasksAndFlagsAreClosed) 
   EXPECT_EQ(task["due"], "2026-09-22T14:13:20Z");
   EXPECT_EQ(task["overdue"], false);
   EXPECT_EQ(task["person"]["id"], "p4");
-  ASSERT_TRUE(task["flag"].is_string());
+  ASSERT_TRUE(task["flag"].is_object());
+  EXPECT_EQ(task["flag"]["version"], 1);
+  EXPECT_EQ(task["flag"]["status"], "active");
+  EXPECT_EQ(task["flag"]["text"], "Emergency admission on 20 September 2026");
   const json team = Body(Call("hsca-north", "GET", "/tasks?team=" + std::to_string(team_)));
   ASSERT_EQ(team["tasks"].size(), 2u);
   EXPECT_EQ(team["tasks"][0]["description"], "Occupational therapy home visit");
@@ -677,12 +680,13 @@ TEST_F(CaseloadTest, TheBoardAndTaskListsShowOpenWorkAndTasksAndFlagsAreClosed) 
   EXPECT_TRUE(Body(Call("cm-north", "GET", "/tasks"))["tasks"].empty());
 
   // The flag: resolved with a note, which is required; hidden from another team.
-  const std::string flag_path = "/flags/" + task["flag"].get<std::string>() + "/resolve";
+  const std::string flag_id = task["flag"]["id"].get<std::string>();
+  const std::string flag_path = "/flags/" + flag_id + "/resolve";
   const HttpResponse hidden = Call("cm-south", "POST", flag_path, {{"version", 1}, {"note", "x"}});
   const HttpResponse missing =
       Call("cm-south", "POST", "/flags/no-such-flag/resolve", {{"version", 1}, {"note", "x"}});
   EXPECT_EQ(hidden.status, 404);
-  EXPECT_EQ(Shape(hidden.body, task["flag"].get<std::string>()), Shape(missing.body, "no-such-flag"));
+  EXPECT_EQ(Shape(hidden.body, flag_id), Shape(missing.body, "no-such-flag"));
   EXPECT_EQ(Body(Call("cm-north", "POST", flag_path, {{"version", 1}}))["error"]["field"], "note");
   ASSERT_EQ(Call("cm-north", "POST", flag_path,
                  {{"version", 1}, {"note", "Home on Tuesday; plan reviewed with her"}})

@@ -218,6 +218,22 @@ export interface CaseEntry {
   end_reason: DischargeReason | null;
   end_note: string;
   updated: string | null;
+  /** Open work on the person: active flags, tasks overdue and due within the week. */
+  work: { flags: number; overdue_tasks: number; due_tasks: number };
+}
+
+/** An open task in "my tasks" or "my team's tasks" (GET /app/api/tasks). */
+export interface TaskItem {
+  id: string;
+  version: number;
+  status: string;
+  priority: string;
+  description: string;
+  due: string | null;
+  overdue: boolean;
+  owner: string;
+  flag: { id: string; version: number; status: string; text: string } | null;
+  person: { id: string; name: string; nhs_number: string | null };
 }
 
 /** A team's load against its capacity (`capacity` null: none set). */

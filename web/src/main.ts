@@ -13,6 +13,7 @@ import { homePage, notFoundPage } from "./pages/home";
 import { personPage } from "./pages/person";
 import { populationPage } from "./pages/population";
 import { signInPage } from "./pages/sign-in";
+import { tasksPage } from "./pages/tasks";
 import { worklistPage } from "./pages/worklist";
 
 // No "nhsuk-frontend-supported" class on <body>: that class tells nhsuk-frontend's CSS that its
@@ -27,6 +28,7 @@ app.start(document.getElementById("app")!, {
   "/caseload": { screen: "caseload", make: () => caseloadHomePage() },
   "/caseload/enrol": { screen: "caseload", make: (_p, q) => enrolPage(q) },
   "/caseload/:team": { screen: "caseload", make: (p, q) => caseloadBoardPage(p.team, q) },
+  "/tasks": { screen: "caseload", make: (_p, q) => tasksPage(q) },
   "/audit": { screen: "audit", make: (_p, q) => (q.get("view") === "alerts" ? alertsPage() : auditPage(q)) },
   "/population": { screen: "population", make: () => populationPage() },
   // Administration: every route under /admin (the server answers the UI's page for all of them).

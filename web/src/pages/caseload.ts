@@ -76,6 +76,17 @@ function since(e: CaseEntry): string {
   return longDate(e.started ?? e.requested ?? "");
 }
 
+/** A person's open work as tags: flags (red), overdue tasks (orange), due this week. */
+function openWork(e: CaseEntry): TemplateResult {
+  const w = e.work;
+  if (!w || (w.flags === 0 && w.overdue_tasks === 0 && w.due_tasks === 0)) return html`None`;
+  return html`<ul class="nhsuk-list app-work">
+    ${w.flags ? html`<li>${tag(plural(w.flags, "flag", "flags"), "red")}</li>` : nothing}
+    ${w.overdue_tasks ? html`<li>${tag(`${w.overdue_tasks} overdue`, "orange")}</li>` : nothing}
+    ${w.due_tasks ? html`<li>${tag(`${w.due_tasks} due this week`, "yellow")}</li>` : nothing}
+  </ul>`;
+}
+
 function personLink(e: CaseEntry): TemplateResult {
   return html`<a href=${`/people/${encodeURIComponent(e.person.id)}`}>${e.person.name || `Person ${e.person.id}`}</a>`;
 }
@@ -209,12 +220,13 @@ export function caseloadHomePage(): Page {
               </div></div>
             </li>`)}
           </ul>`}
+          <p class="nhsuk-body"><a href="/tasks">My tasks</a></p>
           <h2 class="nhsuk-heading-m" id="h-mine">People you coordinate</h2>
           ${data.mine.length === 0
             ? html`<p class="nhsuk-body">No one is on your caseload yet.${worklist ? html` Enrol people from <a href="/worklist">case finding</a> or from their record.` : " Enrol people from their record."}</p>`
-            : table("People you coordinate", ["Name", "NHS number", "Team", "Since", "Status"], data.mine.map((e) => [
+            : table("People you coordinate", ["Name", "NHS number", "Team", "Since", "Status", "Open work"], data.mine.map((e) => [
               personLink(e), nhs(e), html`<a href=${`/caseload/${e.team.id}`}>${e.team.name}</a>`,
-              html`<span class="app-nowrap">${since(e)}</span>`, statusTag(e.status),
+              html`<span class="app-nowrap">${since(e)}</span>`, statusTag(e.status), openWork(e),
             ]), { visuallyHiddenCaption: true })}` : nothing}`;
     },
   };
@@ -309,9 +321,11 @@ export function caseloadBoardPage(teamId: string, query: URLSearchParams): Page 
       ${loadMeter(b, "load")}
       <h2 class="nhsuk-heading-m" id="h-active">On the caseload</h2>
       ${b.people.active.length === 0 ? html`<p class="nhsuk-body">No one is on the team's caseload.</p>`
-        : table("On the caseload", ["Name", "NHS number", "Care coordinator", "Since", "Actions"], b.people.active.map((e) => [
-          personLink(e), nhs(e), e.coordinator?.name ?? "Not named", html`<span class="app-nowrap">${since(e)}</span>`, actions(e, ["transfer", "discharge"]),
+        : table("On the caseload", ["Name", "NHS number", "Care coordinator", "Since", "Open work", "Actions"], b.people.active.map((e) => [
+          personLink(e), nhs(e), e.coordinator?.name ?? "Not named", html`<span class="app-nowrap">${since(e)}</span>`, openWork(e),
+          actions(e, ["transfer", "discharge"]),
         ]), { visuallyHiddenCaption: true })}
+      <p class="nhsuk-body"><a href=${`/tasks?team=${b.id}`}>The team's tasks and flags</a></p>
       <h2 class="nhsuk-heading-m" id="h-waiting">Waiting list</h2>
       ${b.people.waiting.length === 0 ? html`<p class="nhsuk-body">No one is waiting.</p>` : html`
         <p class="nhsuk-body">In the order they were put on the list: the first is taken on first.</p>
