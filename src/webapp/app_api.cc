@@ -28,6 +28,7 @@
 #include "security/policy.h"
 #include "webapp/admin_api.h"
 #include "webapp/app_json.h"
+#include "webapp/care_plan_api.h"
 #include "webapp/caseload_api.h"
 
 namespace joinedup::webapp {
@@ -420,6 +421,7 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
     return AdminApi(records, request, std::span<const std::string_view>(seg).subspan(1));
   if (!seg.empty() && (seg[0] == "caseloads" || seg[0] == "episodes"))
     return CaseloadApi(records, request, seg);
+  if (IsCarePlanPath(seg)) return CarePlanApi(records, request, seg, principal.display_name);
   if (seg.size() == 1 && seg[0] == "me")
     return method == "GET" ? Me(records, principal.display_name) : not_allowed("GET");
   if (seg.size() == 1 && seg[0] == "people")
