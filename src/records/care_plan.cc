@@ -397,6 +397,10 @@ Result<std::vector<Record>> Records::SearchAll(std::string_view type, std::strin
 }
 
 Result<PersonPlan> Records::PlanOf(std::string_view patient_id) {
+  // Scope and role for every part first: a caller who may not read plans learns nothing about
+  // who exists.
+  for (std::string_view type : {"CarePlan", "Goal", "Task", "Flag"})
+    JU_RETURN_IF_ERROR(Permit(Operation::kSearch, type));
   PersonPlan out;
   JU_ASSIGN_OR_RETURN(out.person, Read("Patient", patient_id));
   const std::string person = "patient=Patient/" + std::string(patient_id);
