@@ -181,9 +181,12 @@ echo "== screenshots go to $artifacts"
 export E2E_BASE=$base E2E_SHORT_IDLE_BASE=$short_base E2E_ACCOUNTS=$accounts E2E_PEOPLE=$work/people.json E2E_ARTIFACTS=$artifacts \
   E2E_CHROMIUM=$chromium
 status=0
-echo "== node --test test/ui.test.mjs test/admin.test.mjs test/caseload.test.mjs"
-node --test --test-reporter=spec --test-concurrency=1 "$@" "$here/test/ui.test.mjs" "$here/test/admin.test.mjs" \
-  "$here/test/caseload.test.mjs" || status=1
+# E2E_FILES (e.g. "care-plan") runs only those test files while iterating; by default all, in
+# this order (care-plan.test.mjs last: it enrols the patient with the community team).
+files=()
+for f in ${E2E_FILES:-ui admin caseload care-plan}; do files+=("$here/test/$f.test.mjs"); done
+echo "== node --test ${files[*]##*/}"
+node --test --test-reporter=spec --test-concurrency=1 "$@" "${files[@]}" || status=1
 if [[ $status -ne 0 ]]; then
   echo "== joinedup serve log (last 40 lines)"
   tail -n 40 "$work/serve.log"

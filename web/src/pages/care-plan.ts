@@ -359,17 +359,45 @@ export function carePlanEditPage(id: string): Page {
   let goalOther: unknown = null;
   let goalSaved = "";
 
-  function fill(p: PlanView) {
-    view = p;
+  type FormValues = typeof v;
+  let base: FormValues = clone(v); // the plan as loaded: only what differs from it is sent
+
+  function clone(f: FormValues): FormValues { return JSON.parse(JSON.stringify(f)) as FormValues; }
+
+  function valuesOf(p: PlanView): FormValues {
     const plan = p.plan;
-    version = plan?.version ?? 0;
+    const f: FormValues = { sections: {}, contacts: {}, review: splitDate(plan?.review_date ?? ""), activities: [] };
     for (const s of p.sections_available) {
       const part = plan?.sections[s.code];
-      if (s.contact) v.contacts[s.code] = { name: part?.name ?? "", telephone: part?.telephone ?? "" };
-      else v.sections[s.code] = part?.text ?? "";
+      if (s.contact) f.contacts[s.code] = { name: part?.name ?? "", telephone: part?.telephone ?? "" };
+      else f.sections[s.code] = part?.text ?? "";
     }
-    v.review = splitDate(plan?.review_date ?? "");
-    v.activities = (plan?.activities ?? []).map((a) => ({ description: a.description, who: a.who, when: a.when, status: a.status || "scheduled", task: a.task }));
+    f.activities = (plan?.activities ?? []).map((a) => ({ description: a.description, who: a.who, when: a.when, status: a.status || "scheduled", task: a.task }));
+    return f;
+  }
+
+  function fill(p: PlanView) {
+    view = p;
+    version = p.plan?.version ?? 0;
+    const f = valuesOf(p);
+    Object.assign(v, clone(f));
+    base = f;
+  }
+
+  /**
+   * Someone else saved first: what this user did not change takes their version; what they
+   * changed stays as typed (and is sent on the next save, knowingly over theirs).
+   */
+  function merge(p: PlanView) {
+    const t = valuesOf(p);
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    for (const code of Object.keys(t.sections)) if (same(v.sections[code], base.sections[code])) v.sections[code] = t.sections[code];
+    for (const code of Object.keys(t.contacts)) if (same(v.contacts[code], base.contacts[code])) v.contacts[code] = t.contacts[code];
+    if (same(v.review, base.review)) v.review = t.review;
+    if (same(v.activities, base.activities)) v.activities = t.activities;
+    base = t;
+    version = p.plan?.version ?? version;
+    view = p;
   }
 
   async function load() {
@@ -441,10 +469,17 @@ export function carePlanEditPage(id: string): Page {
       if (!c.name.trim() && c.telephone.trim()) errors[`c-${code}-name`] = "Enter who to call";
     }
     if (Object.keys(errors).length) { app.update(); app.focus(".nhsuk-error-summary"); return; }
-    const body: Record<string, unknown> = {
-      sections: v.sections, contacts: v.contacts, review_date: review ?? "",
-      activities: v.activities.map((a) => ({ description: a.description, who: a.who, when: a.when, status: a.status, ...(a.task ? { task: a.task } : {}) })),
-    };
+    // Only what this user changed: a section someone else changed meanwhile is never overwritten
+    // with the text this page loaded.
+    const changed = <T,>(a: T, b: T) => JSON.stringify(a) !== JSON.stringify(b);
+    const sections: Record<string, string> = {};
+    for (const [code, t] of Object.entries(v.sections)) if (changed(t, base.sections[code] ?? "")) sections[code] = t;
+    const contacts: Record<string, { name: string; telephone: string }> = {};
+    for (const [code, c] of Object.entries(v.contacts)) if (changed(c, base.contacts[code] ?? { name: "", telephone: "" })) contacts[code] = c;
+    const body: Record<string, unknown> = { sections, contacts };
+    if (changed(v.review, base.review)) body.review_date = review ?? "";
+    if (changed(v.activities, base.activities))
+      body.activities = v.activities.map((a) => ({ description: a.description, who: a.who, when: a.when, status: a.status, ...(a.task ? { task: a.task } : {}) }));
     const creating = !view.plan;
     if (!creating) body.version = version;
     busy = true;
@@ -464,8 +499,7 @@ export function carePlanEditPage(id: string): Page {
         stale = true;
         try {
           theirs = await api.get<PlanView>(planUrl(id));
-          version = theirs.plan?.version ?? version;
-          view = { ...theirs };
+          merge(theirs);
         } catch (e2) { other = e2; }
       } else if (err instanceof ApiError && err.field && elementOf(err.field)) {
         errors[elementOf(err.field)] = err.detail;
