@@ -88,6 +88,16 @@ Error Invalid(std::string message, std::string field) {
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// JSON with every object's members in one order (by name), so that comparing two resources
+// ignores the order a client wrote members in (FHIR gives it no meaning); arrays keep theirs.
+json Canonical(std::string_view text) {
+  const nlohmann::json sorted = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (sorted.is_discarded()) return json(json::value_t::discarded);
+  return json::parse(sorted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+bool SameJson(const json& a, const json& b) { return Canonical(Dump(a)) == Canonical(Dump(b)); }
+
 Result<std::string> CheckedText(std::string_view text, std::string field, bool required) {
   if (!IsValidUtf8(text)) return Invalid("the text is not valid UTF-8", field);
   if (text.size() > kMaxText) return Invalid("write at most 10,000 characters", field);
@@ -247,7 +257,7 @@ Status ApplyPlanEdit(json& plan, const PlanEdit& edit, const json& author, const
     if (existing != nullptr && existing->value("text", "") == text &&
         (contact.is_null() ? FindExtension(*existing, kPlanContactUrl) == nullptr
                            : FindExtension(*existing, kPlanContactUrl) != nullptr &&
-                                 *FindExtension(*existing, kPlanContactUrl) == contact))
+                                 SameJson(*FindExtension(*existing, kPlanContactUrl), contact)))
       return;  // unchanged: keeps who wrote it
     json note = {{"extension", json::array({{{"url", kPlanSectionUrl}, {"valueCode", code}}})},
                  {"authorReference", author},
@@ -320,7 +330,7 @@ Status ApplyPlanEdit(json& plan, const PlanEdit& edit, const json& author, const
       for (const json& b : before) {
         json plain = b;
         SetExtension(plain, kWrittenByUrl, nullptr);
-        if (plain == activity) same = &b;
+        if (SameJson(plain, activity)) same = &b;
       }
       if (same != nullptr) {
         activities.push_back(*same);
@@ -522,8 +532,8 @@ Result<Written> Records::EditGoal(std::string_view goal_id, int64_t version, con
 Status Records::CheckPersonsChange(std::string_view type, const store::FoundResource& existing,
                                    std::string_view next_json, const std::vector<int64_t>& keys) {
   JU_ASSIGN_OR_RETURN(std::string before_text, RenderRecord(existing));
-  const json before = json::parse(before_text, nullptr, false);
-  const json after = json::parse(next_json, nullptr, false);
+  const json before = Canonical(before_text);
+  const json after = Canonical(next_json);
   if (!before.is_object() || !after.is_object()) return Invalid("the body is not a JSON object", "");
   const std::string self = PersonOf(before);
   std::string refused;  // the element, as FHIRPath-like text

@@ -371,7 +371,10 @@ TEST_F(AuthorizationMatrix, EveryRouteMethodRoleAndRelationship) {
       const HttpResponse absent = handle(probe, principal);
       EXPECT_EQ(absent.status, 404);
       const std::string key = std::to_string(population_->patient_keys.at(pid));
-      std::string hidden = Replace(Replace(res.body, pid, "X"), key, "K");
+      // FHIR ids may carry the person's key (a RiskAssessment's); the app's never do, and its
+      // bodies carry the status (404), which a key of 4 would otherwise match.
+      std::string hidden = Replace(res.body, pid, "X");
+      if (!app_route) hidden = Replace(hidden, key, "K");
       if (row.route.find("{consent}") != std::string::npos)
         hidden = Replace(hidden, ConsentOf(pid), "K");
       EXPECT_EQ(hidden, Replace(Replace(absent.body, missing, "X"), "999999", "K"));

@@ -365,6 +365,12 @@ TEST_F(CarePlanAppTest, APatientChangesOnlyTheirOwnPartsAndIsToldWhich) {
       EXPECT_EQ(e.patient_keys, std::vector<int64_t>{population_.patient_keys.at("p4")});
     }
   EXPECT_EQ(refused, 8);
+  // Her "who matters to me" through FHIR, written as hers — the members in another order than
+  // stored (JSON objects have none in FHIR): allowed.
+  resource["note"].back()["authorReference"]["reference"] = "Patient/p4";
+  const HttpResponse mine = Fhir("mrs-a", "PUT", "/CarePlan/" + id, resource.dump());
+  EXPECT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(Plan("cm-north")["plan"]["sections"]["about-me-people"]["written_by"]["by_person"], true);
   // She creates no plan and no goal of her own (the team writes them with her).
   EXPECT_EQ(Call("mrs-a", "POST", "/people/p4/care-plan", {{"sections", json::object()}}).status, 403);
   EXPECT_EQ(Call("mrs-a", "POST", "/people/p4/goals", {{"text", "Mine"}}).status, 403);

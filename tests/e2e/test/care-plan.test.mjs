@@ -31,6 +31,13 @@ async function tabTo(page, selector, max = 80) {
   throw new Error(`Tab did not reach ${selector}`);
 }
 
+/** Tabs to a field and types into it, replacing what it held (keyboard only). */
+async function typeInto(page, selector, text) {
+  await tabTo(page, selector);
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(text);
+}
+
 /** A call to the app API from the signed-in page, with its session's CSRF token. */
 async function appCall(page, method, path, body) {
   return page.evaluate(async ({ method, path, body }) => {
@@ -77,37 +84,27 @@ describe("care and support plan", () => {
 
     // Section by section, by keyboard alone.
     await page.focus("main h1");
-    await tabTo(page, "#s-about-me-people");
-    await page.keyboard.type("My daughter visits every weekend and does my shopping.");
-    await tabTo(page, "#s-what-matters");
-    await page.keyboard.type("Keeping control and staying in my own home.");
+    await typeInto(page, "#s-about-me-people", "My daughter visits every weekend and does my shopping.");
+    await typeInto(page, "#s-what-matters", "Keeping control and staying in my own home.");
+    // A new activity (after any the plan has already).
+    const n = await page.locator("fieldset.app-activity").count();
     await tabTo(page, "#add-activity");
     await page.keyboard.press("Enter");
-    await page.waitForSelector("#a-0-description");
-    await page.waitForFunction(() => document.activeElement?.id === "a-0-description");
+    await page.waitForFunction((id) => document.activeElement?.id === id, `a-${n}-description`);
     await page.keyboard.type("A carer to help me get up and to get to bed");
     await page.keyboard.press("Tab");
     await page.keyboard.type("Carers from the Recovery at Home Team");
     await page.keyboard.press("Tab");
     await page.keyboard.type("Twice a day, at times that fit my routine");
-    await tabTo(page, "#s-contingency");
-    await page.keyboard.type("If I become muddled or cannot manage the stairs, call the team at once.");
-    await tabTo(page, "#c-contact-in-hours-name");
-    await page.keyboard.type("Recovery at Home Team");
-    await page.keyboard.press("Tab");
-    await page.keyboard.type("01905 760000");
-    await tabTo(page, "#c-contact-out-of-hours-name");
-    await page.keyboard.type("NHS 111");
-    await page.keyboard.press("Tab");
-    await page.keyboard.type("111");
-    await tabTo(page, "#s-acp-respect-form");
-    await page.keyboard.type("No ReSPECT form yet: to talk about at the review.");
-    await tabTo(page, "#review-day");
-    await page.keyboard.type("19");
-    await page.keyboard.press("Tab");
-    await page.keyboard.type("10");
-    await page.keyboard.press("Tab");
-    await page.keyboard.type("2026");
+    await typeInto(page, "#s-contingency", "If I become muddled or cannot manage the stairs, call the team at once.");
+    await typeInto(page, "#c-contact-in-hours-name", "Recovery at Home Team");
+    await typeInto(page, "#c-contact-in-hours-telephone", "01905 760000");
+    await typeInto(page, "#c-contact-out-of-hours-name", "NHS 111");
+    await typeInto(page, "#c-contact-out-of-hours-telephone", "111");
+    await typeInto(page, "#s-acp-respect-form", "No ReSPECT form yet: to talk about at the review.");
+    await typeInto(page, "#review-day", "19");
+    await typeInto(page, "#review-month", "10");
+    await typeInto(page, "#review-year", "2026");
     await tabTo(page, "form[aria-label='Care plan'] button[type=submit]");
     await page.keyboard.press("Enter");
     await page.waitForURL(/\/care-plan$/);
