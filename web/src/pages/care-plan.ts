@@ -8,6 +8,14 @@
 import { html, nothing, type TemplateResult } from "lit-html";
 import { api, ApiError } from "../api";
 import { app, type Page } from "../app";
+
+/** An NHS.UK success banner, focused after a change (role="status" means "loading" in this app). */
+function successBanner(id: string, heading: string, body: string | TemplateResult): TemplateResult {
+  return html`<div class="nhsuk-notification-banner nhsuk-notification-banner--success app-no-print" role="alert" aria-labelledby=${`${id}-title`} id=${id} tabindex="-1">
+    <div class="nhsuk-notification-banner__header"><h2 class="nhsuk-notification-banner__title" id=${`${id}-title`}>Success</h2></div>
+    <div class="nhsuk-notification-banner__content"><p class="nhsuk-notification-banner__heading">${heading}</p>${body ? html`<p class="nhsuk-body">${body}</p>` : nothing}</div>
+  </div>`;
+}
 import {
   apiErrorSummary, dateInput, errorMessage, errorSummary, insetText, isoDate, longDate, splitDate, summaryList, table, tag, warningCallout,
 } from "../components";
@@ -109,7 +117,7 @@ function goalsView(view: PlanView, viewer: "person" | "staff"): TemplateResult {
     <h3 class="nhsuk-heading-s">${g.in_persons_words ? html`“${g.text}”` : g.text}</h3>
     <p class="nhsuk-body">${goalTag(g.status)}${g.target_date ? html` <span class="app-nowrap">By ${longDate(g.target_date)}</span>` : nothing}</p>
     ${writtenBy(g.text_written_by, viewer)}
-    ${g.agreed_by.length ? html`<p class="nhsuk-body-s">Agreed by ${g.agreed_by.filter(Boolean).map((w) => (viewer === "person" && w!.by_person ? "you" : w!.name)).join(" and ")}</p>` : nothing}
+    ${g.agreed_by.length ? html`<p class="nhsuk-body-s">Agreed by ${g.agreed_by.filter(Boolean).map((w) => (w!.by_person ? (viewer === "person" ? "you" : w!.name || view.person.name) : w!.name)).join(" and ")}</p>` : nothing}
     ${g.status === "rejected" && g.status_reason ? html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span>
       <p>${viewer === "person" ? "You said" : "They said"}: “${g.status_reason}”</p></div>` : nothing}
     ${g.notes.filter((n) => n.kind !== "refusal").map((n) => html`<div class="app-goal-note">${text(n.text)}${writtenBy(n.written_by, viewer)}</div>`)}
@@ -300,9 +308,7 @@ export function carePlanPage(id: string, viewer: "person" | "staff"): Page {
           <li><a href="/who-to-call">Who to call</a> if you become unwell</li>
         </ul>
       </nav>
-      ${saved ? html`<div class="nhsuk-card nhsuk-card--feature app-success" id="about-me-saved" tabindex="-1" role="status">
-        <div class="nhsuk-card__content nhsuk-card__content--feature"><h2 class="nhsuk-card__heading nhsuk-card__heading--feature nhsuk-heading-m">Saved</h2>
-        <p class="nhsuk-card__description">Your care team can now see what you wrote, marked as written by you.</p></div></div>` : nothing}
+      ${saved ? successBanner("about-me-saved", "Saved", "Your care team can now see what you wrote, marked as written by you.") : nothing}
       ${editing ? aboutMeForm(v) : html`<button class="nhsuk-button nhsuk-button--secondary app-no-print" type="button" id="change-about-me"
           @click=${() => { editing = true; saved = false; app.update(); app.focus(`#about-${mine()[0]?.code}`); }}>Change About me and What matters to me</button>`}`;
   }
@@ -627,7 +633,7 @@ export function carePlanEditPage(id: string): Page {
       <h2 class="nhsuk-heading-m" id="h-add-goal">Add a goal</h2>
       ${list.length ? errorSummary("There is a problem", list) : nothing}
       ${goalOther ? apiErrorSummary(goalOther) : nothing}
-      ${goalSaved ? html`<p class="nhsuk-body app-success-text" id="goal-saved" tabindex="-1" role="status">Goal added: “${goalSaved}”</p>` : nothing}
+      ${goalSaved ? successBanner("goal-saved", `Goal added: “${goalSaved}”`, "") : nothing}
       <form novalidate @submit=${addGoal} aria-label="Add a goal">
         <div class=${goalErrors["goal-text"] ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group"}>
           <label class="nhsuk-label nhsuk-label--s" for="goal-text">The goal</label>
@@ -832,7 +838,7 @@ export function myGoalsPage(): Page {
         <a class="nhsuk-back-link" href="/my-plan">My plan</a>
         <h1 tabindex="-1">My goals</h1>
         <p class="nhsuk-lede-text">What you want to achieve, in your own words. You can change the words, say how it is going, or say no thank you to something your care team suggested.</p>
-        ${done ? html`<p class="nhsuk-body app-success-text" id="goal-done" tabindex="-1" role="status">${done}</p>` : nothing}
+        ${done ? successBanner("goal-done", done, "") : nothing}
         ${view.goals.length ? html`<ul class="nhsuk-list">${view.goals.map(goalCard)}</ul>` : html`<p class="nhsuk-body">You do not have any goals yet. Your care team will talk to you about them.</p>`}`;
     },
   };
