@@ -24,11 +24,24 @@ using json = nlohmann::json;
 constexpr std::string_view kHerRefusal =
     "No thank you. I would soon lose my confidence if someone was doing everything for me.";
 
-class CarePlanAppTest : public AppApiTestBase {
+// The population and the web application's API on each backend (as AppApiTestBase, which is
+// SQLite's only): the plan is a document and its versions, If-Match and audit are the store's.
+class CarePlanAppTest : public ::testing::TestWithParam<store::testing::Backend> {
  protected:
   void SetUp() override {
-    AppApiTestBase::SetUp();
-    if (HasFatalFailure()) return;
+    std::string skip;
+    db_ = store::testing::TestDatabase::Create(GetParam(), skip);
+    if (!db_) GTEST_SKIP() << skip;
+    auto opened = store::OpenStore(db_->url());
+    ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+    store_ = std::move(*opened);
+    auto population = Populate(*store_);
+    ASSERT_TRUE(population.ok()) << population.error().ToString();
+    population_ = *population;
+    webapp::AppApiOptions app_options;
+    app_options.cursor_key = TestCursorKey();
+    app_options.clock = [] { return kNowMs; };
+    api_ = std::make_unique<webapp::AppApi>(app_options);
     // A community trust's case-management team (North) and another (South); the GP at the
     // practice p4 (Mrs A) is registered with; Mrs A's own account.
     ASSERT_TRUE(store_->PutOrganisation({"RY1", "Community Trust",
@@ -134,10 +147,33 @@ class CarePlanAppTest : public AppApiTestBase {
     return nullptr;
   }
 
+  static json Body(const HttpResponse& response) {
+    json j = json::parse(response.body, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << response.body;
+    return j;
+  }
+
+  // The audit trail's events with this subtype, oldest first.
+  std::vector<store::AuditEvent> Events(std::string_view subtype) {
+    store::AuditQuery q;
+    q.limit = 1000;
+    auto events = store_->SearchAuditEvents(q);
+    EXPECT_TRUE(events.ok());
+    std::vector<store::AuditEvent> out;
+    if (events.ok())
+      for (store::AuditEvent& e : *events)
+        if (e.subtype == subtype) out.push_back(std::move(e));
+    return out;
+  }
+
+  std::unique_ptr<store::testing::TestDatabase> db_;
+  std::unique_ptr<store::Store> store_;
+  Population population_;
+  std::unique_ptr<webapp::AppApi> api_;
   int64_t team_ = 0, cm_ = 0;
 };
 
-TEST_F(CarePlanAppTest, MrsAsPlanIsWrittenWithHerAndCoOwnedByHerOwnSignIn) {
+TEST_P(CarePlanAppTest, MrsAsPlanIsWrittenWithHerAndCoOwnedByHerOwnSignIn) {
   // Before: no current plan; her goal, open task and active flag from the population show.
   const json before = Plan("cm-north");
   EXPECT_TRUE(before["plan"].is_null());
@@ -282,7 +318,7 @@ TEST_F(CarePlanAppTest, MrsAsPlanIsWrittenWithHerAndCoOwnedByHerOwnSignIn) {
   EXPECT_TRUE(found);
 }
 
-TEST_F(CarePlanAppTest, AStaleEditIsRefusedAndShowsTheirVersion) {
+TEST_P(CarePlanAppTest, AStaleEditIsRefusedAndShowsTheirVersion) {
   const json created = WriteMrsAsPlan();
   const std::string id = created["plan"]["id"];
   const HttpResponse first = Call("cm-north", "POST", "/care-plans/" + id,
@@ -308,7 +344,7 @@ TEST_F(CarePlanAppTest, AStaleEditIsRefusedAndShowsTheirVersion) {
             412);
 }
 
-TEST_F(CarePlanAppTest, APatientChangesOnlyTheirOwnPartsAndIsToldWhich) {
+TEST_P(CarePlanAppTest, APatientChangesOnlyTheirOwnPartsAndIsToldWhich) {
   const json created = WriteMrsAsPlan();
   const std::string id = created["plan"]["id"];
   const std::string goal = Body(Call("cm-north", "POST", "/people/p4/goals",
@@ -376,7 +412,7 @@ TEST_F(CarePlanAppTest, APatientChangesOnlyTheirOwnPartsAndIsToldWhich) {
   EXPECT_EQ(Call("mrs-a", "POST", "/people/p4/goals", {{"text", "Mine"}}).status, 403);
 }
 
-TEST_F(CarePlanAppTest, SomeoneElsesPlanAnswersAsAMissingOne) {
+TEST_P(CarePlanAppTest, SomeoneElsesPlanAnswersAsAMissingOne) {
   const json created = WriteMrsAsPlan();
   const std::string id = created["plan"]["id"];
   const std::string goal = Body(Call("cm-north", "POST", "/people/p4/goals",
@@ -420,7 +456,7 @@ TEST_F(CarePlanAppTest, SomeoneElsesPlanAnswersAsAMissingOne) {
   EXPECT_EQ(Call("patient", "GET", "/people/p1/care-plan").status, 200);
 }
 
-TEST_F(CarePlanAppTest, BadInputNamesTheFieldAndChangesNothing) {
+TEST_P(CarePlanAppTest, BadInputNamesTheFieldAndChangesNothing) {
   // One plan per person.
   EXPECT_EQ(Body(Call("case-manager", "POST", "/people/p1/care-plan", {{"sections", json::object()}}))
                 ["error"]["field"],
@@ -465,6 +501,11 @@ TEST_F(CarePlanAppTest, BadInputNamesTheFieldAndChangesNothing) {
   EXPECT_EQ(Plan("cm-north")["plan"]["version"], 1);
   EXPECT_EQ(Plan("cm-north")["plan"], created["plan"]);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CarePlanAppTest,
+                         ::testing::Values(store::testing::Backend::kSqlite,
+                                           store::testing::Backend::kPostgres),
+                         [](const auto& info) { return store::testing::BackendName(info.param); });
 
 }  // namespace
 }  // namespace joinedup::api::testing

@@ -802,7 +802,7 @@ export function myGoalsPage(): Page {
     const open = REFUSABLE.has(g.status);
     return html`<li class="nhsuk-card app-goal-card" id=${`goal-${g.id}`}>
       <div class="nhsuk-card__content">
-        <h2 class="nhsuk-card__heading nhsuk-heading-m">“${g.text}”</h2>
+        <h2 class="nhsuk-card__heading nhsuk-heading-m">${g.in_persons_words ? `“${g.text}”` : g.text}</h2>
         <p class="nhsuk-body">${goalTag(g.status)}${g.target_date ? html` <span class="app-nowrap">By ${longDate(g.target_date)}</span>` : nothing}</p>
         ${writtenBy(g.text_written_by, "person")}
         ${g.status === "rejected" ? insetText(`You said no: “${g.status_reason}”`) : nothing}
