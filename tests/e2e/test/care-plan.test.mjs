@@ -1,6 +1,5 @@
-// The person-centred care and support plan in the browser (docs/ui.md "Care plans"): the GP
-// enrols their patient with the case manager's team; the case manager starts the plan from the
-// person's page, section by section by keyboard, adds goals, and meets someone else's change
+// The person-centred care and support plan in the browser (docs/ui.md "Care plans"): a case
+// manager starts the plan of one of their team's people from the person's page, section by section by keyboard, adds goals, and meets someone else's change
 // first (the server's 412 shown as "someone else changed this plan — here is their version");
 // the patient reads "My plan", writes About me in their own words, declines a suggested goal in
 // their words and finds "Who to call"; the case manager sees the person's words marked as theirs.
@@ -14,8 +13,8 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const COMMUNITY = "E2E community team";
-const person = PEOPLE.patient; // the patient account's own record
+// One of the case managers' team's people, with an account of their own (run_e2e.sh).
+const person = PEOPLE.team[4];
 const MIDDAY = "A carer visits at midday to help with lunch";
 const HER_WORDS = "No thank you. I would soon lose my confidence if someone was doing everything for me.";
 const ABOUT_ME = "I hear best on my left side. Please knock loudly and give me time to get to the door.";
@@ -50,26 +49,6 @@ async function appCall(page, method, path, body) {
 }
 
 describe("care and support plan", () => {
-  test("the GP enrols their patient with the case manager's team", async () => {
-    // The team and its coordinators, as the case manager sees them.
-    const cm = await open(browser);
-    await signIn(cm.page, ACCOUNTS.case_manager);
-    const board = await cm.page.evaluate(async (name) => {
-      const home = await (await fetch("/app/api/caseloads")).json();
-      const team = home.teams.find((t) => t.name === name);
-      return (await fetch(`/app/api/caseloads/${team.id}`)).json();
-    }, COMMUNITY);
-    const coordinator = board.coordinators.find((c) => c.name === "E2E Case Manager");
-    await cm.done();
-    const gp = await open(browser);
-    await signIn(gp.page, ACCOUNTS.gp);
-    const r = await appCall(gp.page, "POST", `/app/api/caseloads/${board.id}/enrol`,
-      { patient: person.id, coordinator: coordinator.id, source: "referral" });
-    // 201 enrolled; 409 if an earlier run of this journey already did (one open episode).
-    assert.ok(r.status === 201 || r.status === 409, JSON.stringify(r));
-    await gp.done();
-  });
-
   test("a case manager writes the plan with the person, by keyboard, and meets someone else's change", async () => {
     const s = await open(browser);
     const { page } = s;
@@ -161,7 +140,7 @@ describe("care and support plan", () => {
   test("the patient reads My plan, writes About me in their words, declines a goal and finds who to call", async () => {
     const s = await open(browser);
     const { page } = s;
-    await signIn(page, ACCOUNTS.patient);
+    await signIn(page, ACCOUNTS.plan_patient);
     const nav = await page.locator("nav[aria-label=Menu]").innerText();
     for (const l of ["My plan", "My goals", "Who to call"]) assert.ok(nav.includes(l), `the menu has ${l}`);
     await go(page, "/my-plan");
@@ -204,12 +183,12 @@ describe("care and support plan", () => {
     await go(page, `/people/${encodeURIComponent(person.id)}/care-plan`);
     const about = await page.locator("section[aria-labelledby=h-plan-0]").innerText();
     assert.ok(about.includes(ABOUT_ME));
-    assert.match(about, /Written by E2E Patient, in their own words/);
+    assert.match(about, /Written by E2E Plan Patient, in their own words/);
     const goals = await page.locator("section[aria-labelledby=h-plan-goals]").innerText();
     assert.match(goals, /Declined/);
     assert.ok(goals.includes(HER_WORDS));
     await page.locator("summary", { hasText: "Changes to this plan" }).click();
-    assert.match(await page.locator("details").innerText(), /E2E Patient \(the person\)/);
+    assert.match(await page.locator("details").innerText(), /E2E Plan Patient \(the person\)/);
     await checkPage(page, "care-plan-with-their-words");
     await s.done();
   });
