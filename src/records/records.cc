@@ -1086,6 +1086,10 @@ Result<Written> Records::Write(std::string_view type, std::optional<std::string_
       }
     }
   }
+  // The person co-owns their plan: a patient's change is checked element by element.
+  if (existing && requester_.caller.role == Role::kPatient &&
+      security::CoOwnedByThePerson(Role::kPatient, {Interaction::kUpdate, type}))
+    JU_RETURN_IF_ERROR(CheckPersonsChange(type, *existing, in.json, keys));
   std::string registration_change;
   if (type == "Patient") {
     JU_ASSIGN_OR_RETURN(registration_change, CheckRegistration(existing ? &*existing : nullptr,

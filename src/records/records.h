@@ -40,6 +40,7 @@
 #include "domain/disclosure.h"
 #include "domain/population.h"
 #include "domain/stratification_run.h"
+#include "records/care_plan.h"
 #include "http/message.h"
 #include "resources/query.h"
 #include "security/audit.h"
@@ -208,6 +209,15 @@ struct Enrolment {
   std::string source = "case-finding";  // domain/caseload.h kEnrolmentSources
 };
 
+// A person's care and support plan as the caller may see it (Records::PlanOf).
+struct PersonPlan {
+  Record person;               // their Patient record
+  std::optional<Record> plan;  // their current CarePlan (one per person); empty: none yet
+  std::vector<Record> goals;   // every Goal of theirs
+  std::vector<Record> tasks;   // their open Tasks
+  std::vector<Record> flags;   // their active Flags
+};
+
 // How the service is run (joinedup serve's options).
 struct Settings {
   // Break-glass reads a user may make in any 24 hours; the next is refused (answered as a
@@ -349,6 +359,24 @@ class Records {
   Result<std::vector<TaskItem>> MyTasks();
   Result<std::vector<TaskItem>> TeamTasks(int64_t care_team_id);
 
+  // ---- Care plans (records/care_plan.cc, records/care_plan.h) -------------------------------
+  // A person's plan is their one current CarePlan (status draft, active or on-hold) with their
+  // Goals, open Tasks and active Flags; each part is read through Read or Search, so decided
+  // and audited as those are, and a person the caller may not see is kNotFound as a missing
+  // one. Each change is one Create or Update (one write, one audit event); `version` is the
+  // version the client last saw (kPreconditionFailed if someone else changed it since). A
+  // patient changes only their own plan and only its parts that are theirs (PlanSection::
+  // person_writes, a goal's wording, progress and their refusal of it); any other element is
+  // kForbidden naming the element (Error::field). What each writer writes is marked with who
+  // they are (author and time).
+  Result<PersonPlan> PlanOf(std::string_view patient_id);
+  // kConflict (field "plan") if the person has a current plan already: one plan per person.
+  Result<Written> CreatePlan(std::string_view patient_id, const PlanEdit& edit);
+  Result<Written> EditPlan(std::string_view plan_id, int64_t version, const PlanEdit& edit);
+  // A new goal, linked to the person's current plan if they have one (a second write).
+  Result<Written> CreateGoal(std::string_view patient_id, const GoalEdit& goal);
+  Result<Written> EditGoal(std::string_view goal_id, int64_t version, const GoalEdit& edit);
+
  private:
   struct Opened;
   Status AdoptPractice(std::string_view organisation_id);
@@ -395,6 +423,11 @@ class Records {
                                                     std::vector<int64_t>& keys);
   Status CheckCoordinator(int64_t care_team_id, int64_t coordinator_id);
   Result<store::CaseEpisode> WriteEpisode(store::CaseEpisodeWrite write, std::string_view subtype);
+  // A patient's change to their own co-owned record (security/policy.h kPersonCoOwnedTypes):
+  // kForbidden naming the first element they may not change, audited (records/care_plan.cc).
+  Status CheckPersonsChange(std::string_view type, const store::FoundResource& existing,
+                            std::string_view next_json, const std::vector<int64_t>& keys);
+  Result<std::vector<Record>> SearchAll(std::string_view type, std::string query);
   Result<Written> CreateConsent(std::string_view json);
   Result<Written> UpdateConsent(std::string_view id, std::string_view json,
                                 std::optional<int64_t> if_match);

@@ -193,6 +193,12 @@ std::string_view DenyReasonName(DenyReason reason) {
   return kNames[static_cast<size_t>(reason)];
 }
 
+bool CoOwnedByThePerson(Role role, const Action& action) {
+  return role == Role::kPatient && action.interaction == Interaction::kUpdate &&
+         std::find(kPersonCoOwnedTypes.begin(), kPersonCoOwnedTypes.end(),
+                   action.resource_type) != kPersonCoOwnedTypes.end();
+}
+
 Decision DecideUnbound(const Caller& caller, const Action& action) {
   if (caller.disabled) return Deny(DenyReason::kDisabled);
   const std::optional<Category> category = CategoryOf(action.resource_type);
@@ -204,7 +210,8 @@ Decision DecideUnbound(const Caller& caller, const Action& action) {
                                                                : ScopeContext::kUser;
   if (!caller.scopes.Allows(context, action.resource_type, PermissionsFor(action.interaction)))
     return Deny(DenyReason::kNoScope);
-  if (!RoleAllows(caller.role, *category, action.interaction))
+  if (!RoleAllows(caller.role, *category, action.interaction) &&
+      !CoOwnedByThePerson(caller.role, action))
     return Deny(DenyReason::kRoleForbids);
   return Allow();
 }

@@ -139,6 +139,14 @@ Decision DecideRecord(const Caller& caller, const Action& action, const PatientF
 // check of a search over people (scope and role), whose rows are then each passed to Decide.
 Decision DecideUnbound(const Caller& caller, const Action& action);
 
+// The person co-owns their care plan (issue 12 item 4; seed 001: "patient-owned care plans";
+// PRSB Personalised Care and Support Plan: the person's own "About me" and goals): a patient
+// may update — never create — these types, beyond the role matrix's Clinical column. Only
+// their own (Decide's self rule), and only the parts that are theirs: the records service
+// refuses any other element, naming it (records/care_plan.h, PersonMayChange).
+inline constexpr std::array<std::string_view, 2> kPersonCoOwnedTypes = {"CarePlan", "Goal"};
+bool CoOwnedByThePerson(Role role, const Action& action);
+
 std::string_view DenyReasonName(DenyReason reason);
 // The role matrix as a Markdown table (docs/security.md carries this text).
 std::string RoleMatrixMarkdown();

@@ -127,7 +127,10 @@ std::string RouteTemplate(std::string_view path) {
     if (path == fixed) return std::string(fixed);
   if (path.starts_with("/assets/")) return "/assets/{file}";
   if (webapp::IsAppRoute(path)) {
-    if (path.starts_with("/people/")) return "/people/{id}";
+    if (path.starts_with("/people/"))
+      return path.ends_with("/care-plan/edit") ? "/people/{id}/care-plan/edit"
+             : path.ends_with("/care-plan")    ? "/people/{id}/care-plan"
+                                               : "/people/{id}";
     if (path.starts_with("/admin/")) return "/admin/{page}";
     if (path.starts_with("/caseload/")) return "/caseload/{team}";
     return std::string(path);
@@ -144,6 +147,12 @@ std::string RouteTemplate(std::string_view path) {
     if (n == 2 && parts[0] == "people") return "/app/api/people/{id}";
     if (n == 3 && parts[0] == "people" && (parts[2] == "consent" || parts[2] == "accesses"))
       return "/app/api/people/{id}/" + std::string(parts[2]);
+    if (n == 3 && parts[0] == "people" && (parts[2] == "care-plan" || parts[2] == "goals"))
+      return "/app/api/people/{id}/" + std::string(parts[2]);
+    if (n == 2 && (parts[0] == "care-plans" || parts[0] == "goals"))
+      return "/app/api/" + std::string(parts[0]) + "/{id}";
+    if (n == 3 && parts[0] == "care-plans" && parts[2] == "history")
+      return "/app/api/care-plans/{id}/history";
     if (n == 3 && parts[0] == "alerts" && parts[2] == "acknowledge")
       return "/app/api/alerts/{id}/acknowledge";
     if (n == 2 && parts[0] == "worklist" && parts[1] == "options")

@@ -29,6 +29,7 @@
 #include "webapp/admin_api.h"
 #include "webapp/app_json.h"
 #include "webapp/assessment_api.h"
+#include "webapp/care_plan_api.h"
 #include "webapp/caseload_api.h"
 
 namespace joinedup::webapp {
@@ -430,6 +431,7 @@ HttpResponse AppApi::Impl::Handle(const HttpRequest& request, const http::Princi
                                          who.caller.organisation_id + ")"};
     return AssessmentApi(records, std::move(author), request, seg);
   }
+  if (IsCarePlanPath(seg)) return CarePlanApi(records, request, seg, principal.display_name);
   if (seg.size() == 1 && seg[0] == "me")
     return method == "GET" ? Me(records, principal.display_name) : not_allowed("GET");
   if (seg.size() == 1 && seg[0] == "people")

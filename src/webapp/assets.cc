@@ -17,9 +17,9 @@ const Asset* AppPage() { return FindAsset("/index.html"); }
 
 bool IsAppRoute(std::string_view path) {
   // The screens of web/src (their routes); "/people/<id>" takes any one segment after it.
-  static constexpr std::array<std::string_view, 9> kScreens = {
-      "/",       "/sign-in", "/find",   "/audit",   "/population",
-      "/my-record", "/people", "/worklist", "/caseload"};
+  static constexpr std::array<std::string_view, 12> kScreens = {
+      "/",         "/sign-in", "/find",     "/audit",    "/population", "/my-record",
+      "/people",   "/worklist", "/caseload", "/my-plan", "/my-goals",   "/who-to-call"};
   for (std::string_view screen : kScreens)
     if (path == screen) return true;
   // Administration's screens are all below /admin (web/src/pages/admin*).
@@ -30,7 +30,13 @@ bool IsAppRoute(std::string_view path) {
     return !team.empty() && team.find('/') == std::string_view::npos;
   }
   if (path.starts_with("/people/")) {
-    const std::string_view id = path.substr(8);
+    std::string_view id = path.substr(8);
+    // A person's care plan and its editor: /people/<id>/care-plan[/edit] (pages/care-plan.ts).
+    for (std::string_view page : {"/care-plan/edit", "/care-plan"})
+      if (id.ends_with(page)) {
+        id.remove_suffix(page.size());
+        break;
+      }
     return !id.empty() && id.find('/') == std::string_view::npos;
   }
   return false;

@@ -68,9 +68,16 @@ def base_role(role):
     return role.split("+")[0]
 
 
+# security/policy.h kPersonCoOwnedTypes: the person co-owns their care plan — a patient may
+# update (never create) these, their own only, and only the parts that are theirs.
+CO_OWNED = {"CarePlan", "Goal"}
+
+
 def allows(role, rtype, letter):
     base, _, token = role.partition("+")
-    return letter in MATRIX[base][CATEGORY[rtype]] and letter in TOKEN_LETTERS[token]
+    granted = letter in MATRIX[base][CATEGORY[rtype]] or (
+        base == "patient" and letter == U and rtype in CO_OWNED)
+    return granted and letter in TOKEN_LETTERS[token]
 
 
 # (route, method, kind, types that need `letter`, letter, count when visible)
@@ -164,6 +171,19 @@ ROUTES = [
     ("/Condition/{condition}", "PUT:subject-p4", "update-to-hidden", ["Condition"], U, None),
     # Creating a person is registering them (rule 2): a new NHS number, at the caller's practice.
     ("/Patient", "POST", "register", ["Patient"], C, None),
+    # The person's plan co-owned (issue 12 item 4): their own parts changed, by FHIR PUT —
+    # "About me" written by them; their goal reworded by them.
+    ("/CarePlan/{careplan}", "PUT:about-me", "co-own", ["CarePlan"], U, None),
+    ("/Goal/{goal}", "PUT:persons-words", "co-own", ["Goal"], U, None),
+    # The web application's care-plan routes (webapp/care_plan_api.h). Every person has a
+    # current plan cp-<pid> (version 1) and goal g-<pid>; the bodies are the test's (BodyFor).
+    ("/app/api/people/{patient}/care-plan", "GET", "app-read", ["CarePlan", "Goal", "Task", "Flag"], S, None),
+    ("/app/api/people/{patient}/care-plan", "POST", "app-create-plan", ["CarePlan"], C, None),
+    ("/app/api/care-plans/{careplan}", "POST", "app-change", ["CarePlan"], U, None),
+    ("/app/api/care-plans/{careplan}", "POST:about-me", "co-own", ["CarePlan"], U, None),
+    ("/app/api/care-plans/{careplan}/history", "GET", "app-read", ["CarePlan"], R, None),
+    ("/app/api/people/{patient}/goals", "POST", "app-create-goal", ["Goal", "CarePlan"], C, None),
+    ("/app/api/goals/{goal}", "POST", "co-own", ["Goal"], U, None),
 ]
 
 # Where each relationship's person is registered (api_test_support.h); the staff users all
@@ -202,6 +222,22 @@ def expect(route, method, kind, types, letter, count, role, rel):
             count = sum(CONSENTS[rel] if part == "consents" else int(part)
                         for part in count.split("+"))
         return 200, (count if visible else 0)
+    patient_self = base_role(role) == "patient" and rel == "patient-self"
+    if kind == "update" and patient_self and types[0] in CO_OWNED:
+        # The PUT replaces parts of the person's plan that are their care team's: refused,
+        # naming the element (records/care_plan.cc).
+        return 403, "-"
+    if kind == "app-change":
+        # Changes the plan's self-care section: the care team's, not the person's.
+        return (403 if patient_self else 200 if visible else 404), "-"
+    if kind == "co-own":
+        return (200 if visible else 404), "-"
+    if kind == "app-read":
+        return (200 if visible else 404), "-"
+    if kind == "app-create-plan":
+        return (409 if visible else 404), "-"  # everyone has a current plan: one per person
+    if kind == "app-create-goal":
+        return (201 if visible else 404), "-"
     if kind in ("update", "consent-update"):
         # No record about a person is created by PUT (ids are the server's): a hidden one
         # answers exactly as a missing one.
@@ -234,8 +270,10 @@ def main():
             for rel in rels:
                 status, n = expect(route, method, kind, types, letter, count, role, rel)
                 print(f"{route}\t{method}\t{role}\t{rel}\t{status}\t{n}")
-        # No principal: only /metadata answers.
-        print(f"{route}\t{method}\t-\tanonymous\t401\t-")
+        # No principal: only /metadata answers (the web application's API is behind the
+        # server's session check, not in the API itself).
+        if not route.startswith("/app/api/"):
+            print(f"{route}\t{method}\t-\tanonymous\t401\t-")
     print("/metadata\tGET\t-\tanonymous\t200\t-")
 
 

@@ -92,7 +92,7 @@ const rest = lines.slice(5).filter((p) => practice(p) === gpPractice && p.birthD
 rest.sort((a, b) => a.birthDate.localeCompare(b.birthDate));
 const person = rest[0];
 const patient = rest.find((p) => p !== person && p.birthDate < "2000-01-01") ?? rest[1];
-const out = (p) => ({ id: p.id, nhs_number: nhs(p), family: p.name[0].family, given: (p.name[0].given ?? []).join(" "), birth_date: p.birthDate });
+const out = (p) => ({ id: p.id, nhs_number: nhs(p), family: p.name[0].family, given: (p.name[0].given ?? []).join(" "), birth_date: p.birthDate, practice: practice(p) });
 process.stdout.write(JSON.stringify({ practice: gpPractice, team: team.map(out), person: out(person), patient: out(patient) }));
 JS
 practice=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).practice)' "$work/people.json")
@@ -126,6 +126,12 @@ add_account spare e2e-spare gp "$practice" "Dr Spare"
 team_args=()
 while read -r number; do team_args+=(--patient "$number"); done < <(
   node -e 'for (const p of JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).team) console.log(p.nhs_number)' "$work/people.json")
+# The care-plan journey's person (test/care-plan.test.mjs): the last of the team's five people,
+# with an account of their own, so the case managers already care for them and no other
+# journey's caseload changes.
+plan_nhs=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).team[4].nhs_number)' "$work/people.json")
+plan_practice=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).team[4].practice)' "$work/people.json")
+add_account plan_patient e2e-plan-patient patient "$plan_practice" "E2E Plan Patient" --patient-nhs-number "$plan_nhs"
 # A second case manager on the team: another care coordinator to take people on or transfer to.
 add_account case_manager_2 e2e-case-manager-2 case-manager RYG "E2E Second Case Manager"
 "$bin" careteam add --db "$db" --name "E2E community team" --organisation RYG \
@@ -181,9 +187,11 @@ echo "== screenshots go to $artifacts"
 export E2E_BASE=$base E2E_SHORT_IDLE_BASE=$short_base E2E_ACCOUNTS=$accounts E2E_PEOPLE=$work/people.json E2E_ARTIFACTS=$artifacts \
   E2E_CHROMIUM=$chromium
 status=0
-echo "== node --test test/ui.test.mjs test/admin.test.mjs test/caseload.test.mjs test/assessment.test.mjs"
-node --test --test-reporter=spec --test-concurrency=1 "$@" "$here/test/ui.test.mjs" "$here/test/admin.test.mjs" \
-  "$here/test/caseload.test.mjs" "$here/test/assessment.test.mjs" || status=1
+# E2E_FILES (e.g. "care-plan") runs only those test files while iterating; by default all.
+files=()
+for f in ${E2E_FILES:-ui admin caseload assessment care-plan}; do files+=("$here/test/$f.test.mjs"); done
+echo "== node --test ${files[*]##*/}"
+node --test --test-reporter=spec --test-concurrency=1 "$@" "${files[@]}" || status=1
 if [[ $status -ne 0 ]]; then
   echo "== joinedup serve log (last 40 lines)"
   tail -n 40 "$work/serve.log"

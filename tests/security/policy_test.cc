@@ -232,6 +232,28 @@ TEST(PolicyInvariantTest, PersonLevelDenialsAreAlwaysHidden) {
         }
 }
 
+// The person co-owns their care plan (issue 12 item 4): a patient may update — never create —
+// their own CarePlan and Goals; nothing else of the Clinical column, no one else's, and not with
+// a read-only token. Staff are decided by the role matrix alone.
+TEST(CoOwnershipTest, APatientUpdatesTheirOwnPlanAndGoalsOnly) {
+  const Caller self = PatientUser(1);
+  for (const char* type : {"CarePlan", "Goal"}) {
+    EXPECT_TRUE(Decide(self, {Interaction::kUpdate, type}, Person(1)).allowed) << type;
+    const Decision other = Decide(self, {Interaction::kUpdate, type}, Person(2));
+    EXPECT_FALSE(other.allowed);
+    EXPECT_TRUE(other.hide_existence);
+    EXPECT_EQ(other.reason, DenyReason::kNotSelf);
+    EXPECT_FALSE(Decide(self, {Interaction::kCreate, type}, Person(1)).allowed) << type;
+    EXPECT_FALSE(
+        Decide(WithScopes(self, "patient/*.rs"), {Interaction::kUpdate, type}, Person(1)).allowed);
+  }
+  for (const char* type : {"Condition", "Task", "Flag", "QuestionnaireResponse", "Patient"})
+    EXPECT_FALSE(Decide(self, {Interaction::kUpdate, type}, Person(1)).allowed) << type;
+  // Staff: their row of the matrix, whatever the type.
+  EXPECT_FALSE(DecideUnbound(Staff(Role::kCareAssistant, "A"), {Interaction::kUpdate, "CarePlan"}).allowed);
+  EXPECT_TRUE(DecideUnbound(Staff(Role::kNurse, "A"), {Interaction::kUpdate, "CarePlan"}).allowed);
+}
+
 // Breaking the glass on a person who declined sharing overrides their decision, and says so.
 TEST(BreakGlassTest, OverridingADeclinedConsentIsMarked) {
   const Caller nurse = WithReason(Staff(Role::kNurse, "A", {7}), "emergency: collapsed");

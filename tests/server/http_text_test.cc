@@ -131,6 +131,15 @@ TEST(RouteTemplate, NamesTheRouteNeverTheIdentifiers) {
   EXPECT_EQ(RouteTemplate("/caseload/12"), "/caseload/{team}");
   EXPECT_EQ(RouteTemplate("/app/api/caseloads/12"), "/app/api/caseloads/{team}");
   EXPECT_EQ(RouteTemplate("/app/api/caseloads/12/enrol"), "/app/api/caseloads/{team}/enrol");
+  EXPECT_EQ(RouteTemplate("/people/p1/care-plan"), "/people/{id}/care-plan");
+  EXPECT_EQ(RouteTemplate("/people/p1/care-plan/edit"), "/people/{id}/care-plan/edit");
+  EXPECT_EQ(RouteTemplate("/my-plan"), "/my-plan");
+  EXPECT_EQ(RouteTemplate("/people/p1/other"), "{unmatched}");
+  EXPECT_EQ(RouteTemplate("/app/api/people/p1/care-plan"), "/app/api/people/{id}/care-plan");
+  EXPECT_EQ(RouteTemplate("/app/api/people/p1/goals"), "/app/api/people/{id}/goals");
+  EXPECT_EQ(RouteTemplate("/app/api/care-plans/cp1"), "/app/api/care-plans/{id}");
+  EXPECT_EQ(RouteTemplate("/app/api/care-plans/cp1/history"), "/app/api/care-plans/{id}/history");
+  EXPECT_EQ(RouteTemplate("/app/api/goals/g1"), "/app/api/goals/{id}");
   EXPECT_EQ(RouteTemplate("/app/api/episodes/4/discharge"), "/app/api/episodes/{id}/discharge");
   EXPECT_EQ(RouteTemplate("/app/api/episodes/4/delete"), "/app/api/{unmatched}");
 }

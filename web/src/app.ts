@@ -61,6 +61,12 @@ export function screenLinks(me: Me) {
     links.splice(links.findIndex((l) => l.href === "/audit") + 1, 0,
       { href: "/audit?view=alerts", text: "Alerts", description: "Break-glass and consent-override alerts to review and acknowledge." });
   }
+  // A patient's own plan lives with their record (the "my-record" screen).
+  if (me.screens.includes("my-record")) {
+    links.push({ href: "/my-plan", text: "My plan", description: "Your care and support plan: about you, what matters to you, and what your care team will do." },
+      { href: "/my-goals", text: "My goals", description: "Your goals in your own words: change them, say how it is going, or say no thank you." },
+      { href: "/who-to-call", text: "Who to call", description: "Who to call if you become unwell, in working hours and at night and weekends." });
+  }
   return links;
 }
 

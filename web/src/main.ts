@@ -7,6 +7,7 @@ import {
 import { alertsPage } from "./pages/alerts";
 import { assessmentPage } from "./pages/assessment";
 import { auditPage } from "./pages/audit";
+import { carePlanEditPage, carePlanPage, myGoalsPage, whoToCallPage } from "./pages/care-plan";
 import { caseloadBoardPage, caseloadHomePage, enrolPage } from "./pages/caseload";
 import { findPage } from "./pages/find";
 import { homePage, notFoundPage } from "./pages/home";
@@ -23,6 +24,8 @@ app.start(document.getElementById("app")!, {
   "/find": { screen: "find", make: (_p, q) => findPage(q) },
   "/people/:id": { screen: "find", make: (p) => personPage(p.id, "staff") },
   "/people/:id/assessment": { screen: "find", make: (p) => assessmentPage(p.id) },
+  "/people/:id/care-plan": { screen: "find", make: (p) => carePlanPage(p.id, "staff") },
+  "/people/:id/care-plan/edit": { screen: "find", make: (p) => carePlanEditPage(p.id) },
   "/worklist": { screen: "worklist", make: (_p, q) => worklistPage(q) },
   // Case management: "enrol" before the team's board (routes match in this order).
   "/caseload": { screen: "caseload", make: () => caseloadHomePage() },
@@ -44,4 +47,8 @@ app.start(document.getElementById("app")!, {
   "/admin/care-teams/new": { screen: "admin", make: () => adminNewCareTeamPage() },
   "/admin/care-teams/:id": { screen: "admin", make: (p) => adminCareTeamPage(p.id) },
   "/my-record": { screen: "my-record", make: () => personPage(app.me?.patient_id ?? "", "patient") },
+  // The person's own plan (issue 12 item 4): read, About me in their words, goals, who to call.
+  "/my-plan": { screen: "my-record", make: () => carePlanPage(app.me?.patient_id ?? "", "person") },
+  "/my-goals": { screen: "my-record", make: () => myGoalsPage() },
+  "/who-to-call": { screen: "my-record", make: () => whoToCallPage() },
 }, notFoundPage, signInPage);

@@ -9,6 +9,7 @@ import {
 } from "../components";
 import type { Chart } from "chart.js";
 import { caseManagementSection } from "./caseload";
+import { carePlanSummarySection, type PlanView } from "./care-plan";
 
 type Mode = "staff" | "patient";
 
@@ -46,6 +47,8 @@ export function personPage(id: string, mode: Mode): Page {
   /** Case management episodes (/app/api/episodes): null while not loaded, or not offered. */
   let episodes: CaseEntry[] | null = null;
   let episodesError = false;
+  /** The care and support plan's summary (/app/api/people/:id/care-plan): null while not loaded, or not offered. */
+  let plan: PlanView | null = null;
 
   async function fetchRecord(reason?: string) {
     const headers = reason ? { "X-Break-Glass-Reason": reason } : undefined;
@@ -67,6 +70,7 @@ export function personPage(id: string, mode: Mode): Page {
         .finally(() => app.update());
     }
     if (mode === "staff" && app.me?.screens.includes("caseload")) loadEpisodes();
+    if (mode === "staff") loadPlan();
     try {
       await fetchRecord();
     } catch (e) {
@@ -86,6 +90,14 @@ export function personPage(id: string, mode: Mode): Page {
     api.get<{ episodes: CaseEntry[] }>(`/app/api/episodes?patient=${encodeURIComponent(id)}`)
       .then((r) => { episodes = r.episodes; })
       .catch((e) => { if (!(e instanceof ApiError && (e.status === 404 || e.status === 401 || e.status === 403))) episodesError = true; })
+      .finally(() => app.update());
+  }
+
+  /** Beside the record: a role that may not read plans (403) or a 404 leaves the section out. */
+  function loadPlan() {
+    api.get<PlanView>(`/app/api/people/${encodeURIComponent(id)}/care-plan`)
+      .then((r) => { plan = r; })
+      .catch(() => { plan = null; })
       .finally(() => app.update());
   }
 
@@ -319,6 +331,7 @@ export function personPage(id: string, mode: Mode): Page {
       ${!P && episodes ? caseManagementSection(p.id, episodes) : nothing}
       ${!P ? html`<section aria-labelledby="h-assessment"><h2 class="nhsuk-heading-m" id="h-assessment">Holistic assessment</h2>
         <p class="nhsuk-body"><a href=${`/people/${encodeURIComponent(p.id)}/assessment`} id="assessment-link">Open the holistic assessment</a>: health, social care and wellbeing, the needs it raised and who may see it.</p></section>` : nothing}
+      ${!P && plan && !record?.break_glass ? carePlanSummarySection(plan) : nothing}
       ${!P && episodesError ? html`<section aria-labelledby="h-case-management"><h2 class="nhsuk-heading-m" id="h-case-management">Case management</h2>
         <p class="nhsuk-body">We could not show this just now. Try again later.</p></section>` : nothing}
       ${P && (accesses || accessesError) ? accessesView() : nothing}
