@@ -88,10 +88,16 @@ case_team() {  # name capacity fill waiting members…
     sed -n 's/^added care team \([0-9]*\).*/\1/p')
   "$bin" caseload capacity --db "$out/joinedup.db" --team "$id" --capacity "$capacity" >/dev/null
   "$bin" caseload seed --db "$out/joinedup.db" --team "$id" --fill "$fill" --waiting "$waiting"
+  # Their plans, goals and open tasks, written as the coordinators would write them.
+  "$bin" caseload care-work --db "$out/joinedup.db" --team "$id"
 }
 echo "== Caseloads"
 case_team "Case management North" 120 0.93 4 demo-case-manager demo-case-manager-2 demo-hsca
 case_team "Case management South" 30 1.0 6 demo-case-manager
+# Early escalation over the caseloads: admissions, A&E attendances and falls in the fortnight
+# before the data's as-of date, frailty and segment rises between the two runs, this morning's
+# missed visits — each a flag on the person and a task for their coordinator.
+"$bin" escalate --db "$out/joinedup.db" --as-of "${AS_OF:-2026-03-31}"
 
 cat <<HOW
 == Serving $base (FHIR base $base/fhir) on the synthetic population; Ctrl-C stops it

@@ -162,6 +162,7 @@ void AddCaseloadCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   seed->add_option("--seed", options->seed, "Random seed")->capture_default_str();
   seed->callback([options, exit_code] { ReportFailure("caseload seed", Seed(*options), exit_code); });
+  AddCareWorkCommand(*caseload, exit_code);
 }
 
 }  // namespace joinedup::cli

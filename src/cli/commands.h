@@ -21,6 +21,8 @@ void AddUserCommands(CLI::App& app, int* exit_code);   // user add, user list
 void AddCareTeamCommands(CLI::App& app, int* exit_code);  // careteam add, careteam extend
 void AddCaseloadCommands(CLI::App& app, int* exit_code);  // caseload capacity, caseload seed
 void AddEscalateCommand(CLI::App& app, int* exit_code);   // escalate
+// caseload care-work (registered under `caseload` by AddCaseloadCommands)
+void AddCareWorkCommand(CLI::App& caseload, int* exit_code);
 void AddAuditCommands(CLI::App& app, int* exit_code);  // audit verify
 void AddServeCommand(CLI::App& app, int* exit_code);   // serve
 void AddResourceTypesCommand(CLI::App& app, int* exit_code);  // resource-types

@@ -45,7 +45,6 @@ inline constexpr std::string_view kAnswerRecordedUrl =
     "https://joinedup.example/fhir/StructureDefinition/answer-recorded";
 inline constexpr std::string_view kRaisesNeedUrl =
     "https://joinedup.example/fhir/StructureDefinition/raises-need";
-inline constexpr std::string_view kUsernameSystem = "https://joinedup.example/fhir/sid/username";
 
 // A shipped version of the holistic assessment: its version and FHIR JSON (data/assessment/).
 struct ShippedQuestionnaire {

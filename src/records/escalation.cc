@@ -18,6 +18,7 @@
 #include "core/strings.h"
 #include "fhir/document.h"
 #include "resources/query.h"
+#include "resources/registry.h"
 #include "store/store.h"
 
 namespace joinedup {
@@ -363,7 +364,8 @@ class Escalator {
 
   Result<std::string> CoordinatorReference(int64_t user_id, std::string& display) {
     JU_ASSIGN_OR_RETURN(std::optional<store::User> user, store_.FindUserById(user_id));
-    if (!user) return std::string();
+    // A username that cannot be a FHIR id cannot be the owner's reference: the team's, then.
+    if (!user || !resources::IsValidFhirId(user->username)) return std::string();
     display = user->display_name;
     return "Practitioner/" + user->username;
   }

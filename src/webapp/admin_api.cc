@@ -24,14 +24,10 @@ using http::HttpResponse;
 
 constexpr int kPerPage = 50;
 
-HttpResponse NotFound() {
-  return Problem(404, TitleOf(404), "There is no such page. Check the address.");
-}
-
 // A refusal as the administration screens show it: a caller who may not administer learns
 // nothing (404, as for an address that does not exist); a form's problem names its field.
 HttpResponse Refused(const Error& error) {
-  if (error.code == ErrorCode::kForbidden) return NotFound();
+  if (error.code == ErrorCode::kForbidden) return NoSuchPage();
   if (error.code == ErrorCode::kInvalidInput || error.code == ErrorCode::kConflict)
     return Problem(error.code == ErrorCode::kConflict ? 409 : 400, TitleOf(400), error.message,
                    error.field);
@@ -369,7 +365,7 @@ HttpResponse AdminApi(records::Records& records, const http::HttpRequest& reques
   }
   auto params = QueryParams(request.query);
   if (!params.ok()) return FromError(params.error());
-  if (path.empty()) return NotFound();
+  if (path.empty()) return NoSuchPage();
   const std::string_view what = path[0];
   if (path.size() == 1) {
     if (what == "users")
@@ -382,7 +378,7 @@ HttpResponse AdminApi(records::Records& records, const http::HttpRequest& reques
       return get    ? admin.CareTeams(*params)
              : post ? admin.CreateCareTeam(*body)
                     : not_allowed("GET, POST");
-    return NotFound();
+    return NoSuchPage();
   }
   if (what == "organisations" && path.size() == 2)
     return post ? admin.PutOrganisation(*body, path[1]) : not_allowed("POST");
@@ -399,7 +395,7 @@ HttpResponse AdminApi(records::Records& records, const http::HttpRequest& reques
     if (path.size() == 3 && path[2] == "capacity")
       return post ? admin.SetCapacity(*id, *body) : not_allowed("POST");
   }
-  return NotFound();
+  return NoSuchPage();
 }
 
 }  // namespace joinedup::webapp

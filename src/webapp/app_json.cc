@@ -89,6 +89,24 @@ http::HttpResponse FromError(const Error& error) {
                  http.issue.expression.empty() ? std::string_view() : http.issue.expression[0]);
 }
 
+http::HttpResponse NoSuchPage() {
+  return Problem(404, TitleOf(404), "There is no such page. Check the address.");
+}
+
+http::HttpResponse MethodNotAllowed(std::string_view allow) {
+  http::HttpResponse r = Problem(405, "Method not allowed", "This address does not accept that.");
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+http::HttpResponse FormRefusal(const Error& error) {
+  if (error.code == ErrorCode::kInvalidInput)
+    return Problem(400, TitleOf(400), error.message, error.field);
+  if (error.code == ErrorCode::kConflict)
+    return Problem(409, "This cannot be done now", error.message, error.field);
+  return FromError(error);
+}
+
 Result<QueryList> QueryParams(std::string_view query) {
   QueryList out;
   for (std::string_view pair : Split(query, '&')) {

@@ -35,6 +35,13 @@ std::string_view TitleOf(int status);
 // A records-service refusal as the UI shows it. The wording is the FHIR API's (ToHttpError:
 // never database text), so the two APIs say the same about the same refusal.
 http::HttpResponse FromError(const Error& error);
+// An address below /app/api that names nothing: 404 "There is no such page".
+http::HttpResponse NoSuchPage();
+// 405, with the Allow header naming what the address accepts.
+http::HttpResponse MethodNotAllowed(std::string_view allow);
+// A form's refusal as the screens show it: 400 (kInvalidInput) and 409 (kConflict, "This cannot
+// be done now") with the records service's words and the field at fault; the rest as FromError.
+http::HttpResponse FormRefusal(const Error& error);
 
 // The query string's parameters, decoded; a malformed one is an error naming it.
 Result<QueryList> QueryParams(std::string_view query);

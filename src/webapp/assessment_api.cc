@@ -16,25 +16,14 @@ namespace {
 using json = nlohmann::json;
 using http::HttpResponse;
 
-HttpResponse NotFound() {
-  return Problem(404, TitleOf(404), "There is no such page. Check the address.");
-}
-
-HttpResponse NotAllowed(std::string_view allow) {
-  HttpResponse r = Problem(405, "Method not allowed", "This address does not accept that.");
-  r.headers.emplace_back("Allow", std::string(allow));
-  return r;
-}
 
 HttpResponse Refused(const Error& error) {
-  if (error.code == ErrorCode::kInvalidInput)
-    return Problem(400, TitleOf(400), error.message, error.field);
   if (error.code == ErrorCode::kPreconditionFailed)
     return Problem(412, "Someone else has changed this",
                    "The assessment was changed after you opened it. Reload it to see the "
                    "changes, then make yours again.",
                    "version");
-  return FromError(error);
+  return FormRefusal(error);
 }
 
 json AssessmentJson(const records::Assessment& a) {
@@ -160,7 +149,7 @@ HttpResponse AssessmentApi(records::Records& records, records::AssessmentAuthor 
                            std::span<const std::string_view> path) {
   const std::string& method = request.method;
   if (path[0] == "assessment") {
-    if (method != "GET") return NotAllowed("GET");
+    if (method != "GET") return MethodNotAllowed("GET");
     // A form's definition: for everyone who may read the directory (the registry's category
     // for Questionnaire), decided by the records service.
     if (Status permitted = records.Permit(records::Operation::kRead, "Questionnaire");
@@ -174,10 +163,10 @@ HttpResponse AssessmentApi(records::Records& records, records::AssessmentAuthor 
   if (path.size() == 3) {
     if (method == "GET") return Answered(assessments.Of(patient));
     if (method == "PUT") return Save(assessments, patient, request);
-    return NotAllowed("GET, PUT");
+    return MethodNotAllowed("GET, PUT");
   }
   if (path[3] == "reassess") {
-    if (method != "POST") return NotAllowed("POST");
+    if (method != "POST") return MethodNotAllowed("POST");
     auto body = BodyObject(request);
     if (!body.ok()) return Refused(body.error());
     auto version = VersionOf(*body, /*optional=*/false);
@@ -185,7 +174,7 @@ HttpResponse AssessmentApi(records::Records& records, records::AssessmentAuthor 
     return Answered(assessments.Reassess(patient, **version));
   }
   if (path[3] == "sharing") {
-    if (method != "PUT") return NotAllowed("PUT");
+    if (method != "PUT") return MethodNotAllowed("PUT");
     auto body = BodyObject(request);
     if (!body.ok()) return Refused(body.error());
     auto version = VersionOf(*body, /*optional=*/false);
@@ -194,7 +183,7 @@ HttpResponse AssessmentApi(records::Records& records, records::AssessmentAuthor 
     if (!sharing.ok()) return Refused(sharing.error());
     return Answered(assessments.Share(patient, **version, *sharing));
   }
-  return NotFound();
+  return NoSuchPage();
 }
 
 }  // namespace joinedup::webapp

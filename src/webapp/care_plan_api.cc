@@ -19,23 +19,7 @@ namespace {
 using json = nlohmann::json;
 using http::HttpResponse;
 
-HttpResponse NotFound() {
-  return Problem(404, TitleOf(404), "There is no such page. Check the address.");
-}
 
-HttpResponse NotAllowed(std::string_view allow) {
-  HttpResponse r = Problem(405, "Method not allowed", "This address does not accept that.");
-  r.headers.emplace_back("Allow", std::string(allow));
-  return r;
-}
-
-HttpResponse Refused(const Error& error) {
-  if (error.code == ErrorCode::kInvalidInput)
-    return Problem(400, TitleOf(400), error.message, error.field);
-  if (error.code == ErrorCode::kConflict)
-    return Problem(409, "This cannot be done now", error.message, error.field);
-  return FromError(error);
-}
 
 // ---- Reading the documents -------------------------------------------------------------------
 
@@ -377,7 +361,7 @@ Result<records::GoalEdit> ReadGoalEdit(const json& body, std::string_view displa
 
 HttpResponse Show(records::Records& records, std::string_view patient_id) {
   auto plan = records.PlanOf(patient_id);
-  if (!plan.ok()) return Refused(plan.error());
+  if (!plan.ok()) return FormRefusal(plan.error());
   return Json(200, PlanView(records, *plan));
 }
 
@@ -422,7 +406,7 @@ std::string PersonOfRecord(records::Records& records, std::string_view type, std
 
 HttpResponse History(records::Records& records, std::string_view plan_id) {
   auto versions = records.History("CarePlan", plan_id);
-  if (!versions.ok()) return Refused(versions.error());
+  if (!versions.ok()) return FormRefusal(versions.error());
   json out = json::array();
   for (const records::Version& v : *versions) {
     const json plan = json::parse(v.json, nullptr, false);
@@ -451,57 +435,57 @@ HttpResponse CarePlanApi(records::Records& records, const http::HttpRequest& req
     const std::string_view patient = path[1];
     if (path[2] == "care-plan") {
       if (method == "GET") return Show(records, patient);
-      if (method != "POST") return NotAllowed("GET, POST");
+      if (method != "POST") return MethodNotAllowed("GET, POST");
       // Scope and role first: a caller who may not create a plan learns nothing from the body.
       if (Status s = records.Permit(records::Operation::kCreate, "CarePlan"); !s.ok())
-        return Refused(s.error());
+        return FormRefusal(s.error());
       std::optional<json> body = BodyObject(request);
       if (!body) return NotAnObject();
       auto edit = ReadPlanEdit(*body, display_name);
-      if (!edit.ok()) return Refused(edit.error());
+      if (!edit.ok()) return FormRefusal(edit.error());
       auto written = records.CreatePlan(patient, *edit);
-      if (!written.ok()) return Refused(written.error());
+      if (!written.ok()) return FormRefusal(written.error());
       return Saved(records, 201, *written);
     }
     // goals
-    if (method != "POST") return NotAllowed("POST");
+    if (method != "POST") return MethodNotAllowed("POST");
     if (Status s = records.Permit(records::Operation::kCreate, "Goal"); !s.ok())
-      return Refused(s.error());
+      return FormRefusal(s.error());
     std::optional<json> body = BodyObject(request);
     if (!body) return NotAnObject();
     auto edit = ReadGoalEdit(*body, display_name);
-    if (!edit.ok()) return Refused(edit.error());
+    if (!edit.ok()) return FormRefusal(edit.error());
     auto written = records.CreateGoal(patient, *edit);
-    if (!written.ok()) return Refused(written.error());
+    if (!written.ok()) return FormRefusal(written.error());
     return Saved(records, 201, *written);
   }
-  if (path.size() < 2) return NotFound();
+  if (path.size() < 2) return NoSuchPage();
   const std::string_view id = path[1];
   if (path[0] == "care-plans" && path.size() == 3 && path[2] == "history")
-    return method == "GET" ? History(records, id) : NotAllowed("GET");
-  if (path.size() != 2) return NotFound();
-  if (method != "POST") return NotAllowed("POST");
+    return method == "GET" ? History(records, id) : MethodNotAllowed("GET");
+  if (path.size() != 2) return NoSuchPage();
+  if (method != "POST") return MethodNotAllowed("POST");
   const std::string_view type = path[0] == "care-plans" ? "CarePlan" : "Goal";
   if (Status s = records.Permit(records::Operation::kUpdate, type); !s.ok())
-    return Refused(s.error());
+    return FormRefusal(s.error());
   std::optional<json> body = BodyObject(request);
   if (!body) return NotAnObject();
   auto version = Version(*body);
-  if (!version.ok()) return Refused(version.error());
+  if (!version.ok()) return FormRefusal(version.error());
   Result<records::Written> written = Error::Internal("no change");
   if (type == "CarePlan") {
     auto edit = ReadPlanEdit(*body, display_name);
-    if (!edit.ok()) return Refused(edit.error());
+    if (!edit.ok()) return FormRefusal(edit.error());
     written = records.EditPlan(id, *version, *edit);
   } else {
     auto edit = ReadGoalEdit(*body, display_name);
-    if (!edit.ok()) return Refused(edit.error());
+    if (!edit.ok()) return FormRefusal(edit.error());
     written = records.EditGoal(id, *version, *edit);
   }
   if (!written.ok()) {
     if (written.error().code == ErrorCode::kPreconditionFailed)
       return Stale(records, written.error(), PersonOfRecord(records, type, id));
-    return Refused(written.error());
+    return FormRefusal(written.error());
   }
   return Saved(records, 200, *written);
 }

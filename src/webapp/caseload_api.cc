@@ -20,25 +20,13 @@ namespace {
 using json = nlohmann::json;
 using http::HttpResponse;
 
-HttpResponse NotFound() {
-  return Problem(404, TitleOf(404), "There is no such page. Check the address.");
-}
-
-HttpResponse NotAllowed(std::string_view allow) {
-  HttpResponse r = Problem(405, "Method not allowed", "This address does not accept that.");
-  r.headers.emplace_back("Allow", std::string(allow));
-  return r;
-}
 
 // A refusal as the caseload screens show it: a form's problem names its field; someone else's
 // change first is 412 with what to do.
 HttpResponse Refused(const Error& error) {
-  if (error.code == ErrorCode::kInvalidInput) return Problem(400, TitleOf(400), error.message, error.field);
-  if (error.code == ErrorCode::kConflict)
-    return Problem(409, "This cannot be done now", error.message, error.field);
   if (error.code == ErrorCode::kPreconditionFailed)
     return Problem(412, "Someone else has changed this", error.message, error.field);
-  return FromError(error);
+  return FormRefusal(error);
 }
 
 // An optional id member: absent or null is 0; anything but a positive integer is an error.
@@ -319,27 +307,27 @@ HttpResponse CaseloadApi(records::Records& records, const http::HttpRequest& req
                          std::span<const std::string_view> path) {
   const std::string& method = request.method;
   if (path[0] == "caseloads") {
-    if (path.size() == 1) return method == "GET" ? Home(records) : NotAllowed("GET");
+    if (path.size() == 1) return method == "GET" ? Home(records) : MethodNotAllowed("GET");
     const std::optional<int64_t> team = PositiveId(path[1]);
-    if (!team) return NotFound();
-    if (path.size() == 2) return method == "GET" ? Board(records, *team) : NotAllowed("GET");
+    if (!team) return NoSuchPage();
+    if (path.size() == 2) return method == "GET" ? Board(records, *team) : MethodNotAllowed("GET");
     if (path.size() == 3 && path[2] == "enrol")
-      return method == "POST" ? Enrol(records, *team, request) : NotAllowed("POST");
-    return NotFound();
+      return method == "POST" ? Enrol(records, *team, request) : MethodNotAllowed("POST");
+    return NoSuchPage();
   }
   if (path[0] == "tasks" || path[0] == "flags") {
     const int64_t now_ms = records.Now();
     if (path[0] == "tasks" && path.size() == 1)
-      return method == "GET" ? Tasks(records, request, now_ms) : NotAllowed("GET");
+      return method == "GET" ? Tasks(records, request, now_ms) : MethodNotAllowed("GET");
     const bool closes = path.size() == 3 && ((path[0] == "tasks" && path[2] == "complete") ||
                                              (path[0] == "flags" && path[2] == "resolve"));
-    if (!closes || !resources::IsValidFhirId(path[1])) return NotFound();
-    if (method != "POST") return NotAllowed("POST");
+    if (!closes || !resources::IsValidFhirId(path[1])) return NoSuchPage();
+    if (method != "POST") return MethodNotAllowed("POST");
     return Close(records, path[0] == "tasks" ? "Task" : "Flag", path[1], request, now_ms);
   }
   // /episodes
   if (path.size() == 1) {
-    if (method != "GET") return NotAllowed("GET");
+    if (method != "GET") return MethodNotAllowed("GET");
     auto params = QueryParams(request.query);
     if (!params.ok()) return Refused(params.error());
     const std::string patient = Param(*params, "patient");
@@ -349,9 +337,9 @@ HttpResponse CaseloadApi(records::Records& records, const http::HttpRequest& req
     return Json(200, {{"episodes", Entries(*episodes)}, {"discharge_reasons", Reasons()}});
   }
   const std::optional<int64_t> episode = PositiveId(path[1]);
-  if (!episode || path.size() != 3) return NotFound();
-  if (path[2] != "start" && path[2] != "transfer" && path[2] != "discharge") return NotFound();
-  if (method != "POST") return NotAllowed("POST");
+  if (!episode || path.size() != 3) return NoSuchPage();
+  if (path[2] != "start" && path[2] != "transfer" && path[2] != "discharge") return NoSuchPage();
+  if (method != "POST") return MethodNotAllowed("POST");
   return Change(records, *episode, path[2], request);
 }
 
