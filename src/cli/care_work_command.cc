@@ -199,8 +199,8 @@ Status CareWork(const CareWorkOptions& o) {
     ++plans;
 
     // The plan's review, falling due between a few days ago and six weeks on, and the next
-    // planned visit: in the coming week, except about one in twelve, due at nine this morning
-    // and missed (the escalation rules raise those).
+    // planned visit: in the coming week, except about one in twelve, due three hours ago and
+    // not done (the escalation rules raise those).
     const int64_t review_due = today + (static_cast<int64_t>(random() % 45) - 3) * kDayMs + 16 * kHourMs;
     JU_ASSIGN_OR_RETURN(records::Written review,
                         records.Create("Task", Task(e.patient_id, *coordinator, "plan-review",
@@ -209,7 +209,7 @@ Status CareWork(const CareWorkOptions& o) {
                                                     now, written.record.id)
                                                    .dump()));
     const bool was_missed = random() % 12 == 0;
-    const int64_t visit_due = was_missed ? today + 9 * kHourMs
+    const int64_t visit_due = was_missed ? now - now % kHourMs - 3 * kHourMs
                                          : today + static_cast<int64_t>(1 + random() % 7) * kDayMs +
                                                static_cast<int64_t>(10 + random() % 7) * kHourMs;
     JU_ASSIGN_OR_RETURN(records::Written visit,
@@ -224,7 +224,7 @@ Status CareWork(const CareWorkOptions& o) {
     missed += was_missed;
   }
   std::printf("care team %lld (%s): %lld care plans, %lld goals, %lld open tasks (%lld visits "
-              "missed this morning)\n",
+              "missed today)\n",
               static_cast<long long>(o.team), team->name.c_str(), static_cast<long long>(plans),
               static_cast<long long>(goals), static_cast<long long>(tasks),
               static_cast<long long>(missed));
