@@ -109,5 +109,51 @@ TEST_F(StratifyCommandTest, ABadModelFileNamesThePlaceAndStoresNoRun) {
   EXPECT_NE(run.err.find("0 stored run(s)"), std::string::npos) << run.err;
 }
 
+// A case-management team's day, as the demo builds it: a caseload seeded from the run, its care
+// work written as the coordinators, then the escalation rules — which raise each trigger once,
+// and refuse a rule that does not exist by name.
+TEST_F(StratifyCommandTest, CaseloadCareWorkAndEscalation) {
+  ASSERT_EQ(Run("stratify --db pop.db --as-of 2025-09-30").exit_code, 0);
+  ASSERT_EQ(Run("stratify --db pop.db --as-of 2026-03-31").exit_code, 0);
+  // `user add` reads the password from standard input (Run gives the command /dev/null).
+  for (const char* user : {"cm-a", "cm-b"}) {
+    CommandRun added = Run(std::string("--version > /dev/null; { printf 'a-long-password-123!\\n' | ") +
+                           Quote(JOINEDUP_EXECUTABLE) + " user add --db pop.db --username " + user +
+                           " --role case-manager --organisation RYG --organisation-name Trust"
+                           " --organisation-kind community_trust; }");
+    ASSERT_EQ(added.exit_code, 0) << added.err;
+  }
+  CommandRun team = Run("careteam add --db pop.db --name North --organisation RYG --member cm-a "
+                        "--member cm-b");
+  ASSERT_EQ(team.exit_code, 0) << team.err;
+  ASSERT_EQ(Run("caseload capacity --db pop.db --team 1 --capacity 40").exit_code, 0);
+  CommandRun seeded = Run("caseload seed --db pop.db --team 1 --fill 1 --waiting 2");
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
+  EXPECT_NE(seeded.out.find("40 enrolled with 2 coordinator(s), 2 waiting"), std::string::npos)
+      << seeded.out;
+  CommandRun work = Run("caseload care-work --db pop.db --team 1 --plans 1");
+  ASSERT_EQ(work.exit_code, 0) << work.err;
+  EXPECT_NE(work.out.find("40 care plans"), std::string::npos) << work.out;
+  EXPECT_NE(work.out.find("80 open tasks"), std::string::npos) << work.out;
+
+  CommandRun first = Run("escalate --db pop.db --as-of 2026-03-31");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("(42 people on caseloads; 0 raised before)"), std::string::npos)
+      << first.out;
+  const size_t raised_at = first.out.find(": ") + 2;
+  const long long raised = std::stoll(first.out.substr(raised_at));
+  EXPECT_GT(raised, 0) << first.out;
+  CommandRun again = Run("escalate --db pop.db --as-of 2026-03-31");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("escalation: 0 raised (42 people on caseloads; " +
+                           std::to_string(raised) + " raised before)"),
+            std::string::npos)
+      << again.out;
+
+  CommandRun bad = Run("escalate --db pop.db --rule no-such-rule");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--rule: no rule \"no-such-rule\""), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace joinedup::cli_test
