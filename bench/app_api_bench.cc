@@ -4,6 +4,7 @@
 // bench/app_api.sh prepares (generated, stratified, with a GP and a commissioner):
 //
 //   app_api_bench --db FILE --gp USERNAME --commissioner USERNAME [--samples N]
+//                 [--case-manager USERNAME --team ID]   (the caseload board and task lists)
 //
 // Prints, per call, the median and 99th percentile over N calls (each person page of a
 // different person of the GP's practice; worklist pages 1, 2, 3 … of the GP's practice). The
@@ -62,12 +63,15 @@ double Percentile(std::vector<double> values, double p) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Server time of the web app's API calls (bench/app_api.sh prepares the database)"};
-  std::string db, gp, commissioner;
+  std::string db, gp, commissioner, case_manager;
+  int64_t team = 0;
   int samples = 200;
   app.add_option("--db", db, "SQLite file or postgresql:// URL")->required();
   app.add_option("--gp", gp, "A GP's username")->required();
   app.add_option("--commissioner", commissioner, "A commissioner's username")->required();
   app.add_option("--samples", samples, "Calls per figure")->check(CLI::Range(10, 100000));
+  app.add_option("--case-manager", case_manager, "A case manager's username (with --team)");
+  app.add_option("--team", team, "A case-management team the case manager is on");
   CLI11_PARSE(app, argc, argv);
 
   auto opened = store::OpenStore(db);
@@ -129,6 +133,21 @@ int main(int argc, char** argv) {
     call(timings[3], gp_principal, "/worklist?page=" + std::to_string(1 + i % 10));
     call(timings[4], commissioner_principal, "/segments");
     call(timings[6], commissioner_principal, "/population");
+  }
+  if (!case_manager.empty()) {
+    // The case manager's home screens: the team's board (flags and tasks counted per person),
+    // the team's open tasks and their own (issue 12: a board of 180 under 50 ms p99).
+    const http::Principal cm = PrincipalOf(store, case_manager);
+    const std::string board = "/caseloads/" + std::to_string(team);
+    timings.push_back({"caseload board (GET " + board + ")", {}});
+    timings.push_back({"team's tasks (GET /app/api/tasks?team=…)", {}});
+    timings.push_back({"my tasks (GET /app/api/tasks)", {}});
+    const size_t first = timings.size() - 3;
+    for (int i = 0; i < samples; ++i) {
+      call(timings[first], cm, board);
+      call(timings[first + 1], cm, "/tasks?team=" + std::to_string(team));
+      call(timings[first + 2], cm, "/tasks");
+    }
   }
   auto counts = store.Counts();
   fmt::print(
