@@ -147,6 +147,7 @@ Result<EscalationRule> ReadRule(std::string_view file, size_t index, const json&
                                                 "icd10…), a trailing * for a prefix");
       c.system = system;
       c.code = Comparable(system, code);
+      if (c.code.empty()) return r.Bad("codes", "has \"" + text + "\", which names no code");
       rule.codes.push_back(std::move(c));
     }
   } else if (trigger == "efi_category_rise") {
