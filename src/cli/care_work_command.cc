@@ -17,7 +17,9 @@
 #include "cli/commands.h"
 #include "core/date.h"
 #include "records/care_plan.h"
+#include "records/escalation.h"
 #include "records/records.h"
+#include "resources/query.h"
 #include "security/audit.h"
 #include "security/scopes.h"
 #include "store/store.h"
@@ -29,7 +31,6 @@ using json = nlohmann::json;
 
 constexpr int64_t kHourMs = 60LL * 60 * 1000;
 constexpr int64_t kDayMs = 24 * kHourMs;
-constexpr std::string_view kCareTaskSystem = "https://joinedup.example/fhir/CodeSystem/care-task";
 
 // Goals as people put them (the kind of wording seed 004's Mrs A uses: "to get back to normal
 // and keep my independence"); invented for the demonstration.
@@ -111,7 +112,8 @@ records::Records As(store::Store& store, const store::User& user, std::vector<in
   return records::Records(store, std::move(r), security::SystemClockMs);
 }
 
-std::string Iso(int64_t ms) { return FormatInstant(ms - ms % 1000).substr(0, 19) + "Z"; }
+// "2026-12-08T09:00:00Z": whole seconds, as FHIR instants are written here.
+std::string Iso(int64_t ms) { return resources::IndexInstant(ms / 1000); }
 
 json Task(const std::string& patient_id, const store::User& owner, const char* code,
           const char* display, std::string description, int64_t due_ms, int64_t now_ms,
@@ -120,7 +122,7 @@ json Task(const std::string& patient_id, const store::User& owner, const char* c
                {"status", "requested"},
                {"intent", "plan"},
                {"priority", "routine"},
-               {"code", {{"coding", json::array({{{"system", kCareTaskSystem},
+               {"code", {{"coding", json::array({{{"system", records::kCareTaskSystem},
                                                   {"code", code},
                                                   {"display", display}}})}}},
                {"description", std::move(description)},

@@ -36,7 +36,6 @@ constexpr int64_t kHourMs = 60LL * 60 * 1000;
 constexpr int64_t kDayMs = 24 * kHourMs;
 constexpr std::string_view kIdentifierSystem = "https://joinedup.example/fhir/escalation";
 constexpr std::string_view kRuleSystem = "https://joinedup.example/fhir/CodeSystem/escalation-rule";
-constexpr std::string_view kCareTaskSystem = "https://joinedup.example/fhir/CodeSystem/care-task";
 constexpr std::string_view kRulesExtension =
     "https://joinedup.example/fhir/StructureDefinition/escalation-rules";
 
@@ -392,8 +391,14 @@ class Escalator {
     w.patient_id = std::move(document.patient_id);
     w.index = std::move(document.index);
     auto meta = store_.PutResource(w);
-    if (!meta.ok() && meta.error().code != ErrorCode::kConflict) return meta.take_error();
-    return Ok();
+    if (meta.ok()) return Ok();
+    // Another run raised it first (the id exists): done. Any other conflict (a Writer open on
+    // the store) is a failure, not "already raised".
+    if (meta.error().code == ErrorCode::kConflict) {
+      JU_ASSIGN_OR_RETURN(std::optional<store::FoundResource> there, store_.FindResource(type, id));
+      if (there) return Ok();
+    }
+    return meta.take_error();
   }
 
   Status Raise(const Trigger& t) {

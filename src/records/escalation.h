@@ -42,6 +42,10 @@ class Store;
 
 namespace joinedup::records {
 
+// joinedup's codes for care tasks (Task.code): planned-visit, plan-review, escalation.
+inline constexpr std::string_view kCareTaskSystem =
+    "https://joinedup.example/fhir/CodeSystem/care-task";
+
 enum class EscalationTrigger : uint8_t {
   kActivity,         // activity_types
   kCodedEvent,       // codes

@@ -300,10 +300,10 @@ void AppApiTestBase::SetUp() {
   api_ = std::make_unique<webapp::AppApi>(options);
 }
 
-std::vector<store::AuditEvent> AppApiTestBase::Events(std::string_view subtype) {
+std::vector<store::AuditEvent> AuditEventsOf(store::Store& store, std::string_view subtype) {
   store::AuditQuery q;
   q.limit = 1000;
-  auto events = store_->SearchAuditEvents(q);
+  auto events = store.SearchAuditEvents(q);
   EXPECT_TRUE(events.ok());
   std::vector<store::AuditEvent> out;
   if (events.ok())
@@ -312,11 +312,36 @@ std::vector<store::AuditEvent> AppApiTestBase::Events(std::string_view subtype) 
   return out;
 }
 
-nlohmann::json AppApiTestBase::Body(const HttpResponse& response) {
+nlohmann::json BodyOf(const HttpResponse& response) {
   nlohmann::json j = nlohmann::json::parse(response.body, nullptr, false);
   EXPECT_TRUE(j.is_object()) << response.body;
   return j;
 }
+
+int64_t AddTestUser(store::Store& store, const std::string& username,
+                    const std::string& display_name, const std::string& organisation,
+                    store::Role role, int64_t care_team, std::optional<int64_t> patient_key) {
+  store::User u;
+  u.username = username;
+  u.display_name = display_name;
+  u.organisation_id = organisation;
+  u.role = role;
+  u.password_hash = "not-a-real-hash";
+  u.patient_key = patient_key;
+  auto id = store.AddUser(u);
+  EXPECT_TRUE(id.ok()) << username << ": " << (id.ok() ? "" : id.error().ToString());
+  if (!id.ok()) return 0;
+  if (care_team) {
+    EXPECT_TRUE(store.AddCareTeamMember(care_team, *id).ok());
+  }
+  return *id;
+}
+
+std::vector<store::AuditEvent> AppApiTestBase::Events(std::string_view subtype) {
+  return AuditEventsOf(*store_, subtype);
+}
+
+nlohmann::json AppApiTestBase::Body(const HttpResponse& response) { return BodyOf(response); }
 
 FhirApiOptions TestOptions() {
   FhirApiOptions o;

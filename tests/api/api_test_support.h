@@ -111,6 +111,17 @@ class PopulatedApiTest : public ::testing::TestWithParam<store::testing::Backend
   std::unique_ptr<PopulatedApi> api_;
 };
 
+// The response body as a JSON object (a test failure if it is not one).
+nlohmann::json BodyOf(const HttpResponse& response);
+// The audit trail's events with this subtype, oldest first.
+std::vector<store::AuditEvent> AuditEventsOf(store::Store& store, std::string_view subtype);
+// Adds an account with a placeholder password hash and, given a care team, makes it a member;
+// its id (a test failure if the store refuses it).
+int64_t AddTestUser(store::Store& store, const std::string& username,
+                    const std::string& display_name, const std::string& organisation,
+                    store::Role role, int64_t care_team = 0,
+                    std::optional<int64_t> patient_key = std::nullopt);
+
 // The web application's API (webapp/app_api.h) over the population in a fresh SQLite store, the
 // clock at kNowMs (app_api_test, admin_api_test).
 class AppApiTestBase : public ::testing::Test {

@@ -74,18 +74,7 @@ class CarePlanAppTest : public ::testing::TestWithParam<store::testing::Backend>
 
   int64_t AddUser(const std::string& username, const std::string& name, const std::string& org,
                   store::Role role, int64_t team, std::optional<int64_t> patient_key = {}) {
-    store::User u;
-    u.username = username;
-    u.display_name = name;
-    u.organisation_id = org;
-    u.role = role;
-    u.password_hash = "not-a-real-hash";
-    u.patient_key = patient_key;
-    const int64_t id = *store_->AddUser(u);
-    if (team) {
-      EXPECT_TRUE(store_->AddCareTeamMember(team, id).ok());
-    }
-    return id;
+    return AddTestUser(*store_, username, name, org, role, team, patient_key);
   }
 
   HttpResponse Call(std::string_view who, std::string_view method, std::string_view target,
@@ -147,23 +136,9 @@ class CarePlanAppTest : public ::testing::TestWithParam<store::testing::Backend>
     return nullptr;
   }
 
-  static json Body(const HttpResponse& response) {
-    json j = json::parse(response.body, nullptr, false);
-    EXPECT_TRUE(j.is_object()) << response.body;
-    return j;
-  }
-
-  // The audit trail's events with this subtype, oldest first.
+  static json Body(const HttpResponse& response) { return BodyOf(response); }
   std::vector<store::AuditEvent> Events(std::string_view subtype) {
-    store::AuditQuery q;
-    q.limit = 1000;
-    auto events = store_->SearchAuditEvents(q);
-    EXPECT_TRUE(events.ok());
-    std::vector<store::AuditEvent> out;
-    if (events.ok())
-      for (store::AuditEvent& e : *events)
-        if (e.subtype == subtype) out.push_back(std::move(e));
-    return out;
+    return AuditEventsOf(*store_, subtype);
   }
 
   std::unique_ptr<store::testing::TestDatabase> db_;

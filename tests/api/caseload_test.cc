@@ -48,17 +48,7 @@ class CaseloadTest : public AppApiTestBase {
 
   int64_t AddStaff(const std::string& username, const std::string& org, store::Role role,
                    int64_t team) {
-    store::User u;
-    u.username = username;
-    u.display_name = "Staff " + username;
-    u.organisation_id = org;
-    u.role = role;
-    u.password_hash = "not-a-real-hash";
-    const int64_t id = *store_->AddUser(u);
-    if (team) {
-      EXPECT_TRUE(store_->AddCareTeamMember(team, id).ok());
-    }
-    return id;
+    return AddTestUser(*store_, username, "Staff " + username, org, role, team);
   }
 
   HttpResponse Call(std::string_view who, std::string_view method, std::string_view target,
@@ -415,14 +405,9 @@ TEST_F(CaseloadTest, MrsAFromEnrolmentToHerOwnPlan) {
             1);
 
   // Her own sign-in: her plan, with the declined visit in her own words.
-  store::User mrs_a;
-  mrs_a.username = "mrs-a";
-  mrs_a.display_name = "Mrs A";
-  mrs_a.organisation_id = "B82002";
-  mrs_a.role = store::Role::kPatient;
-  mrs_a.password_hash = "not-a-real-hash";
-  mrs_a.patient_key = population_.patient_keys.at("p4");
-  ASSERT_TRUE(store_->AddUser(mrs_a).ok());
+  ASSERT_NE(AddTestUser(*store_, "mrs-a", "Mrs A", "B82002", store::Role::kPatient, 0,
+                        population_.patient_keys.at("p4")),
+            0);
   const HttpResponse own = fhir_call("mrs-a", "GET", "/CarePlan?patient=p4&_id=" + plan + "&_include=CarePlan:goal");
   ASSERT_EQ(own.status, 200) << own.body;
   const json bundle = json::parse(own.body);
