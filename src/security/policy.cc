@@ -193,6 +193,38 @@ std::string_view DenyReasonName(DenyReason reason) {
   return kNames[static_cast<size_t>(reason)];
 }
 
+namespace {
+
+// The person is registered at the caller's organisation (their practice).
+bool AtPractice(const Caller& caller, const PatientFacts& patient) {
+  return !patient.practice_id.empty() && patient.practice_id == caller.organisation_id;
+}
+
+// The caller is on one of the person's care teams.
+bool SharesATeam(const Caller& caller, const PatientFacts& patient) {
+  return std::any_of(caller.care_team_ids.begin(), caller.care_team_ids.end(), [&](int64_t team) {
+    return std::find(patient.care_team_ids.begin(), patient.care_team_ids.end(), team) !=
+           patient.care_team_ids.end();
+  });
+}
+
+// Break-glass opens one record: reads only, never a search across people or an export; the
+// privacy officer is alerted either way (a role that may not break the glass has tried).
+Decision BreakGlass(const Caller& caller, const Action& action, bool overrides_consent) {
+  if (!MayBreakGlass(caller.role) || action.interaction != Interaction::kRead) {
+    Decision d = Deny(DenyReason::kBreakGlassNotAllowed, /*hide=*/true);
+    d.alert_privacy_officer = !MayBreakGlass(caller.role);
+    return d;
+  }
+  Decision d = Allow();
+  d.break_glass = true;
+  d.overrides_consent = overrides_consent;
+  d.alert_privacy_officer = true;
+  return d;
+}
+
+}  // namespace
+
 bool CoOwnedByThePerson(Role role, const Action& action) {
   return role == Role::kPatient && action.interaction == Interaction::kUpdate &&
          std::find(kPersonCoOwnedTypes.begin(), kPersonCoOwnedTypes.end(),
@@ -225,30 +257,13 @@ Decision Decide(const Caller& caller, const Action& action, const PatientFacts& 
     if (caller.patient_key && *caller.patient_key == patient.patient_key) return Allow();
     return Deny(DenyReason::kNotSelf, /*hide=*/true);
   }
-  const bool same_practice =
-      !patient.practice_id.empty() && patient.practice_id == caller.organisation_id;
-  if (same_practice) return Allow();
-  const bool shared_team =
-      std::any_of(caller.care_team_ids.begin(), caller.care_team_ids.end(), [&](int64_t team) {
-        return std::find(patient.care_team_ids.begin(), patient.care_team_ids.end(), team) !=
-               patient.care_team_ids.end();
-      });
+  if (AtPractice(caller, patient)) return Allow();
+  const bool shared_team = SharesATeam(caller, patient);
   if (shared_team && !patient.declined_sharing) return Allow();
   const DenyReason reason = shared_team && patient.declined_sharing ? DenyReason::kConsentDeclined
                                                                     : DenyReason::kNoRelationship;
-  if (!IsBlank(caller.break_glass_reason)) {
-    // Break-glass opens one record: reads only, never a search across people or an export.
-    if (!MayBreakGlass(caller.role) || action.interaction != Interaction::kRead) {
-      Decision d = Deny(DenyReason::kBreakGlassNotAllowed, /*hide=*/true);
-      d.alert_privacy_officer = !MayBreakGlass(caller.role);
-      return d;
-    }
-    Decision d = Allow();
-    d.break_glass = true;
-    d.overrides_consent = reason == DenyReason::kConsentDeclined;
-    d.alert_privacy_officer = true;
-    return d;
-  }
+  if (!IsBlank(caller.break_glass_reason))
+    return BreakGlass(caller, action, reason == DenyReason::kConsentDeclined);
   return Deny(reason, /*hide=*/true);
 }
 
@@ -262,30 +277,13 @@ Decision DecideRecord(const Caller& caller, const Action& action, const PatientF
     decided.overrides_consent = true;
     return decided;
   }
-  const bool same_practice =
-      !patient.practice_id.empty() && patient.practice_id == caller.organisation_id;
-  const bool shared_team =
-      std::any_of(caller.care_team_ids.begin(), caller.care_team_ids.end(), [&](int64_t team) {
-        return std::find(patient.care_team_ids.begin(), patient.care_team_ids.end(), team) !=
-               patient.care_team_ids.end();
-      });
   // Decide allowed it by the practice, or by a shared team the person's consent allows: the
   // record's own decision narrows that (seed 004: Mrs A gives "permission to share the
   // information from her assessment"; she may give it to fewer).
-  const bool shared = sharing == RecordSharing::kCareTeam ? shared_team : same_practice;
+  const bool shared = sharing == RecordSharing::kCareTeam ? SharesATeam(caller, patient)
+                                                          : AtPractice(caller, patient);
   if (shared) return decided;
-  if (!IsBlank(caller.break_glass_reason)) {
-    if (!MayBreakGlass(caller.role) || action.interaction != Interaction::kRead) {
-      Decision d = Deny(DenyReason::kBreakGlassNotAllowed, /*hide=*/true);
-      d.alert_privacy_officer = !MayBreakGlass(caller.role);
-      return d;
-    }
-    Decision d = Allow();
-    d.break_glass = true;
-    d.overrides_consent = true;
-    d.alert_privacy_officer = true;
-    return d;
-  }
+  if (!IsBlank(caller.break_glass_reason)) return BreakGlass(caller, action, true);
   return Deny(DenyReason::kConsentDeclined, /*hide=*/true);
 }
 
